@@ -1,0 +1,71 @@
+"""The ``xl-kpi`` command line.
+
+Each sub-command lives in the module that owns the feature; this file only
+dispatches, so ``xl-kpi functions`` does not pay for importing openpyxl.
+A sub-command module provides ``add_arguments(parser, command)`` and
+``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from xl_kpi.errors import KPIError, UserError
+
+#: command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "functions": ("xl_kpi.catalog_docs", "list every Excel function with its arguments"),
+    "templates": ("xl_kpi.templates.cli", "write the template workbooks"),
+    "refresh": ("xl_kpi.refresh.cli", "recompute the report sheets of a workbook"),
+    "demo": ("xl_kpi.demo", "build a sample company's workbooks and print its KPIs"),
+    "addin": ("xl_kpi.addin", "build the Excel add-in (xl_kpi.xlam)"),
+    "install": ("xl_kpi.install", "install the Excel add-in for this Python"),
+    "uninstall": ("xl_kpi.install", "remove what 'xl-kpi install' added"),
+}
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xl-kpi",
+        description="SaaS KPIs for Excel: functions, template workbooks and refresh.",
+        epilog="commands:\n" + "\n".join(f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"xl-kpi {_version()}")
+    parser.add_argument("command", choices=list(COMMANDS), metavar="command", help="one of the commands below")
+    return parser
+
+
+def _version() -> str:
+    from xl_kpi import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command; return its exit code (0 on success, 2 on a user error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        _top_parser().parse_args(argv)  # prints help / version / a usage error and exits
+        return 2
+    command = argv[0]
+    module_name, text = COMMANDS[command]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"xl-kpi {command}", description=text)
+    module.add_arguments(parser, command)
+    args = parser.parse_args(argv[1:])
+    args.command = command
+    try:
+        return int(module.run(args) or 0)
+    except (UserError, KPIError) as exc:
+        print(f"xl-kpi {command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"xl-kpi {command}: interrupted; nothing was changed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

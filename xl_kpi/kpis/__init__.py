@@ -1,0 +1,25 @@
+"""The KPI core: one module per family, each function registered with its definition.
+
+``REGISTRY`` maps every Excel name to its :class:`~xl_kpi.kpis.definition.KPIDefinition`,
+in the order of the catalog (the order the families are imported below).
+"""
+
+from xl_kpi.kpis import balance_sheet, funnel, retention, revenue, unit_economics  # noqa: F401  (registers)
+from xl_kpi.kpis.balance_sheet import *  # noqa: F401,F403
+from xl_kpi.kpis.definition import REGISTRY, KPIDefinition
+from xl_kpi.kpis.funnel import *  # noqa: F401,F403
+from xl_kpi.kpis.retention import *  # noqa: F401,F403
+from xl_kpi.kpis.revenue import *  # noqa: F401,F403
+from xl_kpi.kpis.unit_economics import *  # noqa: F401,F403
+
+FAMILIES = ("retention", "revenue", "unit_economics", "funnel", "balance_sheet")
+
+
+def definitions() -> list[KPIDefinition]:
+    """Every KPI definition, grouped by family in catalog order."""
+    return sorted(REGISTRY.values(), key=lambda d: FAMILIES.index(d.family))
+
+
+def get(excel_name: str) -> KPIDefinition:
+    """The definition of one KPI by its Excel name (``"CHURN_RATE"``)."""
+    return REGISTRY[excel_name.upper()]

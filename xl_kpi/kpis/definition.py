@@ -1,0 +1,386 @@
+"""The per-KPI definition record, and the decorator that turns a formula into a KPI function.
+
+Every KPI is written once, as a small numpy function decorated with :func:`kpi`.
+The decorator records everything the other faces need next to the code:
+
+* the Excel name and a one-line summary (the UDF's name and wizard text),
+* per argument: help text, the domain it must lie in, whether a range is
+  totalled first ("summed"),
+* the unit, which fixes the number format of every output cell,
+* the native Excel formula the template workbooks use, written with the
+  Python argument names (``"customers_lost/customers_at_start"``), and the
+  denominators that must not be zero (which also give the templates their
+  "blank instead of #DIV/0!" guard).
+
+Element-wise KPIs get their validation and broadcasting from the decorator, so
+that the Python API, the Excel functions and the templates agree on what is
+valid.  KPIs that reduce a whole range (MRR, NPS, LEAD_SCORE ...) validate
+themselves and are registered with ``elementwise=False``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIError, KPIValueError
+
+# --------------------------------------------------------------------------- units
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a KPI's number means, and how Excel should show it."""
+
+    name: str
+    number_format: str
+    description: str
+
+
+FRACTION = Unit("fraction", "0.0%", "a fraction (0.1 = 10%), shown as a percentage")
+MONEY = Unit("money", "#,##0.00", "an amount of money, in the unit of the inputs")
+RATIO = Unit("ratio", '0.00"x"', "a multiple (2.0 = twice)")
+COUNT = Unit("count", "#,##0", "a number of things")
+POINTS = Unit("points", "0.0", "points (NPS runs from -100 to 100)")
+PERIODS = Unit("periods", "0.0", "a number of periods (months when the inputs are monthly)")
+HOURS = Unit("hours", "0.00", "hours")
+TEXT = Unit("text", "@", "a text label")
+
+UNITS = (FRACTION, MONEY, RATIO, COUNT, POINTS, PERIODS, HOURS, TEXT)
+
+# --------------------------------------------------------------------------- domains
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values an argument may take; anything else is a #NUM! error."""
+
+    name: str
+    low: float | None = None
+    high: float | None = None
+    describe: str = "any number"
+    integer: bool = False
+
+    def violated(self, values: np.ndarray) -> np.ndarray:
+        """Boolean mask of finite elements outside the domain."""
+        bad = np.zeros(values.shape, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            if self.low is not None:
+                bad |= values < self.low
+            if self.high is not None:
+                bad |= values > self.high
+            if self.integer:
+                bad |= np.isfinite(values) & (values != np.round(values))
+        return bad
+
+
+ANY = Domain("any")
+NONNEG = Domain("nonneg", low=0.0, describe=">= 0")
+UNIT_INTERVAL = Domain("unit_interval", low=0.0, high=1.0, describe="between 0 and 1")
+SCORE_0_10 = Domain("score", low=0.0, high=10.0, describe="a whole number from 0 to 10", integer=True)
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@dataclass(frozen=True)
+class Arg:
+    """Help text and domain of one argument.  Defaults come from the function signature."""
+
+    name: str
+    help: str
+    domain: Domain = NONNEG
+    #: A range is totalled first (CAC's spend: a range of costs -> one total).
+    summed: bool = False
+    #: The argument is naturally a whole range (MRR's amounts, NPS's scores).
+    array: bool = False
+
+
+# --------------------------------------------------------------------------- Excel formulas
+
+_IDENT = re.compile(r'"[^"]*"|\b[A-Za-z_][A-Za-z0-9_]*\b')
+
+
+def render_formula(template: str, refs: Mapping[str, str]) -> str:
+    """Replace argument names in ``template`` by the Excel references in ``refs``.
+
+    Text in double quotes and names that are not keys of ``refs`` (Excel
+    functions such as SUMPRODUCT) are left as they are.
+
+    >>> render_formula('IF(a<=0.03,"a",b/c)', {"a": "B2", "b": "B3", "c": "Inputs!C4"})
+    'IF(B2<=0.03,"a",B3/Inputs!C4)'
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return refs.get(token, token) if not token.startswith('"') else token
+
+    return _IDENT.sub(swap, template)
+
+
+def _names_in(template: str) -> set[str]:
+    return {m.group(0) for m in _IDENT.finditer(template) if not m.group(0).startswith('"')}
+
+
+# --------------------------------------------------------------------------- input conversion
+
+
+def as_float_array(value: Any, name: str) -> np.ndarray:
+    """Convert a scalar, list, tuple, numpy array or pandas Series to a float array.
+
+    ``None`` (a blank) becomes NaN.  Text and booleans are refused with a
+    :class:`KPIValueError` naming the argument: a KPI never guesses that
+    ``"12"`` or ``True`` was meant as a number.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise KPIValueError(f"{name} must be a number, got {value!r}")
+    if value is None:
+        return np.asarray(np.nan)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.asarray(float(value))
+    if isinstance(value, str):
+        raise KPIValueError(f"{name} must be a number, got text {value!r}")
+    arr = np.asarray(getattr(value, "to_numpy", lambda: value)())
+    if arr.dtype.kind in "fiu":
+        return arr.astype(float, copy=False)
+    if arr.dtype.kind in "US" or arr.dtype.kind == "b":
+        raise KPIValueError(f"{name} must hold numbers, got {arr.dtype} values")
+    if arr.dtype.kind == "O":
+        out = np.empty(arr.shape, dtype=float)
+        for index, item in np.ndenumerate(arr):
+            if item is None:
+                out[index] = np.nan
+            elif isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
+                raise KPIValueError(f"{name} must hold numbers, got {item!r} at position {index}")
+            else:
+                out[index] = float(item)
+        return out
+    raise KPIValueError(f"{name} must hold numbers, got {arr.dtype} values")
+
+
+# --------------------------------------------------------------------------- the record
+
+#: Check outcome codes, in order of precedence (a higher code wins, like Excel).
+OK, DIV0, NUM, VALUE = 0, 1, 2, 3
+_ERROR_FOR_CODE = {DIV0: KPIDivisionByZeroError, NUM: KPIDomainError, VALUE: KPIValueError}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Result of an element-wise KPI over broadcast inputs, with per-element checks.
+
+    ``codes`` holds OK / DIV0 / NUM / VALUE per element; ``error_at(index)``
+    builds the exception (with its reason) for a failing element.
+    """
+
+    definition: "KPIDefinition"
+    inputs: Mapping[str, np.ndarray]
+    values: np.ndarray
+    codes: np.ndarray
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.values.ndim == 0
+
+    def error_at(self, index: tuple[int, ...] = ()) -> KPIError | None:
+        code = int(self.codes[index])
+        if code == OK:
+            return None
+        point = {k: v[index] for k, v in self.inputs.items()}
+        return _ERROR_FOR_CODE[code](self.definition.reason(point, code))
+
+
+@dataclass(frozen=True)
+class KPIDefinition:
+    """Everything xl_kpi knows about one KPI; read by the UDFs, templates and docs."""
+
+    name: str
+    excel_name: str
+    family: str
+    summary: str
+    args: tuple[Arg, ...]
+    defaults: Mapping[str, Any]
+    unit: Unit
+    excel: str
+    denominators: tuple[str, ...]
+    constants: Mapping[str, float]
+    elementwise: bool
+    compute: Callable[..., Any] = field(repr=False)
+    function: Callable[..., Any] = field(repr=False, default=None)  # the public wrapper
+
+    # -- Excel ----------------------------------------------------------------
+    def excel_formula(self, refs: Mapping[str, str] | None = None, **more: str) -> str:
+        """The native Excel formula (without the leading ``=``) for cell references ``refs``.
+
+        Constants without a reference are written as their value.
+        """
+        refs = {**{k: repr(v) for k, v in self.constants.items()}, **(refs or {}), **more}
+        return render_formula(self.excel, refs)
+
+    def excel_guarded_formula(self, refs: Mapping[str, str] | None = None, **more: str) -> str:
+        """Like :meth:`excel_formula`, but empty text instead of #DIV/0! on a zero denominator.
+
+        A blank input cell counts as zero in Excel arithmetic, so a blank
+        denominator also gives an empty cell.
+        """
+        body = self.excel_formula(refs, **more)
+        if not self.denominators:
+            return body
+        refs = {**(refs or {}), **more}
+        tests = [f"({render_formula(d, refs)})=0" for d in self.denominators]
+        test = tests[0] if len(tests) == 1 else "OR(" + ",".join(tests) + ")"
+        return f'IF({test},"",{body})'
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.args)
+
+    @property
+    def optional_args(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.args if a.name in self.defaults)
+
+    # -- evaluation -------------------------------------------------------------
+    def evaluate(self, inputs: Mapping[str, Any]) -> Evaluation:
+        """Validate and compute an element-wise KPI over already-bound arguments."""
+        arrays: dict[str, np.ndarray] = {}
+        for arg in self.args:
+            arr = as_float_array(inputs[arg.name], arg.name)
+            if arg.summed and arr.ndim:
+                if arr.size == 0 or np.isnan(arr).all():
+                    raise KPIValueError(f"{arg.name} has no values to total")
+                arr = np.asarray(np.nansum(arr))
+            arrays[arg.name] = arr
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+        except ValueError:
+            shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
+            raise KPIValueError(f"{self.excel_name}: argument shapes do not match: {shapes}") from None
+        arrays = {k: np.broadcast_to(v, shape) for k, v in arrays.items()}
+        codes = np.zeros(shape, dtype=np.int64)
+        env = {**arrays, **self.constants}
+        with np.errstate(all="ignore"):
+            for den in self.denominators:
+                np.maximum(codes, np.where(eval(den, {"__builtins__": {}}, env) == 0, DIV0, OK), out=codes)  # noqa: S307 - our own expressions
+            for arg in self.args:
+                a = arrays[arg.name]
+                np.maximum(codes, np.where(arg.domain.violated(a) | np.isinf(a), NUM, OK), out=codes)
+                np.maximum(codes, np.where(np.isnan(a), VALUE, OK), out=codes)
+            values = np.asarray(self.compute(**arrays))
+            if values.dtype.kind == "f":
+                codes = np.maximum(codes, np.where((codes == OK) & ~np.isfinite(values), NUM, OK))
+        values = np.broadcast_to(values, shape).copy() if values.shape != shape else values.copy()
+        if values.dtype.kind == "f":
+            values[codes != OK] = np.nan
+        else:
+            values = values.astype(object)
+            values[codes != OK] = np.nan
+        return Evaluation(self, arrays, values, codes)
+
+    def reason(self, point: Mapping[str, Any], code: int) -> str:
+        """Human-readable reason for a failing element (``point`` maps arg -> value)."""
+        if code == VALUE:
+            for arg in self.args:
+                if np.isnan(point[arg.name]):
+                    return f"{arg.name} is blank or not a number"
+        if code == NUM:
+            for arg in self.args:
+                v = float(point[arg.name])
+                if np.isinf(v):
+                    return f"{arg.name} must be a finite number, got {v}"
+                if arg.domain.violated(np.asarray(v)):
+                    return f"{arg.name} must be {arg.domain.describe}, got {_fmt(v)}"
+            return f"{self.excel_name}: the result is not a finite number"
+        if code == DIV0:
+            env = {**{k: float(v) for k, v in point.items()}, **self.constants}
+            for den in self.denominators:
+                if eval(den, {"__builtins__": {}}, env) == 0:  # noqa: S307
+                    arg = next((a for a in self.args if a.name == den), None)
+                    if arg is not None and arg.domain.low == 0:
+                        return f"{den} must be > 0, got {_fmt(env[den])}"
+                    return f"{den} must not be 0"
+        return f"{self.excel_name}: invalid input"
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+#: Every KPI, by Excel name, in catalog order (filled as the family modules import).
+REGISTRY: dict[str, KPIDefinition] = {}
+
+
+def kpi(
+    excel_name: str,
+    *,
+    summary: str,
+    unit: Unit,
+    args: tuple[Arg, ...] | list[Arg],
+    excel: str,
+    denominators: tuple[str, ...] = (),
+    constants: Mapping[str, float] | None = None,
+    elementwise: bool = True,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a KPI and, for element-wise KPIs, wrap it with validation and broadcasting.
+
+    The decorated function receives broadcast float arrays and only computes;
+    the wrapper returns a float for all-scalar input (raising a
+    :class:`~xl_kpi.errors.KPIError` if it is invalid) and an array of the
+    broadcast shape otherwise (NaN where an element is invalid).
+    """
+
+    def decorate(compute: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(compute)
+        names = [a.name for a in args]
+        if list(sig.parameters) != names:
+            raise TypeError(f"{excel_name}: Arg records {names} != signature {list(sig.parameters)}")
+        defaults = {n: p.default for n, p in sig.parameters.items() if p.default is not inspect.Parameter.empty}
+        unknown = _names_in(excel) - set(names) - set(constants or {})
+        unknown = {n for n in unknown if not n.isupper()}  # Excel functions are upper case
+        if unknown:
+            raise TypeError(f"{excel_name}: Excel formula uses unknown names {sorted(unknown)}")
+        definition = KPIDefinition(
+            name=compute.__name__,
+            excel_name=excel_name,
+            family=compute.__module__.rsplit(".", 1)[-1],
+            summary=summary,
+            args=tuple(args),
+            defaults=defaults,
+            unit=unit,
+            excel=excel,
+            denominators=tuple(denominators),
+            constants=dict(constants or {}),
+            elementwise=elementwise,
+            compute=compute,
+        )
+
+        if elementwise:
+
+            @functools.wraps(compute)
+            def function(*a: Any, **kw: Any) -> Any:
+                bound = sig.bind(*a, **kw)
+                bound.apply_defaults()
+                ev = definition.evaluate(bound.arguments)
+                if ev.is_scalar:
+                    error = ev.error_at()
+                    if error is not None:
+                        raise error
+                    value = ev.values[()]
+                    return value if isinstance(value, str) else float(value)
+                return ev.values
+
+        else:
+            function = compute
+
+        object.__setattr__(definition, "function", function)
+        function.kpi = definition  # type: ignore[attr-defined]
+        if excel_name in REGISTRY:
+            raise TypeError(f"{excel_name} is defined twice")
+        REGISTRY[excel_name] = definition
+        return function
+
+    return decorate
