@@ -1,0 +1,162 @@
+"""Excel <-> Python values: blanks, text, booleans, error codes, dates and ranges.
+
+What Excel (through xlwings) hands a Python function:
+
+* a number as ``float`` (a whole number may arrive as ``int``), a blank cell
+  or a missing optional argument as ``None``, text as ``str``, TRUE/FALSE as
+  ``bool``, a date-formatted cell as ``datetime.datetime``;
+* a cell error as its COM error integer (``-2146826281`` is #DIV/0!), or as
+  ``None`` / its literal text (``"#N/A"``) after xlwings' own cleaning;
+* a range as a tuple of row tuples (or lists, with ``ndim=2``).
+
+What goes back: numbers, text, and for a failing cell an :class:`ExcelError`,
+a ``str`` whose text is the Excel error literal and which carries the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+#: COM error integers (as VBA's CVErr values arrive in Python) -> Excel literal.
+ERROR_CODES: dict[int, str] = {
+    -2146826281: "#DIV/0!",
+    -2146826246: "#N/A",
+    -2146826259: "#NAME?",
+    -2146826288: "#NULL!",
+    -2146826252: "#NUM!",
+    -2146826265: "#REF!",
+    -2146826273: "#VALUE!",
+}
+ERROR_LITERALS = frozenset(ERROR_CODES.values()) | {"#GETTING_DATA", "#SPILL!", "#CALC!"}
+
+DIV0, NA, NUM, VALUE = "#DIV/0!", "#N/A", "#NUM!", "#VALUE!"
+
+
+class ExcelError(str):
+    """An Excel error result: ``str(err)`` is the literal ("#DIV/0!"), ``err.reason`` says why.
+
+    >>> err = ExcelError("#DIV/0!", "customers_at_start must be > 0, got 0")
+    >>> err, err.reason
+    ('#DIV/0!', 'customers_at_start must be > 0, got 0')
+    """
+
+    reason: str
+
+    def __new__(cls, literal: str, reason: str = "") -> "ExcelError":
+        if literal not in ERROR_LITERALS:
+            raise ValueError(f"not an Excel error literal: {literal!r}")
+        obj = super().__new__(cls, literal)
+        obj.reason = reason or literal
+        return obj
+
+    def __repr__(self) -> str:  # repr like a plain string, so doctests and cells read naturally
+        return str.__repr__(str(self))
+
+
+def error_literal(value: Any) -> str | None:
+    """The Excel error literal ``value`` stands for, or None if it is not an error.
+
+    Accepts COM error integers, literal strings ("#N/A") and :class:`ExcelError`.
+
+    >>> error_literal(-2146826246), error_literal("#DIV/0!"), error_literal(3.0)
+    ('#N/A', '#DIV/0!', None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)) and int(value) in ERROR_CODES:
+        return ERROR_CODES[int(value)]
+    if isinstance(value, str) and value in ERROR_LITERALS:
+        return str(value)
+    return None
+
+
+def is_blank(value: Any) -> bool:
+    """True for what Excel passes for an empty cell: None or an empty string."""
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def to_rows(value: Any) -> list[list[Any]]:
+    """Any Excel argument as a list of rows (a scalar is a 1 x 1 range).
+
+    Tuples of tuples and lists of lists keep their shape; a flat sequence or a
+    1-D array is one column (as xlwings passes a single-column range with
+    ``ndim=1``); a 2-D numpy array is taken as it is.
+
+    >>> to_rows(5.0), to_rows(((1.0, 2.0), (3.0, None))), to_rows([1, 2])
+    ([[5.0]], [[1.0, 2.0], [3.0, None]], [[1], [2]])
+    """
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return [[value.item()]]
+        if value.ndim == 1:
+            return [[v] for v in value.tolist()]
+        return [list(r) for r in value.tolist()]
+    if isinstance(value, (tuple, list)):
+        if not value:
+            return []
+        if all(isinstance(r, (tuple, list)) for r in value):
+            return [list(r) for r in value]
+        return [[v] for v in value]
+    return [[value]]
+
+
+def is_ragged(rows: list[list[Any]]) -> bool:
+    """True when the rows of a range do not all have the same length."""
+    return len({len(r) for r in rows}) > 1
+
+
+# ------------------------------------------------------------------ dates
+
+#: Excel's 1900 date system counts days from 1899-12-30 (it keeps Lotus's
+#: phantom 1900-02-29, so serials from 61 on line up with this epoch).
+EXCEL_EPOCH = _dt.datetime(1899, 12, 30)
+
+
+def to_serial(value: Any) -> float | None:
+    """A date-time as an Excel serial number (days); numbers pass through.
+
+    Returns None for anything that is not a number or a date-time.
+
+    >>> to_serial(_dt.datetime(2024, 1, 31, 12)), to_serial(45322.5), to_serial("x")
+    (45322.5, 45322.5, None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    if isinstance(value, np.datetime64):
+        value = value.astype("datetime64[us]").item()
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        return (value - EXCEL_EPOCH) / _dt.timedelta(days=1)
+    if isinstance(value, _dt.date):
+        return float((value - EXCEL_EPOCH.date()).days)
+    return None
+
+
+def serial_to_datetime(serial: float) -> _dt.datetime:
+    """An Excel serial number (1900 date system) as a datetime.
+
+    >>> serial_to_datetime(45322.5)
+    datetime.datetime(2024, 1, 31, 12, 0)
+    """
+    return EXCEL_EPOCH + _dt.timedelta(days=float(serial))
+
+
+def finite_or_error(value: float, reason: str = "the result is not a finite number") -> Any:
+    """A float result for a cell: NaN and infinities become #NUM!."""
+    return value if math.isfinite(value) else ExcelError(NUM, reason)
+
+
+def first_error(values: Iterable[Any]) -> str | None:
+    """The first Excel error literal among ``values``, scanning in order."""
+    for v in values:
+        lit = error_literal(v)
+        if lit is not None:
+            return lit
+    return None
