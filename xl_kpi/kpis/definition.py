@@ -217,10 +217,12 @@ class KPIDefinition:
     def excel_formula(self, refs: Mapping[str, str] | None = None, **more: str) -> str:
         """The native Excel formula (without the leading ``=``) for cell references ``refs``.
 
-        Constants without a reference are written as their value.
+        Optional arguments and constants without a reference are written as
+        their default value; templates should rather point them at named
+        assumption cells.
         """
-        refs = {**{k: repr(v) for k, v in self.constants.items()}, **(refs or {}), **more}
-        return render_formula(self.excel, refs)
+        fallback = {**{k: repr(v) for k, v in self.defaults.items()}, **{k: repr(v) for k, v in self.constants.items()}}
+        return render_formula(self.excel, {**fallback, **(refs or {}), **more})
 
     def excel_guarded_formula(self, refs: Mapping[str, str] | None = None, **more: str) -> str:
         """Like :meth:`excel_formula`, but empty text instead of #DIV/0! on a zero denominator.
