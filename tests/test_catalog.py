@@ -1,0 +1,178 @@
+"""The catalog is the contract: every KPI exists on every face and gives the catalog's numbers.
+
+Faces checked here: the Python API (``xl_kpi.<name>``), the Excel functions
+(``xl_kpi.udfs.<NAME>``, called with Excel-shaped values) and the native Excel
+formula of each definition, computed by LibreOffice on the worked examples.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import openpyxl
+import pytest
+
+import xl_kpi
+from xl_kpi import udfs
+from xl_kpi.kpis import REGISTRY, definitions
+from xl_kpi.kpis.definition import UNITS
+
+from .catalog_data import CATALOG, LEDGER_FUNCTIONS
+from .libreoffice import recalculate
+
+EXAMPLES = [(e, i, ex) for e in CATALOG for i, ex in enumerate(e.examples)]
+
+
+def _ids(item):
+    entry, i, _ = item
+    return f"{entry.excel_name}-{i}"
+
+
+def _check(value, ex):
+    if isinstance(ex.expected, str):
+        assert value == ex.expected
+    elif ex.abs:
+        assert value == pytest.approx(ex.expected, abs=ex.abs)
+    else:
+        assert value == pytest.approx(ex.expected, rel=1e-12)
+
+
+def test_registry_is_exactly_the_catalog_in_order():
+    assert [d.excel_name for d in definitions()] == [e.excel_name for e in CATALOG]
+    assert len(REGISTRY) == 43
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.excel_name)
+def test_python_function_signature_matches_catalog(entry):
+    func = getattr(xl_kpi, entry.python_name)
+    params = inspect.signature(func).parameters
+    assert tuple(params) == entry.args
+    defaults = {n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty}
+    assert defaults == entry.defaults
+    assert func.kpi is REGISTRY[entry.excel_name]
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.excel_name)
+def test_definition_carries_everything_the_other_faces_need(entry):
+    d = REGISTRY[entry.excel_name]
+    assert d.summary and len(d.summary) <= 255  # Excel's MacroOptions limit
+    assert all(a.help for a in d.args)
+    assert d.unit in UNITS and d.unit.number_format
+    assert d.excel
+    refs = {a: f"R{i}" for i, a in enumerate(entry.args)}
+    rendered = d.excel_formula(refs)
+    for name in entry.args:
+        assert name not in rendered, f"{name} left unreplaced in {rendered}"
+    doc = inspect.getdoc(getattr(xl_kpi, entry.python_name))
+    for section in ("Parameters", "Returns", "Notes", "Examples"):
+        assert section in doc, f"{entry.excel_name} docstring lacks {section}"
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.excel_name)
+def test_excel_function_exists_with_catalog_arguments(entry):
+    udf = getattr(udfs, entry.excel_name)
+    params = inspect.signature(udf).parameters
+    assert tuple(params) == entry.args
+    assert udf.__doc__ == REGISTRY[entry.excel_name].summary
+
+
+def test_ledger_excel_functions_exist():
+    for name in LEDGER_FUNCTIONS:
+        assert callable(getattr(udfs, name))
+
+
+@pytest.mark.parametrize("item", EXAMPLES, ids=_ids)
+def test_worked_example_in_python(item):
+    entry, _, ex = item
+    value = getattr(xl_kpi, entry.python_name)(*ex.args)
+    assert isinstance(value, str if isinstance(ex.expected, str) else float)
+    _check(value, ex)
+
+
+def _as_excel(value):
+    """A Python example argument as Excel passes it: floats, ranges as a column of row tuples."""
+    if isinstance(value, (list, tuple)):
+        return tuple((float(v),) for v in value)
+    return float(value)
+
+
+@pytest.mark.parametrize("item", EXAMPLES, ids=_ids)
+def test_worked_example_through_excel_function(item):
+    entry, _, ex = item
+    value = getattr(udfs, entry.excel_name)(*(_as_excel(a) for a in ex.args))
+    _check(value, ex)
+
+
+# --------------------------------------------------------------------------- LibreOffice
+
+
+@pytest.fixture(scope="module")
+def native_results(tmp_path_factory):
+    """Every worked example computed by its native Excel formula in LibreOffice.
+
+    Inputs go into cells (a list into a column), the definition renders its
+    formula with those references, LibreOffice recalculates.
+    """
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    cells = {}
+    row = 1
+    for entry, i, ex in EXAMPLES:
+        d = REGISTRY[entry.excel_name]
+        refs = {}
+        for col, (name, value) in enumerate(zip(entry.args, ex.args), start=2):
+            values = list(value) if isinstance(value, (list, tuple)) else [value]
+            for k, v in enumerate(values):
+                ws.cell(row=row + k, column=col, value=v)
+            letter = openpyxl.utils.get_column_letter(col)
+            refs[name] = f"${letter}${row}" if len(values) == 1 else f"${letter}${row}:${letter}${row + len(values) - 1}"
+        ws.cell(row=row, column=1, value="=" + d.excel_formula(refs))
+        cells[(entry.excel_name, i)] = f"A{row}"
+        row += max([len(v) if isinstance(v, (list, tuple)) else 1 for v in ex.args] + [1]) + 1
+    tmp = tmp_path_factory.mktemp("native")
+    src = tmp / "src"
+    src.mkdir()
+    wb.save(src / "examples.xlsx")
+    (out,) = recalculate([src / "examples.xlsx"], tmp / "out")
+    computed = openpyxl.load_workbook(out, data_only=True).active
+    return {key: computed[ref].value for key, ref in cells.items()}
+
+
+@pytest.mark.parametrize("item", EXAMPLES, ids=_ids)
+def test_worked_example_by_native_formula_in_libreoffice(item, native_results):
+    entry, i, ex = item
+    value = native_results[(entry.excel_name, i)]
+    if isinstance(ex.expected, str):
+        assert value == ex.expected
+    else:
+        # LibreOffice stores 15 significant digits.
+        assert value == pytest.approx(ex.expected, rel=1e-12, abs=max(ex.abs, 1e-12))
+
+
+@pytest.mark.parametrize("entry", [e for e in CATALOG if REGISTRY[e.excel_name].denominators],
+                         ids=lambda e: e.excel_name)
+def test_guarded_formula_names_only_arguments(entry):
+    d = REGISTRY[entry.excel_name]
+    refs = {a: f"X{i}" for i, a in enumerate(entry.args)}
+    guarded = d.excel_guarded_formula(refs)
+    assert guarded.startswith("IF(") and d.excel_formula(refs) in guarded
+    assert not any(name in guarded for name in entry.args)
+
+
+def test_scalar_and_array_agree_for_every_elementwise_kpi():
+    rng = np.random.default_rng(7)
+    for d in definitions():
+        if not d.elementwise:
+            continue
+        n = 5
+        # A summed argument is totalled before broadcasting: keep it scalar here.
+        arrays = {a.name: (0.5 if a.summed else rng.uniform(0.01, 0.9, n)) for a in d.args}
+        vector = d.function(**arrays)
+        for k in range(n):
+            scalar = d.function(**{name: float(np.ravel(v)[k % np.size(v)]) for name, v in arrays.items()})
+            if isinstance(scalar, str):
+                assert vector[k] == scalar
+            else:
+                assert math.isclose(vector[k], scalar, rel_tol=1e-15), d.excel_name

@@ -1,0 +1,208 @@
+"""How an Excel function call becomes a core KPI call, and its result a cell value.
+
+This is the plumbing behind :mod:`xl_kpi.udfs`; it holds no KPI maths.
+
+Inputs arrive as xlwings passes them (see :mod:`xl_kpi.excel_values`).  Per
+element, in Excel's order of precedence:
+
+1. an Excel error in an input propagates as that same error (the first
+   argument's error wins, as in Excel's own functions);
+2. text that is not a number, a boolean, or a blank required value -> #VALUE!
+   (numeric text such as ``"12"`` or ``"5%"`` is coerced, as Excel does in
+   arithmetic);
+3. the core's own checks: #NUM! (out of domain), #DIV/0! (zero denominator).
+
+Whole-call problems (ranges that do not broadcast, a ragged range, an
+unexpected exception) give a single #VALUE!.  Nothing here ever raises.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Callable
+
+import numpy as np
+
+from xl_kpi.errors import KPIError
+from xl_kpi.excel_values import NUM, VALUE, ExcelError, error_literal, is_ragged, to_rows, to_serial
+from xl_kpi.kpis.definition import OK, KPIDefinition
+
+_NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*(%?)\s*$")
+
+_CODE_LITERAL = {1: "#DIV/0!", 2: "#NUM!", 3: "#VALUE!"}
+
+
+class _CallError(Exception):
+    """A whole-call failure; carries the Excel error to return."""
+
+    def __init__(self, literal: str, reason: str):
+        super().__init__(reason)
+        self.literal = literal
+
+
+def coerce_cell(value: Any) -> tuple[float, str | None, str]:
+    """One cell -> (number or NaN, error literal or None, reason).
+
+    >>> coerce_cell(2.5), coerce_cell(None)[1], coerce_cell("5%")[0], coerce_cell("abc")[1]
+    ((2.5, None, ''), None, 0.05, '#VALUE!')
+    """
+    literal = error_literal(value)
+    if literal is not None:
+        return np.nan, literal, f"the input holds {literal}"
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return np.nan, None, ""
+    if isinstance(value, (bool, np.bool_)):
+        return np.nan, VALUE, f"{value} is not a number"
+    if isinstance(value, str):
+        match = _NUMERIC_TEXT.match(value)
+        if not match:
+            return np.nan, VALUE, f"text {value!r} is not a number"
+        number = float(value.strip().rstrip("%").strip())
+        return (number / 100 if match.group(4) else number), None, ""
+    serial = to_serial(value)
+    if serial is None:
+        return np.nan, VALUE, f"{value!r} is not a number"
+    return serial, None, ""
+
+
+def convert_argument(name: str, value: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """An Excel argument -> (2-D float array, 2-D error literals, 2-D reasons, was_range)."""
+    rows = to_rows(value)
+    if not rows or not rows[0]:
+        raise _CallError(VALUE, f"{name} is an empty range")
+    if is_ragged(rows):
+        raise _CallError(VALUE, f"{name} is not a rectangular range")
+    shape = (len(rows), len(rows[0]))
+    numbers = np.empty(shape, dtype=float)
+    errors = np.full(shape, None, dtype=object)
+    reasons = np.full(shape, "", dtype=object)
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            numbers[i, j], errors[i, j], why = coerce_cell(cell)
+            if why:
+                reasons[i, j] = f"{name}: {why}"
+    return numbers, errors, reasons, shape != (1, 1)
+
+
+def _first_error(errors: np.ndarray, reasons: np.ndarray) -> ExcelError | None:
+    hits = np.flatnonzero(errors.ravel() != None)  # noqa: E711 - elementwise on an object array
+    if hits.size == 0:
+        return None
+    k = hits[0]
+    return ExcelError(errors.ravel()[k], reasons.ravel()[k])
+
+
+def _cell(value: Any) -> Any:
+    """A core result element -> what a cell shows (NaN never reaches a cell unexplained)."""
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    return value if np.isfinite(value) else ExcelError(NUM, "the result is not a finite number")
+
+
+def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
+    """Run an element-wise KPI over Excel arguments; element-wise Excel errors out."""
+    names = definition.arg_names
+    converted = [convert_argument(n, v) for n, v in zip(names, args)]
+    inputs: dict[str, Any] = {}
+    pre_errors, pre_reasons = [], []
+    any_range = False
+    for arg, (numbers, errors, reasons, was_range) in zip(definition.args, converted):
+        if arg.summed:
+            # A total: one error anywhere in the range is the error of the total.
+            err = _first_error(errors, reasons)
+            if err is not None:
+                raise _CallError(str(err), err.reason)
+            inputs[arg.name] = numbers if was_range else numbers[0, 0]
+            continue
+        any_range |= was_range
+        inputs[arg.name] = numbers
+        pre_errors.append(errors)
+        pre_reasons.append(reasons)
+    try:
+        ev = definition.evaluate(inputs)
+    except KPIError as exc:
+        raise _CallError(exc.excel_error, str(exc)) from None
+    shape = ev.values.shape
+    out = np.empty(shape, dtype=object)
+    # First input error in argument order, then the core's verdict.
+    for index in np.ndindex(shape):
+        err = None
+        for errors, reasons in zip(pre_errors, pre_reasons):
+            e = np.broadcast_to(errors, shape)[index]
+            if e is not None:
+                err = ExcelError(e, np.broadcast_to(reasons, shape)[index])
+                break
+        if err is None and ev.codes[index] != OK:
+            problem = ev.error_at(index)
+            err = ExcelError(problem.excel_error, str(problem))
+        out[index] = err if err is not None else _cell(ev.values[index])
+    if not any_range and out.size == 1:
+        return out.reshape(-1)[0]
+    return out.tolist()
+
+
+def call_reduction(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
+    """Run a range-reducing KPI (MRR, NPS ...): one result, the first input error wins."""
+    inputs: dict[str, Any] = {}
+    for arg, value in zip(definition.args, args):
+        if value is None and arg.name in definition.defaults:
+            inputs[arg.name] = definition.defaults[arg.name]
+            continue
+        numbers, errors, reasons, was_range = convert_argument(arg.name, value)
+        err = _first_error(errors, reasons)
+        if err is not None:
+            raise _CallError(str(err), err.reason)
+        inputs[arg.name] = numbers if (was_range or arg.array) else numbers[0, 0]
+    try:
+        return _cell(definition.function(**inputs))
+    except KPIError as exc:
+        raise _CallError(exc.excel_error, str(exc)) from None
+
+
+def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
+    """Call one KPI with Excel-shaped arguments; never raises.
+
+    Missing optional arguments (``None``, as xlwings passes a blank optional
+    cell) take the definition's default.
+    """
+    try:
+        args = tuple(
+            definition.defaults[arg.name] if (value is None and arg.name in definition.defaults) else value
+            for arg, value in zip(definition.args, args)
+        )
+        if definition.elementwise:
+            return call_elementwise(definition, args)
+        return call_reduction(definition, args)
+    except _CallError as exc:
+        return ExcelError(exc.literal, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a cell must never show a traceback
+        return ExcelError(VALUE, f"{definition.excel_name}: {type(exc).__name__}: {exc}")
+
+
+def make_udf(definition: KPIDefinition, decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
+    """Build the Excel function for one KPI: its name, signature and docstring come from the definition.
+
+    ``decorate`` applies xlwings' ``func``/``arg`` decorators (see :mod:`xl_kpi.udfs`).
+    """
+
+    def udf(*args: Any) -> Any:
+        padded = args + (None,) * (len(definition.args) - len(args))
+        return call_kpi(definition, padded[: len(definition.args)])
+
+    udf.__name__ = udf.__qualname__ = definition.excel_name
+    udf.__doc__ = definition.summary
+    udf.__module__ = "xl_kpi.udfs"
+    udf.__annotations__ = {}
+    params = [
+        inspect.Parameter(
+            a.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=definition.defaults.get(a.name, inspect.Parameter.empty),
+        )
+        for a in definition.args
+    ]
+    udf.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    udf.kpi = definition  # type: ignore[attr-defined]
+    return decorate(udf)
