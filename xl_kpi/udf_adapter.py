@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from itertools import chain
 from typing import Any, Callable
 
 import numpy as np
@@ -66,8 +67,21 @@ def coerce_cell(value: Any) -> tuple[float, str | None, str]:
     return serial, None, ""
 
 
-def convert_argument(name: str, value: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """An Excel argument -> (2-D float array, 2-D error literals, 2-D reasons, was_range)."""
+def convert_argument(name: str, value: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, bool]:
+    """An Excel argument -> (2-D float array, 2-D error literals, 2-D reasons, was_range).
+
+    The error and reason arrays are None when no cell has a problem (the
+    common case, which also takes the fast path for an all-number range).
+    """
+    if isinstance(value, (tuple, list)) and value and isinstance(value[0], (tuple, list)):
+        # Fast path for the common case, a range of numbers only (C-speed type scan).
+        if set(map(type, chain.from_iterable(value))) <= {float, int}:
+            try:
+                numbers = np.array(value, dtype=float)
+            except ValueError:  # ragged: reported below
+                numbers = None
+            if numbers is not None and numbers.ndim == 2 and numbers.size:
+                return numbers, None, None, numbers.shape != (1, 1)
     rows = to_rows(value)
     if not rows or not rows[0]:
         raise _CallError(VALUE, f"{name} is an empty range")
@@ -85,7 +99,9 @@ def convert_argument(name: str, value: Any) -> tuple[np.ndarray, np.ndarray, np.
     return numbers, errors, reasons, shape != (1, 1)
 
 
-def _first_error(errors: np.ndarray, reasons: np.ndarray) -> ExcelError | None:
+def _first_error(errors: np.ndarray | None, reasons: np.ndarray | None) -> ExcelError | None:
+    if errors is None:
+        return None
     hits = np.flatnonzero(errors.ravel() != None)  # noqa: E711 - elementwise on an object array
     if hits.size == 0:
         return None
@@ -95,7 +111,7 @@ def _first_error(errors: np.ndarray, reasons: np.ndarray) -> ExcelError | None:
 
 def _cell(value: Any) -> Any:
     """A core result element -> what a cell shows (NaN never reaches a cell unexplained)."""
-    if isinstance(value, str):
+    if isinstance(value, str):  # text labels and ExcelError
         return value
     value = float(value)
     return value if np.isfinite(value) else ExcelError(NUM, "the result is not a finite number")
@@ -125,21 +141,20 @@ def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
     except KPIError as exc:
         raise _CallError(exc.excel_error, str(exc)) from None
     shape = ev.values.shape
-    out = np.empty(shape, dtype=object)
-    # First input error in argument order, then the core's verdict.
-    for index in np.ndindex(shape):
-        err = None
-        for errors, reasons in zip(pre_errors, pre_reasons):
-            e = np.broadcast_to(errors, shape)[index]
-            if e is not None:
-                err = ExcelError(e, np.broadcast_to(reasons, shape)[index])
-                break
-        if err is None and ev.codes[index] != OK:
-            problem = ev.error_at(index)
-            err = ExcelError(problem.excel_error, str(problem))
-        out[index] = err if err is not None else _cell(ev.values[index])
+    out = ev.values.astype(object)
+    for index in map(tuple, np.argwhere(ev.codes != OK)):
+        problem = ev.error_at(index)
+        out[index] = ExcelError(problem.excel_error, str(problem))
+    # Input errors beat the core's verdict; the first argument's error wins,
+    # so later arguments are written first and overwritten.
+    for errors, reasons in reversed(list(zip(pre_errors, pre_reasons))):
+        if errors is None:
+            continue
+        errors, reasons = np.broadcast_to(errors, shape), np.broadcast_to(reasons, shape)
+        for index in map(tuple, np.argwhere(errors != None)):  # noqa: E711
+            out[index] = ExcelError(errors[index], reasons[index])
     if not any_range and out.size == 1:
-        return out.reshape(-1)[0]
+        return _cell(out.reshape(-1)[0])
     return out.tolist()
 
 
