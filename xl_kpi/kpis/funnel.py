@@ -1,2 +1,850 @@
-"""(being written)"""
-__all__: list[str] = []
+"""Funnel, marketing and engagement: conversion rates, NPS, lead scores, support times.
+
+The rate functions broadcast like numpy ufuncs; see :mod:`xl_kpi.errors` for
+what happens to invalid input (a scalar raises, an array element becomes NaN).
+
+NPS, LEAD_SCORE, AVG_FIRST_RESPONSE_HOURS and AVG_RESOLUTION_HOURS reduce
+whole ranges to one number.  They accept a scalar, a list, a tuple of tuples
+(an Excel range), a numpy array of any dimension (float with NaN for blanks,
+or object with None) or a pandas Series, always return a float, and raise a
+:class:`~xl_kpi.errors.KPIError` subclass naming the argument (and the
+position of a bad element) when the input is invalid.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import numpy as np
+
+from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
+from xl_kpi.excel_values import EXCEL_EPOCH
+from xl_kpi.kpis.definition import ANY, FRACTION, HOURS, POINTS, SCORE_0_10, Arg, as_float_array, kpi
+
+#: NPS bands: 9-10 promoters, 7-8 passives, 0-6 detractors.
+PROMOTER_MIN_SCORE = 9
+DETRACTOR_MAX_SCORE = 6
+
+_US_PER_DAY = 86_400_000_000
+_US_PER_HOUR = 3_600_000_000
+_EPOCH64 = np.datetime64(EXCEL_EPOCH, "us")
+
+
+# --------------------------------------------------------------------------- element-wise rates
+
+
+@kpi(
+    "CONVERSION_RATE",
+    summary="Conversion rate: conversions / total (e.g. customers / site visitors).",
+    unit=FRACTION,
+    args=(
+        Arg("conversions", "Conversions in the period (sign-ups, purchases, customers)"),
+        Arg("total", "Population that could convert (site visitors, trials ...)"),
+    ),
+    excel="conversions/total",
+    denominators=("total",),
+)
+def conversion_rate(conversions, total):
+    """Conversion rate: the share of a population that converted.
+
+    Parameters
+    ----------
+    conversions : float or array_like
+        Conversions in the period (>= 0).
+    total : float or array_like
+        The population that could convert, e.g. site visitors (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.025 = 2.5%).
+
+    Notes
+    -----
+    .. math:: conversion\\ rate = conversions / total
+
+    Negative counts are refused (#NUM!), a zero total gives #DIV/0!.  More
+    conversions than the total (several purchases per visitor) is reported as
+    it is, above 1.
+
+    References
+    ----------
+    Customer conversion rate (conversions / site visitors), as in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.conversion_rate(25, 1000)
+    0.025
+    >>> xl_kpi.conversion_rate([25, 50], 1000)
+    array([0.025, 0.05 ])
+    """
+    return conversions / total
+
+
+@kpi(
+    "PQL_CONVERSION_RATE",
+    summary="Product-qualified lead conversion rate: PQLs converted / PQLs.",
+    unit=FRACTION,
+    args=(
+        Arg("pqls_converted", "Product-qualified leads that became paying customers"),
+        Arg("pqls", "Product-qualified leads (PQLs) in the period"),
+    ),
+    excel="pqls_converted/pqls",
+    denominators=("pqls",),
+)
+def pql_conversion_rate(pqls_converted, pqls):
+    """PQL conversion rate: the share of product-qualified leads that became customers.
+
+    Parameters
+    ----------
+    pqls_converted : float or array_like
+        PQLs that converted to paying customers (>= 0).
+    pqls : float or array_like
+        Product-qualified leads in the period (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.25 = 25%).
+
+    Notes
+    -----
+    .. math:: PQL\\ conversion = converted / PQLs
+
+    Negative counts are refused (#NUM!), zero PQLs give #DIV/0!.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.pql_conversion_rate(30, 120)
+    0.25
+    """
+    return pqls_converted / pqls
+
+
+@kpi(
+    "LEAD_TO_CUSTOMER_RATE",
+    summary="Lead-to-customer rate: new customers / leads.",
+    unit=FRACTION,
+    args=(
+        Arg("customers", "Leads that became customers"),
+        Arg("leads", "Leads in the period"),
+    ),
+    excel="customers/leads",
+    denominators=("leads",),
+)
+def lead_to_customer_rate(customers, leads):
+    """Lead-to-customer rate: the share of leads that became customers.
+
+    Parameters
+    ----------
+    customers : float or array_like
+        Leads that became customers (>= 0).
+    leads : float or array_like
+        Leads in the period (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.05 = 5%).
+
+    Notes
+    -----
+    .. math:: lead\\ to\\ customer = customers / leads
+
+    Negative counts are refused (#NUM!), zero leads give #DIV/0!.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.lead_to_customer_rate(40, 800)
+    0.05
+    """
+    return customers / leads
+
+
+@kpi(
+    "MQL_TO_SQL_RATE",
+    summary="MQL-to-SQL rate: sales-qualified leads / marketing-qualified leads.",
+    unit=FRACTION,
+    args=(
+        Arg("sqls", "Sales-qualified leads (SQLs) that came from the MQLs"),
+        Arg("mqls", "Marketing-qualified leads (MQLs) in the period"),
+    ),
+    excel="sqls/mqls",
+    denominators=("mqls",),
+)
+def mql_to_sql_rate(sqls, mqls):
+    """MQL-to-SQL rate: the share of marketing-qualified leads that sales accepted.
+
+    Parameters
+    ----------
+    sqls : float or array_like
+        Sales-qualified leads (>= 0).
+    mqls : float or array_like
+        Marketing-qualified leads (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.2 = 20%).
+
+    Notes
+    -----
+    .. math:: MQL\\ to\\ SQL = SQLs / MQLs
+
+    Negative counts are refused (#NUM!), zero MQLs give #DIV/0!.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.mql_to_sql_rate(60, 300)
+    0.2
+    """
+    return sqls / mqls
+
+
+@kpi(
+    "CLICK_THROUGH_RATE",
+    summary="Click-through rate (CTR): clicks / impressions.",
+    unit=FRACTION,
+    args=(
+        Arg("clicks", "Clicks on the ad, link or e-mail"),
+        Arg("impressions", "Times it was shown"),
+    ),
+    excel="clicks/impressions",
+    denominators=("impressions",),
+)
+def click_through_rate(clicks, impressions):
+    """Click-through rate (CTR).
+
+    Parameters
+    ----------
+    clicks : float or array_like
+        Clicks (>= 0).
+    impressions : float or array_like
+        Impressions (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.035 = 3.5%).
+
+    Notes
+    -----
+    .. math:: CTR = clicks / impressions
+
+    Negative counts are refused (#NUM!), zero impressions give #DIV/0!.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.click_through_rate(35, 1000)
+    0.035
+    """
+    return clicks / impressions
+
+
+@kpi(
+    "ABANDONMENT_RATE",
+    summary="Checkout (cart) abandonment rate: (checkouts started - completed) / started.",
+    unit=FRACTION,
+    args=(
+        Arg("checkouts_started", "Checkouts (carts, sign-up flows) started"),
+        Arg("checkouts_completed", "Checkouts completed"),
+    ),
+    excel="(checkouts_started-checkouts_completed)/checkouts_started",
+    denominators=("checkouts_started",),
+)
+def abandonment_rate(checkouts_started, checkouts_completed):
+    """Abandonment rate: the share of started checkouts never completed.
+
+    Parameters
+    ----------
+    checkouts_started : float or array_like
+        Checkouts started (> 0).
+    checkouts_completed : float or array_like
+        Checkouts completed (>= 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.75 = 75%).
+
+    Notes
+    -----
+    .. math:: abandonment = (started - completed) / started
+
+    Negative counts are refused (#NUM!), zero started gives #DIV/0!.  More
+    completions than starts (completions of checkouts started earlier) gives
+    a negative rate, reported as it is.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.abandonment_rate(100, 25)
+    0.75
+    """
+    return (checkouts_started - checkouts_completed) / checkouts_started
+
+
+@kpi(
+    "ADOPTION_RATE",
+    summary="Adoption rate: adopters / eligible users (feature adoption, or trial-to-paid).",
+    unit=FRACTION,
+    args=(
+        Arg("adopters", "Users who adopted the feature (or trials that became paid)"),
+        Arg("eligible_users", "Users who could adopt it (or trials started)"),
+    ),
+    excel="adopters/eligible_users",
+    denominators=("eligible_users",),
+)
+def adoption_rate(adopters, eligible_users):
+    """Adoption rate: feature adoption, or trial-to-paid conversion.
+
+    Parameters
+    ----------
+    adopters : float or array_like
+        Users who adopted (>= 0).
+    eligible_users : float or array_like
+        Users who could adopt (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.1 = 10%).
+
+    Notes
+    -----
+    .. math:: adoption = adopters / eligible\\ users
+
+    Negative counts are refused (#NUM!), zero eligible users give #DIV/0!.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.adoption_rate(10, 100)
+    0.1
+    """
+    return adopters / eligible_users
+
+
+@kpi(
+    "STICKINESS",
+    summary="Stickiness: daily active users / monthly active users (DAU/MAU).",
+    unit=FRACTION,
+    args=(
+        Arg("dau", "Daily active users (usually the month's average)"),
+        Arg("mau", "Monthly active users"),
+    ),
+    excel="dau/mau",
+    denominators=("mau",),
+)
+def stickiness(dau, mau):
+    """Stickiness (DAU/MAU): how many of the month's users come back on a given day.
+
+    Parameters
+    ----------
+    dau : float or array_like
+        Daily active users (>= 0).
+    mau : float or array_like
+        Monthly active users (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        A fraction (0.3 = 30%).
+
+    Notes
+    -----
+    .. math:: stickiness = DAU / MAU
+
+    Negative counts are refused (#NUM!), zero MAU gives #DIV/0!.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.stickiness(300, 1000)
+    0.3
+    """
+    return dau / mau
+
+
+# --------------------------------------------------------------------------- helpers for reductions
+
+
+def _position(flat_index: int, shape: tuple[int, ...]) -> str:
+    """Where a bad element sits, as the user indexed it: ``3`` for a list, ``(1, 2)`` for a range."""
+    if len(shape) <= 1:
+        return f"position {flat_index}"
+    return f"position {tuple(int(i) for i in np.unravel_index(flat_index, shape))}"
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
+def _numbers(value: Any, name: str) -> np.ndarray:
+    """Like :func:`as_float_array`, also taking pandas' nullable numbers (``Int64`` with ``<NA>``)."""
+    dtype = getattr(value, "dtype", None)
+    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
+        return value.to_numpy(dtype=float, na_value=np.nan)
+    return as_float_array(value, name)
+
+
+def _same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
+    # Strict, like Excel's SUMPRODUCT: a row against a column is #VALUE! there too.
+    if a.shape != b.shape:
+        raise KPIValueError(f"{a_name} and {b_name} must be ranges of the same size, got shapes {a.shape} and {b.shape}")
+
+
+def _split_us(us: np.ndarray, nat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Microseconds since the Excel epoch -> (whole days, hours into the day), NaN where blank."""
+    days = np.floor_divide(us, _US_PER_DAY)
+    hours = (us - days * _US_PER_DAY) / _US_PER_HOUR
+    return np.where(nat, np.nan, days.astype(float)), np.where(nat, np.nan, hours)
+
+
+def _split_serial(serial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Excel serial days -> (whole days, hours into the day)."""
+    days = np.floor(serial)
+    return days, (serial - days) * 24.0
+
+
+def _element_us(item: Any) -> int | None:
+    """One date-time -> microseconds since the Excel epoch; None if it is not a date-time."""
+    if isinstance(item, np.datetime64):
+        item = item.astype("datetime64[us]")
+        return None if np.isnat(item) else int((item - _EPOCH64).astype(np.int64))
+    if isinstance(item, _dt.datetime):
+        if item.tzinfo is not None:
+            item = item.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return (item - EXCEL_EPOCH) // _dt.timedelta(microseconds=1)
+    if isinstance(item, _dt.date):
+        return (_dt.datetime.combine(item, _dt.time()) - EXCEL_EPOCH) // _dt.timedelta(microseconds=1)
+    return None
+
+
+def _is_blank(item: Any) -> bool:
+    if item is None or type(item).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(item, (float, np.floating)) and np.isnan(item)
+
+
+def _instants(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Date-times or Excel serial numbers -> (whole days, hours into the day) since 1899-12-30.
+
+    Why two parts: a serial near 46000 carries ~1 microsecond of rounding, so
+    datetime input is kept exact (integer microseconds split into day and
+    hour) and the subtraction of two such instants loses nothing.  Blanks
+    (None, NaN, NaT) are NaN in both parts.  Time-zone-aware values are taken
+    in UTC, so two columns in different zones still subtract correctly.
+    """
+    if value is None or _is_blank(value):
+        return np.asarray(np.nan), np.asarray(np.nan)
+    dtype = getattr(value, "dtype", None)
+    if getattr(dtype, "tz", None) is not None:  # pandas tz-aware Series / DatetimeIndex
+        value = value.dt.tz_convert("UTC").dt.tz_localize(None) if hasattr(value, "dt") else value.tz_convert("UTC").tz_localize(None)
+    elif hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
+        value = value.to_numpy(dtype=float, na_value=np.nan)
+    arr = np.asarray(getattr(value, "to_numpy", lambda: value)())
+    kind = arr.dtype.kind
+    if kind == "M":
+        arr = arr.astype("datetime64[us]")
+        nat = np.isnat(arr)
+        return _split_us((arr - _EPOCH64).astype(np.int64), nat)
+    if kind in "fiu":
+        serial = arr.astype(float)
+        bad = _first(np.isinf(serial))
+        if bad is not None:
+            raise KPIDomainError(f"{name} must hold finite date-times, got {serial.flat[bad]} at {_position(bad, arr.shape)}")
+        return _split_serial(serial)
+    if kind != "O":
+        raise KPIValueError(f"{name} must hold date-times or Excel serial numbers, got {arr.dtype} values")
+    # Mixed Python objects (datetimes, None, numbers): one look per element.
+    days = np.empty(arr.shape, dtype=float)
+    hours = np.empty(arr.shape, dtype=float)
+    for k, item in enumerate(arr.flat):
+        where = _position(k, arr.shape)
+        if _is_blank(item):
+            days.flat[k] = hours.flat[k] = np.nan
+        elif isinstance(item, (bool, np.bool_, str, bytes)):
+            raise KPIValueError(f"{name} must hold date-times or Excel serial numbers, got {item!r} at {where}")
+        elif isinstance(item, (int, float, np.integer, np.floating)):
+            if np.isinf(item):
+                raise KPIDomainError(f"{name} must hold finite date-times, got {item} at {where}")
+            d, h = _split_serial(np.asarray(float(item)))
+            days.flat[k], hours.flat[k] = d, h
+        else:
+            us = _element_us(item)
+            if us is None:
+                raise KPIValueError(f"{name} must hold date-times or Excel serial numbers, got {item!r} at {where}")
+            d, h = _split_us(np.asarray(us, dtype=np.int64), np.asarray(False))
+            days.flat[k], hours.flat[k] = d, h
+    return days, hours
+
+
+def _mean_hours(opened_at: Any, done_at: Any, done_name: str) -> float:
+    """Mean of (done - opened) in hours over the rows whose ``done_at`` is filled."""
+    o_days, o_hours = _instants(opened_at, "opened_at")
+    d_days, d_hours = _instants(done_at, done_name)
+    _same_shape("opened_at", o_days, done_name, d_days)
+    done = ~np.isnan(d_days)
+    bad = _first(done & np.isnan(o_days))
+    if bad is not None:
+        raise KPIValueError(f"opened_at is blank at {_position(bad, o_days.shape)} where {done_name} has a date-time")
+    with np.errstate(invalid="ignore"):
+        hours = (d_days - o_days) * 24.0 + (d_hours - o_hours)
+    bad = _first(done & (hours < 0))
+    if bad is not None:
+        raise KPIDomainError(
+            f"{done_name} is before opened_at at {_position(bad, o_days.shape)} ({hours.flat[bad]:.4g} hours)"
+        )
+    if not done.any():
+        raise KPIDivisionByZeroError(f"{done_name} has no date-times: there is no ticket to average")
+    return float(np.mean(hours[done]))
+
+
+# --------------------------------------------------------------------------- NPS
+
+
+@kpi(
+    "NPS",
+    summary="Net Promoter Score from a range of 0-10 answers: % promoters (9-10) - % detractors (0-6).",
+    unit=POINTS,
+    args=(Arg("scores", "Survey answers, whole numbers from 0 to 10; blanks are ignored", domain=SCORE_0_10, array=True),),
+    excel='100*(COUNTIF(scores,">=9")-COUNTIF(scores,"<=6"))/COUNT(scores)',
+    elementwise=False,
+)
+def nps(scores):
+    """Net Promoter Score from the individual survey answers.
+
+    Parameters
+    ----------
+    scores : float, array_like or pandas.Series
+        Answers to "how likely are you to recommend us?", whole numbers from
+        0 to 10, any shape; blanks (None, NaN) are ignored.
+
+    Returns
+    -------
+    float
+        Points from -100 (all detractors) to 100 (all promoters).
+
+    Notes
+    -----
+    .. math:: NPS = 100 \\cdot (promoters - detractors) / answers
+
+    Promoters answer 9 or 10, detractors 0 to 6, passives 7 or 8.  A score
+    that is not a whole number from 0 to 10 raises KPIDomainError (#NUM!)
+    naming its position; text or a boolean raises KPIValueError (#VALUE!);
+    no answer at all raises KPIDivisionByZeroError (#DIV/0!).  The native
+    Excel formula does not check the scores: the templates validate the
+    input cells instead.  Equals :func:`nps_from_counts` of the answers'
+    counts.
+
+    References
+    ----------
+    Net Promoter Score (Reichheld, 2003), as in the KPI catalog.
+
+    Examples
+    --------
+    60% promoters and 20% detractors:
+
+    >>> import xl_kpi
+    >>> xl_kpi.nps([10] * 30 + [9] * 30 + [8] * 20 + [3] * 20)
+    40.0
+    >>> xl_kpi.nps([[10, None], [6, 9]])
+    33.333333333333336
+    """
+    s = _numbers(scores, "scores")
+    answered = ~np.isnan(s)
+    bad = _first(answered & SCORE_0_10.violated(s))
+    if bad is not None:
+        raise KPIDomainError(f"scores must be {SCORE_0_10.describe}, got {s.flat[bad]:g} at {_position(bad, s.shape)}")
+    n = int(answered.sum())
+    if n == 0:
+        raise KPIDivisionByZeroError("scores has no answers")
+    promoters = int((s >= PROMOTER_MIN_SCORE).sum())
+    detractors = int((s <= DETRACTOR_MAX_SCORE).sum())
+    return float(100 * (promoters - detractors) / n)
+
+
+@kpi(
+    "NPS_FROM_COUNTS",
+    summary="Net Promoter Score from counts: 100 * (promoters - detractors) / all respondents.",
+    unit=POINTS,
+    args=(
+        Arg("promoters", "Respondents who answered 9 or 10"),
+        Arg("passives", "Respondents who answered 7 or 8"),
+        Arg("detractors", "Respondents who answered 0 to 6"),
+    ),
+    excel="100*(promoters-detractors)/(promoters+passives+detractors)",
+    denominators=("promoters+passives+detractors",),
+)
+def nps_from_counts(promoters, passives, detractors):
+    """Net Promoter Score from the number of promoters, passives and detractors.
+
+    Parameters
+    ----------
+    promoters, passives, detractors : float or array_like
+        Respondents in each band (>= 0).
+
+    Returns
+    -------
+    float or ndarray
+        Points from -100 to 100.
+
+    Notes
+    -----
+    .. math:: NPS = 100 \\cdot (promoters - detractors) / (promoters + passives + detractors)
+
+    Negative counts are refused (#NUM!); no respondents at all give #DIV/0!.
+
+    References
+    ----------
+    Net Promoter Score (Reichheld, 2003), as in the KPI catalog.
+
+    Examples
+    --------
+    >>> import xl_kpi
+    >>> xl_kpi.nps_from_counts(60, 20, 20)
+    40.0
+    """
+    return 100.0 * (promoters - detractors) / (promoters + passives + detractors)
+
+
+# --------------------------------------------------------------------------- lead score
+
+
+@kpi(
+    "LEAD_SCORE",
+    summary="Lead score: sum of activity count * points per activity (equal-sized ranges).",
+    unit=POINTS,
+    args=(
+        Arg("activity_counts", "How often the lead did each activity; a blank counts as 0", array=True),
+        Arg("points", "Points per activity (may be negative), same size as activity_counts", domain=ANY, array=True),
+    ),
+    excel="SUMPRODUCT(activity_counts,points)",
+    elementwise=False,
+)
+def lead_score(activity_counts, points):
+    """Lead score: points earned by a lead's activities.
+
+    Parameters
+    ----------
+    activity_counts : float, array_like or pandas.Series
+        How many times the lead did each activity (>= 0).
+    points : float, array_like or pandas.Series
+        Points per activity, same shape as ``activity_counts``; negative
+        points (unsubscribed, competitor e-mail domain) are allowed.
+
+    Returns
+    -------
+    float
+        The score, in points.
+
+    Notes
+    -----
+    .. math:: score = \\sum_i count_i \\cdot points_i
+
+    Like Excel's SUMPRODUCT, a blank (None, NaN) in either range adds
+    nothing: a blank count is "never done", a blank points value "worth
+    nothing".  Ranges of different shapes raise KPIValueError (#VALUE!); a
+    negative or infinite count, or infinite points, raise KPIDomainError
+    (#NUM!) naming the position.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    A webinar (10), a newsletter click (5) and a sales enquiry (20), one each:
+
+    >>> import xl_kpi
+    >>> xl_kpi.lead_score([1, 1, 1], [10, 5, 20])
+    35.0
+    >>> xl_kpi.lead_score([2, None, 1], [10, 5, -15])
+    5.0
+    """
+    counts = _numbers(activity_counts, "activity_counts")
+    pts = _numbers(points, "points")
+    _same_shape("activity_counts", counts, "points", pts)
+    bad = _first((counts < 0) | np.isinf(counts))
+    if bad is not None:
+        raise KPIDomainError(f"activity_counts must be >= 0 and finite, got {counts.flat[bad]:g} at {_position(bad, counts.shape)}")
+    bad = _first(np.isinf(pts))
+    if bad is not None:
+        raise KPIDomainError(f"points must be finite, got {pts.flat[bad]:g} at {_position(bad, pts.shape)}")
+    return float(np.sum(np.nan_to_num(counts, nan=0.0) * np.nan_to_num(pts, nan=0.0)))
+
+
+# --------------------------------------------------------------------------- support times
+
+
+@kpi(
+    "AVG_FIRST_RESPONSE_HOURS",
+    summary="Average first response time in hours; tickets without a response are skipped.",
+    unit=HOURS,
+    args=(
+        Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True),
+        Arg("first_response_at", "Date-times of the first response; blank if not answered yet", domain=ANY, array=True),
+    ),
+    excel='24*SUMPRODUCT((first_response_at<>"")*(first_response_at-opened_at))/COUNT(first_response_at)',
+    elementwise=False,
+)
+def avg_first_response_hours(opened_at, first_response_at):
+    """Average first response time of support tickets, in hours.
+
+    Parameters
+    ----------
+    opened_at : date-times, array_like or pandas.Series
+        When each ticket was opened.
+    first_response_at : date-times, array_like or pandas.Series
+        When each ticket got its first response, same shape; blank if none yet.
+
+    Returns
+    -------
+    float
+        Mean hours from opening to first response over the answered tickets.
+
+    Notes
+    -----
+    .. math:: \\overline{t} = 24 \\cdot \\frac{1}{n} \\sum_{answered} (response_i - opened_i)
+
+    (date-times in days, as Excel serials).  Rows with a blank response are
+    skipped.  A response with a blank opened_at raises KPIValueError
+    (#VALUE!); a response before the opening raises KPIDomainError (#NUM!);
+    no answered ticket raises KPIDivisionByZeroError (#DIV/0!); ranges of
+    different shapes raise KPIValueError.  The native Excel formula skips
+    blank responses the same way but does not check the other cases.
+
+    Date-times may be Excel serial day numbers (as the Excel functions pass
+    them; blank cells as NaN), ``datetime`` / ``date``, numpy ``datetime64``,
+    pandas ``Timestamp`` / Series / ``DatetimeIndex`` (time-zone-aware ones
+    are taken in UTC), or a mix; text and booleans raise KPIValueError.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    Opened at 09:00, answered at 11:30:
+
+    >>> import datetime as dt, xl_kpi
+    >>> xl_kpi.avg_first_response_hours(dt.datetime(2026, 11, 24, 9), dt.datetime(2026, 11, 24, 11, 30))
+    2.5
+    >>> opened = [dt.datetime(2026, 11, 24, 9), dt.datetime(2026, 11, 24, 10)]
+    >>> xl_kpi.avg_first_response_hours(opened, [dt.datetime(2026, 11, 24, 11, 30), None])
+    2.5
+    """
+    return _mean_hours(opened_at, first_response_at, "first_response_at")
+
+
+@kpi(
+    "AVG_RESOLUTION_HOURS",
+    summary="Average resolution time in hours; unresolved tickets are skipped.",
+    unit=HOURS,
+    args=(
+        Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True),
+        Arg("resolved_at", "Date-times the tickets were resolved; blank if still open", domain=ANY, array=True),
+    ),
+    excel='24*SUMPRODUCT((resolved_at<>"")*(resolved_at-opened_at))/COUNT(resolved_at)',
+    elementwise=False,
+)
+def avg_resolution_hours(opened_at, resolved_at):
+    """Average resolution time of support tickets, in hours.
+
+    Parameters
+    ----------
+    opened_at : date-times, array_like or pandas.Series
+        When each ticket was opened.
+    resolved_at : date-times, array_like or pandas.Series
+        When each ticket was resolved, same shape; blank if still open.
+
+    Returns
+    -------
+    float
+        Mean hours from opening to resolution over the resolved tickets.
+
+    Notes
+    -----
+    .. math:: \\overline{t} = 24 \\cdot \\frac{1}{n} \\sum_{resolved} (resolved_i - opened_i)
+
+    (date-times in days, as Excel serials).  Unresolved (blank) rows are
+    skipped.  A resolution with a blank opened_at raises KPIValueError
+    (#VALUE!); a resolution before the opening raises KPIDomainError
+    (#NUM!); no resolved ticket raises KPIDivisionByZeroError (#DIV/0!);
+    ranges of different shapes raise KPIValueError.  The native Excel
+    formula skips blank resolutions the same way but does not check the
+    other cases.
+
+    Date-times may be Excel serial day numbers (as the Excel functions pass
+    them; blank cells as NaN), ``datetime`` / ``date``, numpy ``datetime64``,
+    pandas ``Timestamp`` / Series / ``DatetimeIndex`` (time-zone-aware ones
+    are taken in UTC), or a mix; text and booleans raise KPIValueError.
+
+    References
+    ----------
+    As in the KPI catalog.
+
+    Examples
+    --------
+    Two tickets resolved after 3 and 27 hours, one still open (Excel serials):
+
+    >>> import xl_kpi
+    >>> xl_kpi.avg_resolution_hours([46350.25, 46350.5, 46351.0], [46350.375, 46351.625, None])
+    15.0
+    """
+    return _mean_hours(opened_at, resolved_at, "resolved_at")
+
+
+__all__ = [
+    "conversion_rate",
+    "pql_conversion_rate",
+    "lead_to_customer_rate",
+    "mql_to_sql_rate",
+    "click_through_rate",
+    "abandonment_rate",
+    "adoption_rate",
+    "stickiness",
+    "nps",
+    "nps_from_counts",
+    "lead_score",
+    "avg_first_response_hours",
+    "avg_resolution_hours",
+    "PROMOTER_MIN_SCORE",
+    "DETRACTOR_MAX_SCORE",
+]
