@@ -68,9 +68,11 @@ def test_input_error_propagates_as_the_same_error(code, literal):
     assert str(udfs.CHURN_RATE(20.0, literal)) == literal  # err_to_str=True form
 
 
-def test_first_argument_error_wins_and_errors_beat_text():
+def test_first_argument_problem_wins_like_excel_left_to_right():
+    # Excel: =NA()/(1/0) is #N/A and ="abc"/NA() is #VALUE!: the first operand's error wins.
     assert str(udfs.CHURN_RATE(NA_CODE, DIV0_CODE)) == "#N/A"
-    assert str(udfs.CHURN_RATE("abc", NA_CODE)) == "#N/A"
+    assert str(udfs.CHURN_RATE("abc", NA_CODE)) == "#VALUE!"
+    assert str(udfs.CHURN_RATE(20.0, NA_CODE)) == "#N/A"
     # #VALUE! (text) beats #NUM! (domain) beats #DIV/0!, as in Excel.
     assert str(udfs.CHURN_RATE(-1.0, "x")) == "#VALUE!"
     assert str(udfs.CHURN_RATE(-1.0, 0.0)) == "#NUM!"

@@ -77,7 +77,10 @@ def markdown() -> str:
             out += [f"### `{signature(d)}`", "", d.summary, ""]
             out += ["| argument | meaning | valid values |", "|---|---|---|"]
             for a in d.args:
-                valid = a.domain.describe + (" (a range is totalled)" if a.summed else "")
+                valid = a.domain.describe
+                if a.name in d.denominators:
+                    valid = "> 0" if a.domain.low == 0 and a.domain.high is None else f"{valid}, not 0"
+                valid += " (a range is totalled)" if a.summed else ""
                 out.append(f"| `{a.name}` | {_md_escape(a.help)} | {_md_escape(valid)} |")
             out += [
                 "",

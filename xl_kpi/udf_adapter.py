@@ -74,8 +74,9 @@ def convert_argument(name: str, value: Any) -> tuple[np.ndarray, np.ndarray | No
     common case, which also takes the fast path for an all-number range).
     """
     if isinstance(value, (tuple, list)) and value and isinstance(value[0], (tuple, list)):
-        # Fast path for the common case, a range of numbers only (C-speed type scan).
-        if set(map(type, chain.from_iterable(value))) <= {float, int}:
+        # Fast path for the common case, a range of floats only (C-speed type
+        # scan). Ints take the slow path: COM error codes are ints.
+        if set(map(type, chain.from_iterable(value))) == {float}:
             try:
                 numbers = np.array(value, dtype=float)
             except ValueError:  # ragged: reported below
