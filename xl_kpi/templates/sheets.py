@@ -1,0 +1,371 @@
+"""Building blocks shared by the template builders: titles, input tables, formula blocks,
+assumption cells, the "How to use" sheet, print setup and a reproducible save.
+
+A builder describes its columns (:class:`InputColumn`, :class:`OutputColumn`)
+and these helpers apply the conventions of :mod:`xl_kpi.templates.styles`,
+so every workbook looks and behaves the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from xl_kpi.templates import styles
+
+#: docProps and zip entries carry this time, so a rebuild gives the same bytes.
+FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+#: Data validation and input styling reach this far below a table, so rows a
+#: user appends to a table are checked too.
+VALIDATED_ROWS = 1000
+#: Rows of the sheet above a table's header: title, subtitle, blank.
+HEADER_ROW = 4
+
+# --------------------------------------------------------------------------- workbook
+
+
+def new_workbook(title: str) -> Workbook:
+    """An empty workbook with fixed document properties (reproducible output)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "xl_kpi"
+    wb.properties.lastModifiedBy = "xl_kpi"
+    wb.properties.title = title
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    return wb
+
+
+def save(wb: Workbook, path: Path) -> Path:
+    """Save ``wb`` so that the same workbook always gives the same bytes.
+
+    openpyxl's ``Workbook.save`` stamps the current time into docProps and
+    each zip entry; here the archive is written through its ``ExcelWriter``
+    (which keeps our fixed properties) and re-packed with fixed entry times.
+    """
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def define_name(wb: Workbook, name: str, ws: Worksheet, ref: str) -> None:
+    """Workbook-level defined name ``name`` -> absolute ``ref`` ("C5:C28") on ``ws``."""
+    cells = ref.split(":")
+    absolute = ":".join("$" + "".join(c for c in cell if c.isalpha()) + "$" + "".join(c for c in cell if c.isdigit())
+                        for cell in cells)
+    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!{absolute}")
+
+
+# --------------------------------------------------------------------------- sheet furniture
+
+
+def title(ws: Worksheet, text: str, subtitle: str) -> None:
+    ws["A1"] = text
+    ws["A1"].font = styles.TITLE_FONT
+    ws["A2"] = subtitle
+    ws["A2"].font = styles.SUBTITLE_FONT
+    ws.row_dimensions[1].height = 24
+
+
+def print_setup(ws: Worksheet, header_row: int | None = HEADER_ROW, landscape: bool = True,
+                one_page: bool = False) -> None:
+    """Fit to one page wide (``one_page``: and tall), repeat the header row, footer with sheet and page."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.7
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    if header_row:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.oddHeader.right.text = "&F"
+
+
+def header_row(ws: Worksheet, row: int, col: int, headers: Sequence[str]) -> None:
+    for offset, text in enumerate(headers):
+        cell = ws.cell(row=row, column=col + offset, value=text)
+        cell.font = styles.HEADER_FONT
+        cell.fill = styles.HEADER_FILL
+        cell.alignment = styles.HEADER_ALIGN
+        cell.border = styles.GRID
+    ws.row_dimensions[row].height = 32
+
+
+def fit_width(header: str, number_format: str = "General", values: Sequence[Any] = ()) -> float:
+    """A column width that fits the header (wrapped on words) and the widest value.
+
+    >>> fit_width("Sales & Marketing Spend", "#,##0.00", [12345.5])
+    16
+    """
+    longest_word = max((len(w) for w in header.split()), default=4)
+    header_width = max(longest_word, (len(header) + 1) // 2) + 1  # two wrapped bold lines at most
+    # Widths of typical values per format (money up to 9,999,999.99).
+    by_format = {styles.MONTH_FORMAT: 9, styles.DATETIME_FORMAT: 16, "0.0%": 7, "#,##0": 9, "#,##0.00": 12,
+                 '0.00"x"': 7}
+    value_width = by_format.get(number_format, 0)
+    for v in values:
+        if isinstance(v, (int, float)) and number_format not in by_format:
+            value_width = max(value_width, len(f"{v:,.2f}"))
+        elif isinstance(v, str):
+            value_width = max(value_width, len(v))
+    return min(max(header_width, value_width, 6) + 3, 60)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class InputColumn:
+    """One column of an input table: header, cell format and what may be typed in."""
+
+    header: str
+    number_format: str = "General"
+    #: "count" (whole >= 0), "money" (>= 0), "fraction" (0..1), "score" (whole 0..10),
+    #: "date", "any" (any number) or None (no check: text such as ids).
+    check: str | None = None
+    width: float | None = None
+
+
+_CHECKS: dict[str, dict[str, Any]] = {
+    "count": dict(type="whole", operator="greaterThanOrEqual", formula1="0",
+                  error="Enter a whole number of 0 or more."),
+    "money": dict(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                  error="Enter an amount of 0 or more."),
+    "fraction": dict(type="decimal", operator="between", formula1="0", formula2="1",
+                     error="Enter a fraction between 0 and 1 (80% = 0.8)."),
+    "score": dict(type="whole", operator="between", formula1="0", formula2="10",
+                  error="Enter a whole score from 0 to 10."),
+    "date": dict(type="date", operator="greaterThan", formula1="0", error="Enter a date."),
+    "any": dict(type="decimal", operator="between", formula1="-1E+307", formula2="1E+307",
+                error="Enter a number."),
+}
+
+
+def validation(check: str, sqref: str) -> DataValidation:
+    spec = dict(_CHECKS[check])
+    dv = DataValidation(allow_blank=True, showErrorMessage=True, errorTitle="Invalid input",
+                        errorStyle="stop", **spec)
+    dv.add(sqref)
+    return dv
+
+
+def input_table(ws: Worksheet, name: str, columns: Sequence[InputColumn], rows: Sequence[Sequence[Any]],
+                top: int = HEADER_ROW, left: int = 1) -> tuple[int, int]:
+    """Write an input Excel Table (styled as inputs, validated); return (first, last) data row.
+
+    ``rows`` are the values (None for an empty cell); a table needs at least
+    one data row, so an empty ``rows`` gives one empty row.
+    """
+    rows = list(rows) or [[None] * len(columns)]
+    header_row(ws, top, left, [c.header for c in columns])
+    first, last = top + 1, top + len(rows)
+    for r, values in enumerate(rows, start=first):
+        for c, (column, value) in enumerate(zip(columns, values), start=left):
+            cell = ws.cell(row=r, column=c, value=value)
+            cell.number_format = column.number_format
+    # Style (and validate) well below the table, so appended rows look and check the same.
+    for c, column in enumerate(columns, start=left):
+        letter = get_column_letter(c)
+        for r in range(first, max(last, top + 1) + 1):
+            cell = ws.cell(row=r, column=c)
+            cell.font = styles.INPUT_FONT
+            cell.fill = styles.INPUT_FILL
+            cell.border = styles.GRID
+            cell.number_format = column.number_format
+        if column.check:
+            ws.add_data_validation(validation(column.check, f"{letter}{first}:{letter}{top + VALIDATED_ROWS}"))
+        values = [v[c - left] for v in rows]
+        ws.column_dimensions[letter].width = column.width or fit_width(column.header, column.number_format, values)
+    ref = f"{get_column_letter(left)}{top}:{get_column_letter(left + len(columns) - 1)}{last}"
+    table = Table(displayName=name, ref=ref)
+    table.tableStyleInfo = styles.TABLE_STYLE
+    ws.add_table(table)
+    return first, last
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """One column of formulas: header, ``formula(row) -> "=..."``, format, defined name."""
+
+    header: str
+    formula: Callable[[int], str]
+    number_format: str
+    name: str | None = None
+    width: float | None = None
+
+
+def output_block(ws: Worksheet, columns: Sequence[OutputColumn], first: int, last: int,
+                 top: int = HEADER_ROW, left: int = 1) -> dict[str, str]:
+    """Write formula columns for rows ``first..last``; return {header: column letter}.
+
+    Columns with a ``name`` become workbook-level defined names over their cells.
+    """
+    header_row(ws, top, left, [c.header for c in columns])
+    letters: dict[str, str] = {}
+    for c, column in enumerate(columns, start=left):
+        letter = get_column_letter(c)
+        letters[column.header] = letter
+        for r in range(first, last + 1):
+            cell = ws.cell(row=r, column=c, value=column.formula(r))
+            cell.number_format = column.number_format
+            cell.font = styles.CALC_FONT
+            cell.border = styles.GRID
+        ws.column_dimensions[letter].width = column.width or fit_width(column.header, column.number_format)
+        if column.name:
+            define_name(ws.parent, column.name, ws, f"{letter}{first}:{letter}{last}")
+    return letters
+
+
+def benchmark_rules(ws: Worksheet, ref: str, good: str, average: str | None = None,
+                    higher_is_better: bool = False, anchor: str | None = None) -> None:
+    """Traffic-light conditional formats on ``ref`` against named threshold cells.
+
+    Lower is better (churn): <= good green, <= average amber, above red.
+    Higher is better (LTV:CAC): >= good green, below red.  Empty cells (no
+    value) are never coloured: every rule tests ISNUMBER first.  ``anchor``
+    is the tested cell for the top-left of ``ref`` (default: that cell itself;
+    "$C5" colours a whole row span by column C).
+    """
+    cell = anchor or ref.split(":")[0]
+    if higher_is_better:
+        rules = [(f"AND(ISNUMBER({cell}),{cell}>={good})", styles.GOOD_FILL, styles.GOOD_FONT),
+                 (f"AND(ISNUMBER({cell}),{cell}<{good})", styles.BAD_FILL, styles.BAD_FONT)]
+    else:
+        rules = [(f"AND(ISNUMBER({cell}),{cell}<={good})", styles.GOOD_FILL, styles.GOOD_FONT),
+                 (f"AND(ISNUMBER({cell}),{cell}<={average})", styles.AVERAGE_FILL, styles.AVERAGE_FONT),
+                 (f"AND(ISNUMBER({cell}),{cell}>{average})", styles.BAD_FILL, styles.BAD_FONT)]
+    for formula, fill, font in rules:
+        ws.conditional_formatting.add(ref, FormulaRule(formula=[formula], fill=fill, font=font, stopIfTrue=True))
+
+
+# --------------------------------------------------------------------------- assumptions
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A named input cell the formulas refer to instead of a hard-coded number."""
+
+    name: str
+    label: str
+    value: float
+    number_format: str
+    note: str
+    check: str = "any"
+
+
+def assumptions_block(ws: Worksheet, items: Sequence[Assumption], top: int, left: int = 1) -> dict[str, str]:
+    """Label | value | note rows; each value cell an input with a workbook-level name.
+
+    Returns {name: name} (formulas use the names, not cell addresses).
+    """
+    header_row(ws, top, left, ["Assumption", "Value", "Name", "Why"])
+    for r, item in enumerate(items, start=top + 1):
+        ws.cell(row=r, column=left, value=item.label).font = styles.LABEL_FONT
+        cell = ws.cell(row=r, column=left + 1, value=item.value)
+        cell.number_format = item.number_format
+        cell.font = styles.INPUT_FONT
+        cell.fill = styles.INPUT_FILL
+        cell.border = styles.GRID
+        ws.cell(row=r, column=left + 2, value=item.name).font = styles.SUBTITLE_FONT
+        note = ws.cell(row=r, column=left + 3, value=item.note)
+        note.alignment = styles.WRAP
+        letter = get_column_letter(left + 1)
+        define_name(ws.parent, item.name, ws, f"{letter}{r}")
+        ws.add_data_validation(validation(item.check, f"{letter}{r}"))
+    widths = (max(len(i.label) for i in items) + 3, 12, max(len(i.name) for i in items) + 3, 70)
+    for offset, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(left + offset)].width = width
+    return {i.name: i.name for i in items}
+
+
+# --------------------------------------------------------------------------- how to use
+
+
+def how_to_use(wb: Workbook, heading: str, purpose: str, steps: Sequence[str],
+               sheets: Sequence[tuple[str, str]], names: Sequence[tuple[str, str]] = ()) -> Worksheet:
+    """The first sheet: what the workbook does, how to fill it, what each sheet and name holds."""
+    ws = wb.create_sheet("How to use", 0)
+    title(ws, heading, "Built by xl_kpi. Native Excel formulas only: no add-in or macro is needed.")
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 95
+    row = 4
+    ws.cell(row=row, column=1, value=purpose).alignment = styles.WRAP
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+    ws.row_dimensions[row].height = 15 * (1 + len(purpose) // 110)
+    row += 2
+
+    def section(text: str) -> None:
+        nonlocal row
+        ws.cell(row=row, column=1, value=text).font = styles.SECTION_FONT
+        row += 1
+
+    section("Steps")
+    for number, step in enumerate(steps, start=1):
+        ws.cell(row=row, column=1, value=f"{number}.").alignment = styles.WRAP
+        ws.cell(row=row, column=2, value=step).alignment = styles.WRAP
+        ws.row_dimensions[row].height = 15 * (1 + len(step) // 95)
+        row += 1
+    row += 1
+    section("Colour code")
+    sample = ws.cell(row=row, column=1, value="Input (blue on cream)")
+    sample.font, sample.fill, sample.border = styles.INPUT_FONT, styles.INPUT_FILL, styles.GRID
+    ws.cell(row=row, column=2, value="Type your figures here. Everything else is a formula: do not overwrite it.")
+    row += 1
+    for label, fill, font, meaning in (
+        ("Good", styles.GOOD_FILL, styles.GOOD_FONT, "At or better than the benchmark on the Assumptions sheet."),
+        ("Average", styles.AVERAGE_FILL, styles.AVERAGE_FONT, "Between the good and the average benchmark."),
+        ("High / below target", styles.BAD_FILL, styles.BAD_FONT, "Worse than the benchmark."),
+    ):
+        cell = ws.cell(row=row, column=1, value=label)
+        cell.fill, cell.font, cell.border = fill, font, styles.GRID
+        ws.cell(row=row, column=2, value=meaning)
+        row += 1
+    ws.cell(row=row, column=2,
+            value="An empty result cell means the KPI is undefined for that row (for example nothing at the start "
+                  "of the month to divide by), not an error.").alignment = styles.WRAP
+    row += 2
+    section("Sheets")
+    for name, text in sheets:
+        ws.cell(row=row, column=1, value=name).font = styles.BOLD_FONT
+        ws.cell(row=row, column=2, value=text).alignment = styles.WRAP
+        row += 1
+    if names:
+        row += 1
+        section("Named ranges (use them in your own formulas, e.g. =AVERAGE(KPI_CHURN_RATE))")
+        for name, text in names:
+            ws.cell(row=row, column=1, value=name).font = styles.BOLD_FONT
+            ws.cell(row=row, column=2, value=text).alignment = styles.WRAP
+            row += 1
+    print_setup(ws, header_row=None, landscape=False)
+    return ws
