@@ -189,6 +189,12 @@ def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
             for arg, value in zip(definition.args, args)
         )
         if definition.elementwise:
+            if all(type(v) is float for v in args):
+                # All single numbers, the usual cell formula: the core's scalar path.
+                try:
+                    return _cell(definition.function(*args))
+                except KPIError as exc:
+                    return ExcelError(exc.excel_error, str(exc))
             return call_elementwise(definition, args)
         return call_reduction(definition, args)
     except _CallError as exc:
