@@ -415,12 +415,26 @@ def _first(mask: np.ndarray) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
+def _from_sequence(value: Any, name: str) -> Any:
+    """A list / tuple as an object array, so that every element is checked on its own.
+
+    ``np.asarray([9, True])`` would quietly make True a 1, and ``[9, "10"]``
+    all text; as objects, the bad element is refused and its position named.
+    """
+    if not isinstance(value, (list, tuple)):
+        return value
+    arr = np.array(value, dtype=object)
+    if any(isinstance(item, (list, tuple)) for item in arr.flat):
+        raise KPIValueError(f"{name} is not a rectangular range: its rows differ in length")
+    return arr
+
+
 def _numbers(value: Any, name: str) -> np.ndarray:
     """Like :func:`as_float_array`, also taking pandas' nullable numbers (``Int64`` with ``<NA>``)."""
     dtype = getattr(value, "dtype", None)
     if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
         return value.to_numpy(dtype=float, na_value=np.nan)
-    return as_float_array(value, name)
+    return as_float_array(_from_sequence(value, name), name)
 
 
 def _same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
@@ -478,7 +492,7 @@ def _instants(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         value = value.dt.tz_convert("UTC").dt.tz_localize(None) if hasattr(value, "dt") else value.tz_convert("UTC").tz_localize(None)
     elif hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
         value = value.to_numpy(dtype=float, na_value=np.nan)
-    arr = np.asarray(getattr(value, "to_numpy", lambda: value)())
+    arr = np.asarray(getattr(value, "to_numpy", lambda: _from_sequence(value, name))())
     kind = arr.dtype.kind
     if kind == "M":
         arr = arr.astype("datetime64[us]")
