@@ -102,6 +102,7 @@ def test_mrr_normalises_billing_periods_element_by_element():
         (np.full((2, 3, 4), 24.0), np.full((2, 3, 4), 12.0), 48.0),  # any dimension
         (pd.Series([1200.0, None, 600.0]), pd.Series([12.0, None, 6.0]), 200.0),
         (pd.Series([1200, 2400]), 12, 300.0),
+        (pd.Series([1200, None, 2400], dtype="Int64"), 12, 300.0),  # pandas' nullable integers
         ((1200.0,), 12, 100.0),
         (250, 1, 250.0),
         ([250, 250], [[1]], 500.0),  # a one-cell billing range is one number
@@ -145,6 +146,9 @@ def test_a_blank_amount_skips_its_billing_period_too():
         (("100",), KPIValueError, "amounts must be a number"),
         (([100, 200], "12"), KPIValueError, "billing_months must be a number"),
         (([True, False],), KPIValueError, "amounts must hold numbers"),
+        (([100.0, True],), KPIValueError, r"amounts must hold numbers, got True at position \(1,\)"),
+        (([100.0, 200.0], (12, False)), KPIValueError, "billing_months must hold numbers, got False"),
+        ((((1.0, 2.0), 3.0), 1), KPIValueError, "amounts is not a rectangular range"),
     ],
 )
 def test_mrr_errors_name_the_argument(args, error, words):

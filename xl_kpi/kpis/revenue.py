@@ -19,13 +19,23 @@ MONTHS_PER_YEAR = 12
 
 
 def _range_as_floats(value: Any, name: str) -> np.ndarray:
-    """A range argument as a float array; ragged nested sequences are a #VALUE! problem."""
-    try:
-        return as_float_array(value, name)
-    except KPIValueError:
-        raise
-    except (ValueError, TypeError):  # numpy refuses ragged nested sequences
-        raise KPIValueError(f"{name} is not a rectangular range (rows of different lengths)") from None
+    """A range argument as a float array, every element checked on its own.
+
+    Lists and tuples go through an object array: ``np.asarray([9, True])``
+    would quietly make True a 1. Pandas' nullable numbers (``Int64`` with
+    ``<NA>``) are taken with their blanks as NaN.
+    """
+    dtype = getattr(value, "dtype", None)
+    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
+        return value.to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(value, (list, tuple)):
+        try:
+            value = np.array(value, dtype=object)
+        except ValueError:  # numpy refuses some ragged nestings outright
+            value = None
+        if value is None or any(isinstance(item, (list, tuple)) for item in value.flat):
+            raise KPIValueError(f"{name} is not a rectangular range (rows of different lengths)")
+    return as_float_array(value, name)
 
 
 def _fmt(value: float) -> str:
