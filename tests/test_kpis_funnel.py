@@ -269,6 +269,10 @@ def test_avg_hours_accept_mixed_forms_and_time_zones():
     paris = pd.Series(pd.to_datetime(["2026-11-24 09:00"])).dt.tz_localize("Europe/Paris")  # 08:00 UTC
     utc = pd.Series(pd.to_datetime(["2026-11-24 11:30"])).dt.tz_localize("UTC")
     assert xl_kpi.avg_first_response_hours(paris, utc) == 3.5
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    assert xl_kpi.avg_first_response_hours([dt.datetime(2026, 11, 24, 9, tzinfo=plus_one)], [dt.datetime(2026, 11, 24, 9, tzinfo=dt.timezone.utc)]) == 1.0
+    stamps = [pd.Timestamp("2026-11-24 09:00"), pd.NaT, pd.Timestamp("2026-11-24 10:00")]
+    assert xl_kpi.avg_resolution_hours(stamps, [pd.Timestamp("2026-11-24 09:45"), None, pd.NaT]) == 0.75
     index = pd.DatetimeIndex(["2026-11-24 09:00", "2026-11-24 12:00"])
     assert xl_kpi.avg_resolution_hours(index, pd.DatetimeIndex(["2026-11-24 10:00", None])) == 1.0
     grid = np.array([[46350.25, 46350.5], [46351.0, np.nan]])

@@ -494,6 +494,12 @@ def _instants(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         value = value.to_numpy(dtype=float, na_value=np.nan)
     arr = np.asarray(getattr(value, "to_numpy", lambda: _from_sequence(value, name))())
     kind = arr.dtype.kind
+    if kind == "O" and set(map(type, arr.flat)) <= {_dt.datetime, type(None)} and not any(
+        item is not None and item.tzinfo is not None for item in arr.flat
+    ):
+        # Plain naive datetimes and blanks (the usual Python list): numpy converts them
+        # in C, ~15x faster than the element loop below.
+        arr, kind = arr.astype("datetime64[us]"), "M"
     if kind == "M":
         arr = arr.astype("datetime64[us]")
         nat = np.isnat(arr)
