@@ -296,3 +296,38 @@ def test_install_with_import_udfs_records_the_imported_addin(win_home):
     manifest = json.loads(steps[-1].path.read_text())
     assert manifest["sha256"][str(xlam)] == __import__("hashlib").sha256(xlam.read_bytes()).hexdigest()
     assert xlam.read_bytes().endswith(b"imported") and trust.value is None
+
+
+# ------------------------------------------------------------------ install.ps1 (static: no PowerShell here)
+
+
+def test_install_ps1_only_bootstraps_and_calls_the_right_commands():
+    script = (Path(__file__).parents[1] / "install.ps1").read_text(encoding="utf-8")
+    code = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#"))
+    assert "Set-StrictMode -Version Latest" in code and "$ErrorActionPreference = 'Stop'" in code
+    assert "param([switch]$Uninstall, [switch]$ImportUdfs)" in code
+    # Python >= 3.10 through the py launcher, then python; advice when neither works.
+    assert "@(@('py', '-3'), @('python'))" in code and "sys.version_info >= (3, 10)" in code
+    assert "winget install Python.Python" in code and "python.org" in code
+    # The venv lives where `xl-kpi install` keeps its manifest (so uninstall leaves nothing behind).
+    assert "Join-Path $env:LOCALAPPDATA 'xl_kpi'" in code and "Join-Path $AppDir 'venv'" in code
+    env = {"LOCALAPPDATA": r"C:\Users\ana\AppData\Local", "APPDATA": r"C:\Users\ana\AppData\Roaming"}
+    state = install.layout("win32", Path("/home"), WIN_PYTHON, env).state_dir
+    assert state == Path(env["LOCALAPPDATA"]) / "xl_kpi"
+    assert "@('-m', 'venv', $Venv)" in code
+    assert "@('-m', 'pip', 'install', '--upgrade', $PSScriptRoot)" in code
+    assert "$InstallArgs = @('install')" in code and "'--import-udfs'" in code
+    assert "Invoke-Checked $XlKpi @('uninstall')" in code and "Remove-Item -Recurse -Force $Venv" in code
+    # Every native call goes through the exit-code check; braces and parentheses balance.
+    assert "$LASTEXITCODE -ne 0" in code
+    for opening, closing in ("{}", "()", "[]"):
+        assert code.count(opening) == code.count(closing), opening
+    assert len(script.splitlines()) <= 80  # short enough to review by eye
+    # Every option the script passes exists in the xl-kpi command line.
+    import argparse
+
+    for command, options in (("install", ["--import-udfs"]), ("uninstall", [])):
+        parser = argparse.ArgumentParser()
+        install.add_arguments(parser, command)
+        args = parser.parse_args(options)
+        assert args.dry_run is False
