@@ -133,9 +133,16 @@ def _names_in(template: str) -> set[str]:
 def as_float_array(value: Any, name: str) -> np.ndarray:
     """Convert a scalar, list, tuple, numpy array or pandas Series to a float array.
 
-    ``None`` (a blank) becomes NaN.  Text and booleans are refused with a
-    :class:`KPIValueError` naming the argument: a KPI never guesses that
-    ``"12"`` or ``True`` was meant as a number.
+    ``None``, NaN and pandas' ``<NA>`` (a blank) become NaN.  Text and
+    booleans are refused with a :class:`KPIValueError` naming the argument and
+    the position: a KPI never guesses that ``"12"`` or ``True`` was meant as a
+    number.  Lists and tuples go through an object array, since
+    ``np.asarray([9, True])`` would quietly make True a 1; rows of different
+    lengths are refused as not a rectangular range.
+
+    >>> as_float_array([[1, None], [2.5, 3]], "x")
+    array([[1. , nan],
+           [2.5, 3. ]])
     """
     if isinstance(value, (bool, np.bool_)):
         raise KPIValueError(f"{name} must be a number, got {value!r}")
@@ -145,18 +152,30 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
         return np.asarray(float(value))
     if isinstance(value, str):
         raise KPIValueError(f"{name} must be a number, got text {value!r}")
-    arr = np.asarray(getattr(value, "to_numpy", lambda: value)())
+    dtype = getattr(value, "dtype", None)
+    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
+        return value.to_numpy(dtype=float, na_value=np.nan)  # pandas nullable Int64 / Float64
+    if isinstance(value, (list, tuple)) and set(map(type, value)) <= {float, int}:
+        return np.array(value, dtype=float)  # a flat list of numbers: no per-element check needed
+    if isinstance(value, (list, tuple)):
+        try:
+            arr = np.array(value, dtype=object)
+        except ValueError:  # numpy refuses some ragged nestings outright
+            arr = None
+        if arr is None or any(isinstance(item, (list, tuple)) for item in arr.flat):
+            raise KPIValueError(f"{name} is not a rectangular range (rows of different lengths)")
+    else:
+        arr = np.asarray(getattr(value, "to_numpy", lambda: value)())
     if arr.dtype.kind in "fiu":
         return arr.astype(float, copy=False)
-    if arr.dtype.kind in "US" or arr.dtype.kind == "b":
-        raise KPIValueError(f"{name} must hold numbers, got {arr.dtype} values")
     if arr.dtype.kind == "O":
         out = np.empty(arr.shape, dtype=float)
         for index, item in np.ndenumerate(arr):
             if item is None:
                 out[index] = np.nan
             elif isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
-                raise KPIValueError(f"{name} must hold numbers, got {item!r} at position {index}")
+                where = f" at position {index}" if arr.ndim else ""
+                raise KPIValueError(f"{name} must hold numbers, got {item!r}{where}")
             else:
                 out[index] = float(item)
         return out
