@@ -224,6 +224,7 @@ def test_lead_score_blanks_add_nothing_and_points_may_be_negative():
         (([1, 2], [1, np.inf]), KPIDomainError, "points must be finite"),
         (([1, "x"], [1, 2]), KPIValueError, "activity_counts"),
         (([1, 2], [1, False]), KPIValueError, "points"),
+        (([1e300, 1e300], [1e300, -1e300]), KPIDomainError, "LEAD_SCORE: the result is not a finite number"),
     ],
 )
 def test_lead_score_invalid_input_raises_naming_the_argument(args, error, words):
@@ -289,6 +290,7 @@ def test_avg_hours_accept_mixed_forms_and_time_zones():
         ((["2026-11-24"], [None]), KPIValueError, "opened_at must hold date-times"),
         (([dt.datetime(2026, 1, 1)], [True]), KPIValueError, "resolved_at must hold date-times .* True at position 0"),
         (([1.0], [np.inf]), KPIDomainError, "resolved_at must hold finite date-times"),
+        (([-1e308], [1e308]), KPIDomainError, "not a finite number"),
         (([1.0], [dt.timedelta(hours=1)]), KPIValueError, "resolved_at"),
         ((((1.0, 2.0), (3.0,)), [1.0]), KPIValueError, "opened_at is not a rectangular range"),
     ],

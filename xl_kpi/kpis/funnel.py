@@ -535,6 +535,13 @@ def _instants(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return days, hours
 
 
+def _finite(value: float, excel_name: str) -> float:
+    # Like the element-wise KPIs: an overflow is #NUM!, never an inf handed on.
+    if not np.isfinite(value):
+        raise KPIDomainError(f"{excel_name}: the result is not a finite number (inputs too large)")
+    return float(value)
+
+
 def _mean_hours(opened_at: Any, done_at: Any, done_name: str) -> float:
     """Mean of (done - opened) in hours over the rows whose ``done_at`` is filled."""
     o_days, o_hours = _instants(opened_at, "opened_at")
@@ -544,7 +551,7 @@ def _mean_hours(opened_at: Any, done_at: Any, done_name: str) -> float:
     bad = _first(done & np.isnan(o_days))
     if bad is not None:
         raise KPIValueError(f"opened_at is blank at {_position(bad, o_days.shape)} where {done_name} has a date-time")
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         hours = (d_days - o_days) * 24.0 + (d_hours - o_hours)
     bad = _first(done & (hours < 0))
     if bad is not None:
@@ -553,7 +560,8 @@ def _mean_hours(opened_at: Any, done_at: Any, done_name: str) -> float:
         )
     if not done.any():
         raise KPIDivisionByZeroError(f"{done_name} has no date-times: there is no ticket to average")
-    return float(np.mean(hours[done]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite(np.mean(hours[done]), f"average hours to {done_name}")
 
 
 # --------------------------------------------------------------------------- NPS
@@ -727,7 +735,8 @@ def lead_score(activity_counts, points):
     bad = _first(np.isinf(pts))
     if bad is not None:
         raise KPIDomainError(f"points must be finite, got {pts.flat[bad]:g} at {_position(bad, pts.shape)}")
-    return float(np.sum(np.nan_to_num(counts, nan=0.0) * np.nan_to_num(pts, nan=0.0)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite(np.sum(np.nan_to_num(counts, nan=0.0) * np.nan_to_num(pts, nan=0.0)), "LEAD_SCORE")
 
 
 # --------------------------------------------------------------------------- support times
