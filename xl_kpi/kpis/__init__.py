@@ -14,6 +14,9 @@ from xl_kpi.kpis.unit_economics import *  # noqa: F401,F403
 
 FAMILIES = ("retention", "revenue", "unit_economics", "funnel", "balance_sheet")
 
+#: The public KPI functions and constants of every family (star-imported into ``xl_kpi``).
+__all__ = [name for family in (retention, revenue, unit_economics, funnel, balance_sheet) for name in family.__all__]
+
 
 def definitions() -> list[KPIDefinition]:
     """Every KPI definition, grouped by family in catalog order."""

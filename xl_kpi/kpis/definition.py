@@ -314,7 +314,7 @@ class KPIDefinition:
                 if np.isinf(v):
                     return f"{arg.name} must be a finite number, got {v}"
                 if arg.domain.violated(np.asarray(v)):
-                    return f"{arg.name} must be {arg.domain.describe}, got {_fmt(v)}"
+                    return f"{arg.name} must be {arg.domain.describe}, got {format_number(v)}"
             return f"{self.excel_name}: the result is not a finite number"
         if code == DIV0:
             env = {**{k: float(v) for k, v in point.items()}, **self.constants}
@@ -322,12 +322,13 @@ class KPIDefinition:
                 if eval(den, {"__builtins__": {}}, env) == 0:  # noqa: S307
                     arg = next((a for a in self.args if a.name == den), None)
                     if arg is not None and arg.domain.low == 0:
-                        return f"{den} must be > 0, got {_fmt(env[den])}"
+                        return f"{den} must be > 0, got {format_number(env[den])}"
                     return f"{den} must not be 0"
         return f"{self.excel_name}: invalid input"
 
 
-def _fmt(v: float) -> str:
+def format_number(v: float) -> str:
+    """A number as a message shows it: 0 rather than 0.0, 0.25 as it is."""
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 

@@ -7,40 +7,14 @@ whole range of subscription amounts to one number.
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
 from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
-from xl_kpi.kpis.definition import FRACTION, MONEY, RATIO, Arg, as_float_array, kpi
+from xl_kpi.kpis.definition import FRACTION, MONEY, RATIO, Arg, as_float_array, format_number, kpi
 
 #: Months in a year: ARR is twelve times MRR.
 MONTHS_PER_YEAR = 12
-
-
-def _range_as_floats(value: Any, name: str) -> np.ndarray:
-    """A range argument as a float array, every element checked on its own.
-
-    Lists and tuples go through an object array: ``np.asarray([9, True])``
-    would quietly make True a 1. Pandas' nullable numbers (``Int64`` with
-    ``<NA>``) are taken with their blanks as NaN.
-    """
-    dtype = getattr(value, "dtype", None)
-    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
-        return value.to_numpy(dtype=float, na_value=np.nan)
-    if isinstance(value, (list, tuple)):
-        try:
-            value = np.array(value, dtype=object)
-        except ValueError:  # numpy refuses some ragged nestings outright
-            value = None
-        if value is None or any(isinstance(item, (list, tuple)) for item in value.flat):
-            raise KPIValueError(f"{name} is not a rectangular range (rows of different lengths)")
-    return as_float_array(value, name)
-
-
-def _fmt(value: float) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _position(mask: np.ndarray) -> tuple[int, ...]:
@@ -123,8 +97,8 @@ def mrr(amounts, billing_months=1):
     >>> xl_kpi.mrr([100, 1200], [1, 12])
     200.0
     """
-    amount = _range_as_floats(amounts, "amounts")
-    months = _range_as_floats(billing_months, "billing_months")
+    amount = as_float_array(amounts, "amounts")
+    months = as_float_array(billing_months, "billing_months")
     if months.ndim and months.size == 1:
         months = months.reshape(())  # a one-cell range is a single number
     if months.ndim and months.shape != amount.shape:
@@ -147,7 +121,7 @@ def mrr(amounts, billing_months=1):
         if bad.any():
             at = _position(bad)
             where = f" at position {at}" if amount.ndim else ""
-            got = "" if np.isnan(values[at]) else f", got {_fmt(values[at])}"
+            got = "" if np.isnan(values[at]) else f", got {format_number(values[at])}"
             raise error(f"{problem}{got}{where}")
     return float(np.sum(amount[present] / months[present]))
 
