@@ -429,14 +429,6 @@ def _from_sequence(value: Any, name: str) -> Any:
     return arr
 
 
-def _numbers(value: Any, name: str) -> np.ndarray:
-    """Like :func:`as_float_array`, also taking pandas' nullable numbers (``Int64`` with ``<NA>``)."""
-    dtype = getattr(value, "dtype", None)
-    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
-        return value.to_numpy(dtype=float, na_value=np.nan)
-    return as_float_array(_from_sequence(value, name), name)
-
-
 def _same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
     # Strict, like Excel's SUMPRODUCT: a row against a column is #VALUE! there too.
     if a.shape != b.shape:
@@ -615,7 +607,7 @@ def nps(scores):
     >>> xl_kpi.nps([[10, None], [6, 9]])
     33.333333333333336
     """
-    s = _numbers(scores, "scores")
+    s = as_float_array(scores, "scores")
     answered = ~np.isnan(s)
     bad = _first(answered & SCORE_0_10.violated(s))
     if bad is not None:
@@ -726,8 +718,8 @@ def lead_score(activity_counts, points):
     >>> xl_kpi.lead_score([2, None, 1], [10, 5, -15])
     5.0
     """
-    counts = _numbers(activity_counts, "activity_counts")
-    pts = _numbers(points, "points")
+    counts = as_float_array(activity_counts, "activity_counts")
+    pts = as_float_array(points, "points")
     _same_shape("activity_counts", counts, "points", pts)
     bad = _first((counts < 0) | np.isinf(counts))
     if bad is not None:
