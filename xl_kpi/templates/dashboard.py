@@ -108,7 +108,7 @@ def _kpi_columns() -> list[OutputColumn]:
         OutputColumn("Churn vs Benchmark", lambda r: kpi_formula(
             "CHURN_BENCHMARK", {"monthly_churn": f"C{r}", "good_monthly_churn": "CHURN_GOOD_MAX",
                                 "average_monthly_churn": "CHURN_AVERAGE_MAX"}, needs=[f"C{r}"]),
-            "General"),
+            "General", align="center"),
         OutputColumn("Revenue Churn Rate", lambda r: kpi_formula(
             "REVENUE_CHURN_RATE", {"mrr_lost": f"({i('H', r)}+{i('I', r)})", "mrr_at_start": i("E", r)}),
             number_format("REVENUE_CHURN_RATE"), "KPI_REVENUE_CHURN_RATE"),

@@ -18,13 +18,17 @@ from typing import Iterable, Mapping
 from xl_kpi.kpis import get
 
 
-def kpi_formula(excel_name: str, refs: Mapping[str, str], needs: Iterable[str] = ()) -> str:
+def kpi_formula(excel_name: str, refs: Mapping[str, str], needs: Iterable[str] = (),
+                empty_unless_any: str | None = None) -> str:
     """``=`` + the KPI's guarded native formula for ``refs`` (argument -> cell or expression).
 
     >>> kpi_formula("CHURN_RATE", {"customers_lost": "D5", "customers_at_start": "B5"})
     '=IF((B5)=0,"",D5/B5)'
     >>> kpi_formula("CUSTOMER_LIFETIME", {"churn_rate": "C5"}, needs=["C5"])
     '=IF(COUNT(C5)<1,"",IF((C5)=0,"",1/C5))'
+
+    ``empty_unless_any`` (a range) leaves the cell empty while that range holds no number
+    (a KPI without a denominator, such as a lead score, on an empty input row).
     """
     definition = get(excel_name)
     wanted = set(definition.arg_names) | set(definition.constants)
@@ -38,6 +42,8 @@ def kpi_formula(excel_name: str, refs: Mapping[str, str], needs: Iterable[str] =
     needs = list(needs)
     if needs:
         body = f'IF(COUNT({",".join(needs)})<{len(needs)},"",{body})'
+    if empty_unless_any:
+        body = f'IF(COUNT({empty_unless_any})=0,"",{body})'
     return "=" + body
 
 

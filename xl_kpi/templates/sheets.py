@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -223,6 +224,8 @@ class OutputColumn:
     number_format: str
     name: str | None = None
     width: float | None = None
+    #: Horizontal alignment of the cells ("center" for short text verdicts).
+    align: str | None = None
 
 
 def output_block(ws: Worksheet, columns: Sequence[OutputColumn], first: int, last: int,
@@ -241,6 +244,8 @@ def output_block(ws: Worksheet, columns: Sequence[OutputColumn], first: int, las
             cell.number_format = column.number_format
             cell.font = styles.CALC_FONT
             cell.border = styles.GRID
+            if column.align:
+                cell.alignment = Alignment(horizontal=column.align)
         ws.column_dimensions[letter].width = column.width or fit_width(column.header, column.number_format)
         if column.name:
             define_name(ws.parent, column.name, ws, f"{letter}{first}:{letter}{last}")
@@ -369,3 +374,35 @@ def how_to_use(wb: Workbook, heading: str, purpose: str, steps: Sequence[str],
             row += 1
     print_setup(ws, header_row=None, landscape=False)
     return ws
+
+
+# --------------------------------------------------------------------------- single results
+
+
+@dataclass(frozen=True)
+class Result:
+    """One named result cell (a KPI over a whole table column, such as NPS)."""
+
+    label: str
+    formula: str
+    number_format: str
+    name: str | None = None
+
+
+def results_block(ws: Worksheet, items: Sequence[Result], top: int, left: int) -> dict[str, str]:
+    """Label | value rows of formulas; named cells get workbook-level names. Returns {label: cell}."""
+    header_row(ws, top, left, ["Result", "Value"])
+    cells: dict[str, str] = {}
+    for r, item in enumerate(items, start=top + 1):
+        label = ws.cell(row=r, column=left, value=item.label)
+        label.font, label.border = styles.LABEL_FONT, styles.GRID
+        cell = ws.cell(row=r, column=left + 1, value=item.formula)
+        cell.number_format = item.number_format
+        cell.font, cell.border = styles.CALC_FONT, styles.GRID
+        coordinate = f"{get_column_letter(left + 1)}{r}"
+        cells[item.label] = coordinate
+        if item.name:
+            define_name(ws.parent, item.name, ws, coordinate)
+    ws.column_dimensions[get_column_letter(left)].width = max(len(i.label) for i in items) + 4
+    ws.column_dimensions[get_column_letter(left + 1)].width = 12
+    return cells

@@ -1,0 +1,96 @@
+"""``subscription_ledger.xlsx``: a subscription ledger (one row per customer per month) ready for refresh.
+
+Sheets: How to use | Ledger (table ``Ledger``: Customer ID, Month, MRR) |
+Monthly MRR (native formulas: MRR per calendar month, ARR and MRR growth).
+
+The full analysis (MRR bridge with new / expansion / contraction / churned
+MRR, cohorts, KPI summary, charts) needs per-customer comparisons between
+months that native formulas cannot express simply; ``xl-kpi refresh`` (or
+the Excel ribbon) writes those report sheets.  The Monthly MRR sheet works
+without it: month m's MRR is the total of the ledger rows dated in m, as in
+the catalog's ledger semantics (rows of one customer and month add up).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xl_kpi.templates import sample_inputs, sheets, styles
+from xl_kpi.templates.formulas import kpi_formula, number_format
+from xl_kpi.templates.sheets import InputColumn, OutputColumn
+
+FILE_NAME = "subscription_ledger.xlsx"
+TABLE = "Ledger"
+
+COLUMNS = (
+    InputColumn("Customer ID", "@", None, width=14),
+    InputColumn("Month", styles.MONTH_FORMAT, "date", width=12),
+    InputColumn("MRR", styles.MONEY_FORMAT, "money", width=12),
+)
+
+#: Rows of the Monthly MRR sheet: three years; months past the ledger's last one stay empty.
+MONTH_ROWS = 36
+
+
+def _monthly_columns(first: int) -> list[OutputColumn]:
+    month, mrr = "Ledger[Month]", "Ledger[MRR]"
+
+    def month_formula(r: int) -> str:
+        if r == first:  # the calendar month of the earliest ledger date
+            return f'=IF(COUNT({month})=0,"",EOMONTH(MIN({month}),-1)+1)'
+        # the next month, while the ledger still has later dates
+        return f'=IF(A{r - 1}="","",IF(EOMONTH(A{r - 1},0)>=MAX({month}),"",EOMONTH(A{r - 1},0)+1))'
+
+    return [
+        OutputColumn("Month", month_formula, styles.MONTH_FORMAT, width=12),
+        OutputColumn("MRR", lambda r: f'=IF(A{r}="","",SUMIFS({mrr},{month},">="&A{r},{month},"<="&EOMONTH(A{r},0)))',
+                     number_format("MRR"), "LEDGER_MRR", width=14),
+        OutputColumn("ARR", lambda r: kpi_formula("ARR", {"mrr": f"B{r}"}, needs=[f"B{r}"]),
+                     number_format("ARR"), "LEDGER_ARR", width=16),
+        OutputColumn("MRR Growth Rate", lambda r: "" if r == first else kpi_formula(
+            "MRR_GROWTH_RATE", {"mrr_current": f"B{r}", "mrr_previous": f"B{r - 1}"}, needs=[f"B{r}", f"B{r - 1}"]),
+            number_format("MRR_GROWTH_RATE"), width=12),
+    ]
+
+
+def build(path: Path, blank: bool = False) -> Path:
+    """Write the ledger workbook to ``path``; ``blank`` leaves one empty ledger row."""
+    wb = sheets.new_workbook("Subscription ledger")
+
+    ledger = wb.create_sheet("Ledger")
+    sheets.title(ledger, "Subscription ledger", "One row per customer per month with that month's MRR "
+                 "(any date inside the month). Paste or append rows; the table grows with them.")
+    rows = [] if blank else sample_inputs.ledger_rows()
+    first, _ = sheets.input_table(ledger, TABLE, COLUMNS, rows)
+    ledger.freeze_panes = f"A{first}"
+    sheets.print_setup(ledger, landscape=False)
+
+    monthly = wb.create_sheet("Monthly MRR")
+    sheets.title(monthly, "MRR per month", "Formulas over the Ledger table: "
+                 "no refresh needed.")
+    top = sheets.HEADER_ROW
+    sheets.output_block(monthly, _monthly_columns(top + 1), top + 1, top + MONTH_ROWS)
+    monthly.freeze_panes = f"A{top + 1}"
+    sheets.print_setup(monthly, landscape=False)
+
+    sheets.how_to_use(
+        wb, "Subscription ledger",
+        "A subscription ledger in long form (customer, month, MRR) for xl_kpi's refresh, which adds the MRR "
+        "bridge (new, expansion, contraction, churned and reactivated MRR), cohort retention and a KPI summary "
+        "with charts. The sample rows come from xl_kpi's synthetic company; replace them with yours.",
+        [
+            "On the Ledger sheet, paste your rows into the Ledger table: Customer ID, Month (any date inside the "
+            "month), MRR (monthly amount; divide annual plans by 12). Keep the table's name and column headers.",
+            "A customer counts as active in a month when its MRR there is above 0; several rows of one customer "
+            "in one month are added up.",
+            "Run 'xl-kpi refresh subscription_ledger.xlsx' (or the Refresh KPIs button of the xl_kpi add-in): it "
+            "writes the report sheets and leaves your own sheets alone.",
+            f"The Monthly MRR sheet needs no refresh: MRR, ARR and growth for up to {MONTH_ROWS} months from the "
+            "first month of the ledger.",
+        ],
+        [
+            ("Ledger", "Table Ledger: Customer ID, Month, MRR."),
+            ("Monthly MRR", "MRR per calendar month (named LEDGER_MRR), ARR (LEDGER_ARR) and MRR growth."),
+        ],
+    )
+    return sheets.save(wb, path)
