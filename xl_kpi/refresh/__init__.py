@@ -1,0 +1,65 @@
+"""Refresh a workbook's report sheets from its ``Ledger`` table.
+
+One pipeline (:mod:`xl_kpi.refresh.pipeline`), two back ends:
+
+* :func:`refresh_file` - a closed .xlsx / .xlsm, rewritten as a zip package
+  in which only the report's own parts change (:mod:`.file_backend`); this is
+  ``xl-kpi refresh BOOK``;
+* :func:`refresh_book` - an open workbook through xlwings (the ribbon's
+  "Refresh KPIs" button, :mod:`.xlwings_backend`).
+
+Both write the same report (:mod:`.report`): the ``MRRBridge`` table on
+``MRR Bridge``, cohort heat maps on ``Cohort Retention``, the latest KPIs and
+two charts on ``KPI Summary``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xl_kpi.errors import UserError
+from xl_kpi.refresh.pipeline import Progress, RefreshResult, run
+from xl_kpi.refresh.report import BRIDGE_HEADERS, BRIDGE_TABLE, REPORT_SHEETS
+
+__all__ = ["refresh_file", "refresh_book", "RefreshResult", "BRIDGE_HEADERS", "BRIDGE_TABLE", "REPORT_SHEETS"]
+
+#: Package formats the file back end rewrites (workbooks and templates, with or without macros).
+SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+
+
+def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = None,
+                 progress: Progress | None = None) -> RefreshResult:
+    """Refresh the report of a closed workbook file, in place or into ``output``.
+
+    Only the report's parts change; everything else in the package is copied
+    byte for byte.  The new file is written beside the target and atomically
+    moved over it.  Raises :class:`xl_kpi.errors.UserError` (with sheet, row
+    and column for a bad ledger row) before anything is written.
+    """
+    from xl_kpi.refresh.file_backend import FileLedgerSource, FileReportWriter
+    from xl_kpi.refresh.package import WorkbookPackage
+
+    src = Path(path)
+    target = Path(output) if output is not None else src
+    for p in {src, target}:
+        if p.suffix.lower() not in SUFFIXES:
+            raise UserError(f"{p}: not an Excel workbook file (expected {', '.join(SUFFIXES)})")
+    if target != src and target.suffix.lower() != src.suffix.lower():
+        raise UserError(f"{target}: keep the extension {src.suffix} (the package keeps its macros or not)")
+    if not src.is_file():
+        raise UserError(f"{src}: no such file")
+    pkg = WorkbookPackage(src, label=str(src))
+    try:
+        result = run(FileLedgerSource(pkg), FileReportWriter(pkg, target), progress)
+    finally:
+        pkg.close()
+    result.target = str(target)
+    return result
+
+
+def refresh_book(book, progress: Progress | None = None) -> RefreshResult:
+    """Refresh the report of an open workbook (an ``xlwings.Book``) in place."""
+    from xl_kpi.refresh.xlwings_backend import XlwingsLedgerSource, XlwingsReportWriter
+
+    return run(XlwingsLedgerSource(book), XlwingsReportWriter(book), progress)

@@ -1,0 +1,146 @@
+"""The refresh pipeline: ledger table in, report out, through two small interfaces.
+
+::
+
+    LedgerSource.read_ledger() -> LedgerTable      (file: calamine; live: xlwings)
+        -> ledger_frame()        three columns found by header, as a DataFrame
+        -> analyse()             validation + MRR bridge + cohorts (xl_kpi.ledger)
+        -> build_report()        what to write (xl_kpi.refresh.report)
+    ReportWriter.write(report)                     (file: zip package; live: xlwings)
+
+The pipeline never knows which back end it talks to.  Everything that can
+fail on the user's data (missing column, text amount, bad date, negative
+MRR) fails *before* ``write`` is called, so a bad ledger changes nothing.
+
+Progress is reported through a callback ``progress(fraction, message)``
+with ``fraction`` in [0, 1]; the CLI draws a bar, the live back end sets
+Excel's status bar.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+import pandas as pd
+
+from xl_kpi.errors import UserError
+from xl_kpi.refresh.report import Report, build_report
+
+Progress = Callable[[float, str], None]
+
+#: Ledger columns by header (matched ignoring case and surrounding spaces).
+CUSTOMER, MONTH, MRR = "Customer ID", "Month", "MRR"
+LEDGER_HEADERS = (CUSTOMER, MONTH, MRR)
+
+
+@dataclass
+class LedgerTable:
+    """The raw cells of the ``Ledger`` table as a back end read them.
+
+    ``rows`` are the data rows (list of row lists, header excluded); the
+    table's columns are ``rows[i][col0:col1]``.  ``first_row`` is the sheet
+    row number of the first data row, so messages can name the user's row.
+    """
+
+    label: str
+    sheet: str
+    table: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    col0: int
+    col1: int
+    first_row: int
+
+
+class LedgerSource(Protocol):
+    label: str
+
+    def read_ledger(self) -> LedgerTable: ...
+
+
+class ReportWriter(Protocol):
+    def write(self, report: Report, progress: Progress | None = None) -> None: ...
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh did (the CLI and the demo print it)."""
+
+    target: str
+    sheets: list[str]
+    ledger_rows: int
+    months: int
+    customers: int
+    bridge: pd.DataFrame = field(repr=False)
+    seconds: float = 0.0
+
+
+def ledger_frame(table: LedgerTable) -> pd.DataFrame:
+    """The table's Customer ID, Month and MRR columns as an object DataFrame.
+
+    >>> t = LedgerTable("b.xlsx", "Data", "Ledger", ["MRR", "month", "Customer ID"],
+    ...                 [[10.0, "2024-01", "a"]], 0, 3, 2)
+    >>> ledger_frame(t).columns.tolist()
+    ['Customer ID', 'Month', 'MRR']
+    """
+    wanted = {h.lower(): h for h in LEDGER_HEADERS}
+    found = {}
+    for j, h in enumerate(table.header):
+        key = str(h).strip().lower()
+        if key in wanted and wanted[key] not in found:
+            found[wanted[key]] = j
+    missing = [h for h in LEDGER_HEADERS if h not in found]
+    if missing:
+        raise UserError(f"{table.label}: sheet {table.sheet!r}, table {table.table!r}: no column "
+                        f"{missing[0]!r} (the ledger needs the headers {', '.join(LEDGER_HEADERS)})")
+    width = table.col1 - table.col0
+    if table.rows:
+        # One C-level pass: the rows become a 2-D object array (ragged rows are padded by the back end).
+        grid = np.array(table.rows, dtype=object)
+        if grid.ndim != 2:
+            grid = np.array([list(r) + [None] * (table.col1 - len(r)) for r in table.rows], dtype=object)
+        grid = grid[:, table.col0:table.col1]
+    else:
+        grid = np.empty((0, width), dtype=object)
+    return pd.DataFrame({h: pd.Series(grid[:, found[h]], dtype=object) for h in LEDGER_HEADERS})
+
+
+def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Validate the ledger and compute (bridge, logo cohorts, revenue cohorts, customers).
+
+    Validation errors are ``xl_kpi.ledger.LedgerError`` (a ``UserError``)
+    naming sheet, row and column.  The ledger is validated once and the three
+    analyses share it.
+    """
+    from xl_kpi.ledger.bridge import bridge_from_prepared
+    from xl_kpi.ledger.cohorts import retention_from_prepared
+    from xl_kpi.ledger.validation import prepare_ledger
+
+    prepared = prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet)
+    bridge = bridge_from_prepared(prepared)
+    logo = retention_from_prepared(prepared, "logo")
+    revenue = retention_from_prepared(prepared, "revenue")
+    return bridge, logo, revenue, prepared.n_customers
+
+
+def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = None) -> RefreshResult:
+    """Read, check, compute, write.  Nothing is written unless everything before succeeded."""
+    say = progress or (lambda fraction, message: None)
+    start = time.perf_counter()
+    say(0.0, "reading the ledger")
+    table = source.read_ledger()
+    say(0.45, "checking the ledger")
+    df = ledger_frame(table)
+    say(0.55, "computing the MRR bridge and cohorts")
+    bridge, logo, revenue, customers = analyse(df, table.sheet, table.first_row)
+    if bridge.empty:
+        raise UserError(f"{table.label}: sheet {table.sheet!r}: the Ledger table has no data rows")
+    report = build_report(bridge, logo, revenue)
+    say(0.75, "writing the report")
+    writer.write(report, progress)
+    say(1.0, "done")
+    return RefreshResult(source.label, [s.name for s in report.sheets], len(df), len(bridge), customers, bridge,
+                         time.perf_counter() - start)

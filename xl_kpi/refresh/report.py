@@ -1,0 +1,366 @@
+"""What a refresh writes, described without any workbook library.
+
+``build_report`` turns the ledger analysis (the MRR bridge and the cohort
+matrices) into a ``Report``: sheets made of rectangular ``Block``s of
+columns, with an optional Excel Table over a block, colour scales, charts
+and workbook-level defined names.  Both back ends (the closed-file package
+writer and the live xlwings writer) render the same ``Report``; neither
+computes anything, so a number cannot differ between them.
+
+Layout
+------
+* ``MRR Bridge``: the Excel Table ``MRRBridge`` at A1, one row per month,
+  exactly the 18 headers of ``BRIDGE_HEADERS``; undefined rates are blank.
+* ``Cohort Retention``: logo retention (cohort month x months since start),
+  revenue retention below it, each under a three-colour scale (a heat map).
+* ``KPI Summary``: the latest month's KPIs as formulas over ``MRRBridge``
+  (with their values cached, so a reader that does not calculate still sees
+  them), and two charts over the bridge table: MRR trend, MRR movements.
+
+Example
+-------
+>>> import pandas as pd, numpy as np
+>>> bridge = pd.DataFrame({c: [0.0, 1.0] for c in BRIDGE_COLUMNS})
+>>> bridge["month"] = pd.to_datetime(["2024-01-01", "2024-02-01"])
+>>> report = build_report(bridge, pd.DataFrame(), pd.DataFrame())
+>>> [s.name for s in report.sheets]
+['MRR Bridge', 'Cohort Retention', 'KPI Summary']
+>>> report.sheets[0].blocks[0].table, report.sheets[0].blocks[0].ref()
+('MRRBridge', 'A1:R3')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
+
+BRIDGE_SHEET = "MRR Bridge"
+COHORT_SHEET = "Cohort Retention"
+SUMMARY_SHEET = "KPI Summary"
+BRIDGE_TABLE = "MRRBridge"
+#: Every sheet a refresh owns (and replaces on the next refresh).
+REPORT_SHEETS = (BRIDGE_SHEET, COHORT_SHEET, SUMMARY_SHEET)
+#: Every Excel Table a refresh owns.
+REPORT_TABLES = (BRIDGE_TABLE,)
+
+DATE_FORMAT = "mmm yyyy"
+
+#: bridge column -> (Excel header, number format); order = the table's columns.
+BRIDGE_LAYOUT: dict[str, tuple[str, str]] = {
+    "month": ("Month", DATE_FORMAT),
+    "starting_mrr": ("Starting MRR", MONEY.number_format),
+    "new_mrr": ("New MRR", MONEY.number_format),
+    "expansion_mrr": ("Expansion MRR", MONEY.number_format),
+    "reactivation_mrr": ("Reactivation MRR", MONEY.number_format),
+    "contraction_mrr": ("Contraction MRR", MONEY.number_format),
+    "churned_mrr": ("Churned MRR", MONEY.number_format),
+    "ending_mrr": ("Ending MRR", MONEY.number_format),
+    "customers_start": ("Customers Start", COUNT.number_format),
+    "new_customers": ("New Customers", COUNT.number_format),
+    "reactivated_customers": ("Reactivated Customers", COUNT.number_format),
+    "churned_customers": ("Churned Customers", COUNT.number_format),
+    "customers_end": ("Customers End", COUNT.number_format),
+    "customer_churn_rate": ("Customer Churn Rate", FRACTION.number_format),
+    "gross_revenue_churn_rate": ("Gross Revenue Churn Rate", FRACTION.number_format),
+    "net_revenue_retention": ("Net Revenue Retention", FRACTION.number_format),
+    "quick_ratio": ("Quick Ratio", RATIO.number_format),
+    "arpa": ("ARPA", MONEY.number_format),
+}
+BRIDGE_COLUMNS = tuple(BRIDGE_LAYOUT)
+BRIDGE_HEADERS = tuple(h for h, _ in BRIDGE_LAYOUT.values())
+
+#: Three-colour heat map: red (low) -> yellow -> green (high), like Excel's default scale.
+HEAT_COLORS = ("F8696B", "FFEB84", "63BE7B")
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def col_letter(col: int) -> str:
+    """1-based column number -> letters.
+
+    >>> col_letter(1), col_letter(18), col_letter(28)
+    ('A', 'R', 'AB')
+    """
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def a1(row: int, col: int, row2: int | None = None, col2: int | None = None, absolute: bool = False) -> str:
+    """A1 reference of a cell or range (1-based).
+
+    >>> a1(1, 1), a1(2, 3, 5, 4), a1(2, 8, 10, 8, absolute=True)
+    ('A1', 'C2:D5', '$H$2:$H$10')
+    """
+    d = "$" if absolute else ""
+    first = f"{d}{col_letter(col)}{d}{row}"
+    if row2 is None:
+        return first
+    return f"{first}:{d}{col_letter(col2)}{d}{row2}"
+
+
+def quote_sheet(name: str) -> str:
+    """Sheet name as it appears in a formula.
+
+    >>> quote_sheet("MRR Bridge"), quote_sheet("O'Brien")
+    ("'MRR Bridge'", "'O''Brien'")
+    """
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a block: header text, values and their number format.
+
+    ``values`` is float64 (NaN = blank cell), datetime64 (a date cell) or
+    object (text, or a mix of these per cell).  ``formulas``, when given, holds one formula per row
+    (text without the leading ``=``); ``values`` then holds the cached result.
+    """
+
+    header: str
+    values: np.ndarray
+    number_format: str | Sequence[str] | None = None  #: one format, or one per row
+    formulas: Sequence[str] | None = None
+
+    def format_at(self, i: int) -> str | None:
+        fmt = self.number_format
+        return fmt if fmt is None or isinstance(fmt, str) else fmt[i]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of columns with its top-left cell at (row, col), header row first."""
+
+    row: int
+    col: int
+    columns: Sequence[Column]
+    table: str | None = None  #: Excel Table name laid over the whole block
+    title: str | None = None  #: bold text in the cell above the header row
+    header: bool = True
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.columns[0].values) if self.columns else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.row + int(self.header) + max(self.n_rows, 1) - 1
+
+    @property
+    def last_col(self) -> int:
+        return self.col + len(self.columns) - 1
+
+    def ref(self, absolute: bool = False) -> str:
+        return a1(self.row, self.col, self.last_row, self.last_col, absolute)
+
+    def body(self, first_col: int = 0) -> tuple[int, int, int, int]:
+        """(row1, col1, row2, col2) of the data rows, from column index ``first_col`` on."""
+        top = self.row + int(self.header)
+        return top, self.col + first_col, top + max(self.n_rows, 1) - 1, self.last_col
+
+
+@dataclass(frozen=True)
+class RangeRef:
+    """A range on a named sheet (1-based, inclusive)."""
+
+    sheet: str
+    row1: int
+    col1: int
+    row2: int
+    col2: int
+
+    def formula(self) -> str:
+        return f"{quote_sheet(self.sheet)}!{a1(self.row1, self.col1, self.row2, self.col2, absolute=True)}"
+
+
+@dataclass(frozen=True)
+class Series:
+    title: RangeRef  #: the header cell that names the series
+    values: RangeRef
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart placed over cells: top-left (row, col), size in columns x rows."""
+
+    kind: str  #: "line" or "column"
+    title: str
+    categories: RangeRef
+    series: Sequence[Series]
+    row: int
+    col: int
+    width_cols: int = 9
+    height_rows: int = 16
+    y_format: str = MONEY.number_format
+
+
+@dataclass(frozen=True)
+class DefinedName:
+    """A workbook-level name over a range the report owns."""
+
+    name: str
+    ref: RangeRef
+
+
+@dataclass(frozen=True)
+class ReportSheet:
+    name: str
+    blocks: Sequence[Block]
+    color_scales: Sequence[tuple[int, int, int, int]] = ()
+    charts: Sequence[Chart] = ()
+    widths: dict[int, float] = field(default_factory=dict)  #: column number -> width (characters)
+    freeze_rows: int = 0
+    freeze_cols: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    sheets: Sequence[ReportSheet]
+    names: Sequence[DefinedName]
+    bridge: pd.DataFrame  #: the computed bridge (the CLI and the demo print from it)
+
+
+#: Workbook-level names the report owns (replaced on every refresh).
+REPORT_NAMES = ("CohortRetentionLogo", "CohortRetentionRevenue", "KPISummary")
+
+
+# --------------------------------------------------------------------------- building it
+
+
+def _as_float(values) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _month_values(values) -> np.ndarray:
+    return pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
+
+
+def bridge_block(bridge: pd.DataFrame) -> Block:
+    """The ``MRRBridge`` table: every bridge column under its Excel header."""
+    columns = []
+    for key, (header, fmt) in BRIDGE_LAYOUT.items():
+        raw = bridge[key]
+        values = _month_values(raw) if key == "month" else _as_float(raw)
+        if key != "month":
+            values = np.where(np.isfinite(values), values, np.nan)  # inf never reaches a cell
+        columns.append(Column(header, values, fmt))
+    return Block(1, 1, columns, table=BRIDGE_TABLE)
+
+
+def cohort_block(matrix: pd.DataFrame, row: int, title: str) -> Block:
+    """A cohort matrix: cohort month down, months since start across, fractions."""
+    if matrix is None or matrix.empty:
+        return Block(row, 1, [Column("Cohort", np.array([], dtype="datetime64[ns]"), DATE_FORMAT),
+                              Column("Month 0", np.array([], dtype="float64"), FRACTION.number_format)], title=title)
+    columns = [Column("Cohort", _month_values(matrix.index), DATE_FORMAT)]
+    for age in matrix.columns:
+        columns.append(Column(f"Month {int(age)}", _as_float(matrix[age].to_numpy()), FRACTION.number_format))
+    return Block(row, 1, columns, title=title)
+
+
+#: KPI summary rows: label, bridge header (latest month), number format, guard blanks.
+_LATEST = (
+    ("Latest month", "Month", DATE_FORMAT, False),
+    ("Ending MRR", "Ending MRR", MONEY.number_format, False),
+    ("Customers", "Customers End", COUNT.number_format, False),
+    ("Customer churn rate", "Customer Churn Rate", FRACTION.number_format, True),
+    ("Gross revenue churn rate", "Gross Revenue Churn Rate", FRACTION.number_format, True),
+    ("Net revenue retention", "Net Revenue Retention", FRACTION.number_format, True),
+    ("Quick ratio", "Quick Ratio", RATIO.number_format, True),
+    ("ARPA", "ARPA", MONEY.number_format, True),
+)
+
+
+def _latest(header: str) -> str:
+    col = f"{BRIDGE_TABLE}[{header}]"
+    return f"INDEX({col},ROWS({col}))"
+
+
+def summary_block(bridge_blk: Block) -> Block:
+    """The latest month's KPIs as formulas over ``MRRBridge``, values cached.
+
+    A rate that is undefined in the latest month is blank: the formula is
+    ``IF(x="","",x)`` because INDEX of an empty cell would otherwise show 0.
+    """
+    by_header = {c.header: c for c in bridge_blk.columns}
+    n = bridge_blk.n_rows
+    labels, formulas, cached, formats = [], [], [], []
+    for label, header, fmt, guard in _LATEST:
+        value = by_header[header].values[n - 1] if n else np.nan
+        expr = _latest(header)
+        labels.append(label)
+        formulas.append(f'IF({expr}="","",{expr})' if guard else expr)
+        cached.append(value)
+        formats.append(fmt)
+    ending = by_header["Ending MRR"].values
+    starting = by_header["Starting MRR"].values
+    extra = (
+        ("ARR (12 x ending MRR)", "12*" + _latest("Ending MRR"), 12 * ending[n - 1] if n else np.nan),
+        ("Net new MRR (latest month)", f"{_latest('Ending MRR')}-{_latest('Starting MRR')}",
+         ending[n - 1] - starting[n - 1] if n else np.nan),
+        ("New MRR (all months)", f"SUM({BRIDGE_TABLE}[New MRR])", np.nansum(by_header["New MRR"].values)),
+        ("Churned MRR (all months)", f"SUM({BRIDGE_TABLE}[Churned MRR])",
+         np.nansum(by_header["Churned MRR"].values)),
+    )
+    for label, formula, value in extra:
+        labels.append(label)
+        formulas.append(formula)
+        cached.append(value)
+        formats.append(MONEY.number_format)
+    # One column of mixed formats: the back ends apply formats per cell, so the
+    # value column is split into single-cell runs by giving each row its format.
+    values = np.array([_cached_value(v) for v in cached], dtype=object)
+    return Block(3, 1, [Column("KPI", np.array(labels, dtype=object)),
+                        Column("Value", values, tuple(formats), formulas)], title="KPI summary")
+
+
+def _cached_value(value):
+    if isinstance(value, np.datetime64):
+        return value if not np.isnat(value) else np.nan
+    return float(value)
+
+
+def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame) -> Report:
+    """The whole report from the bridge and the logo / revenue cohort matrices."""
+    b_blk = bridge_block(bridge)
+    n = b_blk.n_rows
+    bridge_sheet = ReportSheet(BRIDGE_SHEET, [b_blk], widths={1: 11, **{c: 15 for c in range(2, 19)}},
+                               freeze_rows=1, freeze_cols=1)
+
+    logo_blk = cohort_block(logo, 2, "Logo retention (share of the cohort's customers still active)")
+    rev_row = logo_blk.last_row + 3
+    rev_blk = cohort_block(revenue, rev_row, "Revenue retention (cohort MRR / its MRR in month 0)")
+    heat = [blk.body(1) for blk in (logo_blk, rev_blk) if blk.n_rows and len(blk.columns) > 1]
+    width = max(len(logo_blk.columns), len(rev_blk.columns))
+    cohort_sheet = ReportSheet(COHORT_SHEET, [logo_blk, rev_blk], color_scales=heat,
+                               widths={1: 11, **{c: 9 for c in range(2, width + 1)}}, freeze_cols=1)
+
+    s_blk = summary_block(b_blk)
+    last = n + 1 if n else 2
+
+    def bridge_col(header: str) -> tuple[RangeRef, RangeRef]:
+        c = BRIDGE_HEADERS.index(header) + 1
+        return RangeRef(BRIDGE_SHEET, 1, c, 1, c), RangeRef(BRIDGE_SHEET, 2, c, last, c)
+
+    months = RangeRef(BRIDGE_SHEET, 2, 1, last, 1)
+    trend = Chart("line", "MRR trend", months, [Series(*bridge_col("Ending MRR"))], row=2, col=4)
+    moves = Chart("column", "MRR movements", months,
+                  [Series(*bridge_col(h)) for h in ("New MRR", "Expansion MRR", "Reactivation MRR",
+                                                    "Contraction MRR", "Churned MRR")],
+                  row=20, col=4)
+    summary_sheet = ReportSheet(SUMMARY_SHEET, [s_blk], charts=[trend, moves], widths={1: 28, 2: 16})
+
+    names = [
+        DefinedName("CohortRetentionLogo", RangeRef(COHORT_SHEET, *logo_blk.body(1))),
+        DefinedName("CohortRetentionRevenue", RangeRef(COHORT_SHEET, *rev_blk.body(1))),
+        DefinedName("KPISummary", RangeRef(SUMMARY_SHEET, *s_blk.body(0))),
+    ]
+    return Report([bridge_sheet, cohort_sheet, summary_sheet], names, bridge)
