@@ -1,0 +1,187 @@
+"""The live back end: the same ``Report`` written into an open workbook through xlwings.
+
+Used by the ribbon's "Refresh KPIs" button (``xl_kpi.main()``).  Only these
+xlwings objects and members are used, so a small test double of them is
+enough to test this module without Excel:
+
+* ``book.sheets`` (iterate, ``[name]``, ``.add(name, after=sheet)``),
+  ``book.names`` (iterate ``.name``, ``.add(name, refers_to)``),
+  ``book.app`` (``.status_bar``, ``.screen_updating``);
+* ``sheet.name``, ``sheet.tables`` (iterate; ``.add(source=, name=)``),
+  ``sheet.charts`` (iterate; ``.add(left, top, width, height, chart_type=,
+  source=, plot_by=)``), ``sheet.used_range``, ``sheet.cells``,
+  ``sheet.range((row, col), (row, col))``;
+* ``range.value`` (get / set a 2-D list), ``range.options(ndim=2)``,
+  ``range.row``, ``range.left`` / ``.top``, ``range.number_format``,
+  ``range.column_width``, ``range.clear_contents()``, ``range.clear_formats()``,
+  ``range.conditional_formats.clear()`` / ``.add_color_scale(colors)``;
+* ``table.name``, ``table.header_row_range``, ``table.data_body_range``,
+  ``table.resize(range)``; ``chart.name``, ``chart.title``,
+  ``chart.set_x_axis_values(range)``, ``chart.delete()``.
+
+Differences from the file back end, on purpose: a report sheet that exists is
+*reused* (cleared and rewritten), never deleted, because deleting a sheet in
+a live workbook turns every formula that points at it into #REF!; its table
+is resized rather than re-created.  Frozen panes are not set (xlwings has no
+API for them; it would need the COM window object).  Everything is computed
+before the first cell is written; a failure while writing (Excel busy,
+protected sheet) can leave a report sheet half-written, never a user sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any
+
+import numpy as np
+
+from xl_kpi.errors import UserError
+from xl_kpi.refresh.file_backend import LEDGER_TABLE, MARKER
+from xl_kpi.refresh.pipeline import LedgerTable, Progress
+from xl_kpi.refresh.report import HEAT_COLORS, REPORT_NAMES, REPORT_SHEETS, Block, Report, ReportSheet
+
+_CHART_TYPES = {"line": "line", "column": "column_clustered"}
+
+
+def _cell_value(value: Any, formula: str | None) -> Any:
+    """A Python value as xlwings writes it: datetime for dates, None for blanks, '=...' for formulas."""
+    if formula is not None:
+        return "=" + formula
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return None
+        return _dt.datetime.fromisoformat(str(np.datetime64(value, "s")))
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        return float(value)
+    return value
+
+
+def block_values(blk: Block) -> list[list[Any]]:
+    """The block as a 2-D list, header row first (what ``range.value`` takes)."""
+    rows: list[list[Any]] = [[c.header for c in blk.columns]] if blk.header else []
+    for i in range(blk.n_rows):  # report rows (months), not ledger rows
+        rows.append([_cell_value(c.values[i], c.formulas[i] if c.formulas is not None else None)
+                     for c in blk.columns])
+    return rows
+
+
+class XlwingsLedgerSource:
+    """Reads the ``Ledger`` table of an open workbook."""
+
+    def __init__(self, book) -> None:
+        self.book = book
+        self.label = getattr(book, "name", "workbook")
+
+    def read_ledger(self) -> LedgerTable:
+        for sheet in self.book.sheets:
+            for table in sheet.tables:
+                if table.name.lower() != LEDGER_TABLE.lower():
+                    continue
+                header = [str(h) if h is not None else "" for h in (table.header_row_range.value or [])]
+                body_range = table.data_body_range
+                if body_range is None:
+                    return LedgerTable(self.label, sheet.name, table.name, header, [], 0, len(header), 2)
+                rows = body_range.options(ndim=2).value
+                return LedgerTable(self.label, sheet.name, table.name, header, rows, 0, len(header),
+                                   first_row=body_range.row)
+        raise UserError(f"{self.label}: no Excel Table named {LEDGER_TABLE!r} (select the ledger and use "
+                        f"Insert > Table, then name it {LEDGER_TABLE!r} under Table Design)")
+
+
+class XlwingsReportWriter:
+    """Writes a ``Report`` into an open workbook (see the module notes)."""
+
+    def __init__(self, book) -> None:
+        self.book = book
+
+    def _check_ownership(self) -> None:
+        names = {n.name for n in self.book.names}
+        existing = [s.name for s in self.book.sheets if s.name in REPORT_SHEETS]
+        if MARKER not in names:
+            if existing:
+                raise UserError(f"the workbook already has a sheet named {existing[0]!r} that xl-kpi did not "
+                                "create; rename it so the refresh can write its report")
+            clash = sorted(names & set(REPORT_NAMES))
+            if clash:
+                raise UserError(f"the workbook already defines the name {clash[0]!r}; xl-kpi needs it for its "
+                                "report: rename it")
+
+    def write(self, report: Report, progress: Progress | None = None) -> None:
+        book = self.book
+        self._check_ownership()
+        app = book.app
+        updating = app.screen_updating
+        app.screen_updating = False
+        try:
+            for n, spec in enumerate(report.sheets):
+                if progress:
+                    progress(0.75 + 0.2 * n / len(report.sheets), f"writing {spec.name}")
+                self._write_sheet(spec)
+            names = book.names
+            names.add(MARKER, '="' + "|".join(REPORT_SHEETS) + '"')
+            for name in report.names:
+                names.add(name.name, "=" + name.ref.formula())
+        finally:
+            app.screen_updating = updating
+
+    def _sheet(self, name: str):
+        sheets = self.book.sheets
+        for sheet in sheets:
+            if sheet.name == name:
+                return sheet
+        return sheets.add(name, after=list(sheets)[-1])
+
+    def _write_sheet(self, spec: ReportSheet) -> None:
+        sheet = self._sheet(spec.name)
+        for chart in list(sheet.charts):
+            chart.delete()
+        sheet.cells.conditional_formats.clear()
+        used = sheet.used_range
+        used.clear_contents()
+        used.clear_formats()
+        tables = {t.name: t for t in sheet.tables}
+        for blk in spec.blocks:
+            values = block_values(blk)
+            if blk.title:
+                title = sheet.range((blk.row - 1, blk.col), (blk.row - 1, blk.col))
+                title.value = [[blk.title]]
+            rng = sheet.range((blk.row, blk.col), (blk.last_row, blk.last_col))
+            rng.value = values if blk.n_rows else values + [[None] * len(blk.columns)]
+            first = blk.row + int(blk.header)
+            for j, col in enumerate(blk.columns):
+                c = blk.col + j
+                if isinstance(col.number_format, str):
+                    sheet.range((first, c), (blk.last_row, c)).number_format = col.number_format
+                elif col.number_format is not None:
+                    for i, fmt in enumerate(col.number_format):
+                        sheet.range((first + i, c), (first + i, c)).number_format = fmt
+            if blk.table:
+                if blk.table in tables:
+                    tables[blk.table].resize(rng)
+                else:
+                    sheet.tables.add(source=rng, name=blk.table)
+        for r1, c1, r2, c2 in spec.color_scales:
+            sheet.range((r1, c1), (r2, c2)).conditional_formats.add_color_scale(["#" + c for c in HEAT_COLORS])
+        for col, width in spec.widths.items():
+            sheet.range((1, col), (1, col)).column_width = width
+        for chart in spec.charts:
+            self._add_chart(sheet, chart)
+
+    def _add_chart(self, sheet, chart) -> None:
+        data = self.book.sheets[chart.categories.sheet]
+        first, last = chart.series[0], chart.series[-1]
+        cols = [s.values.col1 for s in chart.series]
+        if cols != list(range(cols[0], cols[0] + len(cols))):
+            raise ValueError("a live chart needs its series in adjacent columns")
+        source = data.range((first.title.row1, first.values.col1), (last.values.row2, last.values.col2))
+        anchor = sheet.range((chart.row, chart.col), (chart.row, chart.col))
+        # Columns are ~8.43 characters = 48 points wide, rows 15 points high (Excel's defaults).
+        obj = sheet.charts.add(anchor.left, anchor.top, chart.width_cols * 48, chart.height_rows * 15,
+                               chart_type=_CHART_TYPES[chart.kind], source=source, plot_by="columns")
+        c = chart.categories
+        obj.set_x_axis_values(data.range((c.row1, c.col1), (c.row2, c.col2)))
+        obj.name = chart.title
+        obj.title = chart.title
