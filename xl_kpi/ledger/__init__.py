@@ -1,0 +1,28 @@
+"""Ledger analytics: raw subscription data -> MRR bridge, cohorts, monthly KPIs.
+
+Input is a ledger in long form, one row per customer per month with that
+month's MRR (any date inside the month; rows of one customer and month are
+added up), exactly as the "Ledger analysis" section of the KPI catalog
+specifies. A subscription list converts to it with
+:func:`subscriptions_to_ledger`.
+
+* :func:`mrr_bridge` - monthly new / expansion / reactivation / contraction /
+  churned MRR, customer counts and rates;
+* :func:`cohort_retention` - cohort month x months since start, by logos or revenue;
+* :func:`monthly_kpis` - ARR, ARPA, NRR, GRR, churn, quick ratio, growth per month;
+* :func:`validate_ledger` - the checks all of them run first; bad input raises
+  :class:`LedgerError` naming the sheet row and column.
+
+Everything is vectorised numpy/pandas: no Python loop over rows or customers.
+"""
+
+from xl_kpi.ledger.bridge import BRIDGE_COLUMNS, mrr_bridge
+from xl_kpi.ledger.cohorts import cohort_matrix, cohort_retention
+from xl_kpi.ledger.monthly import MONTHLY_KPI_COLUMNS, monthly_kpis
+from xl_kpi.ledger.subscriptions import subscriptions_to_ledger
+from xl_kpi.ledger.validation import LedgerError, prepare_ledger, validate_ledger
+
+__all__ = [
+    "mrr_bridge", "cohort_retention", "cohort_matrix", "monthly_kpis", "subscriptions_to_ledger",
+    "validate_ledger", "prepare_ledger", "LedgerError", "BRIDGE_COLUMNS", "MONTHLY_KPI_COLUMNS",
+]

@@ -1,0 +1,96 @@
+"""The monthly KPI table that templates and reports show, derived from the MRR bridge.
+
+Every figure is computed by the core KPI function of the same name
+(:func:`xl_kpi.arr`, :func:`xl_kpi.net_revenue_retention` ...), called in
+array mode over the months, so the table, the Excel functions and the
+template formulas share one definition. A month whose denominator is 0 (no
+MRR or no customers at the start) gets NaN, never inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import xl_kpi
+from xl_kpi.ledger.bridge import BRIDGE_COLUMNS
+
+__all__ = ["monthly_kpis", "MONTHLY_KPI_COLUMNS"]
+
+#: Columns of :func:`monthly_kpis`, in order.
+MONTHLY_KPI_COLUMNS = (
+    "month", "mrr", "arr", "customers", "arpa", "net_new_mrr", "mrr_growth_rate",
+    "net_revenue_retention", "gross_revenue_retention", "customer_churn_rate", "revenue_churn_rate",
+    "quick_ratio",
+)
+
+
+def monthly_kpis(bridge: pd.DataFrame) -> pd.DataFrame:
+    """Monthly SaaS KPIs from an MRR bridge (the output of :func:`xl_kpi.ledger.mrr_bridge`).
+
+    Parameters
+    ----------
+    bridge : DataFrame
+        An MRR bridge with the catalog's columns.
+
+    Returns
+    -------
+    DataFrame
+        One row per month with :data:`MONTHLY_KPI_COLUMNS`:
+
+        ==========================  ====================================================
+        mrr, customers              ending MRR and customers of the month
+        arr                         ``ARR(mrr)`` = 12 * mrr
+        arpa                        ``ARPA(mrr, customers)``
+        net_new_mrr                 ``NET_NEW_MRR(new, expansion, contraction, churned, reactivation)``
+        mrr_growth_rate             ``MRR_GROWTH_RATE(ending, starting)``
+        net_revenue_retention       ``NET_REVENUE_RETENTION(starting, expansion, contraction, churned)``
+        gross_revenue_retention     ``GROSS_REVENUE_RETENTION(starting, contraction, churned)``
+        customer_churn_rate         ``CHURN_RATE(churned customers, customers at start)`` (logo churn)
+        revenue_churn_rate          ``REVENUE_CHURN_RATE(churned + contraction, starting)``
+        quick_ratio                 ``SAAS_QUICK_RATIO(new, expansion, contraction, churned, reactivation)``
+        ==========================  ====================================================
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from xl_kpi.ledger import mrr_bridge
+    >>> ledger = pd.DataFrame({"customer_id": ["a", "b", "a"],
+    ...                        "month": ["2024-01-01", "2024-01-01", "2024-02-01"],
+    ...                        "mrr": [100, 50, 120]})
+    >>> kpis = monthly_kpis(mrr_bridge(ledger))
+    >>> kpis[["month", "arr", "arpa", "net_revenue_retention", "customer_churn_rate"]]
+           month     arr   arpa  net_revenue_retention  customer_churn_rate
+    0 2024-01-01  1800.0   75.0                    NaN                  NaN
+    1 2024-02-01  1440.0  120.0                    0.8                  0.5
+    """
+    missing = [c for c in BRIDGE_COLUMNS if c not in bridge.columns]
+    if missing:
+        raise ValueError(f"not an MRR bridge: missing columns {', '.join(missing)}")
+
+    def col(name: str) -> np.ndarray:
+        return bridge[name].to_numpy(dtype=float)
+
+    start, end = col("starting_mrr"), col("ending_mrr")
+    new, exp, react = col("new_mrr"), col("expansion_mrr"), col("reactivation_mrr")
+    con, churned = col("contraction_mrr"), col("churned_mrr")
+    customers = col("customers_end")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = {
+            "month": bridge["month"].to_numpy(),
+            "mrr": end,
+            "arr": xl_kpi.arr(end),
+            "customers": bridge["customers_end"].to_numpy(),
+            "arpa": xl_kpi.arpa(end, customers),
+            "net_new_mrr": xl_kpi.net_new_mrr(new, exp, con, churned, react),
+            "mrr_growth_rate": xl_kpi.mrr_growth_rate(end, start),
+            "net_revenue_retention": xl_kpi.net_revenue_retention(start, exp, con, churned),
+            "gross_revenue_retention": xl_kpi.gross_revenue_retention(start, con, churned),
+            "customer_churn_rate": xl_kpi.churn_rate(col("churned_customers"), col("customers_start")),
+            "revenue_churn_rate": xl_kpi.revenue_churn_rate(churned + con, start),
+            "quick_ratio": xl_kpi.saas_quick_ratio(new, exp, con, churned, react),
+        }
+    frame = pd.DataFrame({k: np.asarray(values[k]) for k in MONTHLY_KPI_COLUMNS}, index=bridge.index)
+    rates = [c for c in MONTHLY_KPI_COLUMNS if c not in ("month", "customers")]
+    frame[rates] = frame[rates].replace([np.inf, -np.inf], np.nan)
+    return frame

@@ -1,0 +1,160 @@
+"""A subscription list (customer, start, end, amount, billing period) as a monthly MRR ledger.
+
+The catalog's rule: a subscription counts in month m when it started on or
+before the month's last day and has no end date or ends *after* that day; its
+MRR is amount / billing period in months. So 1200 billed every 12 months is
+100 a month; a subscription that ends on any day of a month (even the last)
+is not active in that month; a blank end date means it runs up to the
+"as of" month.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from xl_kpi.ledger.validation import (
+    LedgerError, Problems, days_to_months, months_to_timestamps, parse_amounts, parse_dates, parse_ids,
+    require_columns,
+)
+
+__all__ = ["subscriptions_to_ledger"]
+
+
+def _as_of_month(as_of) -> int:
+    days, blank, bad = parse_dates(pd.Series([as_of], dtype=object))
+    if blank[0] or bad[0]:
+        raise LedgerError(f"as_of must be a date, got {as_of!r}", value=as_of)
+    return int(days_to_months(days)[0])
+
+
+def subscriptions_to_ledger(
+    df: pd.DataFrame,
+    customer: str = "customer_id",
+    start: str = "start_date",
+    end: str | None = "end_date",
+    amount: str = "amount",
+    billing_months: str | None = "billing_months",
+    as_of=None,
+    *,
+    first_row: int = 2,
+    sheet: str | None = None,
+) -> pd.DataFrame:
+    """Expand subscriptions into a customer x month MRR ledger.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subscription (a customer may have several).
+    customer, start, end, amount, billing_months : str
+        Column names. ``end`` None: no end column (all still running);
+        ``billing_months`` None: every amount is monthly. A blank end date
+        means still running; a blank billing period means 1 (monthly).
+    as_of : date-like, optional
+        Last month of the ledger: running subscriptions count up to and
+        including this month, later months are not produced. Default: the
+        month of the latest start or end date in the list.
+    first_row, sheet : optional
+        Where the data sits, for error messages (header = row 1 by default).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``customer`` (under its given name), ``month`` (month start)
+        and ``mrr``: one row per customer and month in which at least one of
+        its subscriptions counts, several subscriptions added up; sorted by
+        customer (in order of first appearance) then month. Ready for
+        :func:`xl_kpi.ledger.mrr_bridge` (with ``customer=`` the same name).
+
+    Raises
+    ------
+    LedgerError
+        Missing column, blank or unparseable start, unparseable end, end
+        before start, blank / non-numeric / negative amount, billing period
+        not a number > 0; the message names the row and column.
+
+    Notes
+    -----
+    Active in month m  <=>  start <= last_day(m)  and  (end is blank or end > last_day(m));
+    MRR = amount / billing_months.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b"],
+    ...                      "start_date": ["2024-01-15", "2024-02-01"],
+    ...                      "end_date": ["2024-03-10", None],
+    ...                      "amount": [1200, 30], "billing_months": [12, 1]})
+    >>> subscriptions_to_ledger(subs, as_of="2024-03-31")
+      customer_id      month    mrr
+    0           a 2024-01-01  100.0
+    1           a 2024-02-01  100.0
+    2           b 2024-02-01   30.0
+    3           b 2024-03-01   30.0
+    """
+    cols = {"customer": customer, "start date": start, "amount": amount}
+    if end is not None:
+        cols["end date"] = end
+    if billing_months is not None:
+        cols["billing period"] = billing_months
+    require_columns(df, cols, sheet, what="subscription list")
+    n = len(df)
+    codes, uniques, cust_blank = parse_ids(df[customer])
+    s_days, s_blank, s_bad = parse_dates(df[start])
+    if end is not None:
+        e_days, e_blank, e_bad = parse_dates(df[end])
+    else:
+        e_days, e_blank, e_bad = np.zeros(n, np.int64), np.ones(n, bool), np.zeros(n, bool)
+    amt, a_blank, a_bad = parse_amounts(df[amount])
+    if billing_months is not None:
+        per, p_blank, p_bad = parse_amounts(df[billing_months])
+        per = np.where(p_blank, 1.0, per)
+    else:
+        per, p_blank, p_bad = np.ones(n), np.ones(n, bool), np.zeros(n, bool)
+
+    keep = ~(cust_blank & s_blank & e_blank & a_blank & p_blank)
+    problems = Problems(df, first_row, sheet, keep)
+    problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
+    problems.check(s_blank, start, "the start date is blank")
+    problems.check(s_bad, start, "{value} is not a date")
+    if end is not None:
+        problems.check(e_bad, end, "{value} is not a date")
+        problems.check(~s_blank & ~s_bad & ~e_blank & ~e_bad & (e_days < s_days), end,
+                       "the end date {value} is before the start date")
+    problems.check(a_blank, amount, "the amount is blank (only completely blank rows are skipped)")
+    problems.check(a_bad, amount, "{value} is not a number")
+    problems.check(~a_bad & ~a_blank & (np.nan_to_num(amt) < 0), amount, "{value} is negative; amounts must be 0 or more")
+    if billing_months is not None:
+        problems.check(p_bad, billing_months, "{value} is not a number of months")
+        problems.check(~p_bad & (np.nan_to_num(per, nan=1.0) <= 0), billing_months,
+                       "the billing period {value} must be more than 0 months")
+    problems.raise_first()
+
+    codes, s_days, e_days, e_blank, amt, per = (a[keep] for a in (codes, s_days, e_days, e_blank, amt, per))
+    first = days_to_months(s_days)
+    if as_of is None:
+        dates = np.concatenate([s_days, e_days[~e_blank]])
+        last_month = int(days_to_months(dates).max()) if dates.size else 0
+    else:
+        last_month = _as_of_month(as_of)
+    # ends on any day of month X -> last active month is X - 1
+    last = np.where(e_blank, last_month, days_to_months(e_days) - 1)
+    last = np.minimum(last, last_month)
+    length = np.maximum(last - first + 1, 0)
+
+    # one row per subscription-month: repeat each subscription `length` times
+    rep = np.repeat(np.arange(length.size), length)
+    offset = np.arange(rep.size) - np.repeat(np.cumsum(length) - length, length)
+    month = first[rep] + offset
+    mrr = (amt / per)[rep]
+    cust = codes[rep]
+
+    # several subscriptions of one customer in one month add up
+    base = int(month.min()) if month.size else 0
+    span = int(month.max()) - base + 1 if month.size else 1
+    key = cust * np.int64(span) + (month - base)
+    uniq_key, inverse = np.unique(key, return_inverse=True)
+    total = np.bincount(inverse, weights=mrr, minlength=uniq_key.size)
+    ucust, umonth = np.divmod(uniq_key, span)
+    ids = pd.Index(uniques).take(ucust)  # keeps the ids' dtype
+    return pd.DataFrame({customer: ids, "month": months_to_timestamps(umonth + base), "mrr": total})

@@ -1,0 +1,422 @@
+"""Reading a ledger the way a user wrote it: column checks, dates, amounts, row numbers.
+
+Everything that turns user data into arrays goes through here, so every
+problem is reported the same way: a :class:`LedgerError` naming the column and
+the row number as the user counts it in the sheet or CSV file (the header is
+row 1 unless told otherwise), and the sheet when one is given.
+
+Rules
+-----
+* Completely blank rows are skipped (a whole column selected in Excel, the
+  empty lines at the end of an export). Nothing else is ever dropped: a row
+  with a blank customer, month or amount is an error.
+* Dates may be datetimes (also time-zone aware: the wall-clock date counts),
+  date text (ISO ``2024-01-31`` first, then other common forms, month first
+  when ambiguous) or Excel serial numbers (the 1900 date system, as
+  :func:`xl_kpi.excel_values.serial_to_datetime`).
+* Amounts must be numbers (numeric text such as ``"120.5"`` from a CSV is
+  accepted), finite and not negative.
+
+Speed: the id and date columns are factorised first and only their *distinct*
+values are inspected, so a million rows with a few dozen distinct months cost
+a few dozen date parses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xl_kpi.errors import UserError
+from xl_kpi.excel_values import to_serial
+
+__all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "prepare_ledger"]
+
+#: Days from Excel's day 0 (1899-12-30) to numpy's 1970-01-01.
+_EXCEL_EPOCH_DAYS = -25569
+#: The largest Excel serial number (9999-12-31) + 1.
+_MAX_SERIAL = 2958466.0
+_MONTH0 = np.datetime64("1970-01", "M")
+
+
+class LedgerError(UserError, ValueError):
+    """A problem in the user's ledger or subscription list.
+
+    Attributes
+    ----------
+    row : int or None
+        Row number as the user counts it (sheet or CSV row), None for a
+        problem with a whole column.
+    column : str or None
+        Name of the column.
+    value : object
+        The offending value (None for a missing column).
+    sheet : str or None
+        The sheet, when the caller said which one.
+    """
+
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None,
+                 value: Any = None, sheet: str | None = None):
+        super().__init__(message)
+        self.row, self.column, self.value, self.sheet = row, column, value, sheet
+
+
+def _where(row: int | None, column: str, sheet: str | None) -> str:
+    parts = [f"sheet {sheet!r}"] if sheet else []
+    if row is not None:
+        parts.append(f"row {row}")
+    parts.append(f"column {column!r}")
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+# ------------------------------------------------------------------ columns
+
+
+def require_columns(df: pd.DataFrame, columns: dict[str, str], sheet: str | None, what: str = "ledger") -> None:
+    """Raise LedgerError when one of ``columns`` (role -> column name) is missing."""
+    if not isinstance(df, pd.DataFrame):
+        raise LedgerError(f"The {what} must be a pandas DataFrame, got {type(df).__name__}", sheet=sheet)
+    for role, name in columns.items():
+        if name not in df.columns:
+            have = ", ".join(repr(str(c)) for c in df.columns) or "none"
+            where = f"Sheet {sheet!r}: the" if sheet else "The"
+            raise LedgerError(
+                f"{where} {what} has no {role} column {name!r} (its columns: {have})",
+                column=name, sheet=sheet,
+            )
+
+
+def _blank_text(values: np.ndarray) -> np.ndarray:
+    """True where an object array holds None/NaN or text that is empty or only spaces."""
+    s = pd.Series(values, dtype=object)
+    blank = s.isna().to_numpy().copy()
+    is_str = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+    if is_str.any():
+        blank[is_str] = s[is_str].str.strip().eq("").to_numpy()
+    return blank
+
+
+def parse_ids(s: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray, np.ndarray]:
+    """Factorise an id column: (codes, distinct ids, blank mask).
+
+    Blank cells (None, NaN, empty or all-space text) are blank.
+    """
+    codes, uniques = pd.factorize(s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s)
+    uniq = np.asarray(uniques, dtype=object)
+    blank_u = _blank_text(uniq) if len(uniq) else np.zeros(0, bool)
+    blank = codes < 0
+    if blank_u.any():
+        blank |= blank_u[np.maximum(codes, 0)] & (codes >= 0)
+    return codes.astype(np.int64, copy=False), uniques, blank
+
+
+# ------------------------------------------------------------------ dates
+
+
+def _serial_days(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Excel serials -> (days since 1970-01-01, bad mask). NaN must be masked by the caller."""
+    with np.errstate(invalid="ignore"):
+        bad = ~((x >= 1.0) & (x < _MAX_SERIAL))
+        days = np.where(bad, 0.0, np.floor(np.where(bad, 0.0, x))).astype(np.int64) + _EXCEL_EPOCH_DAYS
+    return days, bad
+
+
+def _text_to_datetime(text: pd.Series) -> np.ndarray:
+    """Date text -> datetime64[D] (NaT where it is not a date). ISO first, then other forms."""
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[D]")
+    if len(text) == 0:
+        return out
+    try:
+        iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        if getattr(iso.dt, "tz", None) is not None:
+            iso = iso.dt.tz_localize(None)
+        out[:] = iso.to_numpy("datetime64[D]") if len(iso) else out
+    except (ValueError, TypeError, OverflowError):
+        pass  # mixed time zones etc.: the per-value pass below handles them
+    todo = np.flatnonzero(np.isnat(out))
+    for i in todo:  # only distinct texts that are not ISO dates (few)
+        try:
+            ts = pd.Timestamp(pd.to_datetime(text.iloc[i], format="mixed"))
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if ts is pd.NaT:
+            continue
+        if ts.tzinfo is not None:
+            ts = ts.tz_localize(None)
+        out[i] = np.datetime64(ts.date(), "D")
+    return out
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "x"
+    if isinstance(value, str):
+        return "s"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "n"
+    if to_serial(value) is not None:
+        return "d"
+    return "x"
+
+
+def _parse_distinct_dates(uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct date values of any kind -> (days since 1970-01-01, blank, bad)."""
+    n = len(uniq)
+    days = np.zeros(n, np.int64)
+    blank = np.zeros(n, bool)
+    bad = np.zeros(n, bool)
+    kinds = np.array([_kind(v) for v in uniq], dtype="<U1") if n else np.zeros(0, "<U1")
+
+    num = kinds == "n"
+    if num.any():
+        x = np.array([float(v) for v in uniq[num]])
+        nan = np.isnan(x)
+        d, b = _serial_days(x)
+        days[num], blank[num], bad[num] = d, nan, b & ~nan
+
+    dt = kinds == "d"
+    if dt.any():  # datetimes, dates, numpy datetimes: their calendar date
+        serial = np.array([to_serial(v) for v in uniq[dt]])
+        days[dt] = np.floor(serial).astype(np.int64) + _EXCEL_EPOCH_DAYS
+
+    txt = kinds == "s"
+    if txt.any():
+        text = pd.Series(uniq[txt], dtype=object).str.strip()
+        empty = text.eq("").to_numpy()
+        parsed = _text_to_datetime(text)
+        nat = np.isnat(parsed)
+        days[txt] = np.where(nat, 0, parsed.astype(np.int64))
+        blank[txt] = empty
+        bad[txt] = nat & ~empty
+
+    bad |= kinds == "x"
+    return days, blank, bad
+
+
+def parse_dates(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A date column -> (days since 1970-01-01 as int64, blank mask, bad mask).
+
+    Accepts datetime64 columns (naive or time-zone aware), numeric columns of
+    Excel serial numbers, and object/text columns mixing datetimes, text and
+    serials. Only the distinct values of an object column are parsed.
+    """
+    dtype = s.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_localize(None)
+        dtype = s.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        d = s.to_numpy("datetime64[ns]").astype("datetime64[D]")
+        blank = np.isnat(d)
+        return np.where(blank, 0, d.astype(np.int64)), blank, np.zeros(len(s), bool)
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.zeros(len(s), np.int64), np.zeros(len(s), bool), np.ones(len(s), bool)
+    if pd.api.types.is_numeric_dtype(dtype):
+        x = s.to_numpy(dtype=float, na_value=np.nan)
+        blank = np.isnan(x)
+        days, bad = _serial_days(x)
+        return days, blank, bad & ~blank
+    codes, uniq = pd.factorize(s.astype(object), use_na_sentinel=True)
+    d_u, blank_u, bad_u = _parse_distinct_dates(np.asarray(uniq, dtype=object))
+    safe = np.maximum(codes, 0)
+    missing = codes < 0
+    if len(uniq) == 0:
+        return np.zeros(len(s), np.int64), missing, np.zeros(len(s), bool)
+    return d_u[safe], missing | blank_u[safe], bad_u[safe] & ~missing
+
+
+def days_to_months(days: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 -> months since 1970-01 (int64)."""
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def months_to_timestamps(months: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 -> month-start datetime64[ns]."""
+    return (_MONTH0 + np.asarray(months, dtype=np.int64)).astype("datetime64[ns]")
+
+
+# ------------------------------------------------------------------ amounts
+
+
+def parse_amounts(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An amount column -> (float values, blank mask, not-a-number mask).
+
+    Numbers and numeric text are accepted; booleans, other text and infinities
+    are not numbers. Negative values are returned as they are (the caller
+    decides whether they are allowed).
+    """
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        n = len(s)
+        return np.zeros(n), np.zeros(n, bool), np.ones(n, bool)
+    if pd.api.types.is_numeric_dtype(dtype):
+        x = s.to_numpy(dtype=float, na_value=np.nan)
+        blank = np.isnan(x)
+        return x, blank, np.isinf(x)
+    obj = s.astype(object)
+    x = pd.to_numeric(obj, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    nan = np.isnan(x)
+    blank = obj.isna().to_numpy().copy()
+    suspects = np.flatnonzero(nan & ~blank)
+    if suspects.size:  # empty or all-space text is blank; other text is not a number
+        blank[suspects] = _blank_text(obj.to_numpy()[suspects])
+    bad = (nan & ~blank) | np.isinf(x)
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("boolean", "mixed", "mixed-integer", "mixed-integer-float"):
+        is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+        bad |= is_bool
+    return np.where(bad | blank, np.nan, x), blank, bad
+
+
+# ------------------------------------------------------------------ the ledger
+
+
+@dataclass(frozen=True)
+class PreparedLedger:
+    """A validated ledger as integer codes (what the analyses work on).
+
+    ``customer`` are codes into ``customers``; ``month`` are month numbers
+    counted from ``first_month`` (months since 1970-01), 0..n_months-1;
+    ``mrr`` are floats >= 0. Completely blank rows are gone.
+    """
+
+    customer: np.ndarray
+    month: np.ndarray
+    mrr: np.ndarray
+    customers: Any
+    first_month: int
+    n_months: int
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.customers)
+
+    def month_starts(self) -> np.ndarray:
+        """The calendar months of the ledger as month-start datetime64[ns]."""
+        return months_to_timestamps(self.first_month + np.arange(self.n_months))
+
+
+class Problems:
+    """Collects the first bad row of each check and raises the earliest one."""
+
+    def __init__(self, df: pd.DataFrame, first_row: int, sheet: str | None, keep: np.ndarray | None = None):
+        self.df, self.first_row, self.sheet = df, first_row, sheet
+        self.keep = keep  # rows that are not completely blank
+        self.found: list[tuple[int, int, str, str]] = []
+
+    def check(self, mask: np.ndarray, column: str, message: str) -> None:
+        """``message`` may use {value}; rows where ``mask`` is True are errors."""
+        if self.keep is not None:
+            mask = mask & self.keep
+        hits = np.flatnonzero(mask)
+        if hits.size:
+            self.found.append((int(hits[0]), len(self.found), column, message))
+
+    def raise_first(self) -> None:
+        if not self.found:
+            return
+        pos, _, column, message = min(self.found)
+        value = self.df[column].iloc[pos]
+        row = self.first_row + pos
+        text = message.format(value=_describe(value))
+        raise LedgerError(f"{_where(row, column, self.sheet)}: {text}", row=row, column=column,
+                          value=value, sheet=self.sheet)
+
+
+def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
+                   *, first_row: int = 2, sheet: str | None = None) -> PreparedLedger:
+    """Validate a ledger and turn it into integer codes (see :func:`validate_ledger`)."""
+    return _prepare(df, customer, month, mrr, first_row, sheet)[0]
+
+
+def _prepare(df, customer, month, mrr, first_row, sheet) -> tuple[PreparedLedger, np.ndarray]:
+    require_columns(df, {"customer": customer, "month": month, "MRR": mrr}, sheet)
+    codes, uniques, cust_blank = parse_ids(df[customer])
+    days, month_blank, month_bad = parse_dates(df[month])
+    amount, mrr_blank, mrr_bad = parse_amounts(df[mrr])
+
+    keep = ~(cust_blank & month_blank & mrr_blank)
+    problems = Problems(df, first_row, sheet, keep)
+    problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
+    problems.check(month_blank, month, "the month is blank (only completely blank rows are skipped)")
+    problems.check(month_bad, month, "{value} is not a date")
+    problems.check(mrr_blank, mrr, "the MRR is blank (only completely blank rows are skipped)")
+    problems.check(mrr_bad, mrr, "{value} is not a number")
+    problems.check(~mrr_bad & ~mrr_blank & (np.nan_to_num(amount) < 0), mrr, "{value} is negative; MRR must be 0 or more")
+    problems.raise_first()
+
+    if not keep.all():
+        codes, days, amount = codes[keep], days[keep], amount[keep]
+    months = days_to_months(days)
+    if months.size:
+        first = int(months.min())
+        n_months = int(months.max()) - first + 1
+    else:
+        first, n_months = 0, 0
+    prepared = PreparedLedger(codes, months - first, amount.astype(float, copy=False), uniques, first, n_months)
+    return prepared, keep
+
+
+def validate_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
+                    *, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
+    """Check a ledger and return it clean: month-start months, float MRR, blank rows dropped.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per customer per month (several rows for one customer and
+        month are allowed; the analyses add them up).
+    customer, month, mrr : str
+        Names of the id, date and amount columns.
+    first_row : int, default 2
+        Sheet/CSV row number of the first data row (2 when the header is row 1),
+        used in error messages; the refresh command passes the real row.
+    sheet : str, optional
+        Sheet name for error messages.
+
+    Returns
+    -------
+    DataFrame
+        The three columns under their given names: the ids as they were, the
+        month as a month-start timestamp, MRR as float. Completely blank rows
+        are dropped; the index of the remaining rows is kept.
+
+    Raises
+    ------
+    LedgerError
+        (a ``ValueError`` and a :class:`xl_kpi.errors.UserError`) for a
+        missing column, a blank or unparseable date, a blank, non-numeric,
+        infinite or negative amount, or a blank id, naming the row and column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"customer_id": ["a", None, "b"],
+    ...                     "month": ["2024-01-15", None, 45354],
+    ...                     "mrr": [100, None, "50"]})
+    >>> validate_ledger(raw)
+      customer_id      month    mrr
+    0           a 2024-01-01  100.0
+    2           b 2024-03-01   50.0
+    >>> validate_ledger(raw.assign(mrr=[100, None, "fifty"]))
+    Traceback (most recent call last):
+    ...
+    xl_kpi.ledger.validation.LedgerError: Row 4, column 'mrr': 'fifty' is not a number
+    """
+    prepared, keep = _prepare(df, customer, month, mrr, first_row, sheet)
+    return pd.DataFrame(
+        {
+            customer: df[customer][keep],
+            month: months_to_timestamps(prepared.first_month + prepared.month),
+            mrr: prepared.mrr,
+        },
+        index=df.index[keep],
+    )
