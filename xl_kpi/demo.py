@@ -1,0 +1,163 @@
+"""``xl-kpi demo [--out DIR]``: the whole product on a built-in sample company, in one command.
+
+1. generate the synthetic SaaS company (:func:`xl_kpi.sample.generate_ledger`,
+   fixed seed: every run shows the same numbers);
+2. write the template workbooks (the dashboard and the subscription ledger
+   workbook among them) into ``DIR`` (default ``./xl_kpi_demo``);
+3. put the company's ledger into the ledger workbook's ``Ledger`` table;
+4. refresh that workbook as ``xl-kpi refresh`` does (MRR bridge, cohorts,
+   KPI summary, charts);
+
+then print the last months' KPIs, computed by :mod:`xl_kpi.ledger` from the same
+   ledger: MRR, ARR (12 x MRR), NRR, GRR, customer churn and quick ratio.
+
+    NRR   = (starting + expansion - contraction - churned) / starting
+    GRR   = (starting - contraction - churned) / starting
+    churn = churned customers / customers at start
+    quick = (new + expansion + reactivation) / (contraction + churned)
+
+A rate whose denominator is 0 prints as "-" (a blank cell in Excel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import pandas as pd
+
+#: The demo company: a few hundred customers over two years (about 5,000 ledger rows).
+DEMO_COMPANY = {"n_customers": 500, "n_months": 24, "seed": 2024}
+LEDGER_WORKBOOK = "subscription_ledger.xlsx"
+LEDGER_TABLE = "Ledger"
+SUMMARY_MONTHS = 6
+
+#: Printed columns: (header, column of the KPI frame, format).
+SUMMARY_COLUMNS = (
+    ("Month", "month", "month"),
+    ("MRR", "mrr", "money"),
+    ("ARR", "arr", "money"),
+    ("NRR", "nrr", "percent"),
+    ("GRR", "grr", "percent"),
+    ("Churn", "churn", "percent"),
+    ("Quick ratio", "quick_ratio", "ratio"),
+)
+
+
+def demo_ledger() -> pd.DataFrame:
+    """The demo company's ledger: ``customer_id``, ``month``, ``mrr``."""
+    from xl_kpi.sample import generate_ledger
+
+    return generate_ledger(**DEMO_COMPANY)
+
+
+def summary(ledger: pd.DataFrame, months: int = SUMMARY_MONTHS) -> pd.DataFrame:
+    """The printed KPIs of the last ``months`` months (:func:`xl_kpi.ledger.monthly_kpis`)."""
+    from xl_kpi.ledger import monthly_kpis, mrr_bridge
+
+    kpis = monthly_kpis(mrr_bridge(ledger)).tail(months).reset_index(drop=True)
+    return kpis.rename(columns={"net_revenue_retention": "nrr", "gross_revenue_retention": "grr",
+                                "customer_churn_rate": "churn"})[[col for _, col, _ in SUMMARY_COLUMNS]]
+
+
+def format_table(kpis: pd.DataFrame) -> str:
+    """A plain-text table: right-aligned numbers, "-" where a rate is undefined.
+
+    >>> frame = pd.DataFrame({"month": [pd.Timestamp("2025-12-01")], "mrr": [1234.5], "arr": [14814.0],
+    ...                       "nrr": [1.0123], "grr": [0.97], "churn": [float("nan")], "quick_ratio": [4.25]})
+    >>> print(format_table(frame))
+    Month         MRR        ARR     NRR    GRR  Churn  Quick ratio
+    2025-12  1,234.50  14,814.00  101.2%  97.0%      -         4.25
+    """
+    header = [h for h, _, _ in SUMMARY_COLUMNS]
+    rows = [[_format(kpis[col].iloc[i], kind) for _, col, kind in SUMMARY_COLUMNS] for i in range(len(kpis))]
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) if j == 0 else h.rjust(w) for j, (h, w) in enumerate(zip(header, widths)))]
+    for row in rows:
+        lines.append("  ".join(v.ljust(w) if j == 0 else v.rjust(w) for j, (v, w) in enumerate(zip(row, widths))))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _format(value, kind: str) -> str:
+    if kind == "month":
+        return pd.Timestamp(value).strftime("%Y-%m")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "percent":
+        return f"{value:.1%}"
+    return f"{value:.2f}"
+
+
+def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
+    """Replace the rows of the workbook's ``Ledger`` table with ``ledger`` (Customer ID, Month, MRR).
+
+    The template is a fresh openpyxl file, so loading and saving it with
+    openpyxl loses nothing; the table is resized to the new rows.
+    """
+    import openpyxl
+    from openpyxl.utils.cell import range_boundaries, get_column_letter
+
+    book = openpyxl.load_workbook(path)
+    sheet = next((ws for ws in book.worksheets if LEDGER_TABLE in ws.tables), None)
+    if sheet is None:
+        raise RuntimeError(f"{path.name} has no Excel table named {LEDGER_TABLE!r}")
+    table = sheet.tables[LEDGER_TABLE]
+    min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+    headers = [sheet.cell(min_row, c).value for c in range(min_col, max_col + 1)]
+    wanted = {"Customer ID": "customer_id", "Month": "month", "MRR": "mrr"}
+    if set(wanted) - set(headers):
+        raise RuntimeError(f"{path.name}: table {LEDGER_TABLE} has columns {headers}, expected {list(wanted)}")
+    styles = {c: sheet.cell(min_row + 1, c)._style for c in range(min_col, max_col + 1)}  # noqa: SLF001
+    for row in sheet.iter_rows(min_row=min_row + 1, max_row=max_row, min_col=min_col, max_col=max_col):
+        for cell in row:
+            cell.value = None
+    columns = [ledger[wanted[h]].tolist() if h in wanted else [None] * len(ledger) for h in headers]
+    columns[headers.index("Month")] = [ts.to_pydatetime() for ts in ledger["month"]]
+    for offset, values in enumerate(columns):  # one column at a time: openpyxl writes cell by cell
+        col = min_col + offset
+        for i, value in enumerate(values, start=min_row + 1):
+            cell = sheet.cell(i, col, value)
+            cell._style = styles[col]  # noqa: SLF001 - keep the template's input style and formats
+    last_row = min_row + max(len(ledger), 1)
+    table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{last_row}"
+    if table.autoFilter is not None:
+        table.autoFilter.ref = table.ref
+    book.save(path)
+
+
+def run_demo(out_dir: Path, echo=print) -> pd.DataFrame:
+    """Do the five steps; return the printed KPI frame."""
+    from xl_kpi.refresh import refresh_file
+    from xl_kpi.templates import write_templates
+
+    out_dir = Path(out_dir)
+    ledger = demo_ledger()
+    echo(f"1/4 sample company: {ledger['customer_id'].nunique()} customers, {len(ledger):,} ledger rows "
+         f"({ledger['month'].min():%Y-%m} to {ledger['month'].max():%Y-%m})")
+    written = write_templates(out_dir)
+    echo(f"2/4 templates: {', '.join(p.name for p in written)} in {out_dir}")
+    ledger_book = out_dir / LEDGER_WORKBOOK
+    fill_ledger_workbook(ledger_book, ledger)
+    echo(f"3/4 ledger: {len(ledger):,} rows in table {LEDGER_TABLE} of {ledger_book.name}")
+    refresh_file(ledger_book)
+    echo(f"4/4 refreshed {ledger_book.name}: MRR bridge, cohorts, KPI summary and charts")
+    kpis = summary(ledger)
+    echo("")
+    echo(f"KPIs of the last {len(kpis)} months:")
+    echo(format_table(kpis))
+    echo("")
+    echo(f"Open {ledger_book} in Excel, or refresh it again with: xl-kpi refresh \"{ledger_book}\"")
+    return kpis
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("--out", type=Path, default=Path("xl_kpi_demo"), metavar="DIR",
+                        help="folder for the demo workbooks (default: ./xl_kpi_demo)")
+
+
+def run(args: argparse.Namespace) -> int:
+    run_demo(args.out)
+    return 0
