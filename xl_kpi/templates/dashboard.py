@@ -100,7 +100,7 @@ def _kpi_columns() -> list[OutputColumn]:
     return [
         OutputColumn("Month", lambda r: f'=IF({i("A", r)}="","",{i("A", r)})', styles.MONTH_FORMAT),
         OutputColumn("Customers at End",
-                     lambda r: blank_unless_any(f"{i('B', r)}:{i('D', r)}", f"{i('B', r)}+{i('C', r)}-{i('D', r)}"),
+                     lambda r: blank_unless_any(f"{i('B', r)}:D{r}", f"{i('B', r)}+{i('C', r)}-{i('D', r)}"),
                      styles.COUNT_FORMAT),
         OutputColumn("Churn Rate", lambda r: kpi_formula(
             "CHURN_RATE", {"customers_lost": i("D", r), "customers_at_start": i("B", r)}),
@@ -121,7 +121,7 @@ def _kpi_columns() -> list[OutputColumn]:
                                         "churned_mrr": i("I", r)}),
             number_format("GROSS_REVENUE_RETENTION"), "KPI_GROSS_REVENUE_RETENTION"),
         OutputColumn("Ending MRR", lambda r: blank_unless_any(
-            f"{i('E', r)}:{i('I', r)}", f"{i('E', r)}+{i('F', r)}+{i('G', r)}-{i('H', r)}-{i('I', r)}"),
+            f"{i('E', r)}:I{r}", f"{i('E', r)}+{i('F', r)}+{i('G', r)}-{i('H', r)}-{i('I', r)}"),
             number_format("ARR"), "KPI_ENDING_MRR"),
         OutputColumn("ARR", lambda r: kpi_formula("ARR", {"mrr": f"H{r}"}, needs=[f"H{r}"]),
                      number_format("ARR"), "KPI_ARR"),

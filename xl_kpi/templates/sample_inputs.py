@@ -111,27 +111,27 @@ def balance_rows(quarters: int = 8, seed: int = SEED) -> list[list]:
     return [[end, *map(float, row)] for end, row in zip(ends, lines)]
 
 
+#: Months of the synthetic company left out of the dashboard: its start-up phase.
+RAMP_UP = 6
+
+
 def dashboard_rows(months: int = 24, seed: int = SEED) -> list[list]:
     """MonthlyInputs rows from the synthetic company's MRR bridge (:func:`xl_kpi.ledger.mrr_bridge`).
 
-    The bridge's first month has no starting MRR (everybody is new), so the
-    ledger runs one month longer and that month is dropped.  The inputs have
+    The company's first months are a ramp-up (no starting MRR, then hardly any
+    churn), so the ledger runs :data:`RAMP_UP` months longer and those are dropped.  The inputs have
     no reactivation column: reactivated customers and MRR count as new.
     Spend and gross margin are not in a ledger; they are drawn from ``seed``.
     """
-    try:
-        from xl_kpi.ledger import mrr_bridge
-    except ImportError:  # TEMPORARY until xl_kpi.ledger lands
-        return _placeholder_rows(months, seed)
+    from xl_kpi.ledger import mrr_bridge
     from xl_kpi.sample import generate_ledger
 
-    bridge = mrr_bridge(generate_ledger(n_customers=900, n_months=months + 1, seed=seed)).iloc[1:]
+    bridge = mrr_bridge(generate_ledger(n_customers=900, n_months=months + RAMP_UP, seed=seed)).iloc[RAMP_UP:]
     rng = np.random.default_rng(seed + 5)
     new_customers = (bridge["new_customers"] + bridge["reactivated_customers"]).to_numpy()
     spend = np.round(new_customers * rng.uniform(950, 1250, months), 2)
     margin = np.round(rng.uniform(0.76, 0.84, months), 3)
     frame = pd.DataFrame({
-        "Month": [ts.to_pydatetime() for ts in pd.to_datetime(bridge["month"])],
         "Customers Start": bridge["customers_start"].astype(int),
         "New Customers": new_customers.astype(int),
         "Customers Lost": bridge["churned_customers"].astype(int),
@@ -143,21 +143,9 @@ def dashboard_rows(months: int = 24, seed: int = SEED) -> list[list]:
         "Sales & Marketing Spend": spend,
         "Gross Margin": margin,
     })
-    return [[v.item() if hasattr(v, "item") else v for v in row] for row in frame.itertuples(index=False)]
-
-
-def _placeholder_rows(months: int, seed: int) -> list[list]:  # TEMPORARY
-    rng = np.random.default_rng(seed)
-    rows = []
-    c, m = 400.0, 40000.0
-    for k in range(months):
-        new_c = int(rng.integers(25, 45)); lost = int(rng.integers(6, 22))
-        new_m = round(new_c * 100 * rng.uniform(0.9, 1.1), 2); exp = round(m * rng.uniform(0.01, 0.03), 2)
-        con = round(m * rng.uniform(0.003, 0.01), 2); chu = round(lost * 100 * rng.uniform(0.9, 1.1), 2)
-        spend = round(new_c * rng.uniform(900, 1300), 2); gm = round(rng.uniform(0.76, 0.84), 3)
-        rows.append([dt.datetime(2024 + k // 12, k % 12 + 1, 1), int(c), new_c, lost, round(m, 2), new_m, exp, con, chu, spend, gm])
-        c = c + new_c - lost; m = round(m, 2) + new_m + exp - con - chu
-    return rows
+    months_py = [ts.to_pydatetime() for ts in pd.to_datetime(bridge["month"])]
+    columns = [frame[c].tolist() for c in frame.columns]  # tolist(): Python ints and floats
+    return [[month, *values] for month, values in zip(months_py, zip(*columns))]
 
 
 def ledger_rows(n_customers: int = 150, months: int = 24, seed: int = SEED) -> list[list]:
