@@ -260,7 +260,7 @@ def test_trust_is_restored_when_the_import_fails(tmp_path):
     def broken(path):
         raise RuntimeError("Excel crashed")
 
-    with pytest.raises(RuntimeError, match="Excel crashed"):
+    with pytest.raises(UserError, match="RuntimeError: Excel crashed.*add-in and its ribbon are installed"):
         install.import_udfs_trusted(tmp_path / "a.xlam", trust, ask=lambda q: True, importer=broken,
                                     echo=lambda line: None)
     assert trust.value == 0 and trust.history == [1, 0]
@@ -285,7 +285,7 @@ def test_already_trusted_is_neither_asked_nor_changed(tmp_path):
 
 def test_install_with_import_udfs_records_the_imported_addin(win_home):
     steps = install.plan_install("win32", win_home, WIN_PYTHON, import_udfs=True)
-    assert [s.action for s in steps][-2:] == ["import-udfs", "write-manifest"]
+    assert [s.action for s in steps][-3:] == ["write-manifest", "import-udfs", "write-manifest"]
     trust = FakeTrust(None)
 
     def fake_import(path):  # stands in for Excel adding the xlwings_udfs module
@@ -294,6 +294,7 @@ def test_install_with_import_udfs_records_the_imported_addin(win_home):
     install.execute(steps, echo=lambda line: None, trust=trust, ask=lambda q: True, importer=fake_import)
     xlam = steps[-2].path
     manifest = json.loads(steps[-1].path.read_text())
+    assert manifest["files"] == [str(xlam)]
     assert manifest["sha256"][str(xlam)] == __import__("hashlib").sha256(xlam.read_bytes()).hexdigest()
     assert xlam.read_bytes().endswith(b"imported") and trust.value is None
 
@@ -331,3 +332,17 @@ def test_install_ps1_only_bootstraps_and_calls_the_right_commands():
         install.add_arguments(parser, command)
         args = parser.parse_args(options)
         assert args.dry_run is False
+
+
+def test_a_failed_udf_import_still_leaves_an_install_that_uninstalls_cleanly(win_home):
+    before = snapshot(win_home)
+
+    def broken(path):
+        raise OSError("Excel is busy")
+
+    steps = install.plan_install("win32", win_home, WIN_PYTHON, import_udfs=True)
+    with pytest.raises(UserError, match="Excel is busy"):
+        install.execute(steps, echo=lambda line: None, trust=FakeTrust(0), ask=lambda q: True, importer=broken)
+    assert (win_home / "AppData/Roaming/Microsoft/Excel/XLSTART/xl_kpi.xlam").is_file()
+    uninstall_for("win32", win_home, WIN_PYTHON)
+    assert snapshot(win_home) == before

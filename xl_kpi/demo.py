@@ -8,8 +8,8 @@
 4. refresh that workbook as ``xl-kpi refresh`` does (MRR bridge, cohorts,
    KPI summary, charts);
 
-then print the last months' KPIs, computed by :mod:`xl_kpi.ledger` from the same
-   ledger: MRR, ARR (12 x MRR), NRR, GRR, customer churn and quick ratio.
+then print the last months' KPIs, computed by :mod:`xl_kpi.ledger` from the
+same ledger: MRR, ARR (12 x MRR), NRR, GRR, customer churn and quick ratio.
 
     NRR   = (starting + expansion - contraction - churned) / starting
     GRR   = (starting - contraction - churned) / starting

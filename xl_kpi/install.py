@@ -162,13 +162,16 @@ def plan_install(platform: str, home: Path, python: str, environ: Mapping[str, s
             source = Path(xlwings.__file__).parent / script.name
             steps.append(Step("copy", script, "copy xlwings' RunPython AppleScript", {"source": str(source)}))
             files.append(str(script))
+    manifest = {"tool": "xl_kpi", "platform": platform, "python": str(python),
+                "files": files, "dirs": created_dirs}
+    # Recorded before the UDF import, so a failed import still leaves an uninstallable state.
+    steps.append(Step("write-manifest", where.manifest_path, "record what was installed", {"manifest": manifest}))
     if import_udfs:
         steps.append(Step("import-udfs", where.addin_path,
                           f"import the Excel functions of {addin.UDF_MODULES} into the add-in through Excel "
                           "(trust access to the VBA project only for the import, then restore the setting)"))
-    manifest = {"tool": "xl_kpi", "platform": platform, "python": str(python),
-                "files": files, "dirs": created_dirs}
-    steps.append(Step("write-manifest", where.manifest_path, "record what was installed", {"manifest": manifest}))
+        steps.append(Step("write-manifest", where.manifest_path, "update the install record",
+                          {"manifest": manifest}))
     return steps
 
 
@@ -254,6 +257,10 @@ def import_udfs_trusted(addin_path: Path, trust: VBATrust, ask: Callable[[str], 
         trust.set(1)
     try:
         importer(addin_path)
+    except Exception as exc:  # COM errors carry no useful type; the message is what the user needs
+        raise UserError(f"importing the Excel functions through Excel failed ({type(exc).__name__}: {exc}); "
+                        "the add-in and its ribbon are installed; quit Excel and run "
+                        "'xl-kpi install --import-udfs' again") from exc
     finally:
         if before != 1:
             trust.set(before)
