@@ -74,9 +74,12 @@ def _where(row: int | None, column: str, sheet: str | None) -> str:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    return repr(value.item() if isinstance(value, np.generic) else value)
+    """A value as the user typed it: text quoted, 1200.0 as 1200 (Excel sends every number as a float)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
 
 
 # ------------------------------------------------------------------ columns
