@@ -171,3 +171,11 @@ def test_fill_ledger_workbook_resizes_the_table_and_keeps_the_rest(tmp_path):
     assert reopened["Ledger"].tables["Ledger"].ref == "A1:C4"
     assert reopened["Ledger"]["A5"].value is None  # old rows cleared
     assert reopened["Notes"]["A1"].value == "keep me"
+
+
+def test_out_pointing_at_a_file_is_a_clear_error_and_the_file_is_kept(tmp_path, capsys):
+    target = tmp_path / "report.xlsx"
+    target.write_bytes(b"not a folder")
+    assert cli.main(["demo", "--out", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert target.read_bytes() == b"not a folder"

@@ -16,7 +16,7 @@ import pytest
 import xlwings
 from python_calamine import CalamineWorkbook
 
-from xl_kpi import addin, cli, install
+from xl_kpi import cli, install
 from xl_kpi.errors import UserError
 
 WIN_PYTHON = r"C:\Users\ana\AppData\Local\xl_kpi\venv\Scripts\python.exe"

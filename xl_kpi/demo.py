@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from xl_kpi.errors import UserError
+
 #: The demo company: a few hundred customers over two years (about 5,000 ledger rows).
 DEMO_COMPANY = {"n_customers": 500, "n_months": 24, "seed": 2024}
 LEDGER_WORKBOOK = "subscription_ledger.xlsx"
@@ -134,13 +136,20 @@ def run_demo(out_dir: Path, echo=print) -> pd.DataFrame:
     from xl_kpi.templates import write_templates
 
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir} is a file; give --out a folder (it is created if missing)")
+    out_dir.mkdir(parents=True, exist_ok=True)
     ledger = demo_ledger()
     echo(f"1/4 sample company: {ledger['customer_id'].nunique()} customers, {len(ledger):,} ledger rows "
          f"({ledger['month'].min():%Y-%m} to {ledger['month'].max():%Y-%m})")
     written = write_templates(out_dir)
     echo(f"2/4 templates: {', '.join(p.name for p in written)} in {out_dir}")
     ledger_book = out_dir / LEDGER_WORKBOOK
-    fill_ledger_workbook(ledger_book, ledger)
+    try:
+        fill_ledger_workbook(ledger_book, ledger)
+    except PermissionError as exc:  # Windows: the workbook is open in Excel
+        raise UserError(f"cannot write {ledger_book}: it is open in another program; close it and run "
+                        "'xl-kpi demo' again") from exc
     echo(f"3/4 ledger: {len(ledger):,} rows in table {LEDGER_TABLE} of {ledger_book.name}")
     refresh_file(ledger_book)
     echo(f"4/4 refreshed {ledger_book.name}: MRR bridge, cohorts, KPI summary and charts")
