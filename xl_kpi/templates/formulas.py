@@ -7,8 +7,9 @@ given a reference, so a template cannot silently inherit a hard-coded default
 (thresholds and the CLV discount rate point at named assumption cells).
 
 Some arguments of a KPI are themselves computed cells that show "" when they
-have no value (ARPA with no customers); ``needs`` lists them, and the formula
-shows "" too instead of Excel's #VALUE! for text in arithmetic.
+have no value (ARPA with no customers); ``needs`` lists those cells (single
+cells: ISNUMBER of a range would be an implicit intersection), and the
+formula shows "" too instead of Excel's #VALUE! for text in arithmetic.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def kpi_formula(excel_name: str, refs: Mapping[str, str], needs: Iterable[str] =
     >>> kpi_formula("CHURN_RATE", {"customers_lost": "D5", "customers_at_start": "B5"})
     '=IF((B5)=0,"",D5/B5)'
     >>> kpi_formula("CUSTOMER_LIFETIME", {"churn_rate": "C5"}, needs=["C5"])
-    '=IF(COUNT(C5)<1,"",IF((C5)=0,"",1/C5))'
+    '=IF(AND(ISNUMBER(C5)),IF((C5)=0,"",1/C5),"")'
 
     ``empty_unless_any`` (a range) leaves the cell empty while that range holds no number
     (a KPI without a denominator, such as a lead score, on an empty input row).
@@ -41,7 +42,8 @@ def kpi_formula(excel_name: str, refs: Mapping[str, str], needs: Iterable[str] =
     body = definition.excel_guarded_formula(refs)
     needs = list(needs)
     if needs:
-        body = f'IF(COUNT({",".join(needs)})<{len(needs)},"",{body})'
+        tests = ",".join(f"ISNUMBER({cell})" for cell in needs)
+        body = f'IF(AND({tests}),{body},"")'
     if empty_unless_any:
         body = f'IF(COUNT({empty_unless_any})=0,"",{body})'
     return "=" + body

@@ -84,7 +84,7 @@ def _nps_sheet(wb, blank: bool) -> None:
     first, last = sheets.input_table(ws, "NPSResponses", NPS_COLUMNS, [] if blank else sample_inputs.nps_scores())
     scores = "NPSResponses[Score]"
     sheets.results_block(ws, [
-        Result("NPS", kpi_formula("NPS", {"scores": scores}, needs=[scores]), number_format("NPS"), "KPI_NPS"),
+        Result("NPS", kpi_formula("NPS", {"scores": scores}, empty_unless_any=scores), number_format("NPS"), "KPI_NPS"),
         Result("Answers", f"=COUNT({scores})", styles.COUNT_FORMAT, "NPS_ANSWERS"),
     ], top=sheets.HEADER_ROW, left=5)
     ws.freeze_panes = f"A{first}"
@@ -131,10 +131,11 @@ def _support_sheet(wb, blank: bool) -> None:
     sheets.results_block(ws, [
         Result("Avg first response (hours)",
                kpi_formula("AVG_FIRST_RESPONSE_HOURS", {"opened_at": opened, "first_response_at": response},
-                           needs=[response]),
+                           empty_unless_any=response),
                number_format("AVG_FIRST_RESPONSE_HOURS"), "KPI_AVG_FIRST_RESPONSE_HOURS"),
         Result("Avg resolution (hours)",
-               kpi_formula("AVG_RESOLUTION_HOURS", {"opened_at": opened, "resolved_at": resolved}, needs=[resolved]),
+               kpi_formula("AVG_RESOLUTION_HOURS", {"opened_at": opened, "resolved_at": resolved},
+                           empty_unless_any=resolved),
                number_format("AVG_RESOLUTION_HOURS"), "KPI_AVG_RESOLUTION_HOURS"),
         Result("Tickets", f"=COUNT({opened})", styles.COUNT_FORMAT, "SUPPORT_TICKETS"),
         Result("Resolved", f"=COUNT({resolved})", styles.COUNT_FORMAT, "SUPPORT_RESOLVED"),
