@@ -204,3 +204,12 @@ def test_cli_requires_the_build_action_and_out(capsys):
 def test_excel_interpreter_is_pythonw_beside_python_on_windows():
     assert addin.excel_interpreter(r"C:\venv\Scripts\python.exe", platform="win32") == r"C:\venv\Scripts\pythonw.exe"
     assert addin.excel_interpreter("/opt/venv/bin/python3", platform="darwin") == "/opt/venv/bin/python3"
+
+
+def test_cli_default_on_linux_leaves_interpreters_blank_and_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(addin.sys, "platform", "linux")
+    assert cli.main(["addin", "build", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path / "xl_kpi.xlam") in out and "INTERPRETER_WIN = (blank)" in out
+    values = {str(r[0]).upper(): r[1] for r in config_rows((tmp_path / "xl_kpi.xlam").read_bytes())}
+    assert values["INTERPRETER_WIN"] == values["INTERPRETER_MAC"] == ""
