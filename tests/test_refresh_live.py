@@ -1,0 +1,397 @@
+"""The live (xlwings) back end and the ribbon entry, against a test double of xlwings.
+
+The double implements exactly the objects and members listed in
+``xl_kpi.refresh.xlwings_backend``'s docstring, with Excel's behaviour where
+it matters here: ``range.value`` reads a single row as a flat list (2-D only
+with ``options(ndim=2)``), a table name must be unique in the workbook,
+``names.add`` replaces a name of the same name, a cell holds one value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xl_kpi.errors import UserError
+from xl_kpi.ledger import cohort_retention, mrr_bridge
+from xl_kpi.refresh import BRIDGE_HEADERS, refresh_book
+from xl_kpi.refresh import live
+from xl_kpi.refresh.report import BRIDGE_COLUMNS
+from xl_kpi.sample import generate_ledger
+
+MAX_ROW, MAX_COL = 1_048_576, 16_384
+
+
+# --------------------------------------------------------------------------- the double
+
+
+class FakeConditionalFormats:
+    def __init__(self, rng):
+        self.rng = rng
+
+    def clear(self):
+        sheet = self.rng.sheet
+        sheet.color_scales = [cs for cs in sheet.color_scales if not self.rng.covers(cs[0])]
+
+    def add_color_scale(self, colors):
+        assert len(colors) in (2, 3) and all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in colors)
+        self.rng.sheet.color_scales.append((self.rng.box, list(colors)))
+
+
+class FakeRange:
+    def __init__(self, sheet, r1, c1, r2, c2, ndim=None):
+        assert 1 <= r1 <= r2 and 1 <= c1 <= c2
+        self.sheet, self.box, self.ndim = sheet, (r1, c1, r2, c2), ndim
+
+    def covers(self, box):
+        r1, c1, r2, c2 = self.box
+        return r1 <= box[0] and c1 <= box[1] and box[2] <= r2 and box[3] <= c2
+
+    @property
+    def row(self):
+        return self.box[0]
+
+    @property
+    def left(self):
+        return (self.box[1] - 1) * 48.0
+
+    @property
+    def top(self):
+        return (self.box[0] - 1) * 15.0
+
+    def options(self, ndim=None):
+        return FakeRange(self.sheet, *self.box, ndim=ndim)
+
+    @property
+    def value(self):
+        r1, c1, r2, c2 = self.box
+        grid = [[self.sheet.grid.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+        if self.ndim == 2:
+            return grid
+        if len(grid) == 1 and len(grid[0]) == 1:
+            return grid[0][0]
+        if len(grid) == 1:
+            return grid[0]
+        if all(len(row) == 1 for row in grid):
+            return [row[0] for row in grid]
+        return grid
+
+    @value.setter
+    def value(self, data):
+        r1, c1, r2, c2 = self.box
+        assert isinstance(data, list) and all(isinstance(row, list) for row in data)
+        assert len(data) == r2 - r1 + 1 and all(len(row) == c2 - c1 + 1 for row in data), "shape"
+        for i, row in enumerate(data):
+            for j, v in enumerate(row):
+                assert v is None or isinstance(v, (str, float, int, dt.datetime)), type(v)
+                assert not (isinstance(v, float) and np.isnan(v)), "NaN written to a cell"
+                if v is None:
+                    self.sheet.grid.pop((r1 + i, c1 + j), None)
+                else:
+                    self.sheet.grid[(r1 + i, c1 + j)] = v
+
+    @property
+    def number_format(self):
+        return self.sheet.formats.get(self.box[:2])
+
+    @number_format.setter
+    def number_format(self, fmt):
+        r1, c1, r2, c2 = self.box
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                self.sheet.formats[(r, c)] = fmt
+
+    @property
+    def column_width(self):
+        return self.sheet.widths.get(self.box[1])
+
+    @column_width.setter
+    def column_width(self, width):
+        self.sheet.widths[self.box[1]] = width
+
+    def clear_contents(self):
+        for key in [k for k in self.sheet.grid if self.covers(k + k)]:
+            del self.sheet.grid[key]
+
+    def clear_formats(self):
+        for key in [k for k in self.sheet.formats if self.covers(k + k)]:
+            del self.sheet.formats[key]
+
+    @property
+    def conditional_formats(self):
+        return FakeConditionalFormats(self)
+
+
+class FakeTable:
+    def __init__(self, sheet, name, rng):
+        self.sheet, self.name, self.range = sheet, name, rng
+
+    @property
+    def header_row_range(self):
+        r1, c1, _, c2 = self.range.box
+        return FakeRange(self.sheet, r1, c1, r1, c2)
+
+    @property
+    def data_body_range(self):
+        r1, c1, r2, c2 = self.range.box
+        return None if r2 == r1 else FakeRange(self.sheet, r1 + 1, c1, r2, c2)
+
+    def resize(self, rng):
+        assert rng.sheet is self.sheet and rng.box[0] == self.range.box[0]
+        self.range = rng
+
+
+class FakeTables(list):
+    def __init__(self, sheet):
+        super().__init__()
+        self.sheet = sheet
+
+    def add(self, source=None, name=None):
+        book = self.sheet.book
+        taken = {t.name.lower() for s in book.sheets for t in s.tables}
+        if name.lower() in taken or name.lower() in {n.name.lower() for n in book.names}:
+            raise RuntimeError(f"Excel: a table or name {name!r} already exists")
+        table = FakeTable(self.sheet, name, source)
+        self.append(table)
+        return table
+
+
+class FakeChart:
+    def __init__(self, charts, **kw):
+        self.charts, self.kw, self.name, self.title, self.x_values = charts, kw, None, None, None
+
+    def set_x_axis_values(self, rng):
+        self.x_values = rng
+
+    def delete(self):
+        self.charts.remove(self)
+
+
+class FakeCharts(list):
+    def add(self, left=0, top=0, width=355, height=211, chart_type=None, source=None, plot_by=None):
+        chart = FakeChart(self, left=left, top=top, width=width, height=height, chart_type=chart_type,
+                          source=source, plot_by=plot_by)
+        self.append(chart)
+        return chart
+
+
+class FakeSheet:
+    def __init__(self, book, name):
+        self.book, self.name = book, name
+        self.grid, self.formats, self.widths, self.color_scales = {}, {}, {}, []
+        self.tables, self.charts = FakeTables(self), FakeCharts()
+
+    def range(self, a, b=None):
+        b = b or a
+        return FakeRange(self, a[0], a[1], b[0], b[1])
+
+    @property
+    def cells(self):  # xlwings: the whole sheet as a range (``grid`` holds the values)
+        return FakeRange(self, 1, 1, MAX_ROW, MAX_COL)
+
+    @property
+    def used_range(self):
+        keys = list(self.grid) + list(self.formats)
+        if not keys:
+            return FakeRange(self, 1, 1, 1, 1)
+        return FakeRange(self, min(k[0] for k in keys), min(k[1] for k in keys),
+                         max(k[0] for k in keys), max(k[1] for k in keys))
+
+
+class FakeSheets(list):
+    def __init__(self, book):
+        super().__init__()
+        self.book = book
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for s in self:
+                if s.name == key:
+                    return s
+            raise KeyError(key)
+        return list.__getitem__(self, key)
+
+    def add(self, name, after=None):
+        assert name not in [s.name for s in self]
+        sheet = FakeSheet(self.book, name)
+        self.insert(self.index(after) + 1 if after is not None else 0, sheet)
+        return sheet
+
+
+class FakeName:
+    def __init__(self, name, refers_to):
+        self.name, self.refers_to = name, refers_to
+
+
+class FakeNames(list):
+    def add(self, name, refers_to):
+        assert refers_to.startswith("=")
+        for n in self:
+            if n.name.lower() == name.lower():
+                n.refers_to = refers_to
+                return n
+        self.append(FakeName(name, refers_to))
+        return self[-1]
+
+
+class FakeApp:
+    def __init__(self):
+        self.status_bar, self.screen_updating = False, True
+        self.status_history, self.alerts = [], []
+
+    def __setattr__(self, key, value):
+        if key == "status_bar" and "status_history" in self.__dict__:
+            self.status_history.append(value)
+        object.__setattr__(self, key, value)
+
+    def alert(self, prompt, title=None, buttons="ok", mode=None, callback=None):
+        self.alerts.append((prompt, title, mode))
+
+
+class FakeBook:
+    def __init__(self, name="Book1.xlsx"):
+        self.name, self.app = name, FakeApp()
+        self.sheets, self.names = FakeSheets(self), FakeNames()
+
+
+def ledger_book(df: pd.DataFrame, header_row: int = 1) -> FakeBook:
+    book = FakeBook()
+    book.sheets.add("Intro")
+    data = book.sheets.add("Data", after=book.sheets[0])
+    rows = [["Customer ID", "Month", "MRR"]] + [[r.customer_id, r.month.to_pydatetime(), float(r.mrr)]
+                                                for r in df.itertuples()]
+    rng = data.range((header_row, 2), (header_row + len(df), 4))
+    rng.value = rows
+    data.tables.add(source=rng, name="Ledger")
+    book.sheets["Intro"].grid[(1, 1)] = "=SUM(Ledger[MRR])"
+    return book
+
+
+def snapshot(book: FakeBook):
+    return [(s.name, dict(s.grid), dict(s.formats), [t.name for t in s.tables], len(s.charts)) for s in book.sheets], \
+        [(n.name, n.refers_to) for n in book.names]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@pytest.fixture
+def df():
+    return generate_ledger(n_customers=30, n_months=8, seed=5)
+
+
+def read_bridge(book: FakeBook) -> pd.DataFrame:
+    table = next(t for s in book.sheets for t in s.tables if t.name == "MRRBridge")
+    header = table.header_row_range.value
+    body = table.data_body_range.options(ndim=2).value
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def test_live_refresh_writes_the_bridge_table(df):
+    book = ledger_book(df)
+    result = refresh_book(book)
+    expected = mrr_bridge(df, customer="customer_id", month="month", mrr="mrr")
+    assert [s.name for s in book.sheets] == ["Intro", "Data", "MRR Bridge", "Cohort Retention", "KPI Summary"]
+    table = read_bridge(book)
+    assert tuple(table.columns) == BRIDGE_HEADERS and len(table) == len(expected) == result.months
+    assert [m.date() for m in table["Month"]] == [m.date() for m in expected["month"]]
+    for key, header in zip(BRIDGE_COLUMNS[1:], BRIDGE_HEADERS[1:]):
+        got = np.array([np.nan if v is None else v for v in table[header]], dtype=float)
+        np.testing.assert_allclose(got, expected[key].to_numpy(float), rtol=1e-15, equal_nan=True, err_msg=header)
+    assert table["Net Revenue Retention"].iloc[0] is None  # undefined: a blank cell
+    bridge = book.sheets["MRR Bridge"]
+    assert bridge.formats[(2, 1)] == "mmm yyyy" and bridge.formats[(2, 14)] == "0.0%"
+
+
+def test_live_report_parts(df):
+    book = ledger_book(df)
+    refresh_book(book)
+    cohort = book.sheets["Cohort Retention"]
+    logo = cohort_retention(df, customer="customer_id", month="month", mrr="mrr")
+    assert cohort.grid[(3, 2)] == 1.0 and cohort.grid[(4, 3)] == pytest.approx(logo.iloc[1, 1])
+    assert len(cohort.color_scales) == 2
+    summary = book.sheets["KPI Summary"]
+    assert summary.grid[(5, 2)] == "=INDEX(MRRBridge[Ending MRR],ROWS(MRRBridge[Ending MRR]))"
+    charts = summary.charts
+    assert [c.kw["chart_type"] for c in charts] == ["line", "column_clustered"]
+    assert charts[0].kw["source"].box == (1, 8, 9, 8)  # Ending MRR with its header, 8 months
+    assert charts[1].kw["source"].box == (1, 3, 9, 7)  # New .. Churned MRR
+    assert charts[0].x_values.box == (2, 1, 9, 1) and charts[0].x_values.sheet.name == "MRR Bridge"
+    names = {n.name: n.refers_to for n in book.names}
+    assert names["KPISummary"].startswith("='KPI Summary'!$A$4:")
+    assert "_xlkpi_report" in names
+
+
+def test_live_second_refresh_replaces_not_duplicates(df):
+    book = ledger_book(df)
+    refresh_book(book)
+    first = snapshot(book)
+    refresh_book(book)
+    assert snapshot(book) == first
+
+
+def test_live_refresh_after_the_ledger_shrank(df):
+    book = ledger_book(df)
+    refresh_book(book)
+    small = df[df["month"] < df["month"].max()]
+    data = book.sheets["Data"]
+    table = data.tables[0]
+    table.range.clear_contents()
+    rows = [["Customer ID", "Month", "MRR"]] + [[r.customer_id, r.month.to_pydatetime(), float(r.mrr)]
+                                                for r in small.itertuples()]
+    rng = data.range((1, 2), (len(rows), 4))
+    rng.value = rows
+    table.resize(rng)
+    refresh_book(book)
+    table = read_bridge(book)
+    assert len(table) == 7  # one month fewer, and no stale row left below the table
+    assert book.sheets["MRR Bridge"].grid.get((10, 1)) is None
+
+
+def test_ribbon_bad_row_shows_reason_and_changes_nothing(df):
+    book = ledger_book(df, header_row=3)
+    book.sheets["Data"].grid[(3 + 5, 4)] = "ten"  # the 5th data row sits on sheet row 8
+    before = snapshot(book)
+    message = live.refresh(book)
+    assert snapshot(book) == before
+    assert book.app.alerts == [(message, live.TITLE, "critical")]
+    assert "'Data'" in message and "8" in message and "'MRR'" in message and "not a number" in message
+    assert book.app.status_bar is False
+
+
+def test_ribbon_success_reports_progress_in_the_status_bar(df):
+    book = ledger_book(df)
+    assert live.refresh(book) is None
+    assert book.app.alerts == []
+    shown = [s for s in book.app.status_history if s]
+    assert shown[0].startswith("xl-kpi: reading the ledger") and any("MRR Bridge" in s for s in shown)
+    assert book.app.status_bar is False and book.app.screen_updating is True
+
+
+def test_ribbon_refuses_a_user_sheet_with_a_report_name(df):
+    book = ledger_book(df)
+    book.sheets.add("KPI Summary", after=book.sheets[-1]).grid[(1, 1)] = "my own"
+    before = snapshot(book)
+    message = live.refresh(book)
+    assert "did not create" in message and snapshot(book) == before
+
+
+def test_ribbon_without_ledger():
+    book = FakeBook()
+    book.sheets.add("Only")
+    with pytest.raises(UserError, match="no Excel Table named 'Ledger'"):
+        refresh_book(book)
+    assert "no Excel Table named 'Ledger'" in live.refresh(book)
+
+
+def test_main_uses_the_calling_book(monkeypatch, df):
+    import xlwings as xw
+
+    book = ledger_book(df)
+    monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: book))
+    live.main()
+    assert "MRR Bridge" in [s.name for s in book.sheets] and book.app.alerts == []
