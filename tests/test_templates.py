@@ -212,11 +212,12 @@ def test_dashboard_charts(books):
     assert titles[0].startswith("MRR over time") and titles[1].startswith("MRR movements")
     assert "benchmark" in titles[2]
     refs = [[s.val.numRef.f for s in c.series] for c in charts]
-    assert refs[0] == ["'Charts'!$V$5:$V$28"]                      # ending MRR
+    assert refs[0] == ["'Charts'!$S$5:$S$28"]                    # ending MRR
     assert len(refs[1]) == 4 and len(refs[2]) == 3               # four movements; churn + two benchmarks
     ws = books[dashboard.FILE_NAME]["Charts"]
-    assert ws["V5"].value == "=KPIs!H5" and ws["T5"].value == '=IF(ISNUMBER(Inputs!H5),-Inputs!H5,"")'
-    assert ws["X5"].value == '=IF(ISNUMBER(KPIs!A5),CHURN_GOOD_MAX,"")'
+    assert ws["S5"].value == "=KPIs!H5" and ws["Q5"].value == '=IF(ISNUMBER(Inputs!H5),-Inputs!H5,"")'
+    assert ws["U5"].value == '=IF(ISNUMBER(KPIs!A5),CHURN_GOOD_MAX,"")'
+    assert refs[2] == ["'Charts'!$T$5:$T$28", "'Charts'!$U$5:$U$28", "'Charts'!$V$5:$V$28"]
 
 
 def test_other_tables_and_names(books):

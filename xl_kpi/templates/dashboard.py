@@ -27,7 +27,10 @@ from typing import Sequence
 
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
 from openpyxl.drawing.line import LineProperties
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 
 from xl_kpi.kpis.retention import AVERAGE_MONTHLY_CHURN, GOOD_MONTHLY_CHURN
 from xl_kpi.templates import sheets, styles
@@ -172,6 +175,13 @@ def _chart_data_columns() -> list[OutputColumn]:
     ]
 
 
+def _title(chart, text: str) -> None:
+    """A 12 pt bold title (openpyxl's default is 18 pt, too big for a half-page chart)."""
+    font = CharacterProperties(sz=1200, b=True, solidFill=styles.NAVY)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
+    chart.title = Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
 def _axes(chart, y_title: str, y_format: str) -> None:
     chart.y_axis.title = y_title
     chart.y_axis.number_format = y_format
@@ -182,7 +192,7 @@ def _axes(chart, y_title: str, y_format: str) -> None:
     chart.y_axis.delete = False
     chart.legend.position = "b"
     chart.x_axis.tickLblPos = "low"  # month labels below the chart, not across negative bars
-    chart.width, chart.height = 24, 8
+    chart.width, chart.height = 19, 7.5  # three charts on one portrait page
 
 
 def _charts(ws, first: int, last: int, left: int) -> None:
@@ -195,7 +205,7 @@ def _charts(ws, first: int, last: int, left: int) -> None:
     months = ref(0, header=False)
 
     mrr = LineChart()
-    mrr.title = "MRR over time (ending MRR)"
+    _title(mrr, "MRR over time (ending MRR)")
     mrr.add_data(ref(5), titles_from_data=True)
     mrr.set_categories(months)
     _axes(mrr, "MRR", "#,##0")
@@ -208,26 +218,25 @@ def _charts(ws, first: int, last: int, left: int) -> None:
     moves.type = "col"
     moves.grouping = "stacked"
     moves.overlap = 100
-    moves.title = "MRR movements per month (losses below zero)"
+    _title(moves, "MRR movements per month (losses below zero)")
     for offset in (1, 2, 3, 4):
         moves.add_data(ref(offset), titles_from_data=True)
     moves.set_categories(months)
     _axes(moves, "MRR", "#,##0")
     for series, colour in zip(moves.series, ("2E75B6", "70AD47", "FFC000", "C00000")):
         series.graphicalProperties = GraphicalProperties(solidFill=colour)
-    ws.add_chart(moves, "A21")
+    ws.add_chart(moves, "A20")
 
     churn = LineChart()
-    churn.title = "Monthly customer churn against its benchmarks"
+    _title(churn, "Monthly customer churn against its benchmarks")
     for offset in (6, 7, 8):
         churn.add_data(ref(offset), titles_from_data=True)
     churn.set_categories(months)
     _axes(churn, "Churn", "0%")
     for series, colour, dash in zip(churn.series, (styles.NAVY, "00B050", "FFC000"), (None, "dash", "dash")):
-        series.graphicalProperties.line = LineProperties(solidFill=colour, w=28575 if dash is None else 19050,
-                                                         prstDash=dash)
+        series.graphicalProperties.line = LineProperties(solidFill=colour, w=28575, prstDash=dash)
         series.smooth = False
-    ws.add_chart(churn, "A38")
+    ws.add_chart(churn, "A36")
 
 
 def build(path: Path, blank: bool = False, months: int = 24) -> Path:
@@ -266,11 +275,11 @@ def build(path: Path, blank: bool = False, months: int = 24) -> Path:
     charts = wb.create_sheet("Charts")
     sheets.title(charts, "Charts", "MRR over time, MRR movements and churn against its benchmarks. "
                  "The chart data (formulas) is to the right.")
-    data_left = 17  # column Q: right of the charts, outside the print area
+    data_left = 14  # column N: right of the charts, outside the print area
     sheets.output_block(charts, _chart_data_columns(), first, last, left=data_left)
     _charts(charts, first, last, data_left)
-    charts.print_area = "A1:O54"
-    sheets.print_setup(charts, header_row=None, one_page=True)
+    charts.print_area = "A1:L52"
+    sheets.print_setup(charts, header_row=None, landscape=False, one_page=True)
 
     sheets.how_to_use(
         wb, "SaaS KPI dashboard",
@@ -294,5 +303,6 @@ def build(path: Path, blank: bool = False, months: int = 24) -> Path:
             ("Charts", "MRR over time, MRR movements per month, churn against its benchmarks."),
         ],
         KPI_NAMES + tuple((a.name, a.note) for a in ASSUMPTIONS),
+        benchmarks=True,
     )
     return sheets.save(wb, path)

@@ -58,8 +58,8 @@ def build(path: Path, blank: bool = False) -> Path:
     wb = sheets.new_workbook("Subscription ledger")
 
     ledger = wb.create_sheet("Ledger")
-    sheets.title(ledger, "Subscription ledger", "One row per customer per month with that month's MRR "
-                 "(any date inside the month). Paste or append rows; the table grows with them.")
+    sheets.title(ledger, "Subscription ledger", "One row per customer per month: its MRR that month "
+                 "(any date in the month). Append rows below.")
     rows = [] if blank else sample_inputs.ledger_rows()
     first, _ = sheets.input_table(ledger, TABLE, COLUMNS, rows)
     ledger.freeze_panes = f"A{first}"

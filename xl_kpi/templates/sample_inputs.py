@@ -112,7 +112,7 @@ def balance_rows(quarters: int = 8, seed: int = SEED) -> list[list]:
 
 
 #: Months of the synthetic company left out of the dashboard: its start-up phase.
-RAMP_UP = 6
+RAMP_UP = 7
 
 
 def dashboard_rows(months: int = 24, seed: int = SEED) -> list[list]:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -318,7 +318,8 @@ def assumptions_block(ws: Worksheet, items: Sequence[Assumption], top: int, left
 
 
 def how_to_use(wb: Workbook, heading: str, purpose: str, steps: Sequence[str],
-               sheets: Sequence[tuple[str, str]], names: Sequence[tuple[str, str]] = ()) -> Worksheet:
+               sheets: Sequence[tuple[str, str]], names: Sequence[tuple[str, str]] = (),
+               benchmarks: bool = False) -> Worksheet:
     """The first sheet: what the workbook does, how to fill it, what each sheet and name holds."""
     ws = wb.create_sheet("How to use", 0)
     title(ws, heading, "Built by xl_kpi. Native Excel formulas only: no add-in or macro is needed.")
@@ -347,13 +348,15 @@ def how_to_use(wb: Workbook, heading: str, purpose: str, steps: Sequence[str],
     sample.font, sample.fill, sample.border = styles.INPUT_FONT, styles.INPUT_FILL, styles.GRID
     ws.cell(row=row, column=2, value="Type your figures here. Everything else is a formula: do not overwrite it.")
     row += 1
-    for label, fill, font, meaning in (
+    legend = (
         ("Good", styles.GOOD_FILL, styles.GOOD_FONT, "At or better than the benchmark on the Assumptions sheet."),
         ("Average", styles.AVERAGE_FILL, styles.AVERAGE_FONT, "Between the good and the average benchmark."),
         ("High / below target", styles.BAD_FILL, styles.BAD_FONT, "Worse than the benchmark."),
-    ):
+    )
+    for label, fill, font, meaning in (legend if benchmarks else ()):
         cell = ws.cell(row=row, column=1, value=label)
-        cell.fill, cell.font, cell.border = fill, font, styles.GRID
+        cell.fill, cell.border = fill, styles.GRID
+        cell.font = Font(name=styles.BODY_FONT.name, size=11, color=font.color)  # the rule fonts carry no name
         ws.cell(row=row, column=2, value=meaning)
         row += 1
     ws.cell(row=row, column=2,
