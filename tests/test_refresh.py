@@ -506,3 +506,43 @@ def test_progress_callback_runs_from_zero_to_one(tmp_path):
     fractions = [f for f, _ in seen]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
     assert any("writing" in m for _, m in seen)
+
+
+# --------------------------------------------------------------------------- calcChain
+
+
+def _with_calc_chain(src: Path, dst: Path, entries: str) -> None:
+    data = members(src)
+    data["xl/calcChain.xml"] = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns='
+                                f'"http://schemas.openxmlformats.org/spreadsheetml/2006/main">{entries}</calcChain>'
+                                ).encode()
+    data["xl/_rels/workbook.xml.rels"] = data["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+                             b'2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>')
+    data["[Content_Types].xml"] = data["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-'
+                     b'officedocument.spreadsheetml.calcChain+xml"/></Types>')
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for k, v in data.items():
+            z.writestr(k, v)
+
+
+def test_calc_chain_loses_only_the_replaced_sheets_entries(books, tmp_path):
+    """Excel's calcChain must not name formula cells of a sheet that is gone."""
+    _, out = books
+    wb_xml = members(out / "xw.xlsx")["xl/workbook.xml"].decode()
+    import re
+    kpi_id = re.search(r'<sheet name="KPI Summary" sheetId="(\d+)"', wb_xml).group(1)
+    mixed = tmp_path / "mixed.xlsx"
+    _with_calc_chain(out / "xw.xlsx", mixed, f'<c r="B5" i="{kpi_id}"/><c r="B6"/><c r="B2" i="1"/><c r="B3"/>')
+    refresh_file(mixed)
+    chain = members(mixed)["xl/calcChain.xml"].decode()
+    cells = [dict(re.findall(r'(\w+)="([^"]*)"', c)) for c in re.findall(r"<c [^>]*/>", chain)]
+    assert cells == [{"r": "B2", "i": "1"}, {"r": "B3", "i": "1"}]
+    only_report = tmp_path / "only.xlsx"
+    _with_calc_chain(out / "xw.xlsx", only_report, f'<c r="B5" i="{kpi_id}"/><c r="B6"/>')
+    refresh_file(only_report)
+    parts = members(only_report)
+    assert "xl/calcChain.xml" not in parts
+    assert b"calcChain" not in parts["xl/_rels/workbook.xml.rels"] and b"calcChain" not in parts["[Content_Types].xml"]
+    assert parts == members(out / "xw.xlsx")  # back to the plain refreshed workbook

@@ -29,12 +29,8 @@ import os
 import re
 import tempfile
 import time
-import zipfile
 from pathlib import Path
-from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
-
-import numpy as np
 
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
@@ -468,4 +464,4 @@ def _prefix_for(text: str, namespace: str) -> str | None:
     return m.group(1) if m else None
 
 
-__all__ = ["FileLedgerSource", "FileReportWriter", "MARKER", "parse_ref", "np", "zipfile"]
+__all__ = ["FileLedgerSource", "FileReportWriter", "MARKER", "parse_ref"]

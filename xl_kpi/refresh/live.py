@@ -31,7 +31,7 @@ def refresh(book) -> str | None:
 
     app = book.app
     try:
-        result = refresh_book(book, progress=status_bar(app))
+        refresh_book(book, progress=status_bar(app))
     except UserError as exc:
         message = str(exc)
     except Exception as exc:  # an unexpected failure: the reason, not a traceback, in the box

@@ -25,7 +25,7 @@ Example
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from xl_kpi.refresh.package import element_pattern, root_prefix
 from xl_kpi.refresh.safety import parse_xml
@@ -117,9 +117,7 @@ class StyleSheet:
             return text[:root.end()] + block + text[root.end():]
         close = f"</{self._q}{name}>"
         if m.group(2):  # an empty <numFmts/> element
-            end = m.end()
-            body_end = m.start()
-            text = text[:m.start()] + f"<{self._q}{name}{m.group(1)}>{close}" + text[end:]
+            text = text[:m.start()] + f"<{self._q}{name}{m.group(1)}>{close}" + text[m.end():]
             m = re.search(rf"<{q}{name}(?=[\s>/])([^>]*?)>", text)
         end = text.index(close, m.end())
         count = len(element_pattern(name[:-1] if name != "cellXfs" else "xf", self.p).findall(text[m.end():end]))
@@ -131,5 +129,3 @@ class StyleSheet:
             new_tag = start_tag[:-1] + f' count="{count}">'
         return text[:m.start()] + new_tag + text[m.end():end] + "".join(items) + text[end:]
 
-
-__all__ = ["StyleSheet", "BUILTIN_FORMATS", "escape"]
