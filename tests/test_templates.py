@@ -92,6 +92,7 @@ def test_input_tables_are_styled_and_validated_and_frozen(books, name):
             cell = ws.cell(row=min_row + 1, column=col)
             assert cell.font.color.rgb.endswith("0000FF"), (table_name, cell.coordinate)
             assert cell.fill.fgColor.rgb.endswith("FFF4D6"), (table_name, cell.coordinate)
+            assert cell.style == "Input (xl_kpi)", (table_name, cell.coordinate)  # in Excel's style gallery
         assert ws.freeze_panes is not None and int(re.sub(r"\D", "", ws.freeze_panes)) == min_row + 1
         assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width >= 8
                    for c in range(min_col, max_col + 1))
@@ -247,6 +248,19 @@ def test_blank_templates_have_empty_inputs_and_the_same_formulas(tmp_path, books
                                                       max_col=max_col) for c in row]
             assert all(v is None for v in values), (name, table_name)
     assert blank[dashboard.FILE_NAME]["KPIs"]["L5"].value == books[dashboard.FILE_NAME]["KPIs"]["L5"].value
+
+
+def test_ledger_template_is_what_refresh_reads(built, tmp_path):
+    """`xl-kpi refresh` fills the report sheets and keeps the template's own sheets and names."""
+    from xl_kpi.refresh import refresh_file
+
+    result = refresh_file(built[ledger_book.FILE_NAME], tmp_path / "refreshed.xlsx")
+    source = openpyxl.load_workbook(built[ledger_book.FILE_NAME])
+    assert result.ledger_rows == source["Ledger"].max_row - 4 and result.months == 24
+    wb = openpyxl.load_workbook(tmp_path / "refreshed.xlsx")
+    assert wb.sheetnames[:3] == ["How to use", "Ledger", "Monthly MRR"]
+    assert {"LEDGER_MRR", "LEDGER_ARR"} <= set(wb.defined_names)
+    assert wb["Monthly MRR"]["B6"].value == source["Monthly MRR"]["B6"].value
 
 
 # --------------------------------------------------------------------------- command line

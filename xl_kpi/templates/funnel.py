@@ -93,15 +93,15 @@ def _nps_sheet(wb, blank: bool) -> None:
 
 def _lead_scoring_sheet(wb, blank: bool) -> None:
     ws = wb.create_sheet("Lead Scoring")
-    sheets.title(ws, "Lead scoring", "Points per activity in row 5; one row per lead with how often it did each "
-                 "activity. Score = sum of count x points.")
+    sheets.title(ws, "Lead scoring", "Points per activity in row 5; one row per lead with its activity counts. "
+                 "Score = sum of count x points.")
     activities = sample_inputs.LEAD_ACTIVITIES
     sheets.header_row(ws, 4, 1, ["Activity", *activities])
     label = ws.cell(row=5, column=1, value="Points")
     label.font, label.border = styles.LABEL_FONT, styles.GRID
     for c, points in enumerate(sample_inputs.LEAD_POINTS, start=2):
         cell = ws.cell(row=5, column=c, value=points)
-        cell.font, cell.fill, cell.border, cell.number_format = styles.INPUT_FONT, styles.INPUT_FILL, styles.GRID, "0"
+        cell.style, cell.number_format = styles.INPUT_STYLE, "0"
     last_activity = get_column_letter(1 + len(activities))
     sheets.define_name(wb, "LEAD_POINTS", ws, f"B5:{last_activity}5")
     ws.add_data_validation(sheets.validation("any", f"B5:{last_activity}5"))

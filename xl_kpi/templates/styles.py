@@ -10,7 +10,7 @@ Only styles live here; :mod:`xl_kpi.templates.sheets` applies them.
 
 from __future__ import annotations
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.worksheet.table import TableStyleInfo
 
 NAVY = "1F3864"
@@ -56,3 +56,11 @@ MONEY_FORMAT = "#,##0.00"
 MONEY0_FORMAT = "#,##0"
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.0%"
+
+
+def input_style() -> NamedStyle:
+    """The "Input" cell style: shows in Excel's Cell Styles gallery, so users can mark their own inputs."""
+    return NamedStyle(name=INPUT_STYLE, font=INPUT_FONT, fill=INPUT_FILL, border=GRID)
+
+
+INPUT_STYLE = "Input (xl_kpi)"
