@@ -58,7 +58,6 @@ def test_workbooks_folder_equals_what_the_builders_write(built):
             assert old.namelist() == new.namelist(), name
             changed = [entry for entry in new.namelist() if old.read(entry) != new.read(entry)]
             assert not changed, f"{name}: {changed} differ; run: xl-kpi templates --out workbooks"
-        assert (WORKBOOKS / name).read_bytes() == path.read_bytes(), name
 
 
 def test_build_is_byte_reproducible(tmp_path, built):
@@ -179,14 +178,12 @@ def _numbers_in(formula: str) -> set[float]:
 def test_formulas_hold_no_hard_coded_thresholds(books, name):
     """Only unit constants of the definitions (0, 1, 12 months, 24 hours, 100 points) appear as numbers."""
     allowed = {0.0, 1.0, 12.0, 24.0, 100.0}
-    seen = set()
     for ws in books[name]:
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     numbers = _numbers_in(cell.value)
                     assert numbers <= allowed, f"{ws.title}!{cell.coordinate}: {cell.value}"
-                    seen |= numbers
     assert _numbers_in('=IF(C5<=0.03,"good",Inputs!D5/4)') == {0.03, 4.0}  # the scan does see numbers
 
 

@@ -185,7 +185,6 @@ def _title(chart, text: str) -> None:
 def _axes(chart, y_title: str, y_format: str) -> None:
     chart.y_axis.title = y_title
     chart.y_axis.number_format = y_format
-    chart.y_axis.majorGridlines = chart.y_axis.majorGridlines  # keep gridlines
     chart.x_axis.number_format = "mmm yy"
     # openpyxl >= 3.1 writes <c:delete val="1"/> for axes unless told otherwise: Excel hides them.
     chart.x_axis.delete = False
