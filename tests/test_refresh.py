@@ -30,10 +30,10 @@ import xlsxwriter
 from tests.libreoffice import recalculate, soffice
 from xl_kpi.cli import main as cli_main
 from xl_kpi.errors import UserError
-from xl_kpi.ledger import mrr_bridge
+from xl_kpi.ledger import monthly_kpis, mrr_bridge
 from xl_kpi.refresh import BRIDGE_HEADERS, refresh_file
 from xl_kpi.refresh.file_backend import PAUSE_ENV
-from xl_kpi.refresh.report import BRIDGE_COLUMNS
+from xl_kpi.refresh.report import BRIDGE_COLUMNS, MONTHLY_LAYOUT
 from xl_kpi.sample import generate_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,15 +131,25 @@ def members(path: Path) -> dict[str, bytes]:
         return {i.filename: z.read(i) for i in z.infolist()}
 
 
-def bridge_table(path: Path) -> pd.DataFrame:
-    """The MRRBridge table of a workbook, read back with openpyxl."""
+def bridge_table(path: Path, name: str = "MRRBridge") -> pd.DataFrame:
+    """An Excel Table of a workbook (MRRBridge by default), read back with openpyxl."""
     wb = openpyxl.load_workbook(path, data_only=True)
     for ws in wb.worksheets:
-        if "MRRBridge" in ws.tables:
-            rows = list(ws[ws.tables["MRRBridge"].ref])
+        if name in ws.tables:
+            rows = list(ws[ws.tables[name].ref])
             values = [[c.value for c in row] for row in rows]
             return pd.DataFrame(values[1:], columns=values[0], dtype=object)
-    raise AssertionError("no MRRBridge table")
+    raise AssertionError(f"no {name} table")
+
+
+def assert_monthly_equals(table: pd.DataFrame, expected: pd.DataFrame, rtol=1e-12) -> None:
+    """The MonthlyKPIs table against xl_kpi.ledger.monthly_kpis."""
+    assert tuple(table.columns) == tuple(h for h, _ in MONTHLY_LAYOUT.values())
+    assert [pd.Timestamp(m).date() for m in table["Month"]] == [m.date() for m in expected["month"]]
+    for key, (header, _) in list(MONTHLY_LAYOUT.items())[1:]:
+        got = np.array([np.nan if v in (None, "") else v for v in table[header]], dtype=float)
+        np.testing.assert_allclose(got, expected[key].to_numpy(dtype=float), rtol=rtol, equal_nan=True,
+                                   err_msg=header)
 
 
 def assert_bridge_equals(table: pd.DataFrame, expected: pd.DataFrame, rtol=1e-12) -> None:
@@ -228,6 +238,7 @@ def test_bridge_table_equals_mrr_bridge(books, ledger, name):
     table = bridge_table(out / name)
     assert_bridge_equals(table, expected)
     assert table["Customer Churn Rate"].iloc[0] is None  # undefined in month 1: blank, not 0 or text
+    assert_monthly_equals(bridge_table(out / name, "MonthlyKPIs"), monthly_kpis(expected))
 
 
 def test_report_structure(books):
@@ -265,6 +276,7 @@ def test_libreoffice_opens_and_computes(books, ledger, tmp_path):
         assert kpi["Net revenue retention"] == pytest.approx(last["net_revenue_retention"], rel=1e-12)
         assert kpi["New MRR (all months)"] == pytest.approx(expected["new_mrr"].sum(), rel=1e-12)
         assert_bridge_equals(bridge_table(path), expected, rtol=1e-9)
+        assert_monthly_equals(bridge_table(path, "MonthlyKPIs"), monthly_kpis(expected), rtol=1e-9)
     # the user's own formulas still compute: SUM over the ledger
     intro = openpyxl.load_workbook(results[0], data_only=True)["Intro"]
     assert intro["B2"].value == pytest.approx(ledger["mrr"].sum(), rel=1e-12)
@@ -546,3 +558,30 @@ def test_calc_chain_loses_only_the_replaced_sheets_entries(books, tmp_path):
     assert "xl/calcChain.xml" not in parts
     assert b"calcChain" not in parts["xl/_rels/workbook.xml.rels"] and b"calcChain" not in parts["[Content_Types].xml"]
     assert parts == members(out / "xw.xlsx")  # back to the plain refreshed workbook
+
+
+def test_prefixed_spreadsheetml_namespace(tmp_path):
+    """Some writers (the Open XML SDK) use x:workbook / x:styleSheet; the edits keep that prefix."""
+    import re
+
+    plain = tmp_path / "plain.xlsx"
+    _ledger_book(plain, GOOD)
+    data = members(plain)
+    main_ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    for part in ("xl/workbook.xml", "xl/styles.xml"):
+        text = data[part].decode().replace(main_ns, main_ns.replace("xmlns=", "xmlns:x="))
+        data[part] = re.sub(r"<(/?)([A-Za-z]\w*)(?=[\s/>])", r"<\1x:\2", text).encode()
+    path = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for k, v in data.items():
+            z.writestr(k, v)
+    refresh_file(path)
+    first = members(path)
+    wb_xml = first["xl/workbook.xml"].decode()
+    assert '<x:sheet name="MRR Bridge"' in wb_xml and "<x:definedName " in wb_xml and "<sheet " not in wb_xml
+    assert "<xf " not in first["xl/styles.xml"].decode()
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Data", "MRR Bridge", "Cohort Retention", "KPI Summary"]
+    assert bridge_table(path)["Ending MRR"].tolist() == [30, 15]
+    refresh_file(path)
+    assert members(path) == first

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from xl_kpi.errors import UserError
-from xl_kpi.ledger import cohort_retention, mrr_bridge
+from xl_kpi.ledger import cohort_retention, monthly_kpis, mrr_bridge
 from xl_kpi.refresh import BRIDGE_HEADERS, refresh_book
 from xl_kpi.refresh import live
 from xl_kpi.refresh.report import BRIDGE_COLUMNS
@@ -284,8 +284,8 @@ def df():
     return generate_ledger(n_customers=30, n_months=8, seed=5)
 
 
-def read_bridge(book: FakeBook) -> pd.DataFrame:
-    table = next(t for s in book.sheets for t in s.tables if t.name == "MRRBridge")
+def read_bridge(book: FakeBook, name: str = "MRRBridge") -> pd.DataFrame:
+    table = next(t for s in book.sheets for t in s.tables if t.name == name)
     header = table.header_row_range.value
     body = table.data_body_range.options(ndim=2).value
     return pd.DataFrame(body, columns=header, dtype=object)
@@ -324,6 +324,10 @@ def test_live_report_parts(df):
     names = {n.name: n.refers_to for n in book.names}
     assert names["KPISummary"].startswith("='KPI Summary'!$A$4:")
     assert "_xlkpi_report" in names
+    monthly = read_bridge(book, "MonthlyKPIs")
+    expected = monthly_kpis(mrr_bridge(df, customer="customer_id", month="month", mrr="mrr"))
+    assert monthly["ARR"].tolist() == pytest.approx(expected["arr"].tolist(), rel=1e-15)
+    assert monthly["Quick Ratio"].iloc[0] is None and np.isnan(expected["quick_ratio"].iloc[0])
 
 
 def test_live_second_refresh_replaces_not_duplicates(df):

@@ -138,7 +138,9 @@ def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = 
     bridge, logo, revenue, customers = analyse(df, table.sheet, table.first_row)
     if bridge.empty:
         raise UserError(f"{table.label}: sheet {table.sheet!r}: the Ledger table has no data rows")
-    report = build_report(bridge, logo, revenue)
+    from xl_kpi.ledger import monthly_kpis
+
+    report = build_report(bridge, logo, revenue, monthly_kpis(bridge))
     say(0.75, "writing the report")
     writer.write(report, progress)
     say(1.0, "done")

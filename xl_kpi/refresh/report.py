@@ -15,7 +15,8 @@ Layout
   revenue retention below it, each under a three-colour scale (a heat map).
 * ``KPI Summary``: the latest month's KPIs as formulas over ``MRRBridge``
   (with their values cached, so a reader that does not calculate still sees
-  them), and two charts over the bridge table: MRR trend, MRR movements.
+  them), two charts over the bridge table (MRR trend, MRR movements) and,
+  below them, the Excel Table ``MonthlyKPIs`` (``xl_kpi.ledger.monthly_kpis``).
 
 Example
 -------
@@ -43,10 +44,11 @@ BRIDGE_SHEET = "MRR Bridge"
 COHORT_SHEET = "Cohort Retention"
 SUMMARY_SHEET = "KPI Summary"
 BRIDGE_TABLE = "MRRBridge"
+MONTHLY_TABLE = "MonthlyKPIs"
 #: Every sheet a refresh owns (and replaces on the next refresh).
 REPORT_SHEETS = (BRIDGE_SHEET, COHORT_SHEET, SUMMARY_SHEET)
 #: Every Excel Table a refresh owns.
-REPORT_TABLES = (BRIDGE_TABLE,)
+REPORT_TABLES = (BRIDGE_TABLE, MONTHLY_TABLE)
 
 DATE_FORMAT = "mmm yyyy"
 
@@ -72,6 +74,22 @@ BRIDGE_LAYOUT: dict[str, tuple[str, str]] = {
     "arpa": ("ARPA", MONEY.number_format),
 }
 BRIDGE_COLUMNS = tuple(BRIDGE_LAYOUT)
+
+#: monthly_kpis column -> (Excel header, number format), for the ``MonthlyKPIs`` table.
+MONTHLY_LAYOUT: dict[str, tuple[str, str]] = {
+    "month": ("Month", DATE_FORMAT),
+    "mrr": ("MRR", MONEY.number_format),
+    "arr": ("ARR", MONEY.number_format),
+    "customers": ("Customers", COUNT.number_format),
+    "arpa": ("ARPA", MONEY.number_format),
+    "net_new_mrr": ("Net New MRR", MONEY.number_format),
+    "mrr_growth_rate": ("MRR Growth Rate", FRACTION.number_format),
+    "net_revenue_retention": ("Net Revenue Retention", FRACTION.number_format),
+    "gross_revenue_retention": ("Gross Revenue Retention", FRACTION.number_format),
+    "customer_churn_rate": ("Customer Churn Rate", FRACTION.number_format),
+    "revenue_churn_rate": ("Revenue Churn Rate", FRACTION.number_format),
+    "quick_ratio": ("Quick Ratio", RATIO.number_format),
+}
 BRIDGE_HEADERS = tuple(h for h, _ in BRIDGE_LAYOUT.values())
 
 #: Three-colour heat map: red (low) -> yellow -> green (high), like Excel's default scale.
@@ -243,16 +261,22 @@ def _month_values(values) -> np.ndarray:
     return pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
 
 
-def bridge_block(bridge: pd.DataFrame) -> Block:
-    """The ``MRRBridge`` table: every bridge column under its Excel header."""
+def frame_block(frame: pd.DataFrame, layout: dict[str, tuple[str, str]], row: int, table: str,
+                title: str | None = None) -> Block:
+    """An Excel Table of a frame's columns under their Excel headers (``layout``)."""
     columns = []
-    for key, (header, fmt) in BRIDGE_LAYOUT.items():
-        raw = bridge[key]
+    for key, (header, fmt) in layout.items():
+        raw = frame[key]
         values = _month_values(raw) if key == "month" else _as_float(raw)
         if key != "month":
             values = np.where(np.isfinite(values), values, np.nan)  # inf never reaches a cell
         columns.append(Column(header, values, fmt))
-    return Block(1, 1, columns, table=BRIDGE_TABLE)
+    return Block(row, 1, columns, table=table, title=title)
+
+
+def bridge_block(bridge: pd.DataFrame) -> Block:
+    """The ``MRRBridge`` table: every bridge column under its Excel header."""
+    return frame_block(bridge, BRIDGE_LAYOUT, 1, BRIDGE_TABLE)
 
 
 def cohort_block(matrix: pd.DataFrame, row: int, title: str) -> Block:
@@ -328,8 +352,9 @@ def _cached_value(value):
     return float(value)
 
 
-def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame) -> Report:
-    """The whole report from the bridge and the logo / revenue cohort matrices."""
+def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame,
+                 monthly: pd.DataFrame | None = None) -> Report:
+    """The whole report from the bridge, the logo / revenue cohort matrices and the monthly KPIs."""
     b_blk = bridge_block(bridge)
     n = b_blk.n_rows
     bridge_sheet = ReportSheet(BRIDGE_SHEET, [b_blk], widths={1: 11, **{c: 15 for c in range(2, 19)}},
@@ -351,12 +376,18 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
         return RangeRef(BRIDGE_SHEET, 1, c, 1, c), RangeRef(BRIDGE_SHEET, 2, c, last, c)
 
     months = RangeRef(BRIDGE_SHEET, 2, 1, last, 1)
-    trend = Chart("line", "MRR trend", months, [Series(*bridge_col("Ending MRR"))], row=2, col=4)
+    trend = Chart("line", "MRR trend", months, [Series(*bridge_col("Ending MRR"))], row=2, col=4,
+                  y_format=COUNT.number_format)
     moves = Chart("column", "MRR movements", months,
                   [Series(*bridge_col(h)) for h in ("New MRR", "Expansion MRR", "Reactivation MRR",
                                                     "Contraction MRR", "Churned MRR")],
-                  row=20, col=4)
-    summary_sheet = ReportSheet(SUMMARY_SHEET, [s_blk], charts=[trend, moves], widths={1: 28, 2: 16})
+                  row=20, col=4, y_format=COUNT.number_format)
+    blocks = [s_blk]
+    if monthly is not None:
+        # Below the charts (rows 2-36): one row per month, from xl_kpi.ledger.monthly_kpis.
+        blocks.append(frame_block(monthly, MONTHLY_LAYOUT, 39, MONTHLY_TABLE, title="Monthly KPIs"))
+    summary_sheet = ReportSheet(SUMMARY_SHEET, blocks, charts=[trend, moves],
+                                widths={1: 28, 2: 16, **{c: 13 for c in range(3, 13)}})
 
     names = [
         DefinedName("CohortRetentionLogo", RangeRef(COHORT_SHEET, *logo_blk.body(1))),
