@@ -21,6 +21,7 @@ import pytest
 
 import xl_kpi
 from xl_kpi.errors import KPIError
+from xl_kpi.sample import generate_ledger
 from xl_kpi.templates import balance_sheet, dashboard, funnel, ledger_book, write_templates
 
 from tests.libreoffice import recalculate, soffice
@@ -171,7 +172,7 @@ def expected_balance(row: list) -> dict[str, object]:
 
 def ledger_inputs() -> pd.DataFrame:
     """A new ledger: other seed, dates inside the month, one customer twice in a month."""
-    df = xl_kpi.sample.generate_ledger(n_customers=40, n_months=10, seed=99, start="2031-05-01")
+    df = generate_ledger(n_customers=40, n_months=10, seed=99, start="2031-05-01")
     df["month"] = df["month"] + pd.to_timedelta(np.arange(len(df)) % 27, unit="D")
     extra = df.iloc[[3]].assign(mrr=17.5)
     return pd.concat([df, extra], ignore_index=True)
