@@ -91,6 +91,7 @@ def test_vectorised_on_sample_subscriptions_matches_rule():
         (("a", "later", None, 10, 1), "start_date", "'later' is not a date"),
         (("a", None, None, 10, 1), "start_date", "the start date is blank"),
         (("a", "2024-03-01", "2024-02-01", 10, 1), "end_date", "the end date '2024-02-01' is before the start date"),
+        (("a", "2024-01-01", "2999-01-01", 1, 1), "end_date", "'2999-01-01' is outside the supported dates"),
         (("a", "2024-01-01", None, -1, 1), "amount", "-1 is negative"),
         (("a", "2024-01-01", None, "ten", 1), "amount", "'ten' is not a number"),
         (("a", "2024-01-01", None, 10, 0), "billing_months", "the billing period 0 must be more than 0 months"),

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.ledger.validation import (
-    LedgerError, Problems, days_to_months, months_to_timestamps, parse_amounts, parse_dates, parse_ids,
+    DATE_RANGE_MESSAGE, LedgerError, Problems, days_to_months, out_of_range, months_to_timestamps, parse_amounts, parse_dates, parse_ids,
     require_columns,
 )
 
@@ -23,7 +23,7 @@ __all__ = ["subscriptions_to_ledger"]
 
 def _as_of_month(as_of) -> int:
     days, blank, bad = parse_dates(pd.Series([as_of], dtype=object))
-    if blank[0] or bad[0]:
+    if blank[0] or bad[0] or out_of_range(days)[0]:
         raise LedgerError(f"as_of must be a date, got {as_of!r}", value=as_of)
     return int(days_to_months(days)[0])
 
@@ -117,8 +117,10 @@ def subscriptions_to_ledger(
     problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
     problems.check(s_blank, start, "the start date is blank")
     problems.check(s_bad, start, "{value} is not a date")
+    problems.check(~s_bad & ~s_blank & out_of_range(s_days), start, DATE_RANGE_MESSAGE)
     if end is not None:
         problems.check(e_bad, end, "{value} is not a date")
+        problems.check(~e_bad & ~e_blank & out_of_range(e_days), end, DATE_RANGE_MESSAGE)
         problems.check(~s_blank & ~s_bad & ~e_blank & ~e_bad & (e_days < s_days), end,
                        "the end date {value} is before the start date")
     problems.check(a_blank, amount, "the amount is blank (only completely blank rows are skipped)")

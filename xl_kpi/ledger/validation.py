@@ -103,9 +103,14 @@ def _blank_text(values: np.ndarray) -> np.ndarray:
     """True where an object array holds None/NaN or text that is empty or only spaces."""
     s = pd.Series(values, dtype=object)
     blank = s.isna().to_numpy().copy()
-    is_str = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
-    if is_str.any():
-        blank[is_str] = s[is_str].str.strip().eq("").to_numpy()
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "string":  # the common case, vectorised: "" or all-space text
+        blank |= values == ""
+        blank |= s.str.isspace().to_numpy(dtype=bool, na_value=False)
+    elif kind not in ("integer", "floating", "decimal", "datetime", "date", "empty", "boolean"):
+        is_str = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+        if is_str.any():
+            blank[is_str] = s[is_str].str.strip().eq("").to_numpy()
     return blank
 
 
@@ -114,7 +119,9 @@ def parse_ids(s: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray, np.ndarr
 
     Blank cells (None, NaN, empty or all-space text) are blank.
     """
-    codes, uniques = pd.factorize(s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s)
+    # factorising the object ndarray is about twice as fast as the pandas "str" extension array
+    values = s.astype(object).to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else s.to_numpy()
+    codes, uniques = pd.factorize(values)
     uniq = np.asarray(uniques, dtype=object)
     blank_u = _blank_text(uniq) if len(uniq) else np.zeros(0, bool)
     blank = codes < 0
@@ -218,9 +225,10 @@ def parse_dates(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         s = s.dt.tz_localize(None)
         dtype = s.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        d = s.to_numpy("datetime64[ns]").astype("datetime64[D]")
+        d = s.to_numpy("datetime64[ns]")
         blank = np.isnat(d)
-        return np.where(blank, 0, d.astype(np.int64)), blank, np.zeros(len(s), bool)
+        days = d.view(np.int64) // 86_400_000_000_000  # floor division: also right before 1970
+        return np.where(blank, 0, days), blank, np.zeros(len(s), bool)
     if pd.api.types.is_bool_dtype(dtype):
         return np.zeros(len(s), np.int64), np.zeros(len(s), bool), np.ones(len(s), bool)
     if pd.api.types.is_numeric_dtype(dtype):
@@ -237,8 +245,31 @@ def parse_dates(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return d_u[safe], missing | blank_u[safe], bad_u[safe] & ~missing
 
 
+#: Dates the analyses accept: from Excel's first year to the last month that
+#: pandas' nanosecond timestamps hold.
+FIRST_DAY = int(np.datetime64("1900-01-01", "D").astype(np.int64))
+LAST_DAY = int(np.datetime64("2261-12-31", "D").astype(np.int64))
+DATE_RANGE_MESSAGE = "{value} is outside the supported dates (1900-01-01 to 2261-12-31)"
+
+
+def out_of_range(days: np.ndarray) -> np.ndarray:
+    """True where a day number is outside :data:`FIRST_DAY`..:data:`LAST_DAY`."""
+    return (days < FIRST_DAY) | (days > LAST_DAY)
+
+
 def days_to_months(days: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 -> months since 1970-01 (int64)."""
+    """Days since 1970-01-01 -> months since 1970-01 (int64).
+
+    >>> days_to_months(np.array([0, 30, 31, 19753, -1])).tolist()  # 19753 = 2024-01-30
+    [0, 0, 1, 648, -1]
+    """
+    days = np.asarray(days, dtype=np.int64)
+    if days.size == 0:
+        return days
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo < 2_000_000:  # a lookup table over the span of days: one gather instead of date arithmetic
+        table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        return table[days - lo]
     return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
 
@@ -351,6 +382,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet) -> tuple[PreparedLedger
     problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
     problems.check(month_blank, month, "the month is blank (only completely blank rows are skipped)")
     problems.check(month_bad, month, "{value} is not a date")
+    problems.check(~month_bad & ~month_blank & out_of_range(days), month, DATE_RANGE_MESSAGE)
     problems.check(mrr_blank, mrr, "the MRR is blank (only completely blank rows are skipped)")
     problems.check(mrr_bad, mrr, "{value} is not a number")
     problems.check(~mrr_bad & ~mrr_blank & (np.nan_to_num(amount) < 0), mrr, "{value} is negative; MRR must be 0 or more")
