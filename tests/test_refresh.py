@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -405,13 +406,14 @@ def test_entity_bomb_refused_quickly(tmp_path):
     assert bomb.read_bytes() == before
 
 
-def test_entity_in_ledger_sheet_refused(tmp_path):
+@pytest.mark.parametrize("part, root", [("xl/worksheets/sheet1.xml", b"<worksheet"), ("xl/sharedStrings.xml", b"<sst")])
+def test_entity_in_parts_calamine_reads_refused(tmp_path, part, root):
+    """The ledger sheet and shared strings go to calamine, not defusedxml: they are vetted first."""
     good = tmp_path / "good.xlsx"
     _ledger_book(good, GOOD)
-    sheet = members(good)["xl/worksheets/sheet1.xml"]
-    evil = sheet.replace(b"<worksheet", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet', 1)
+    evil = members(good)[part].replace(root, b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + root, 1)
     bomb = tmp_path / "sheetbomb.xlsx"
-    _with_part(good, bomb, "xl/worksheets/sheet1.xml", evil)
+    _with_part(good, bomb, part, evil)
     with pytest.raises(UserError, match="DTD or entities"):
         refresh_file(bomb)
 
@@ -585,3 +587,43 @@ def test_prefixed_spreadsheetml_namespace(tmp_path):
     assert bridge_table(path)["Ending MRR"].tolist() == [30, 15]
     refresh_file(path)
     assert members(path) == first
+
+
+@pytest.mark.parametrize("case, words", [
+    ("user table on a report sheet", "holds your table 'Mine'"),
+    ("name clashes with a report table", "defines the name 'MonthlyKPIs'"),
+    ("table named like a report table", "holds a table named 'monthlykpis'"),
+])
+def test_collisions_with_user_things_are_refused(books, tmp_path, case, words):
+    """Whatever the report would overwrite or collide with stops the refresh; the file is unchanged."""
+    _, out = books
+    path = tmp_path / "c.xlsx"
+    data = members(out / "opx.xlsx")
+    if case == "user table on a report sheet":
+        wb = openpyxl.load_workbook(out / "opx.xlsx")
+        from openpyxl.worksheet.table import Table
+        ws = wb["Cohort Retention"]
+        ws["Z1"], ws["Z2"] = "h", 1
+        ws.add_table(Table(displayName="Mine", ref="Z1:Z2"))
+        wb.save(path)
+    elif case == "name clashes with a report table":
+        data["xl/workbook.xml"] = data["xl/workbook.xml"].replace(
+            b"</definedNames>", b'<definedName name="MonthlyKPIs">Summary!$A$1</definedName></definedNames>')
+    else:  # a fresh workbook (no report yet) whose own table is named like a report table
+        from openpyxl.worksheet.table import Table
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        for row in [["Customer ID", "Month", "MRR"], *GOOD]:
+            ws.append(row)
+        ws.add_table(Table(displayName="Ledger", ref="A1:C4"))
+        ws["Z1"], ws["Z2"] = "h", 1
+        ws.add_table(Table(displayName="monthlykpis", ref="Z1:Z2"))
+        wb.save(path)
+    if not path.exists():
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for k, v in data.items():
+                z.writestr(k, v)
+    before = path.read_bytes()
+    with pytest.raises(UserError, match=re.escape(words)):
+        refresh_file(path)
+    assert path.read_bytes() == before

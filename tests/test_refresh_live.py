@@ -399,3 +399,14 @@ def test_main_uses_the_calling_book(monkeypatch, df):
     monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: book))
     live.main()
     assert "MRR Bridge" in [s.name for s in book.sheets] and book.app.alerts == []
+
+
+def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
+    book = ledger_book(df)
+    refresh_book(book)
+    cohort = book.sheets["Cohort Retention"]
+    cohort.range((1, 30), (2, 30)).value = [["h"], [1.0]]
+    cohort.tables.add(source=cohort.range((1, 30), (2, 30)), name="Mine")
+    before = snapshot(book)
+    message = live.refresh(book)
+    assert "holds your table 'Mine'" in message and snapshot(book) == before

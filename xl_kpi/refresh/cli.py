@@ -41,9 +41,13 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = refresh_file(args.book, args.output, progress=progress_bar())
-    except (OSError, MemoryError) as exc:
-        raise UserError(f"{args.book}: {exc.strerror or exc}" if isinstance(exc, OSError) else
-                        f"{args.book}: not enough memory to refresh this workbook") from None
+    except PermissionError as exc:
+        raise UserError(f"{exc.filename or args.book}: permission denied (is the workbook open in Excel? "
+                        "close it and try again)") from None
+    except OSError as exc:
+        raise UserError(f"{exc.filename or args.book}: {exc.strerror or exc}") from None
+    except MemoryError:
+        raise UserError(f"{args.book}: not enough memory to refresh this workbook") from None
     if not args.quiet:
         print(f"{result.target}: refreshed {', '.join(result.sheets)} from {result.ledger_rows:,} ledger rows "
               f"({result.months} months, {result.customers:,} customers) in {result.seconds:.1f} s")

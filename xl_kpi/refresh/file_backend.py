@@ -85,7 +85,11 @@ class FileLedgerSource:
 
         table = self.pkg.find_table(LEDGER_TABLE)
         sheet = next(s for s in self.pkg.sheets if s.name == table.sheet)
+        # calamine parses these parts itself: refuse a DTD in any of them first.
         check_no_dtd(self.pkg.zip, sheet.part, self.label)
+        for rel in self.pkg.rels(self.pkg.workbook_part):
+            if rel.type.endswith("/sharedStrings") and rel.target in self.pkg.names:
+                check_no_dtd(self.pkg.zip, rel.target, self.label)
         r1, c1, r2, c2 = parse_ref(table.ref)
         try:
             wb = CalamineWorkbook.from_path(str(self.pkg.path))
@@ -110,24 +114,39 @@ class FileReportWriter:
 
     # ---------------------------------------------------------------- planning
     def _owned(self) -> tuple[list[SheetEntry], set[str]]:
-        """Report sheets already in the workbook, and the workbook-level names to drop."""
+        """Report sheets already in the workbook, and the workbook-level names to drop.
+
+        Refuses (before anything is written) whenever the report would
+        overwrite or collide with something of the user's.
+        """
         pkg = self.pkg
         names = pkg.defined_names()
         marked = any(n == MARKER and local is None for n, local, _ in names)
-        sheets = [s for s in pkg.sheets if s.name in REPORT_SHEETS]
-        clash_names = [n for n, local, _ in names if local is None and (n in REPORT_NAMES or n in REPORT_TABLES)]
+        report_sheets = {n.lower() for n in REPORT_SHEETS}  # Excel sheet and table names ignore case
+        sheets = [s for s in pkg.sheets if s.name.lower() in report_sheets]
+        ours = {n.lower() for n in REPORT_NAMES}
+        tables = {n.lower() for n in REPORT_TABLES}
+        global_names = [n for n, local, _ in names if local is None]
         if not marked:
             if sheets:
                 raise UserError(f"{pkg.label}: the workbook already has a sheet named {sheets[0].name!r} that "
                                 "xl-kpi did not create; rename it so the refresh can write its report")
-            if clash_names:
-                raise UserError(f"{pkg.label}: the workbook already defines the name {clash_names[0]!r}; "
+            clash = [n for n in global_names if n.lower() in ours]
+            if clash:
+                raise UserError(f"{pkg.label}: the workbook already defines the name {clash[0]!r}; "
                                 "xl-kpi needs it for its report: rename it")
+        clash = [n for n in global_names if n.lower() in tables]
+        if clash:  # a table and a defined name share one namespace in Excel
+            raise UserError(f"{pkg.label}: the workbook defines the name {clash[0]!r}, which xl-kpi uses for a "
+                            "table of its report: rename it")
         owned_sheet_names = {s.name for s in sheets}
         for table in pkg.tables():
-            if table.name in REPORT_TABLES and table.sheet not in owned_sheet_names:
+            if table.sheet in owned_sheet_names and table.name.lower() not in tables:
+                raise UserError(f"{pkg.label}: the report sheet {table.sheet!r} holds your table {table.name!r}, "
+                                "and a refresh replaces that sheet: move the table to another sheet")
+            if table.sheet not in owned_sheet_names and table.name.lower() in tables | ours:
                 raise UserError(f"{pkg.label}: sheet {table.sheet!r} holds a table named {table.name!r}, which "
-                                "xl-kpi writes on its report sheet; rename that table")
+                                "xl-kpi needs for its report: rename that table")
         return sheets, {MARKER, *REPORT_NAMES}
 
     def _removed_parts(self, sheets: list[SheetEntry]) -> set[str]:

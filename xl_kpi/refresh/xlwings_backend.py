@@ -39,7 +39,7 @@ import numpy as np
 from xl_kpi.errors import UserError
 from xl_kpi.refresh.file_backend import LEDGER_TABLE, MARKER
 from xl_kpi.refresh.pipeline import LedgerTable, Progress
-from xl_kpi.refresh.report import HEAT_COLORS, REPORT_NAMES, REPORT_SHEETS, Block, Report, ReportSheet
+from xl_kpi.refresh.report import HEAT_COLORS, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Block, Report, ReportSheet
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
 
@@ -98,16 +98,31 @@ class XlwingsReportWriter:
         self.book = book
 
     def _check_ownership(self) -> None:
-        names = {n.name for n in self.book.names}
-        existing = [s.name for s in self.book.sheets if s.name in REPORT_SHEETS]
-        if MARKER not in names:
+        """Refuse, before writing, whatever would overwrite or collide with the user's things."""
+        names = {n.name.lower() for n in self.book.names}
+        report_sheets = {n.lower() for n in REPORT_SHEETS}  # Excel names ignore case
+        tables = {n.lower() for n in REPORT_TABLES}
+        existing = [s for s in self.book.sheets if s.name.lower() in report_sheets]
+        if MARKER.lower() not in names:
             if existing:
-                raise UserError(f"the workbook already has a sheet named {existing[0]!r} that xl-kpi did not "
-                                "create; rename it so the refresh can write its report")
-            clash = sorted(names & set(REPORT_NAMES))
+                raise UserError(f"the workbook already has a sheet named {existing[0].name!r} that xl-kpi did "
+                                "not create; rename it so the refresh can write its report")
+            clash = sorted(names & {n.lower() for n in REPORT_NAMES})
             if clash:
                 raise UserError(f"the workbook already defines the name {clash[0]!r}; xl-kpi needs it for its "
                                 "report: rename it")
+        if names & tables:
+            raise UserError(f"the workbook defines the name {sorted(names & tables)[0]!r}, which xl-kpi uses for "
+                            "a table of its report: rename it")
+        for sheet in self.book.sheets:
+            mine = sheet.name.lower() in report_sheets
+            for table in sheet.tables:
+                if mine and table.name.lower() not in tables:
+                    raise UserError(f"the report sheet {sheet.name!r} holds your table {table.name!r}, and a "
+                                    "refresh rewrites that sheet: move the table to another sheet")
+                if not mine and table.name.lower() in tables:
+                    raise UserError(f"sheet {sheet.name!r} holds a table named {table.name!r}, which xl-kpi "
+                                    "needs for its report: rename that table")
 
     def write(self, report: Report, progress: Progress | None = None) -> None:
         book = self.book
@@ -130,7 +145,7 @@ class XlwingsReportWriter:
     def _sheet(self, name: str):
         sheets = self.book.sheets
         for sheet in sheets:
-            if sheet.name == name:
+            if sheet.name.lower() == name.lower():
                 return sheet
         return sheets.add(name, after=list(sheets)[-1])
 
