@@ -60,6 +60,13 @@ def test_bridge_table_matches_python_and_ignores_trailing_blanks():
     assert april[-1] == ""  # ARPA with no customers
 
 
+def test_whole_columns_selected():
+    ids, months, amounts = excel_ranges(HAND_ROWS)
+    pad = ((None,),) * (1_048_576 - len(ids))  # A:A in Excel: every row of the sheet
+    assert mrr_bridge_table(ids + pad, months + pad, amounts + pad) == mrr_bridge_table(ids, months, amounts)
+    assert cohort_retention_table(ids + pad, months + pad, amounts + pad) == cohort_retention_table(ids, months, amounts)
+
+
 def test_lists_of_lists_flat_lists_numpy_and_rows():
     ids, months, amounts = excel_ranges(HAND_ROWS)
     reference = mrr_bridge_table(ids, months, amounts)

@@ -26,7 +26,7 @@ exception as its reason.
 
 from __future__ import annotations
 
-import datetime as _dt
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -81,11 +81,18 @@ def _column(value: Any, name: str) -> np.ndarray:
             return np.empty(0, dtype=object)
         if isinstance(value[0], (tuple, list)):  # a range of rows: it must be rectangular
             try:
-                arr = np.array(value, dtype=object)
-            except ValueError:
-                arr = None
-            if arr is None or arr.ndim != 2:
+                widths = set(map(len, value))  # C-speed scans: a whole column is a million rows
+            except TypeError:
+                widths = {-1}
+            if len(widths) != 1 or -1 in widths:
                 raise _Fail(VALUE, f"{name} is not a rectangular range")
+            width = widths.pop()
+            if width == 1:  # one column
+                arr = np.fromiter(map(itemgetter(0), value), dtype=object, count=len(value))
+            elif len(value) == 1:  # one row
+                arr = np.fromiter(value[0], dtype=object, count=width)
+            else:
+                raise _Fail(VALUE, f"{name} must be a single column, got {len(value)} rows x {width} columns")
         else:  # a flat sequence is one column (xlwings' ndim=1)
             arr = np.fromiter(value, dtype=object, count=len(value))
     else:
@@ -121,19 +128,23 @@ def _first_error(columns: list[np.ndarray]) -> tuple[str, str, int] | None:
 
 def _ledger_frame(customer_ids: Any, months: Any, mrr: Any) -> pd.DataFrame:
     cols = [_column(v, n) for v, n in zip((customer_ids, months, mrr), _ARGS)]
-    found = _first_error(cols)
+    sizes = [len(c) for c in cols]
+    if len(set(sizes)) > 1:
+        found = _first_error(cols)  # an error in an input still wins over the size problem
+        if found is None:
+            raise _Fail(VALUE, "customer_ids, months and mrr must be ranges of the same size, got "
+                               + ", ".join(f"{n} rows" for n in sizes))
+    else:
+        filled = ~(_blank(cols[0]) & _blank(cols[1]) & _blank(cols[2]))
+        last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0  # trailing blank rows are ignored
+        cols = [c[:last] for c in cols]
+        found = _first_error(cols)  # (an error is never blank, so none is cut off)
     if found is not None:  # like Excel's own functions: an error in an input propagates
         literal, name, row = found
         raise _Fail(literal, f"{name}, row {row} of the range holds {literal}")
-    sizes = [len(c) for c in cols]
-    if len(set(sizes)) > 1:
-        raise _Fail(VALUE, "customer_ids, months and mrr must be ranges of the same size, got "
-                           + ", ".join(f"{n} rows" for n in sizes))
-    filled = ~(_blank(cols[0]) & _blank(cols[1]) & _blank(cols[2]))
-    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0  # trailing blank rows are ignored
-    if last == 0:
+    if not len(cols[0]):
         raise _Fail(VALUE, "the ledger ranges are blank: no rows to analyse")
-    return pd.DataFrame({n: c[:last] for n, c in zip(_ARGS, cols)})
+    return pd.DataFrame(dict(zip(_ARGS, cols)))
 
 
 def _prepared(customer_ids: Any, months: Any, mrr: Any):

@@ -38,15 +38,18 @@ def _matrix(act: ActiveMonths, first_month: int, basis: str) -> pd.DataFrame:
     """Cohort x age totals (customers or MRR); NaN past the end of the data."""
     n_m = act.n_months
     first = np.full(act.n_customers, -1, np.int64)
-    # entries are sorted by (customer, month): reversed assignment leaves each customer's first month
-    first[act.customer[::-1]] = act.month[::-1]
-    cohort = first[act.customer]
-    weights = act.mrr if basis == "revenue" else None
-    grid = np.bincount(cohort * n_m + (act.month - cohort), weights=weights, minlength=n_m * n_m)
-    grid = grid.reshape(n_m, n_m).astype(float)
-    cohorts = np.flatnonzero(np.bincount(first[first >= 0], minlength=n_m))
+    # entries are sorted by (customer, month): a customer's first entry is its first active month
+    c = act.customer
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if c.size else c
+    first[c[starts]] = act.month[starts]
+    cohorts = np.flatnonzero(np.bincount(first[first >= 0], minlength=n_m))  # months that start a cohort
     ages = n_m - (int(cohorts[0]) if cohorts.size else n_m)
-    grid = grid[cohorts, :ages]
+    # compact grid: only months that start a cohort, only ages that exist (memory ~ the result)
+    cohort = first[act.customer]
+    rank = np.searchsorted(cohorts, cohort)
+    weights = act.mrr if basis == "revenue" else None
+    grid = np.bincount(rank * ages + (act.month - cohort), weights=weights, minlength=cohorts.size * ages)
+    grid = grid.reshape(cohorts.size, ages).astype(float)
     # age k of cohort c exists only while c + k is inside the data
     grid[cohorts[:, None] + np.arange(ages)[None, :] >= n_m] = np.nan
     index = pd.DatetimeIndex(months_to_timestamps(first_month + cohorts), name="cohort")
