@@ -30,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xl_kpi.ledger import mrr_bridge  # noqa: E402
+from xl_kpi.ledger import cohort_matrix, mrr_bridge  # noqa: E402
 from xl_kpi.sample import generate_ledger  # noqa: E402
 
 # The bridge in SQL. Months become integers (year * 12 + month) so "the
@@ -88,6 +88,21 @@ SELECT make_date(CAST(m // 12 AS INTEGER), CAST(m % 12 + 1 AS INTEGER), 1) AS mo
 FROM bridge ORDER BY m
 """
 
+# Logo cohorts in SQL: each active customer-month with its customer's first
+# active month (MIN as a window function), counted per cohort and age.
+COHORT_SQL = """
+WITH rows AS (
+    SELECT customer_id, year(month) * 12 + month(month) - 1 AS m, mrr FROM {source}
+),
+agg AS (
+    SELECT customer_id, m, sum(mrr) AS mrr FROM rows GROUP BY customer_id, m
+),
+active AS (
+    SELECT customer_id, m, min(m) OVER (PARTITION BY customer_id) AS cohort FROM agg WHERE mrr > 0
+)
+SELECT cohort, m - cohort AS age, count(*) AS customers FROM active GROUP BY cohort, age ORDER BY cohort, age
+"""
+
 MONEY = ["starting_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr",
          "ending_mrr"]
 COUNTS = ["customers_start", "new_customers", "reactivated_customers", "churned_customers", "customers_end"]
@@ -111,6 +126,19 @@ def check_agree(ours: pd.DataFrame, sql: pd.DataFrame) -> None:
                                    err_msg=col)
     for col in COUNTS:
         np.testing.assert_array_equal(ours[col].to_numpy(), sql[col].to_numpy(dtype=np.int64), err_msg=col)
+
+
+def check_cohorts_agree(ours: pd.DataFrame, sql: pd.DataFrame) -> None:
+    """Our cohort x age matrix of customer counts against SQL's long form."""
+    first = ours.index[0].year * 12 + ours.index[0].month - 1
+    wide = sql.pivot(index="cohort", columns="age", values="customers").fillna(0.0)
+    cohorts = ours.index.year * 12 + ours.index.month - 1
+    assert list(wide.index) == list(cohorts), "cohort months differ"
+    got = ours.to_numpy()
+    want = wide.reindex(columns=range(got.shape[1]), fill_value=0.0).to_numpy()
+    alive = ~np.isnan(got)  # ages past the end of the data are NaN for us, absent in SQL
+    np.testing.assert_array_equal(got[alive], want[alive])
+    assert (want[~alive] == 0).all() and first == cohorts[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"DuckDB SQL on a native table        median of {args.runs}: {t_tbl * 1000:8.1f} ms")
     print(f"ratio time(xl_kpi) / time(DuckDB, same DataFrame input): {t_ours / t_sql:.2f}")
     print(f"ratio time(xl_kpi) / time(DuckDB, native table):         {t_ours / t_tbl:.2f}")
+
+    c_ours, cohorts = median_time(lambda: cohort_matrix(ledger), args.runs)
+    c_sql, cohorts_sql = median_time(lambda: con.execute(COHORT_SQL.format(source="ledger_df")).df(), args.runs)
+    check_cohorts_agree(cohorts, cohorts_sql)
+    print(f"logo cohorts agree: {len(cohorts)} cohorts; xl_kpi {c_ours * 1000:.1f} ms, DuckDB {c_sql * 1000:.1f} ms, "
+          f"ratio {c_ours / c_sql:.2f}")
     return 0
 
 
