@@ -627,3 +627,19 @@ def test_collisions_with_user_things_are_refused(books, tmp_path, case, words):
     with pytest.raises(UserError, match=re.escape(words)):
         refresh_file(path)
     assert path.read_bytes() == before
+
+
+def test_progress_bar_only_on_a_terminal():
+    from xl_kpi.refresh.cli import progress_bar
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress_bar(io.StringIO()) is None  # piped / redirected: no bar
+    out = Tty()
+    draw = progress_bar(out, width=10)
+    draw(0.5, "computing")
+    draw(1.0, "done")
+    text = out.getvalue()
+    assert "\r[#####.....]  50% computing" in text and "\r[##########] 100% done" in text and text.endswith("\n")
