@@ -126,6 +126,20 @@ def test_datetime_columns_naive_and_tz_aware():
     pd.testing.assert_frame_equal(mrr_bridge(aware), mrr_bridge(df))
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_datetime_units(unit):
+    months = np.array(["1969-12-31T23:00", "2024-02-29T12:00", "2300-01-15", "NaT"], dtype=f"datetime64[{unit}]")
+    if unit == "ns":
+        months[2] = np.datetime64("2200-01-15")
+    df = pd.DataFrame({"customer_id": ["a", "b", "c", None], "month": months, "mrr": [1.0, 2.0, 3.0, None]})
+    if unit == "ns":
+        assert validate_ledger(df)["month"].dt.strftime("%Y-%m").tolist() == ["1969-12", "2024-02", "2200-01"]
+    else:  # 2300 is past the supported range: an error, not an overflow
+        err = error_of(df)
+        assert (err.row, err.column) == (4, "month") and "outside the supported dates" in str(err)
+        assert validate_ledger(df.iloc[:2])["month"].dt.strftime("%Y-%m").tolist() == ["1969-12", "2024-02"]
+
+
 def test_numeric_text_amounts_and_string_ids_from_a_csv():
     df = ledger(mrr=["10", " 20.5 ", "3e1", "40"]).astype(str)
     assert validate_ledger(df)["mrr"].tolist() == [10.0, 20.5, 30.0, 40.0]

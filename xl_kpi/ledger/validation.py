@@ -225,9 +225,9 @@ def parse_dates(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         s = s.dt.tz_localize(None)
         dtype = s.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        d = s.to_numpy("datetime64[ns]")
+        d = s.to_numpy()  # in the column's own unit (ns, us, s ...): no overflow
         blank = np.isnat(d)
-        days = d.view(np.int64) // 86_400_000_000_000  # floor division: also right before 1970
+        days = d.astype("datetime64[D]").astype(np.int64)  # rounds down, also before 1970
         return np.where(blank, 0, days), blank, np.zeros(len(s), bool)
     if pd.api.types.is_bool_dtype(dtype):
         return np.zeros(len(s), np.int64), np.zeros(len(s), bool), np.ones(len(s), bool)
