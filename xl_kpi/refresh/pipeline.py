@@ -108,8 +108,10 @@ def ledger_frame(table: LedgerTable) -> pd.DataFrame:
     return pd.DataFrame({h: pd.Series(grid[:, found[h]], dtype=object) for h in LEDGER_HEADERS})
 
 
-def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
-    """Validate the ledger and compute (bridge, logo cohorts, revenue cohorts, customers).
+def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int, int]:
+    """Validate the ledger and compute (bridge, logo cohorts, revenue cohorts, customers, rows).
+
+    ``rows`` counts the ledger rows used (completely blank rows are skipped).
 
     Validation errors are ``xl_kpi.ledger.LedgerError`` (a ``UserError``)
     naming sheet, row and column.  The ledger is validated once and the three
@@ -123,7 +125,7 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> tuple[pd.DataFrame,
     bridge = bridge_from_prepared(prepared)
     logo = retention_from_prepared(prepared, "logo")
     revenue = retention_from_prepared(prepared, "revenue")
-    return bridge, logo, revenue, prepared.n_customers
+    return bridge, logo, revenue, prepared.n_customers, len(prepared.mrr)
 
 
 def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = None) -> RefreshResult:
@@ -135,7 +137,7 @@ def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = 
     say(0.45, "checking the ledger")
     df = ledger_frame(table)
     say(0.55, "computing the MRR bridge and cohorts")
-    bridge, logo, revenue, customers = analyse(df, table.sheet, table.first_row)
+    bridge, logo, revenue, customers, rows = analyse(df, table.sheet, table.first_row)
     if bridge.empty:
         raise UserError(f"{table.label}: sheet {table.sheet!r}: the Ledger table has no data rows")
     from xl_kpi.ledger import monthly_kpis
@@ -144,5 +146,5 @@ def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = 
     say(0.75, "writing the report")
     writer.write(report, progress)
     say(1.0, "done")
-    return RefreshResult(source.label, [s.name for s in report.sheets], len(df), len(bridge), customers, bridge,
+    return RefreshResult(source.label, [s.name for s in report.sheets], rows, len(bridge), customers, bridge,
                          time.perf_counter() - start)
