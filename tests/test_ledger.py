@@ -146,7 +146,7 @@ def random_ledger(seed, n_customers=40, n_months=14):
     rng = np.random.default_rng(seed)
     present = rng.random((n_customers, n_months)) < rng.uniform(0.2, 0.8)
     cust, month = np.nonzero(present)
-    amount = np.round(rng.lognormal(4, 1, cust.size), 2) * (rng.random(cust.size) > 0.1)  # ~10 % zero rows
+    amount = np.round(rng.lognormal(2, 2, cust.size), 2) * (rng.random(cust.size) > 0.1)  # 0.01..1000s; ~10 % zero
     split = rng.random(cust.size) < 0.15
     cust = np.r_[cust, cust[split]]
     month = np.r_[month, month[split]]
