@@ -251,13 +251,18 @@ class FileReportWriter:
         wb_rels_text, rids = self._edit_workbook_rels(owned_sheets, sheet_parts)
         replaced[rels_part(pkg.workbook_part)] = wb_rels_text.encode("utf-8")
         replaced[pkg.workbook_part] = self._edit_workbook(owned_sheets, owned_names, report, rids).encode("utf-8")
-        calc = self._edit_calc_chain(owned_sheets, removed)
+        calc = self._edit_calc_chain(owned_sheets)
         if calc is not None:
-            part, data = calc
-            if data is None:
-                removed.add(part)
+            rel, data = calc
+            if data is None:  # nothing left in the chain: drop the part and its relationship
+                removed.add(rel.target)
+                wb_rels = rels_part(pkg.workbook_part)
+                text = replaced[wb_rels].decode("utf-8")
+                text = element_pattern("Relationship", root_prefix(text)).sub(
+                    lambda m: "" if re.search(rf'\sId="{re.escape(rel.id)}"', m.group(0)) else m.group(0), text)
+                replaced[wb_rels] = text.encode("utf-8")
             else:
-                replaced[part] = data
+                replaced[rel.target] = data
         replaced[CT_PART] = self._edit_content_types(removed, content_types).encode("utf-8")
         self._write_zip(removed, replaced, new_parts, progress)
 
@@ -371,8 +376,13 @@ class FileReportWriter:
 
         return re.sub(rf"<{re.escape(q)}workbookView\b[^>]*>", fix_view, text)
 
-    def _edit_calc_chain(self, owned: list[SheetEntry], removed: set[str]):
-        """Drop calcChain entries of the replaced sheets (Excel repairs a chain that names missing formulas)."""
+    def _edit_calc_chain(self, owned: list[SheetEntry]):
+        """Drop calcChain entries of the replaced sheets (Excel repairs a chain that names missing formulas).
+
+        Returns None (chain unchanged or absent), or (its relationship, new
+        bytes), or (its relationship, None) when no entry is left: an empty
+        chain is invalid, so the part goes (Excel rebuilds it).
+        """
         pkg = self.pkg
         rel = next((r for r in pkg.rels(pkg.workbook_part) if r.type.endswith("/calcChain")), None)
         if rel is None or rel.target not in pkg.names or not owned:
@@ -389,9 +399,7 @@ class FileReportWriter:
         if not any(s in drop for s in sheet_of):
             return None
         if all(s in drop for s in sheet_of):
-            # An empty chain is invalid: drop the part (Excel rebuilds it).
-            self._drop_calc_chain = True
-            return rel.target, None
+            return rel, None
         out, pos = [], 0
         for m, sheet in zip(entries, sheet_of):
             out.append(text[pos:m.start()])
@@ -403,7 +411,7 @@ class FileReportWriter:
                 tag = re.sub(r"^<(\S+?)(\s|/>)", rf'<\1 i="{sheet}"\2', tag, count=1)
             out.append(tag)
         out.append(text[pos:])
-        return rel.target, "".join(out).encode("utf-8")
+        return rel, "".join(out).encode("utf-8")
 
     def _edit_content_types(self, removed: set[str], added: list[tuple[str, str]]) -> str:
         text = self.pkg.text(CT_PART)
@@ -423,12 +431,6 @@ class FileReportWriter:
     def _write_zip(self, removed: set[str], replaced: dict[str, bytes], new_parts: dict[str, bytes],
                    progress: Progress | None) -> None:
         pkg = self.pkg
-        if getattr(self, "_drop_calc_chain", False):
-            calc = next(r for r in pkg.rels(pkg.workbook_part) if r.type.endswith("/calcChain"))
-            text = replaced[rels_part(pkg.workbook_part)].decode("utf-8")
-            text = element_pattern("Relationship", root_prefix(text)).sub(
-                lambda m: "" if f'Id="{calc.id}"' in m.group(0) else m.group(0), text)
-            replaced[rels_part(pkg.workbook_part)] = text.encode("utf-8")
         folder = self.output.parent
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".~xlkpi-", suffix=self.output.suffix or ".xlsx", dir=folder)
