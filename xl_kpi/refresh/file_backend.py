@@ -30,7 +30,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
@@ -38,12 +38,12 @@ from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, element_pattern,
 from xl_kpi.refresh.pipeline import LedgerTable, Progress
 from xl_kpi.refresh.report import REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
+from xl_kpi.refresh.shared_parts import (CT_PART, MARKER, edit_calc_chain, edit_content_types, edit_workbook,
+                                         edit_workbook_rels)
 from xl_kpi.refresh.styles import StyleSheet
 from xl_kpi.refresh.zipcopy import RawZipWriter
 
-MARKER = "_xlkpi_report"
 LEDGER_TABLE = "Ledger"
-CT_PART = "[Content_Types].xml"
 #: Test hook: when this variable names a file, the writer creates it half-way
 #: through writing the new package and sleeps, so a test can kill it there.
 PAUSE_ENV = "XL_KPI_REFRESH_TEST_PAUSE"
@@ -182,11 +182,14 @@ class FileReportWriter:
         new_parts: dict[str, bytes] = {}
         content_types: list[tuple[str, str]] = []
 
+        taken = set(kept_names)
+
         def free(pattern: str) -> str:
+            """The lowest-numbered unused part name (so a second refresh reuses the first one's names)."""
             n = 1
-            while pattern.format(n) in kept_names or pattern.format(n) in new_parts \
-                    or rels_part(pattern.format(n)) in kept_names:
+            while pattern.format(n) in taken or rels_part(pattern.format(n)) in taken:
                 n += 1
+            taken.add(pattern.format(n))
             return pattern.format(n)
 
         def add(part: str, data: str | bytes, ctype: str) -> None:
@@ -209,7 +212,6 @@ class FileReportWriter:
         sheet_parts: list[tuple[ReportSheet, str]] = []
         for sheet in report.sheets:
             part = free("xl/worksheets/sheet{}.xml")
-            new_parts[part] = b""  # reserve the name
             sheet_rels: list[tuple[str, str, str]] = []
             table_rids = []
             for blk in sheet.blocks:
@@ -227,18 +229,15 @@ class FileReportWriter:
             drawing_rid = None
             if sheet.charts:
                 dpart = free("xl/drawings/drawing{}.xml")
-                new_parts[dpart] = b""
                 chart_rels = []
                 for i, chart in enumerate(sheet.charts, start=1):
                     cpart = free("xl/charts/chart{}.xml")
                     add(cpart, ooxml.chart_xml(chart), ooxml.CT_CHART)
                     chart_rels.append((f"rId{i}", ooxml.REL_CHART, relative(dpart, cpart)))
-                del new_parts[dpart]
                 add(dpart, ooxml.drawing_xml(list(sheet.charts), [r[0] for r in chart_rels]), ooxml.CT_DRAWING)
                 new_parts[rels_part(dpart)] = rels_xml(chart_rels).encode("utf-8")
                 drawing_rid = f"rId{len(sheet_rels) + 1}"
                 sheet_rels.append((drawing_rid, ooxml.REL_DRAWING, relative(part, dpart)))
-            del new_parts[part]
             add(part, ooxml.worksheet_xml(sheet, styles.style, drawing_rid, table_rids), ooxml.CT_WORKSHEET)
             if sheet_rels:
                 new_parts[rels_part(part)] = rels_xml(sheet_rels).encode("utf-8")
@@ -248,10 +247,10 @@ class FileReportWriter:
         styles_text = styles.render()
         if styles_text != styles.text:
             replaced[styles_part] = styles_text.encode("utf-8")
-        wb_rels_text, rids = self._edit_workbook_rels(owned_sheets, sheet_parts)
+        wb_rels_text, rids = edit_workbook_rels(pkg, owned_sheets, [part for _, part in sheet_parts])
         replaced[rels_part(pkg.workbook_part)] = wb_rels_text.encode("utf-8")
-        replaced[pkg.workbook_part] = self._edit_workbook(owned_sheets, owned_names, report, rids).encode("utf-8")
-        calc = self._edit_calc_chain(owned_sheets)
+        replaced[pkg.workbook_part] = edit_workbook(pkg, owned_sheets, owned_names, report, rids).encode("utf-8")
+        calc = edit_calc_chain(pkg, owned_sheets)
         if calc is not None:
             rel, data = calc
             if data is None:  # nothing left in the chain: drop the part and its relationship
@@ -263,170 +262,8 @@ class FileReportWriter:
                 replaced[wb_rels] = text.encode("utf-8")
             else:
                 replaced[rel.target] = data
-        replaced[CT_PART] = self._edit_content_types(removed, content_types).encode("utf-8")
+        replaced[CT_PART] = edit_content_types(pkg, removed, content_types).encode("utf-8")
         self._write_zip(removed, replaced, new_parts, progress)
-
-    # ---------------------------------------------------------------- shared parts
-    def _edit_workbook_rels(self, owned: list[SheetEntry], sheet_parts) -> tuple[str, list[str]]:
-        pkg = self.pkg
-        name = rels_part(pkg.workbook_part)
-        text = pkg.text(name)
-        drop = {s.rid for s in owned}
-        prefix = root_prefix(text)
-        pattern = element_pattern("Relationship", prefix)
-        kept_ids = {r.id for r in pkg.rels(pkg.workbook_part)} - drop
-
-        def keep(m: re.Match) -> str:
-            rid = re.search(r'\sId="([^"]*)"', m.group(0))
-            return "" if rid and rid.group(1) in drop else m.group(0)
-
-        text = pattern.sub(keep, text)
-        q = (prefix + ":") if prefix else ""
-        rids, new = [], []
-        n = 1
-        for sheet, part in sheet_parts:
-            while f"rId{n}" in kept_ids:
-                n += 1
-            rid = f"rId{n}"
-            kept_ids.add(rid)
-            rids.append(rid)
-            new.append(f'<{q}Relationship Id="{rid}" Type="{ooxml.REL_WORKSHEET}" '
-                       f'Target={quoteattr(relative(pkg.workbook_part, part))}/>')
-        close = text.rindex(f"</{q}Relationships")
-        return text[:close] + "".join(new) + text[close:], rids
-
-    def _edit_workbook(self, owned: list[SheetEntry], owned_names: set[str], report: Report, rids: list[str]) -> str:
-        pkg = self.pkg
-        text = pkg.workbook_text
-        prefix = root_prefix(text)
-        q = (prefix + ":") if prefix else ""
-        r_prefix = _prefix_for(text, ooxml.NS_REL)
-        r_attr = f"{r_prefix}:id" if r_prefix else "r:id"
-        r_decl = "" if r_prefix else f' xmlns:r="{ooxml.NS_REL}"'
-
-        # <sheets>: drop the owned ones, put the new ones where the first owned one was.
-        old = pkg.sheets
-        owned_idx = [i for i, s in enumerate(old) if s in owned]
-        kept = [s for s in old if s not in owned]
-        insert_at = sum(1 for s in old[:owned_idx[0]] if s not in owned) if owned_idx else len(kept)
-        next_id = max([s.sheet_id for s in kept] or [0]) + 1
-        new_xml = [f'<{q}sheet name={quoteattr(sheet.name)} sheetId="{next_id + i}" {r_attr}="{rid}"{r_decl}/>'
-                   for i, (sheet, rid) in enumerate(zip(report.sheets, rids))]
-        order = [s.xml for s in kept[:insert_at]] + new_xml + [s.xml for s in kept[insert_at:]]
-        new_names = [s.name for s in kept[:insert_at]] + [s.name for s in report.sheets] + \
-                    [s.name for s in kept[insert_at:]]
-        index_map = {i: new_names.index(s.name) for i, s in enumerate(old) if s.name in new_names}
-        m = re.search(rf"<{re.escape(q)}sheets\s*>.*?</{re.escape(q)}sheets\s*>", text, re.S)
-        text = text[:m.start()] + f"<{q}sheets>" + "".join(order) + f"</{q}sheets>" + text[m.end():]
-
-        # <definedNames>: drop ours and those local to a removed sheet, re-index the rest, append ours.
-        removed_idx = {i for i in owned_idx}
-
-        def fix_name(m: re.Match) -> str:
-            xml = m.group(0)
-            name = re.search(r'\sname="([^"]*)"', xml)
-            local = re.search(r'\slocalSheetId="(\d+)"', xml)
-            if local is None and name and name.group(1) in owned_names:
-                return ""
-            if local is not None:
-                idx = int(local.group(1))
-                if idx in removed_idx:
-                    return ""
-                if idx in index_map:
-                    xml = xml.replace(local.group(0), f' localSheetId="{index_map[idx]}"', 1)
-            return xml
-
-        ours = [f'<{q}definedName name="{MARKER}" hidden="1">'
-                f'{escape(chr(34) + "|".join(REPORT_SHEETS) + chr(34))}</{q}definedName>']
-        ours += [f'<{q}definedName name="{d.name}">{escape(d.ref.formula())}</{q}definedName>' for d in report.names]
-        block = re.search(rf"<{re.escape(q)}definedNames\s*>(.*?)</{re.escape(q)}definedNames\s*>", text, re.S)
-        if block:
-            body = element_pattern("definedName", prefix).sub(fix_name, block.group(1))
-            text = text[:block.start()] + f"<{q}definedNames>{body}{''.join(ours)}</{q}definedNames>" + \
-                text[block.end():]
-        else:
-            # Schema order: sheets, functionGroups?, externalReferences?, definedNames?
-            anchor = None
-            for tag in ("externalReferences", "functionGroups", "sheets"):
-                anchor = re.search(rf"</{re.escape(q)}{tag}\s*>|<{re.escape(q)}{tag}\b[^>]*/>", text)
-                if anchor:
-                    break
-            text = text[:anchor.end()] + f"<{q}definedNames>{''.join(ours)}</{q}definedNames>" + text[anchor.end():]
-
-        # The report changed numbers other formulas may use: ask Excel to recalculate on open.
-        calc = re.search(rf"<{re.escape(q)}calcPr\b[^>]*?/?>", text)
-        if calc:
-            tag = re.sub(r'\sfullCalcOnLoad="[^"]*"', "", calc.group(0))
-            tag = re.sub(r"\s*(/?)>$", r' fullCalcOnLoad="1"\1>', tag)
-            text = text[:calc.start()] + tag + text[calc.end():]
-        else:
-            end = re.search(rf"</{re.escape(q)}definedNames\s*>", text)
-            text = text[:end.end()] + f'<{q}calcPr fullCalcOnLoad="1"/>' + text[end.end():]
-
-        # Keep the active / first visible tab on the same sheet.
-        def fix_view(m: re.Match) -> str:
-            tag = m.group(0)
-            for attr in ("activeTab", "firstSheet"):
-                a = re.search(rf'\s{attr}="(\d+)"', tag)
-                if a:
-                    idx = int(a.group(1))
-                    new = index_map.get(idx, min(insert_at, len(new_names) - 1))
-                    tag = tag.replace(a.group(0), f' {attr}="{new}"', 1)
-            return tag
-
-        return re.sub(rf"<{re.escape(q)}workbookView\b[^>]*>", fix_view, text)
-
-    def _edit_calc_chain(self, owned: list[SheetEntry]):
-        """Drop calcChain entries of the replaced sheets (Excel repairs a chain that names missing formulas).
-
-        Returns None (chain unchanged or absent), or (its relationship, new
-        bytes), or (its relationship, None) when no entry is left: an empty
-        chain is invalid, so the part goes (Excel rebuilds it).
-        """
-        pkg = self.pkg
-        rel = next((r for r in pkg.rels(pkg.workbook_part) if r.type.endswith("/calcChain")), None)
-        if rel is None or rel.target not in pkg.names or not owned:
-            return None
-        text = pkg.text(rel.target)
-        drop = {str(s.sheet_id) for s in owned}
-        q = re.escape(root_prefix(text) + ":") if root_prefix(text) else ""
-        entries = list(re.finditer(rf"<{q}c\b[^>]*?/>", text))
-        sheet_of, current = [], None
-        for m in entries:  # an entry without i="" belongs to the previous entry's sheet
-            i = re.search(r'\si="(\d+)"', m.group(0))
-            current = i.group(1) if i else current
-            sheet_of.append(current)
-        if not any(s in drop for s in sheet_of):
-            return None
-        if all(s in drop for s in sheet_of):
-            return rel, None
-        out, pos = [], 0
-        for m, sheet in zip(entries, sheet_of):
-            out.append(text[pos:m.start()])
-            pos = m.end()
-            if sheet in drop:
-                continue
-            tag = m.group(0)
-            if not re.search(r'\si="', tag):  # its predecessor may be gone: name the sheet
-                tag = re.sub(r"^<(\S+?)(\s|/>)", rf'<\1 i="{sheet}"\2', tag, count=1)
-            out.append(tag)
-        out.append(text[pos:])
-        return rel, "".join(out).encode("utf-8")
-
-    def _edit_content_types(self, removed: set[str], added: list[tuple[str, str]]) -> str:
-        text = self.pkg.text(CT_PART)
-        prefix = root_prefix(text)
-        q = (prefix + ":") if prefix else ""
-        gone = {"/" + p for p in removed}
-
-        def keep(m: re.Match) -> str:
-            part = re.search(r'\sPartName="([^"]*)"', m.group(0))
-            return "" if part and part.group(1) in gone else m.group(0)
-
-        text = element_pattern("Override", prefix).sub(keep, text)
-        new = "".join(f'<{q}Override PartName="/{p}" ContentType="{ct}"/>' for p, ct in added)
-        close = text.rindex(f"</{q}Types")
-        return text[:close] + new + text[close:]
 
     def _write_zip(self, removed: set[str], replaced: dict[str, bytes], new_parts: dict[str, bytes],
                    progress: Progress | None) -> None:
@@ -478,11 +315,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _prefix_for(text: str, namespace: str) -> str | None:
-    m = re.search(rf'xmlns:([\w.-]+)="{re.escape(namespace)}"', text[:4000])
-    return m.group(1) if m else None
 
 
 __all__ = ["FileLedgerSource", "FileReportWriter", "MARKER", "parse_ref"]
