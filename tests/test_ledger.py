@@ -7,6 +7,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xl_kpi
 from xl_kpi.ledger import (
@@ -174,6 +176,22 @@ def test_agrees_with_reference_on_random_ledgers(seed):
             assert got.ending_mrr == pytest.approx(want["end"], abs=1e-6)
             assert (got.new_customers, got.reactivated_customers, got.churned_customers, got.customers_end) == (
                 want["n_new"], want["n_react"], want["n_churn"], want["n_end"])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.integers(0, 9),
+                          st.sampled_from([0.0, 0.5, 1.0, 2.5, 10.0, 99.99])), min_size=1, max_size=40))
+def test_hypothesis_ledgers_agree_with_reference(rows):
+    rows = [(c, f"{2024 + m // 12}-{m % 12 + 1:02d}-{1 + (7 * m) % 28:02d}", v) for c, m, v in rows]
+    df = pd.DataFrame(rows, columns=["customer_id", "month", "mrr"])
+    ref = reference_bridge(rows)
+    bridge = mrr_bridge(df)
+    check_identities(bridge)
+    got = bridge[["new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr", "ending_mrr",
+                  "new_customers", "reactivated_customers", "churned_customers", "customers_end"]].to_numpy()
+    want = [[r["new"], r["exp"], r["react"], r["con"], r["churn"], r["end"], r["n_new"], r["n_react"], r["n_churn"],
+             r["n_end"]] for r in ref]
+    np.testing.assert_allclose(got, np.array(want, dtype=float), atol=1e-9)
 
 
 def check_identities(bridge):

@@ -183,7 +183,8 @@ def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "mo
     -------
     DataFrame
         One row per calendar month from the first to the last month of the
-        data (a month without rows is still a row), with the columns of
+        data (rows with zero MRR count for that range; a month without rows
+        is still a row), with the columns of
         :data:`BRIDGE_COLUMNS`: ``month`` (month start), starting / new /
         expansion / reactivation / contraction / churned / ending MRR
         (contraction and churned as positive numbers), customer counts and
