@@ -410,3 +410,46 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     before = snapshot(book)
     message = live.refresh(book)
     assert "holds your table 'Mine'" in message and snapshot(book) == before
+
+
+@pytest.mark.parametrize("cls, member, kwargs", [
+    ("Book", "sheets", ()), ("Book", "names", ()), ("Book", "app", ()), ("Book", "caller", ()),
+    ("App", "status_bar", ()), ("App", "screen_updating", ()), ("App", "alert", ("title", "mode")),
+    ("Sheets", "add", ("name", "after")), ("Names", "add", ("name", "refers_to")),
+    ("Sheet", "name", ()), ("Sheet", "tables", ()), ("Sheet", "charts", ()), ("Sheet", "used_range", ()),
+    ("Sheet", "cells", ()), ("Sheet", "range", ()),
+    ("Range", "value", ()), ("Range", "options", ()), ("Range", "row", ()), ("Range", "left", ()),
+    ("Range", "top", ()), ("Range", "number_format", ()), ("Range", "column_width", ()),
+    ("Range", "clear_contents", ()), ("Range", "clear_formats", ()), ("Range", "conditional_formats", ()),
+    ("ConditionalFormats", "clear", ()), ("ConditionalFormats", "add_color_scale", ("colors",)),
+    ("Tables", "add", ("source", "name")), ("Table", "name", ()), ("Table", "header_row_range", ()),
+    ("Table", "data_body_range", ()), ("Table", "resize", ("range",)),
+    ("Charts", "add", ("left", "top", "width", "height", "chart_type", "source", "plot_by")),
+    ("Chart", "name", ()), ("Chart", "title", ()), ("Chart", "set_x_axis_values", ("source",)),
+    ("Chart", "delete", ()),
+])
+def test_the_double_only_uses_what_xlwings_has(cls, member, kwargs):
+    """Every xlwings member the back end uses (and the double imitates) exists in the installed xlwings."""
+    import inspect
+
+    import xlwings.main as xwm
+
+    attr = getattr(getattr(xwm, cls), member)
+    if kwargs:
+        params = inspect.signature(attr).parameters
+        assert all(k in params for k in kwargs), (cls, member, list(params))
+
+
+def test_live_chart_types_are_xlwings_names():
+    """The chart types are keys of xlwings' Windows table (read from its source: it needs pywin32 to import)."""
+    import ast
+    from pathlib import Path
+
+    import xlwings
+
+    from xl_kpi.refresh.xlwings_backend import _CHART_TYPES
+
+    tree = ast.parse((Path(xlwings.__file__).parent / "_xlwindows.py").read_text())
+    table = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                 and any(getattr(t, "id", None) == "chart_types_s2i" for t in node.targets))
+    assert set(_CHART_TYPES.values()) <= set(table)
