@@ -93,8 +93,10 @@ class FileLedgerSource:
         r1, c1, r2, c2 = parse_ref(table.ref)
         try:
             wb = CalamineWorkbook.from_path(str(self.pkg.path))
-            ws = wb.get_sheet_by_name(table.sheet)
-            rows = ws.to_python(skip_empty_area=False, nrows=r2)
+            try:
+                rows = wb.get_sheet_by_name(table.sheet).to_python(skip_empty_area=False, nrows=r2)
+            finally:
+                wb.close()  # release the file: Windows cannot replace a file that is open
         except Exception as exc:  # calamine raises its own types for damaged sheets
             raise UserError(f"{self.label}: could not read sheet {table.sheet!r}: {exc}") from None
         header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
