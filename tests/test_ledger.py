@@ -311,3 +311,15 @@ def test_monthly_kpis_use_the_core_definitions():
     np.testing.assert_allclose(kpis["mrr_growth_rate"][1:], (kpis["net_new_mrr"] / bridge["starting_mrr"])[1:])
     with pytest.raises(ValueError, match="not an MRR bridge"):
         monthly_kpis(bridge.drop(columns=["arpa"]))
+
+
+def test_money_columns_are_float_even_without_any_movement_of_that_kind():
+    import pandas as pd
+
+    from xl_kpi.ledger import mrr_bridge
+
+    ledger = pd.DataFrame({"customer_id": ["a", "b"], "month": ["2024-01-15", "2024-02-20"], "mrr": [100, 50]})
+    bridge = mrr_bridge(ledger)  # no reactivation, expansion or contraction at all
+    for column in ("starting_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr",
+                   "churned_mrr", "ending_mrr"):
+        assert bridge[column].dtype == "float64", column

@@ -122,7 +122,9 @@ def _bridge_arrays(act: ActiveMonths) -> dict[str, np.ndarray]:
         if mask is not None:
             month = month[mask]
             weights = None if weights is None else weights[mask]
-        return np.bincount(month, weights=weights, minlength=n_m)[:n_m]
+        counts = np.bincount(month, weights=weights, minlength=n_m)[:n_m]
+        # bincount of an empty selection is int even with weights: money stays float
+        return counts if weights is None else counts.astype(float)
 
     out = {
         "new_mrr": total(new, v),
