@@ -179,9 +179,11 @@ def books(tmp_path_factory, ledger):
         write_openpyxl_book(d / "opx.xlsx", ledger)
     finally:
         os.chdir(cwd)
+    # no contraction or churn in the last month: its quick ratio is undefined (a blank KPI)
+    _ledger_book(d / "blank.xlsx", [["a", "2024-01-01", 10.0], ["a", "2024-02-01", 12.0]])
     out = d / "out"
     out.mkdir()
-    for name in ("xw.xlsx", "macro.xlsm", "opx.xlsx"):
+    for name in ("xw.xlsx", "macro.xlsm", "opx.xlsx", "blank.xlsx"):
         refresh_file(d / name, out / name)
     return d, out
 
@@ -261,7 +263,11 @@ def test_report_structure(books):
 @pytest.mark.skipif(soffice() is None, reason="LibreOffice is needed as the spreadsheet engine")
 def test_libreoffice_opens_and_computes(books, ledger, tmp_path):
     _, out = books
-    results = recalculate([out / "xw.xlsx", out / "macro.xlsm", out / "opx.xlsx"], tmp_path / "lo")
+    results = recalculate([out / "xw.xlsx", out / "macro.xlsm", out / "opx.xlsx", out / "blank.xlsx"],
+                          tmp_path / "lo")
+    blank = openpyxl.load_workbook(results.pop(), data_only=True)
+    kpi = {row[0]: row[1] for row in blank["KPI Summary"].iter_rows(min_row=4, max_col=2, values_only=True)}
+    assert kpi["Quick ratio"] in (None, "") and kpi["Ending MRR"] == 12 and kpi["Net revenue retention"] == 1.2
     expected = mrr_bridge(ledger, customer="customer_id", month="month", mrr="mrr")
     last = expected.iloc[-1]
     for path in results:
@@ -324,6 +330,7 @@ def test_report_sheets_keep_their_place_and_user_names_their_sheet(books, tmp_pa
 
 
 def _ledger_book(path: Path, rows: list[list], sheet: str = "Data", start_row: int = 0) -> None:
+    """A plain workbook whose only content is the Ledger table (header on ``start_row``, column B)."""
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet(sheet)
     ws.add_table(start_row, 1, start_row + len(rows), 3, {"name": "Ledger", "data": rows, "columns": [
@@ -643,3 +650,55 @@ def test_progress_bar_only_on_a_terminal():
     draw(1.0, "done")
     text = out.getvalue()
     assert "\r[#####.....]  50% computing" in text and "\r[##########] 100% done" in text and text.endswith("\n")
+
+
+# --------------------------------------------------------------------------- the Subscriptions input
+
+
+def _subscriptions_book(path: Path, subs: pd.DataFrame, columns=("Customer ID", "Start Date", "End Date",
+                                                                   "Amount", "Billing Months")) -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Subs")
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    rows = []
+    for r in subs.itertuples():
+        end = None if pd.isna(r.end_date) else r.end_date.to_pydatetime()
+        full = {"Customer ID": r.customer_id, "Start Date": r.start_date.to_pydatetime(), "End Date": end,
+                "Amount": float(r.amount), "Billing Months": int(r.billing_months)}
+        rows.append([full[c] for c in columns])
+    ws.add_table(0, 0, len(rows), len(columns) - 1, {"name": "Subscriptions", "data": rows, "columns": [
+        {"header": c, "format": date if "Date" in c else None} for c in columns]})
+    wb.close()
+
+
+def test_subscriptions_table_is_the_other_known_input(tmp_path):
+    from xl_kpi.ledger import subscriptions_to_ledger
+    from xl_kpi.sample import generate_subscriptions
+
+    subs = generate_subscriptions(n_customers=40, n_months=10, seed=4)
+    path = tmp_path / "subs.xlsx"
+    _subscriptions_book(path, subs)
+    result = refresh_file(path)
+    expected = mrr_bridge(subscriptions_to_ledger(subs))
+    assert result.months == len(expected) and result.customers == subs["customer_id"].nunique()
+    assert_bridge_equals(bridge_table(path), expected)
+    # without the optional columns every subscription is monthly and still running
+    lean = tmp_path / "lean.xlsx"
+    _subscriptions_book(lean, subs, columns=("Customer ID", "Start Date", "Amount"))
+    refresh_file(lean)
+    assert_bridge_equals(bridge_table(lean), mrr_bridge(subscriptions_to_ledger(subs, end=None, billing_months=None)))
+
+
+def test_bad_subscription_row_names_sheet_row_column(tmp_path):
+    from xl_kpi.sample import generate_subscriptions
+
+    subs = generate_subscriptions(n_customers=5, n_months=6, seed=4)
+    subs.loc[2, "end_date"] = subs.loc[2, "start_date"] - pd.Timedelta(days=40)
+    path = tmp_path / "badsubs.xlsx"
+    _subscriptions_book(path, subs)
+    before = path.read_bytes()
+    with pytest.raises(UserError) as info:
+        refresh_file(path)
+    message = str(info.value)
+    assert "'Subs'" in message and "4" in message and "'End Date'" in message and "before the start" in message
+    assert path.read_bytes() == before

@@ -453,3 +453,23 @@ def test_live_chart_types_are_xlwings_names():
     table = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
                  and any(getattr(t, "id", None) == "chart_types_s2i" for t in node.targets))
     assert set(_CHART_TYPES.values()) <= set(table)
+
+
+def test_live_subscriptions_table(df):
+    from xl_kpi.ledger import subscriptions_to_ledger
+    from xl_kpi.sample import generate_subscriptions
+
+    subs = generate_subscriptions(n_customers=20, n_months=6, seed=2)
+    book = FakeBook()
+    sheet = book.sheets.add("Subs")
+    rows = [["Customer ID", "Start Date", "End Date", "Amount", "Billing Months"]]
+    rows += [[r.customer_id, r.start_date.to_pydatetime(), None if pd.isna(r.end_date) else r.end_date.to_pydatetime(),
+              float(r.amount), float(r.billing_months)] for r in subs.itertuples()]
+    rng = sheet.range((1, 1), (len(rows), 5))
+    rng.value = rows
+    sheet.tables.add(source=rng, name="Subscriptions")
+    refresh_book(book)
+    expected = mrr_bridge(subscriptions_to_ledger(subs))
+    table = read_bridge(book)
+    got = np.array([np.nan if v is None else v for v in table["Ending MRR"]], dtype=float)
+    np.testing.assert_allclose(got, expected["ending_mrr"].to_numpy(float), rtol=1e-15)

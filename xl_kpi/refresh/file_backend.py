@@ -35,7 +35,7 @@ from xml.sax.saxutils import quoteattr
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, element_pattern, relative, rels_part, root_prefix
-from xl_kpi.refresh.pipeline import LedgerTable, Progress
+from xl_kpi.refresh.pipeline import LEDGER_TABLE, SUBSCRIPTIONS_TABLE, LedgerTable, Progress, no_input_message
 from xl_kpi.refresh.report import REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
 from xl_kpi.refresh.shared_parts import (CT_PART, MARKER, edit_calc_chain, edit_content_types, edit_workbook,
@@ -43,7 +43,6 @@ from xl_kpi.refresh.shared_parts import (CT_PART, MARKER, edit_calc_chain, edit_
 from xl_kpi.refresh.styles import StyleSheet
 from xl_kpi.refresh.zipcopy import RawZipWriter
 
-LEDGER_TABLE = "Ledger"
 #: Test hook: when this variable names a file, the writer creates it half-way
 #: through writing the new package and sleeps, so a test can kill it there.
 PAUSE_ENV = "XL_KPI_REFRESH_TEST_PAUSE"
@@ -83,7 +82,12 @@ class FileLedgerSource:
     def read_ledger(self) -> LedgerTable:
         from python_calamine import CalamineWorkbook
 
-        table = self.pkg.find_table(LEDGER_TABLE)
+        for name, kind in ((LEDGER_TABLE, "ledger"), (SUBSCRIPTIONS_TABLE, "subscriptions")):
+            table = self.pkg.find_table(name)
+            if table is not None:
+                break
+        else:
+            raise UserError(no_input_message(self.label))
         sheet = next(s for s in self.pkg.sheets if s.name == table.sheet)
         # calamine parses these parts itself: refuse a DTD in any of them first.
         check_no_dtd(self.pkg.zip, sheet.part, self.label)
@@ -101,7 +105,8 @@ class FileLedgerSource:
             raise UserError(f"{self.label}: could not read sheet {table.sheet!r}: {exc}") from None
         header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
         body = rows[r1:r2]
-        return LedgerTable(self.label, table.sheet, table.name, header, body, c1 - 1, c2, first_row=r1 + 1)
+        return LedgerTable(self.label, table.sheet, table.name, header, body, c1 - 1, c2, first_row=r1 + 1,
+                           kind=kind)
 
 
 # --------------------------------------------------------------------------- writing

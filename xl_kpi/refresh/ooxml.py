@@ -83,7 +83,8 @@ def _cell(ref: str, value, s: int, formula: str | None = None) -> str:
     if formula is not None:
         f = f"<f>{_text(formula)}</f>"
         if isinstance(value, str) or value is None or (isinstance(value, float) and math.isnan(value)):
-            return f'<c r="{ref}"{st} t="str">{f}<v>{_text(value or "")}</v></c>'
+            text = value if isinstance(value, str) else ""  # NaN / None: the formula shows ""
+            return f'<c r="{ref}"{st} t="str">{f}<v>{_text(text)}</v></c>'
         return f'<c r="{ref}"{st}>{f}<v>{_number(value)}</v></c>'
     if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return f'<c r="{ref}"{st}/>'

@@ -182,12 +182,12 @@ class WorkbookPackage:
                                           root.get("ref", ""), int(root.get("id", "0"))))
         return out
 
-    def find_table(self, name: str) -> TableEntry:
+    def find_table(self, name: str) -> TableEntry | None:
+        """The Excel Table called ``name`` (Excel table names ignore case), or None."""
         for table in self.tables():
-            if table.name.lower() == name.lower():  # Excel table names ignore case
+            if table.name.lower() == name.lower():
                 return table
-        raise UserError(f"{self.label}: no Excel Table named {name!r} (select the ledger and use "
-                        f"Insert > Table, then name it {name!r} under Table Design)")
+        return None
 
     def defined_names(self) -> list[tuple[str, int | None, str]]:
         """(name, localSheetId or None, text) of every defined name."""

@@ -34,6 +34,13 @@ Progress = Callable[[float, str], None]
 #: Ledger columns by header (matched ignoring case and surrounding spaces).
 CUSTOMER, MONTH, MRR = "Customer ID", "Month", "MRR"
 LEDGER_HEADERS = (CUSTOMER, MONTH, MRR)
+#: The other known input: an Excel Table ``Subscriptions`` (one row per subscription).
+START, END, AMOUNT, BILLING = "Start Date", "End Date", "Amount", "Billing Months"
+SUBSCRIPTION_HEADERS = (CUSTOMER, START, END, AMOUNT, BILLING)
+SUBSCRIPTION_OPTIONAL = (END, BILLING)
+#: Input table names, in order of preference.
+LEDGER_TABLE, SUBSCRIPTIONS_TABLE = "Ledger", "Subscriptions"
+INPUT_TABLES = (LEDGER_TABLE, SUBSCRIPTIONS_TABLE)
 
 
 @dataclass
@@ -43,6 +50,7 @@ class LedgerTable:
     ``rows`` are the data rows (list of row lists, header excluded); the
     table's columns are ``rows[i][col0:col1]``.  ``first_row`` is the sheet
     row number of the first data row, so messages can name the user's row.
+    ``kind`` says which input it is: ``"ledger"`` or ``"subscriptions"``.
     """
 
     label: str
@@ -53,6 +61,13 @@ class LedgerTable:
     col0: int
     col1: int
     first_row: int
+    kind: str = "ledger"
+
+
+def no_input_message(label: str) -> str:
+    return (f"{label}: no Excel Table named {LEDGER_TABLE!r} (columns {', '.join(LEDGER_HEADERS)}) or "
+            f"{SUBSCRIPTIONS_TABLE!r} (columns {', '.join(SUBSCRIPTION_HEADERS)}); select your data and use "
+            f"Insert > Table, then name the table under Table Design")
 
 
 class LedgerSource(Protocol):
@@ -78,6 +93,33 @@ class RefreshResult:
     seconds: float = 0.0
 
 
+def _columns(table: LedgerTable, wanted: Sequence[str], optional: Sequence[str] = ()) -> dict[str, int]:
+    """Header -> column index in the table, for the wanted headers (case and spaces ignored)."""
+    lookup = {h.lower(): h for h in wanted}
+    found: dict[str, int] = {}
+    for j, h in enumerate(table.header):
+        key = " ".join(str(h).split()).lower()
+        if key in lookup and lookup[key] not in found:
+            found[lookup[key]] = j
+    missing = [h for h in wanted if h not in found and h not in optional]
+    if missing:
+        raise UserError(f"{table.label}: sheet {table.sheet!r}, table {table.table!r}: no column "
+                        f"{missing[0]!r} (the table needs the headers "
+                        f"{', '.join(h for h in wanted if h not in optional)})")
+    return found
+
+
+def _grid(table: LedgerTable) -> np.ndarray:
+    """The table's cells as a 2-D object array (one C-level pass over the rows)."""
+    width = table.col1 - table.col0
+    if not table.rows:
+        return np.empty((0, width), dtype=object)
+    grid = np.array(table.rows, dtype=object)
+    if grid.ndim != 2:  # ragged rows: pad (rare; a back end normally gives rectangles)
+        grid = np.array([list(r) + [None] * (table.col1 - len(r)) for r in table.rows], dtype=object)
+    return grid[:, table.col0:table.col1]
+
+
 def ledger_frame(table: LedgerTable) -> pd.DataFrame:
     """The table's Customer ID, Month and MRR columns as an object DataFrame.
 
@@ -86,26 +128,25 @@ def ledger_frame(table: LedgerTable) -> pd.DataFrame:
     >>> ledger_frame(t).columns.tolist()
     ['Customer ID', 'Month', 'MRR']
     """
-    wanted = {h.lower(): h for h in LEDGER_HEADERS}
-    found = {}
-    for j, h in enumerate(table.header):
-        key = str(h).strip().lower()
-        if key in wanted and wanted[key] not in found:
-            found[wanted[key]] = j
-    missing = [h for h in LEDGER_HEADERS if h not in found]
-    if missing:
-        raise UserError(f"{table.label}: sheet {table.sheet!r}, table {table.table!r}: no column "
-                        f"{missing[0]!r} (the ledger needs the headers {', '.join(LEDGER_HEADERS)})")
-    width = table.col1 - table.col0
-    if table.rows:
-        # One C-level pass: the rows become a 2-D object array (ragged rows are padded by the back end).
-        grid = np.array(table.rows, dtype=object)
-        if grid.ndim != 2:
-            grid = np.array([list(r) + [None] * (table.col1 - len(r)) for r in table.rows], dtype=object)
-        grid = grid[:, table.col0:table.col1]
-    else:
-        grid = np.empty((0, width), dtype=object)
+    found = _columns(table, LEDGER_HEADERS)
+    grid = _grid(table)
     return pd.DataFrame({h: pd.Series(grid[:, found[h]], dtype=object) for h in LEDGER_HEADERS})
+
+
+def subscriptions_frame(table: LedgerTable) -> pd.DataFrame:
+    """A ``Subscriptions`` table as a ledger (Customer ID, Month, MRR), via
+    :func:`xl_kpi.ledger.subscriptions_to_ledger` (which names sheet, row and
+    column for a bad row).  End Date and Billing Months are optional columns.
+    """
+    from xl_kpi.ledger import subscriptions_to_ledger
+
+    found = _columns(table, SUBSCRIPTION_HEADERS, SUBSCRIPTION_OPTIONAL)
+    grid = _grid(table)
+    df = pd.DataFrame({h: pd.Series(grid[:, j], dtype=object) for h, j in found.items()})
+    ledger = subscriptions_to_ledger(df, customer=CUSTOMER, start=START, end=END if END in found else None,
+                                     amount=AMOUNT, billing_months=BILLING if BILLING in found else None,
+                                     first_row=table.first_row, sheet=table.sheet)
+    return ledger.rename(columns={"month": MONTH, "mrr": MRR})[list(LEDGER_HEADERS)]
 
 
 def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int, int]:
@@ -135,7 +176,7 @@ def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = 
     say(0.0, "reading the ledger")
     table = source.read_ledger()
     say(0.45, "checking the ledger")
-    df = ledger_frame(table)
+    df = subscriptions_frame(table) if table.kind == "subscriptions" else ledger_frame(table)
     say(0.55, "computing the MRR bridge and cohorts")
     bridge, logo, revenue, customers, rows = analyse(df, table.sheet, table.first_row)
     if bridge.empty:

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from xl_kpi.errors import UserError
-from xl_kpi.refresh.file_backend import LEDGER_TABLE, MARKER
-from xl_kpi.refresh.pipeline import LedgerTable, Progress
+from xl_kpi.refresh.pipeline import LEDGER_TABLE, SUBSCRIPTIONS_TABLE, LedgerTable, Progress, no_input_message
+from xl_kpi.refresh.shared_parts import MARKER
 from xl_kpi.refresh.report import HEAT_COLORS, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Block, Report, ReportSheet
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
@@ -76,19 +76,20 @@ class XlwingsLedgerSource:
         self.label = getattr(book, "name", "workbook")
 
     def read_ledger(self) -> LedgerTable:
-        for sheet in self.book.sheets:
-            for table in sheet.tables:
-                if table.name.lower() != LEDGER_TABLE.lower():
-                    continue
-                header = [str(h) if h is not None else "" for h in (table.header_row_range.value or [])]
-                body_range = table.data_body_range
-                if body_range is None:
-                    return LedgerTable(self.label, sheet.name, table.name, header, [], 0, len(header), 2)
-                rows = body_range.options(ndim=2).value
-                return LedgerTable(self.label, sheet.name, table.name, header, rows, 0, len(header),
-                                   first_row=body_range.row)
-        raise UserError(f"{self.label}: no Excel Table named {LEDGER_TABLE!r} (select the ledger and use "
-                        f"Insert > Table, then name it {LEDGER_TABLE!r} under Table Design)")
+        tables = {t.name.lower(): (sheet, t) for sheet in self.book.sheets for t in sheet.tables}
+        for name, kind in ((LEDGER_TABLE, "ledger"), (SUBSCRIPTIONS_TABLE, "subscriptions")):
+            if name.lower() in tables:
+                sheet, table = tables[name.lower()]
+                break
+        else:
+            raise UserError(no_input_message(self.label))
+        header = [str(h) if h is not None else "" for h in (table.header_row_range.value or [])]
+        body_range = table.data_body_range
+        if body_range is None:
+            return LedgerTable(self.label, sheet.name, table.name, header, [], 0, len(header), 2, kind)
+        rows = body_range.options(ndim=2).value
+        return LedgerTable(self.label, sheet.name, table.name, header, rows, 0, len(header),
+                           first_row=body_range.row, kind=kind)
 
 
 class XlwingsReportWriter:
