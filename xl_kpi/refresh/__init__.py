@@ -1,5 +1,9 @@
 """Refresh a workbook's report sheets from its ``Ledger`` table.
 
+The input is the Excel Table ``Ledger`` (Customer ID, Month, MRR), wherever
+its sheet is; without one, a ``Subscriptions`` table (Customer ID, Start
+Date, [End Date], Amount, [Billing Months]) is turned into a ledger first.
+
 One pipeline (:mod:`xl_kpi.refresh.pipeline`), two back ends:
 
 * :func:`refresh_file` - a closed .xlsx / .xlsm, rewritten as a zip package

@@ -4,6 +4,7 @@
 
     LedgerSource.read_ledger() -> LedgerTable      (file: calamine; live: xlwings)
         -> ledger_frame()        three columns found by header, as a DataFrame
+           (subscriptions_frame() for a Subscriptions table)
         -> analyse()             validation + MRR bridge + cohorts (xl_kpi.ledger)
         -> build_report()        what to write (xl_kpi.refresh.report)
     ReportWriter.write(report)                     (file: zip package; live: xlwings)
