@@ -151,12 +151,22 @@ def _text_to_datetime(text: pd.Series) -> np.ndarray:
         if getattr(iso.dt, "tz", None) is not None:
             iso = iso.dt.tz_localize(None)
         out[:] = iso.to_numpy("datetime64[D]") if len(iso) else out
-    except (ValueError, TypeError, OverflowError):
-        pass  # mixed time zones etc.: the per-value pass below handles them
+    except (ValueError, TypeError, OverflowError, AttributeError):
+        # mixed time zones, or (pandas 2) nothing parsed so no .dt at all:
+        # the per-value pass below handles them
+        pass
     todo = np.flatnonzero(np.isnat(out))
     for i in todo:  # only distinct texts that are not ISO dates (few)
         try:
             ts = pd.Timestamp(pd.to_datetime(text.iloc[i], format="mixed"))
+        except pd.errors.OutOfBoundsDatetime:
+            # pandas 2 keeps nanoseconds (years 1677-2262): read an ISO date
+            # with numpy, so the range check below names it as out of range
+            try:
+                out[i] = np.datetime64(str(text.iloc[i]).strip()[:10], "D")
+            except ValueError:
+                pass
+            continue
         except (ValueError, TypeError, OverflowError):
             continue
         if ts is pd.NaT:
