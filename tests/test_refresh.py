@@ -506,7 +506,7 @@ def test_cli_success_and_errors(tmp_path, capsys):
     _ledger_book(bad, GOOD + [["c", "2024-02-01", "ten"]])
     assert cli_main(["refresh", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("xl-kpi refresh: error:") and "row 5" in err.lower() and "'MRR'" in err
+    assert err.startswith(f"xl-kpi refresh: error: {bad}: Sheet 'Data', row 5, column 'MRR': 'ten' is not a number")
 
 
 def test_cli_process_prints_one_line_no_traceback(tmp_path):

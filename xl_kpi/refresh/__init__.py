@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from xl_kpi.errors import UserError
+from xl_kpi.ledger.validation import LedgerError
 from xl_kpi.refresh.pipeline import Progress, RefreshResult, run
 from xl_kpi.refresh.report import BRIDGE_HEADERS, BRIDGE_TABLE, REPORT_SHEETS
 
@@ -56,6 +57,10 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     pkg = WorkbookPackage(src, label=str(src))
     try:
         result = run(FileLedgerSource(pkg), FileReportWriter(pkg, target), progress)
+    except LedgerError as exc:
+        # The ledger names sheet, row and column; the command line adds the file.
+        raise LedgerError(f"{src}: {exc}", row=exc.row, column=exc.column, value=exc.value,
+                          sheet=exc.sheet) from None
     finally:
         pkg.close()
     result.target = str(target)
