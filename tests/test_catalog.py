@@ -13,10 +13,13 @@ import math
 import numpy as np
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xl_kpi
 from xl_kpi import udfs
 from xl_kpi.kpis import REGISTRY, definitions
+from xl_kpi.errors import KPIError
 from xl_kpi.kpis.definition import UNITS
 
 from .catalog_data import CATALOG, LEDGER_FUNCTIONS
@@ -161,19 +164,29 @@ def test_guarded_formula_names_only_arguments(entry):
     assert not any(name in guarded for name in entry.args)
 
 
-def test_scalar_and_array_agree_for_every_elementwise_kpi():
-    rng = np.random.default_rng(7)
-    for d in definitions():
-        if not d.elementwise:
-            continue
-        n = 5
-        # A summed argument is totalled before broadcasting: keep it scalar here.
-        arrays = {a.name: (0.5 if a.summed else rng.uniform(0.01, 0.9, n)) for a in d.args}
-        vector = d.function(**arrays)
-        for k in range(n):
-            scalar = d.function(**{name: float(np.ravel(v)[k % np.size(v)]) for name, v in arrays.items()})
-            if isinstance(scalar, str):
-                assert vector[k] == scalar
+ELEMENTWISE = [d.excel_name for d in definitions() if d.elementwise]
+_values = st.floats(min_value=-1e6, max_value=1e9, allow_nan=False) | st.sampled_from([0.0, 0.5, 1.0, -1.0, 1.5, np.nan])
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from(ELEMENTWISE), data=st.data())
+def test_array_results_agree_elementwise_with_scalar_calls(name, data):
+    """Array in = the scalar function element by element, NaN exactly where the scalar call raises."""
+    d = REGISTRY[name]
+    n = data.draw(st.integers(1, 6))
+    # A summed argument is totalled before broadcasting: keep it scalar here.
+    columns = {a.name: (data.draw(_values) if a.summed else data.draw(st.lists(_values, min_size=n, max_size=n)))
+               for a in d.args}
+    got = d.function(**{k: np.array(v) if isinstance(v, list) else v for k, v in columns.items()})
+    assert got.shape == (n,)
+    for i in range(n):
+        try:
+            expected = d.function(**{k: v[i] if isinstance(v, list) else v for k, v in columns.items()})
+        except KPIError:
+            assert isinstance(got[i], float) and math.isnan(got[i]), (name, i)
+        else:
+            if isinstance(expected, str):
+                assert got[i] == expected
             else:
                 # numpy's vectorised pow may differ from the scalar one in the last bits
-                assert math.isclose(vector[k], scalar, rel_tol=1e-13), d.excel_name
+                assert math.isclose(got[i], expected, rel_tol=1e-13), (name, i)
