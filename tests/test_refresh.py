@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from tests.libreoffice import recalculate, soffice
+from tests.libreoffice import recalculate
 from xl_kpi.cli import main as cli_main
 from xl_kpi.errors import UserError
 from xl_kpi.ledger import monthly_kpis, mrr_bridge
@@ -260,7 +260,6 @@ def test_report_structure(books):
     assert "_xlkpi_report" in names
 
 
-@pytest.mark.skipif(soffice() is None, reason="LibreOffice is needed as the spreadsheet engine")
 def test_libreoffice_opens_and_computes(books, ledger, tmp_path):
     _, out = books
     results = recalculate([out / "xw.xlsx", out / "macro.xlsm", out / "opx.xlsx", out / "blank.xlsx"],

@@ -24,9 +24,7 @@ from xl_kpi.errors import KPIError
 from xl_kpi.sample import generate_ledger
 from xl_kpi.templates import balance_sheet, dashboard, funnel, ledger_book, write_templates
 
-from tests.libreoffice import recalculate, soffice
-
-pytestmark = pytest.mark.skipif(soffice() is None, reason="LibreOffice is not installed")
+from tests.libreoffice import recalculate
 
 ERRORS = ("#DIV/0!", "#VALUE!", "#NAME?", "#REF!", "#NUM!", "#N/A", "#NULL!", "Err:", "#ERR")
 REL = 1e-9
