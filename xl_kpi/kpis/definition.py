@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -77,6 +78,11 @@ class Domain:
             if self.integer:
                 bad |= np.isfinite(values) & (values != np.round(values))
         return bad
+
+    def rejects(self, value: float) -> bool:
+        """:meth:`violated` for one finite float, without numpy's overhead."""
+        return ((self.low is not None and value < self.low) or (self.high is not None and value > self.high)
+                or (self.integer and value != round(value)))
 
 
 ANY = Domain("any")
@@ -184,6 +190,12 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the record
 
+@functools.lru_cache(maxsize=None)
+def _compiled(expression: str):
+    """A denominator expression (our own, over argument names) compiled once."""
+    return compile(expression, f"<denominator {expression}>", "eval")
+
+
 #: Check outcome codes, in order of precedence (a higher code wins, like Excel).
 OK, DIV0, NUM, VALUE = 0, 1, 2, 3
 _ERROR_FOR_CODE = {DIV0: KPIDivisionByZeroError, NUM: KPIDomainError, VALUE: KPIValueError}
@@ -286,7 +298,7 @@ class KPIDefinition:
         env = {**arrays, **self.constants}
         with np.errstate(all="ignore"):
             for den in self.denominators:
-                np.maximum(codes, np.where(eval(den, {"__builtins__": {}}, env) == 0, DIV0, OK), out=codes)  # noqa: S307 - our own expressions
+                np.maximum(codes, np.where(eval(_compiled(den), {"__builtins__": {}}, env) == 0, DIV0, OK), out=codes)  # noqa: S307 - our own expressions
             for arg in self.args:
                 a = arrays[arg.name]
                 np.maximum(codes, np.where(arg.domain.violated(a) | np.isinf(a), NUM, OK), out=codes)
@@ -302,6 +314,39 @@ class KPIDefinition:
             values[codes != OK] = np.nan
         return Evaluation(self, arrays, values, codes)
 
+    def evaluate_scalar(self, inputs: Mapping[str, float]) -> float | str:
+        """The all-numbers case of :meth:`evaluate` in plain Python floats (about 10x faster).
+
+        Same checks in the same precedence; raises the element's error.
+        """
+        point = {k: float(v) for k, v in inputs.items()}
+        code = OK
+        for arg in self.args:
+            v = point[arg.name]
+            if math.isnan(v):
+                code = VALUE
+                break
+            if math.isinf(v) or arg.domain.rejects(v):
+                code = NUM
+        if code == OK and self.denominators:
+            env = {**point, **self.constants}
+            if any(eval(_compiled(den), {"__builtins__": {}}, env) == 0 for den in self.denominators):  # noqa: S307
+                code = DIV0
+        if code != OK:
+            raise _ERROR_FOR_CODE[code](self.reason(point, code))
+        try:
+            value = self.compute(**point)
+        except (OverflowError, ZeroDivisionError):  # numpy would give inf: #NUM! either way
+            value = math.inf
+        if isinstance(value, np.ndarray):
+            value = value[()]
+        if isinstance(value, str):
+            return value
+        value = float(value)
+        if not math.isfinite(value):
+            raise KPIDomainError(self.reason(point, NUM))
+        return value
+
     def reason(self, point: Mapping[str, Any], code: int) -> str:
         """Human-readable reason for a failing element (``point`` maps arg -> value)."""
         if code == VALUE:
@@ -313,13 +358,13 @@ class KPIDefinition:
                 v = float(point[arg.name])
                 if np.isinf(v):
                     return f"{arg.name} must be a finite number, got {v}"
-                if arg.domain.violated(np.asarray(v)):
+                if arg.domain.rejects(v):
                     return f"{arg.name} must be {arg.domain.describe}, got {format_number(v)}"
             return f"{self.excel_name}: the result is not a finite number"
         if code == DIV0:
             env = {**{k: float(v) for k, v in point.items()}, **self.constants}
             for den in self.denominators:
-                if eval(den, {"__builtins__": {}}, env) == 0:  # noqa: S307
+                if eval(_compiled(den), {"__builtins__": {}}, env) == 0:  # noqa: S307
                     arg = next((a for a in self.args if a.name == den), None)
                     if arg is not None and arg.domain.low == 0:
                         return f"{den} must be > 0, got {format_number(env[den])}"
@@ -386,6 +431,8 @@ def kpi(
             def function(*a: Any, **kw: Any) -> Any:
                 bound = sig.bind(*a, **kw)
                 bound.apply_defaults()
+                if all(type(v) in (float, int) for v in bound.arguments.values()):
+                    return definition.evaluate_scalar(bound.arguments)
                 ev = definition.evaluate(bound.arguments)
                 if ev.is_scalar:
                     error = ev.error_at()
