@@ -69,7 +69,7 @@ def test_definition_carries_everything_the_other_faces_need(entry):
     for name in entry.args:
         assert name not in rendered, f"{name} left unreplaced in {rendered}"
     doc = inspect.getdoc(getattr(xl_kpi, entry.python_name))
-    for section in ("Parameters", "Returns", "Notes", "Examples"):
+    for section in ("Parameters", "Returns", "Notes", "References", "Examples"):
         assert section in doc, f"{entry.excel_name} docstring lacks {section}"
 
 

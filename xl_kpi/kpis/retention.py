@@ -95,6 +95,10 @@ def revenue_churn_rate(mrr_lost, mrr_at_start):
     -----
     .. math:: revenue\\ churn = (churned + contraction) / MRR_{start}
 
+    References
+    ----------
+    KPI catalog, "Retention and churn" (lost = churned + contraction MRR).
+
     Examples
     --------
     >>> import xl_kpi
@@ -138,6 +142,10 @@ def net_revenue_churn_rate(mrr_lost, expansion_mrr, mrr_at_start):
     Notes
     -----
     .. math:: net\\ churn = (lost - expansion) / MRR_{start}
+
+    References
+    ----------
+    KPI catalog, "Retention and churn"; below zero is the sources' "negative churn".
 
     Examples
     --------
@@ -185,6 +193,10 @@ def retention_rate(customers_at_end, new_customers, customers_at_start):
 
     With no new customers, retention = 1 - churn.
 
+    References
+    ----------
+    KPI catalog, "Retention and churn" (customer retention rate).
+
     Examples
     --------
     >>> import xl_kpi
@@ -225,6 +237,10 @@ def net_revenue_retention(mrr_at_start, expansion_mrr, contraction_mrr, churned_
     Notes
     -----
     .. math:: NRR = (start + expansion - contraction - churned) / start
+
+    References
+    ----------
+    KPI catalog, "Retention and churn"; also called net dollar retention (NDR).
 
     Examples
     --------
@@ -268,6 +284,10 @@ def gross_revenue_retention(mrr_at_start, contraction_mrr, churned_mrr):
 
     NRR - GRR = expansion / start.
 
+    References
+    ----------
+    KPI catalog, "Retention and churn".
+
     Examples
     --------
     >>> import xl_kpi
@@ -303,6 +323,10 @@ def customer_lifetime(churn_rate):
     .. math:: lifetime = 1 / churn
 
     The mean of a geometric distribution with survival 1 - churn per period.
+
+    References
+    ----------
+    KPI catalog, "Retention and churn"; the mean of a geometric survival model.
 
     Examples
     --------
@@ -340,6 +364,10 @@ def annualize_churn(monthly_churn):
     Not 12 x m: churn compounds on a shrinking base. Inverse of
     :func:`monthly_churn`.
 
+    References
+    ----------
+    KPI catalog, "Retention and churn" (a constant monthly rate, compounded).
+
     Examples
     --------
     >>> import xl_kpi
@@ -374,6 +402,10 @@ def monthly_churn(annual_churn):
     .. math:: monthly = 1 - (1 - a)^{1/12}
 
     Inverse of :func:`annualize_churn`.
+
+    References
+    ----------
+    KPI catalog, "Retention and churn" (the inverse of the compounding).
 
     Examples
     --------
@@ -410,6 +442,11 @@ def churn_benchmark(monthly_churn):
     Thresholds are :data:`GOOD_MONTHLY_CHURN` and :data:`AVERAGE_MONTHLY_CHURN`
     (the sources: about 5% monthly churn is average, 3% or below is good).
     The template workbooks keep them in named assumption cells.
+
+    References
+    ----------
+    KPI catalog, "Retention and churn": the sources put average SaaS churn
+    at about 5% a month and good churn at 3% or below.
 
     Examples
     --------

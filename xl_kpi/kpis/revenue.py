@@ -154,6 +154,10 @@ def arr(mrr):
     holds for a year. A negative MRR is refused (#NUM!): recurring revenue is
     a sum of subscription amounts and cannot be below zero.
 
+    References
+    ----------
+    KPI catalog, "Recurring revenue".
+
     Examples
     --------
     >>> import xl_kpi
@@ -199,6 +203,10 @@ def arpa(mrr, customers):
     Negative MRR or customer counts are refused (#NUM!); no customers gives
     #DIV/0!.
 
+    References
+    ----------
+    KPI catalog, "Recurring revenue" (also called ARPU).
+
     Examples
     --------
     >>> import xl_kpi
@@ -241,6 +249,10 @@ def mrr_growth_rate(mrr_current, mrr_previous):
 
     Growth from zero MRR is undefined (#DIV/0!); negative MRR is refused
     (#NUM!).
+
+    References
+    ----------
+    KPI catalog, "Recurring revenue".
 
     Examples
     --------
@@ -294,6 +306,11 @@ def net_new_mrr(new_mrr, expansion_mrr, contraction_mrr, churned_mrr, reactivati
     Every movement is a positive amount, its sign given by the formula; a
     negative movement is refused (#NUM!) because it would silently flip a
     loss into a gain. Over an MRR bridge, net new MRR = ending - starting MRR.
+
+    References
+    ----------
+    KPI catalog, "Recurring revenue"; the movements of an MRR bridge
+    (see :func:`xl_kpi.ledger.mrr_bridge`).
 
     Examples
     --------

@@ -49,6 +49,10 @@ def cac(sales_marketing_spend, new_customers):
     costs is fine as long as the total is not negative. No new customers gives
     #DIV/0!; a negative total or count is refused (#NUM!).
 
+    References
+    ----------
+    KPI catalog, "Acquisition and unit economics" (spend is summed over a range).
+
     Examples
     --------
     >>> import xl_kpi
@@ -98,6 +102,10 @@ def cac_payback_months(cac, mrr_per_customer, gross_margin=1):
     Churn is ignored: this is the simple payback period. A gross margin
     outside 0..1 is refused (#NUM!): above 100% is impossible, and a negative
     margin never pays back. Zero MRR or a zero margin gives #DIV/0!.
+
+    References
+    ----------
+    KPI catalog, "Acquisition and unit economics".
 
     Examples
     --------
@@ -211,6 +219,10 @@ def clv_from_lifetime(value_per_period, lifetime_periods):
     lifetime is meaningless and a loss-making customer has no lifetime value
     to speak of in this formula.
 
+    References
+    ----------
+    KPI catalog, "Acquisition and unit economics" (value x lifetime form).
+
     Examples
     --------
     >>> import xl_kpi
@@ -251,6 +263,10 @@ def ltv_cac_ratio(clv, cac):
     .. math:: LTV{:}CAC = CLV / CAC
 
     A zero CAC gives #DIV/0!; negative inputs are refused (#NUM!).
+
+    References
+    ----------
+    KPI catalog, "Acquisition and unit economics" (3 or more is the usual target).
 
     Examples
     --------
@@ -294,6 +310,10 @@ def gross_margin(revenue, cogs):
 
     Negative revenue or costs are refused (#NUM!): a margin on negative
     revenue has no meaning. Zero revenue gives #DIV/0!.
+
+    References
+    ----------
+    KPI catalog, "Acquisition and unit economics".
 
     Examples
     --------
@@ -387,6 +407,10 @@ def rule_of_40(revenue_growth_rate, profit_margin):
     Both inputs can be negative and are accepted; only blanks, text and
     infinities are refused.
 
+    References
+    ----------
+    KPI catalog, "Acquisition and unit economics" (0.40 or more passes).
+
     Examples
     --------
     >>> import xl_kpi
@@ -430,6 +454,11 @@ def magic_number(revenue_current_quarter, revenue_previous_quarter, sm_spend_pre
 
     Spend leads revenue by a quarter, hence the previous quarter's spend.
     Negative revenue or spend is refused (#NUM!); no spend gives #DIV/0!.
+
+    References
+    ----------
+    KPI catalog, "Acquisition and unit economics" (quarterly revenue
+    growth, annualised, per unit of the previous quarter's sales and marketing spend).
 
     Examples
     --------
