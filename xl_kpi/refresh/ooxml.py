@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from xl_kpi.refresh.report import HEAT_COLORS, Block, Chart, ReportSheet, a1
+from xl_kpi.refresh.report import HEAT_COLORS, Block, Chart, ReportSheet, a1, quote_sheet
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -124,8 +124,10 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
     rows = _rows(sheet, style)
     last_row = max(rows) if rows else 1
     last_col = max((c for cells in rows.values() for c, _ in cells), default=1)
-    parts = [_HEADER, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">',
-             f'<dimension ref="{a1(1, 1, last_row, last_col)}"/>']
+    parts = [_HEADER, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
+    if sheet.fit_width:
+        parts.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')  # scale to fit, see pageSetup
+    parts.append(f'<dimension ref="{a1(1, 1, last_row, last_col)}"/>')
     if sheet.freeze_rows or sheet.freeze_cols:
         fr, fc = sheet.freeze_rows, sheet.freeze_cols
         pane = {(True, True): "bottomRight", (True, False): "bottomLeft", (False, True): "topRight"}[(fr > 0, fc > 0)]
@@ -148,7 +150,7 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
         parts.append(f'<conditionalFormatting sqref="{a1(r1, c1, r2, c2)}"><cfRule type="colorScale" '
                      f'priority="{priority}"><colorScale><cfvo type="min"/><cfvo type="percentile" val="50"/>'
                      f'<cfvo type="max"/>{colors}</colorScale></cfRule></conditionalFormatting>')
-    parts.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    parts.append(print_setup_xml(sheet))
     if drawing_rid:
         parts.append(f'<drawing r:id="{drawing_rid}"/>')
     if table_rids:
@@ -156,6 +158,47 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
                      + "".join(f'<tablePart r:id="{rid}"/>' for rid in table_rids) + "</tableParts>")
     parts.append("</worksheet>")
     return "".join(parts)
+
+
+#: Page margins (inches): narrow sides so a wide table prints larger, room for the footer.
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+#: Footer on every printed page: sheet name left, "Page n of m" right (&-codes of the header/footer syntax).
+FOOTER = "&L&A&RPage &P of &N"
+
+
+def print_setup_xml(sheet: ReportSheet) -> str:
+    """printOptions, pageMargins, pageSetup and headerFooter of a report sheet (in schema order).
+
+    Landscape, scaled to one page wide and as many pages tall as needed
+    (``fitToHeight="0"``; ``sheetPr/pageSetUpPr fitToPage`` switches the
+    scaling on), centred, with the sheet name and page number in the footer.
+
+    >>> print(print_setup_xml(ReportSheet("S", [])).replace("><", ">\\n<"))
+    <printOptions horizontalCentered="1"/>
+    <pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>
+    <pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>
+    <headerFooter>
+    <oddFooter>&amp;L&amp;A&amp;RPage &amp;P of &amp;N</oddFooter>
+    </headerFooter>
+    """
+    margins = " ".join(f'{k}="{v}"' for k, v in MARGINS.items())
+    setup = ' orientation="landscape"' if sheet.landscape else ' orientation="portrait"'
+    if sheet.fit_width:
+        setup += ' fitToWidth="1" fitToHeight="0"'
+    return (f'<printOptions horizontalCentered="1"/><pageMargins {margins}/><pageSetup{setup}/>'
+            f'<headerFooter><oddFooter>{_text(FOOTER)}</oddFooter></headerFooter>')
+
+
+def print_titles_formula(sheet: ReportSheet) -> str | None:
+    """The value of the sheet-local name ``_xlnm.Print_Titles`` (rows repeated on each page), or None.
+
+    >>> print_titles_formula(ReportSheet("MRR Bridge", [], print_title_rows=(1, 1)))
+    "'MRR Bridge'!$1:$1"
+    """
+    if not sheet.print_title_rows:
+        return None
+    first, last = sheet.print_title_rows
+    return f"{quote_sheet(sheet.name)}!${first}:${last}"
 
 
 def table_xml(blk: Block, table_id: int) -> str:
@@ -179,8 +222,10 @@ def drawing_xml(charts: list[Chart], chart_rids: list[str]) -> str:
     for n, (chart, rid) in enumerate(zip(charts, chart_rids), start=1):
         frm = (f"<xdr:from><xdr:col>{chart.col - 1}</xdr:col><xdr:colOff>0</xdr:colOff>"
                f"<xdr:row>{chart.row - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>")
-        to = (f"<xdr:to><xdr:col>{chart.col - 1 + chart.width_cols}</xdr:col><xdr:colOff>0</xdr:colOff>"
-              f"<xdr:row>{chart.row - 1 + chart.height_rows}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>")
+        end_row, row_off, end_col, col_off = chart.end or (chart.row + chart.height_rows, 0,
+                                                           chart.col + chart.width_cols, 0)
+        to = (f"<xdr:to><xdr:col>{end_col - 1}</xdr:col><xdr:colOff>{col_off}</xdr:colOff>"
+              f"<xdr:row>{end_row - 1}</xdr:row><xdr:rowOff>{row_off}</xdr:rowOff></xdr:to>")
         anchors.append(
             f'<xdr:twoCellAnchor editAs="oneCell">{frm}{to}<xdr:graphicFrame macro="">'
             f'<xdr:nvGraphicFramePr><xdr:cNvPr id="{n + 1}" name={_attr(chart.title)}/>'

@@ -32,6 +32,7 @@ Example
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -207,7 +208,15 @@ class Series:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart placed over cells: top-left (row, col), size in columns x rows."""
+    """A chart placed over cells: top-left (row, col), size in columns x rows.
+
+    ``end``, when set, is the exact bottom-right corner as (row, row offset,
+    col, col offset), offsets in EMU inside that cell (what a drawing's
+    ``<xdr:to>`` holds); :func:`place_chart` computes it from the sheet's
+    column widths so a chart has the same size whatever the columns.
+    ``width_cols`` / ``height_rows`` stay a size that never exceeds it, for a
+    back end that sizes charts in default columns (48 pt) and rows (15 pt).
+    """
 
     kind: str  #: "line" or "column"
     title: str
@@ -218,6 +227,15 @@ class Chart:
     width_cols: int = 9
     height_rows: int = 16
     y_format: str = MONEY.number_format
+    end: tuple[int, int, int, int] | None = None
+    width_pt: float | None = None  #: exact width (``end`` is computed from it)
+
+    def cells(self) -> tuple[int, int, int, int]:
+        """(row1, col1, row2, col2) of every cell the chart covers, even partly (1-based, inclusive)."""
+        if self.end is None:
+            return self.row, self.col, self.row + self.height_rows - 1, self.col + self.width_cols - 1
+        row, row_off, col, col_off = self.end
+        return self.row, self.col, row - (row_off == 0), col - (col_off == 0)
 
 
 @dataclass(frozen=True)
@@ -237,6 +255,11 @@ class ReportSheet:
     widths: dict[int, float] = field(default_factory=dict)  #: column number -> width (characters)
     freeze_rows: int = 0
     freeze_cols: int = 0
+    #: Print setup: landscape, scaled to one page wide (as many pages tall as it takes).
+    landscape: bool = True
+    fit_width: bool = True
+    #: Rows repeated at the top of every printed page (first, last), e.g. a table's header row.
+    print_title_rows: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +271,146 @@ class Report:
 
 #: Workbook-level names the report owns (replaced on every refresh).
 REPORT_NAMES = ("CohortRetentionLogo", "CohortRetentionRevenue", "KPISummary")
+
+
+# --------------------------------------------------------------------------- layout
+
+#: Excel's default column: 8.43 characters = 64 pixels; default row: 15 pt = 20 pixels (at 96 dpi).
+DEFAULT_COL_PX = 64
+ROW_PX = 20
+EMU_PER_PX = 9525
+#: Width (characters) an Excel Table's header needs besides its text: the filter button (16 pixels).
+FILTER_BUTTON = 2.5
+#: Space (characters) between a cell's text and its neighbour (Excel's own padding is 5 pixels).
+PADDING = 1.0
+_LITERAL = re.compile(r'"([^"]*)"')
+
+
+def format_text(value, fmt: str | None) -> str:
+    """The text a cell shows for ``value`` under number format ``fmt`` (enough to size a column).
+
+    Knows the formats the report uses: thousands separators, fixed decimals,
+    percent, quoted literal suffixes, ``mmm yyyy`` dates.
+
+    >>> format_text(63351.925, "#,##0.00"), format_text(-0.0216, "0.0%"), format_text(3.256, '0.00"x"')
+    ('63,351.93', '-2.2%', '3.26x')
+    >>> format_text(np.datetime64("2025-09-01"), "mmm yyyy"), format_text(np.nan, "0.0%")
+    ('Sep 2025', '')
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return ""
+        ts = pd.Timestamp(value)
+        return ts.strftime("%b %Y") if (fmt or "").lower() == DATE_FORMAT else ts.strftime("%Y-%m-%d")
+    value = float(value)
+    if not np.isfinite(value):
+        return ""
+    if fmt is None or fmt == "General":
+        return f"{value:.10g}"
+    suffix = "".join(_LITERAL.findall(fmt))
+    core = _LITERAL.sub("", fmt).split(";")[0]
+    percent = "%" in core
+    decimals = sum(ch in "0#?" for ch in core.split(".", 1)[1]) if "." in core else 0
+    sep = "," if "," in core else ""
+    return f"{value * 100 if percent else value:{sep}.{decimals}f}" + ("%" if percent else "") + suffix
+
+
+def text_width(text: str) -> float:
+    """Width of ``text`` in Excel's column unit (the width of a digit), a safe upper estimate.
+
+    In Calibri 11 (the default font) a digit is 7 pixels; lower-case letters,
+    spaces and punctuation are narrower, capitals up to a third wider, and
+    bold adds a few percent, which the narrow letters of ordinary text more
+    than make up for: "Gross Revenue Churn Rate" measures about 22 digits in
+    bold Calibri, this gives 25.
+
+    >>> text_width("Gross Revenue Churn Rate"), text_width("MRR")
+    (25.0, 3.75)
+    """
+    return len(text) + 0.25 * sum(ch.isupper() for ch in text)
+
+
+def _column_text_width(col: Column) -> float:
+    """Widest value of a column as displayed (its format applied)."""
+    values = col.values
+    if not len(values):
+        return 0.0
+    if isinstance(col.number_format, str) and values.dtype.kind == "f":
+        # One format: the longest text is at the largest or the most negative value.
+        finite = values[np.isfinite(values)]
+        samples = [finite.max(), finite.min()] if finite.size else []
+        return max((text_width(format_text(v, col.number_format)) for v in samples), default=0.0)
+    if values.dtype.kind == "M":
+        ok = values[~np.isnat(values)]
+        return text_width(format_text(ok[0], col.format_at(0))) if ok.size else 0.0
+    # text, or one format per cell: a few report rows (KPI labels), never ledger rows
+    return max(text_width(format_text(v, col.format_at(i))) for i, v in enumerate(values))
+
+
+def column_widths(blocks: Sequence[Block], minimum: float = 6.0, maximum: float = 60.0) -> dict[int, float]:
+    """Column number -> width (characters) that shows every header and value of ``blocks`` uncut.
+
+    A header is bold; an Excel Table's header also needs room for its filter
+    button.  Block titles are not counted: they overflow into the empty cells
+    to their right.  Where blocks share a column, the widest wins.
+
+    >>> blk = Block(1, 1, [Column("Gross Revenue Churn Rate", np.array([0.0215]), "0.0%")], table="T")
+    >>> column_widths([blk])
+    {1: 29.0}
+    """
+    widths: dict[int, float] = {}
+    for blk in blocks:
+        for j, col in enumerate(blk.columns):
+            need = _column_text_width(col)
+            if blk.header:
+                need = max(need, text_width(col.header) + (FILTER_BUTTON if blk.table else 0.0))
+            width = float(min(max(np.ceil(need + PADDING), minimum), maximum))
+            widths[blk.col + j] = max(widths.get(blk.col + j, 0.0), width)
+    return widths
+
+
+def col_px(width: float | None) -> int:
+    """Pixels of a column whose ``<col width>`` is ``width`` (Calibri 11: 7-pixel digits); None = default.
+
+    The width attribute counts digits plus 5 pixels of padding (ECMA-376
+    18.3.1.13): Excel's default column (8.43 digits) is stored as 9.140625.
+
+    >>> col_px(9.140625), col_px(30), col_px(None)
+    (64, 210, 64)
+    """
+    if width is None:
+        return DEFAULT_COL_PX
+    return int((256 * width + 18) / 256 * 7)
+
+
+def col_edges(widths: dict[int, float], upto: int) -> list[int]:
+    """Left edge in pixels of columns 1 .. upto (index 0 = column 1), with the given widths."""
+    edges = [0]
+    for c in range(1, upto):
+        edges.append(edges[-1] + col_px(widths.get(c)))
+    return edges
+
+
+def place_chart(widths: dict[int, float], row: int, col: int, width_px: int, height_rows: int) -> dict:
+    """Chart keyword arguments for a chart at (row, col), ``width_px`` wide, ``height_rows`` rows high.
+
+    The bottom-right corner lands inside a column as an EMU offset, so the
+    chart keeps its size whatever the column widths.
+
+    >>> place_chart({1: 30}, 2, 1, 300, 15)["end"]  # 210 px of column A, then 64 of B and 26 of C
+    (17, 0, 3, 247650)
+    """
+    edges = col_edges(widths, col + 200)
+    right = edges[col - 1] + width_px
+    end_col = max(c for c in range(1, len(edges) + 1) if edges[c - 1] <= right)
+    return {"row": row, "col": col, "height_rows": height_rows,
+            "width_cols": max(1, int(width_px * 0.75 // 48)),  # never wider than the exact size
+            "width_pt": width_px * 0.75,
+            "end": (row + height_rows, 0, end_col, (right - edges[end_col - 1]) * EMU_PER_PX)}
 
 
 # --------------------------------------------------------------------------- building it
@@ -352,21 +515,57 @@ def _cached_value(value):
     return float(value)
 
 
+#: Charts on the KPI summary: height in rows, smallest width, gap between them (pixels).
+CHART_ROWS = 15
+CHART_MIN_PX = 440
+CHART_GAP_PX = 16
+
+
+def chart_slots(widths: dict[int, float], row: int, col: int, right_px: int) -> list[dict]:
+    """Two charts side by side from (row, col) to ``right_px``: ``place_chart`` arguments for each.
+
+    The second chart starts on a column edge (the one nearest the middle),
+    so a back end that can only anchor charts to cells puts it at the same
+    place; both charts are at least ``CHART_MIN_PX`` wide.
+
+    >>> [(s["col"], s["width_pt"]) for s in chart_slots({}, 2, 4, 64 * 20)]  # default 64-pixel columns
+    [(4, 372.0), (12, 432.0)]
+    """
+    edges = col_edges(widths, col + 200)
+    left = edges[col - 1]
+    middle = (left + right_px) / 2
+    second = min(range(col + 1, len(edges) + 1), key=lambda c: abs(edges[c - 1] - middle))
+    first_px = max(edges[second - 1] - left - CHART_GAP_PX, CHART_MIN_PX)
+    second = next(c for c in range(second, len(edges) + 1) if edges[c - 1] >= left + first_px + CHART_GAP_PX)
+    second_px = max(right_px - edges[second - 1], CHART_MIN_PX)
+    return [place_chart(widths, row, col, first_px, CHART_ROWS),
+            place_chart(widths, row, second, second_px, CHART_ROWS)]
+
+
 def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame,
                  monthly: pd.DataFrame | None = None) -> Report:
-    """The whole report from the bridge, the logo / revenue cohort matrices and the monthly KPIs."""
+    """The whole report from the bridge, the logo / revenue cohort matrices and the monthly KPIs.
+
+    Every sheet gets column widths that fit its headers and values, prints
+    landscape one page wide; the bridge repeats its header row on every
+    printed page and freezes it with the month column, the cohort sheet
+    freezes its header row and cohort column.  On the KPI summary the two
+    charts sit side by side right of the KPI block, over empty cells, and the
+    ``MonthlyKPIs`` table starts below them.
+    """
     b_blk = bridge_block(bridge)
     n = b_blk.n_rows
-    bridge_sheet = ReportSheet(BRIDGE_SHEET, [b_blk], widths={1: 11, **{c: 15 for c in range(2, 19)}},
-                               freeze_rows=1, freeze_cols=1)
+    bridge_sheet = ReportSheet(BRIDGE_SHEET, [b_blk], widths=column_widths([b_blk]),
+                               freeze_rows=1, freeze_cols=1, print_title_rows=(1, 1))
 
     logo_blk = cohort_block(logo, 2, "Logo retention (share of the cohort's customers still active)")
     rev_row = logo_blk.last_row + 3
     rev_blk = cohort_block(revenue, rev_row, "Revenue retention (cohort MRR / its MRR in month 0)")
     heat = [blk.body(1) for blk in (logo_blk, rev_blk) if blk.n_rows and len(blk.columns) > 1]
-    width = max(len(logo_blk.columns), len(rev_blk.columns))
+    # Row 2 holds the column headers ("Cohort", "Month 0", ...), which also label the revenue block.
     cohort_sheet = ReportSheet(COHORT_SHEET, [logo_blk, rev_blk], color_scales=heat,
-                               widths={1: 11, **{c: 9 for c in range(2, width + 1)}}, freeze_cols=1)
+                               widths=column_widths([logo_blk, rev_blk]), freeze_rows=logo_blk.row,
+                               freeze_cols=1)
 
     s_blk = summary_block(b_blk)
     last = n + 1 if n else 2
@@ -375,19 +574,25 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
         c = BRIDGE_HEADERS.index(header) + 1
         return RangeRef(BRIDGE_SHEET, 1, c, 1, c), RangeRef(BRIDGE_SHEET, 2, c, last, c)
 
+    chart_row = s_blk.row - 1  # level with the KPI block's title
+    blocks = [s_blk]
+    if monthly is not None:
+        # Below the charts: one row per month, from xl_kpi.ledger.monthly_kpis.
+        top = max(chart_row + CHART_ROWS, s_blk.last_row + 1) + 2
+        blocks.append(frame_block(monthly, MONTHLY_LAYOUT, top, MONTHLY_TABLE, title="Monthly KPIs"))
+    widths = column_widths(blocks)
+    # Charts right of the KPI block (one empty column between), as wide as the table below them.
+    chart_col = s_blk.last_col + 2
+    right = col_edges(widths, max(b.last_col for b in blocks) + 1)[-1]  # right edge of the last column
+    slot_trend, slot_moves = chart_slots(widths, chart_row, chart_col, right)
     months = RangeRef(BRIDGE_SHEET, 2, 1, last, 1)
-    trend = Chart("line", "MRR trend", months, [Series(*bridge_col("Ending MRR"))], row=2, col=4,
-                  y_format=COUNT.number_format)
+    trend = Chart("line", "MRR trend", months, [Series(*bridge_col("Ending MRR"))],
+                  y_format=COUNT.number_format, **slot_trend)
     moves = Chart("column", "MRR movements", months,
                   [Series(*bridge_col(h)) for h in ("New MRR", "Expansion MRR", "Reactivation MRR",
                                                     "Contraction MRR", "Churned MRR")],
-                  row=20, col=4, y_format=COUNT.number_format)
-    blocks = [s_blk]
-    if monthly is not None:
-        # Below the charts (rows 2-36): one row per month, from xl_kpi.ledger.monthly_kpis.
-        blocks.append(frame_block(monthly, MONTHLY_LAYOUT, 39, MONTHLY_TABLE, title="Monthly KPIs"))
-    summary_sheet = ReportSheet(SUMMARY_SHEET, blocks, charts=[trend, moves],
-                                widths={1: 28, 2: 16, **{c: 13 for c in range(3, 13)}})
+                  y_format=COUNT.number_format, **slot_moves)
+    summary_sheet = ReportSheet(SUMMARY_SHEET, blocks, charts=[trend, moves], widths=widths)
 
     names = [
         DefinedName("CohortRetentionLogo", RangeRef(COHORT_SHEET, *logo_blk.body(1))),
