@@ -71,6 +71,25 @@ def shown(value: str, fmt: str, is_text: bool) -> str:
     raise AssertionError(f"a number format this test does not know: {fmt!r}")
 
 
+def wrap_lines(text: str, width: float) -> list[str]:
+    """Word wrap as Excel does it (greedy), counting a character as one digit wide (an upper bound)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def narrowest_wrap(text: str, n_lines: int) -> int:
+    """Length of the longest line of the best split of ``text`` into at most ``n_lines`` (1 or 2) lines."""
+    words = text.split(" ")
+    if n_lines == 1 or len(words) == 1:
+        return len(text)
+    return min(max(len(" ".join(words[:i])), len(" ".join(words[i:]))) for i in range(1, len(words)))
+
+
 def col_number(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -102,15 +121,24 @@ class Sheet:
         for col in self.root.iterfind("m:cols/m:col", NS):
             for c in range(int(col.get("min")), int(col.get("max")) + 1):
                 self.widths[c] = float(col.get("width"))
-        #: (row, col) -> (displayed text, is text)
+        #: (row, col) -> (displayed text, is text); the cells whose text wraps; row -> height (points)
         self.cells: dict[tuple[int, int], tuple[str, bool]] = {}
+        self.wrapped: set[tuple[int, int]] = set()
+        self.left: set[tuple[int, int]] = set()  # cells aligned left
+        self.heights = {int(r.get("r")): float(r.get("ht")) for r in self.root.iterfind("m:sheetData/m:row", NS)
+                        if r.get("customHeight") == "1"}
         for c in self.root.iterfind("m:sheetData/m:row/m:c", NS):
             v, t = c.find("m:v", NS), c.find("m:is/m:t", NS)
             if v is None and t is None:
                 continue
             is_text = t is not None or c.get("t") == "str"
             raw = t.text if t is not None else (v.text or "")
-            self.cells[cell_rc(c.get("r"))] = (shown(raw, formats[int(c.get("s", "0"))], is_text), is_text)
+            fmt, align = formats[int(c.get("s", "0"))]
+            self.cells[cell_rc(c.get("r"))] = (shown(raw, fmt, is_text), is_text)
+            if align.get("wrapText") == "1":
+                self.wrapped.add(cell_rc(c.get("r")))
+            if align.get("horizontal") == "left":
+                self.left.add(cell_rc(c.get("r")))
         folder = PurePosixPath(part).parent
         rels_name = f"{folder}/_rels/{PurePosixPath(part).name}.rels"
         rels = ET.fromstring(z.read(rels_name)) if rels_name in z.namelist() else ET.Element("x")
@@ -157,7 +185,10 @@ def report_sheets(path: Path) -> dict[str, Sheet]:
         styles = ET.fromstring(z.read("xl/styles.xml"))
         codes = {**BUILTIN, **{int(n.get("numFmtId")): n.get("formatCode")
                                for n in styles.iterfind("m:numFmts/m:numFmt", NS)}}
-        formats = [codes[int(xf.get("numFmtId", "0"))] for xf in styles.iterfind("m:cellXfs/m:xf", NS)]
+        # Formats of the user's cells may be anything: shown() fails only on one a report cell uses.
+        formats = [(codes.get(int(xf.get("numFmtId", "0")), f"built-in format {xf.get('numFmtId')}"),
+                    (xf.find("m:alignment", NS) if xf.find("m:alignment", NS) is not None else xf).attrib)
+                   for xf in styles.iterfind("m:cellXfs/m:xf", NS)]
         out = {}
         for s in wb.iterfind("m:sheets/m:sheet", NS):
             if s.get("name") in REPORT:
@@ -204,25 +235,49 @@ def test_every_header_and_value_fits_its_column(sheets, name):
     for (r, c), (text, is_text) in sheet.cells.items():
         if is_text and cells_in_row[r] == 1:
             continue  # a block's title, alone in its row: it overflows into the empty cells on its right
+        width = sheet.widths.get(c, 8.43)
         # A table's header holds a filter button (16 px, over 2 digits) right of its text.
-        want = len(text) + (2 if (r, c) in header_rows else 0.7)  # 0.7 = Excel's 5-pixel cell padding
-        assert sheet.widths.get(c, 8.43) >= want, (name, r, c, text, sheet.widths.get(c))
+        room = 2 if (r, c) in header_rows else 0.7  # 0.7 = Excel's 5-pixel cell padding
+        if (r, c) in sheet.wrapped:
+            # A wrapped header: every line fits, and the row is tall enough (15 pt a line) for all of them.
+            lines = wrap_lines(text, width - room)
+            assert max(map(len, lines)) + room <= width, (name, r, c, text, width)
+            assert len(lines) * 15 <= sheet.heights.get(r, 15), (name, r, c, lines, sheet.heights.get(r))
+            want = narrowest_wrap(text, int(sheet.heights[r] // 15)) + room
+        else:
+            want = len(text) + room
+            assert width >= want, (name, r, c, text, width)
         need[c] = max(need.get(c, 0.0), want)
     # ... and not wastefully wide: a printout scaled to one page wide gets no larger than it must.
     for c, width in sheet.widths.items():
         assert width <= need.get(c, 8.43) + 4, (name, c, width, need.get(c))
 
 
-def test_headers_are_whole_and_widths_fit_the_long_ones(sheets):
+def test_long_table_headers_wrap_on_two_lines_whole(sheets):
     bridge = sheets["MRR Bridge"]
-    assert [bridge.cells[(1, c)][0] for c in range(1, 19)] == list(BRIDGE_HEADERS)
-    for c, header in enumerate(BRIDGE_HEADERS, start=1):
-        assert bridge.widths[c] >= len(header)
-    assert bridge.widths[15] >= len("Gross Revenue Churn Rate") + 2  # was cut at "Gross Revenue Ch"
+    assert [bridge.cells[(1, c)][0] for c in range(1, 19)] == list(BRIDGE_HEADERS)  # whole, not cut
+    assert bridge.heights == {1: 30.0}  # the header row: two lines
+    assert {(1, c) for c in range(1, 19)} <= bridge.wrapped
+    assert wrap_lines("Gross Revenue Churn Rate", bridge.widths[15] - 2) == ["Gross Revenue", "Churn Rate"]
     summary = sheets["KPI Summary"]
     r1, c1, _, c2 = summary.tables["MonthlyKPIs"]
+    assert summary.heights == {r1: 30.0}
     for c, (header, _) in zip(range(c1, c2 + 1), MONTHLY_LAYOUT.values()):
-        assert summary.cells[(r1, c)][0] == header and summary.widths[c] >= len(header) + 2
+        assert summary.cells[(r1, c)][0] == header and (r1, c) in summary.wrapped
+        assert len(wrap_lines(header, summary.widths[c] - 2)) <= 2
+    assert not sheets["Cohort Retention"].heights  # short headers: one line, no taller row
+
+
+@pytest.mark.parametrize("name, table", [("MRR Bridge", "MRRBridge"), ("KPI Summary", "MonthlyKPIs")])
+def test_month_labels_left_aligned_under_their_header(sheets, name, table):
+    """The month column labels the rows: left-aligned, as text labels are (in a 28-wide column on the summary)."""
+    sheet = sheets[name]
+    r1, c1, r2, _ = sheet.tables[table]
+    assert sheet.cells[(r1, c1)][0] == "Month"
+    months = [(r, c1) for r in range(r1 + 1, r2 + 1)]
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", sheet.cells[rc][0]) for rc in months)
+    assert set(months) <= sheet.left
+    assert not any((r, c1 + 1) in sheet.left for r in range(r1 + 1, r2 + 1))  # the numbers stay right-aligned
 
 
 # --------------------------------------------------------------------------- print setup, panes, order
@@ -286,7 +341,7 @@ def test_charts_cover_no_data_and_have_a_sensible_size(sheets):
     for c1, c1_off, r1, r1_off, c2, c2_off, r2, r2_off in sheet.anchors:
         width = sheet.left_px(c2 + 1) + c2_off / 9525 - sheet.left_px(c1 + 1) - c1_off / 9525
         height = (r2 - r1) * 20 + (r2_off - r1_off) / 9525
-        assert 400 <= width <= 900 and 250 <= height <= 400 and 1.3 <= width / height <= 3, (width, height)
+        assert 360 <= width <= 900 and 250 <= height <= 400 and 1.3 <= width / height <= 3, (width, height)
         # no wider than the table below: the charts do not widen the printed page
         assert sheet.left_px(c2 + 1) + c2_off / 9525 <= sheet.left_px(table_right + 1)
 
@@ -301,12 +356,19 @@ def test_second_refresh_writes_the_same_layout(book, tmp_path):
         assert {n: z1.read(n) for n in z1.namelist()} == {n: z2.read(n) for n in z2.namelist()}
 
 
-def test_live_back_end_sets_the_same_column_widths(sheets):
+def test_live_back_end_fits_headers_on_one_line(sheets):
+    """The xlwings back end does not wrap headers: its widths fit each header on one line."""
     df = generate_ledger(n_customers=40, n_months=14, seed=7)
     live = ledger_book(df)
     refresh_book(live)
     for name in REPORT:
-        assert live.sheets[name].widths == sheets[name].widths, name
+        widths, grid = live.sheets[name].widths, live.sheets[name].grid
+        for (r, c), value in grid.items():
+            is_header = isinstance(value, str) and not value.startswith("=") and (r, c + 1) in grid
+            if is_header:
+                assert widths[c] >= len(value) + (2 if name != "Cohort Retention" else 0.7), (name, value)
+    assert live.sheets["Cohort Retention"].widths == sheets["Cohort Retention"].widths
+    assert live.sheets["MRR Bridge"].widths[15] >= len("Gross Revenue Churn Rate") + 2
     # charts sized in default 48-pt columns: never larger than the file's, so never over data either
     charts = live.sheets["KPI Summary"].charts
     file_sheet = sheets["KPI Summary"]

@@ -6,8 +6,10 @@ dates are Excel serial numbers under a date format; a NaN is a blank cell
 that keeps its number format.  Chart XML comes from openpyxl's chart classes
 (``chart._write()``), which know the DrawingML schema.
 
-``style`` is a callable ``(number_format, bold) -> cellXfs index`` supplied by
-the package writer, which owns styles.xml.
+``style`` is a callable ``(number_format, bold, wrap=False, horizontal=None) ->
+cellXfs index`` supplied by the package writer, which owns styles.xml (``wrap``
+is passed only for the header cells of a row that wraps, ``horizontal`` only
+for a column with an alignment).
 
 Example
 -------
@@ -42,7 +44,7 @@ CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xm
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 
-Style = Callable[[str | None, bool], int]
+Style = Callable[..., int]  # (number_format, bold, wrap=False, horizontal=None) -> cellXfs index
 
 _EPOCH = np.datetime64("1899-12-30", "ns")
 _DAY = np.timedelta64(1, "D").astype("timedelta64[ns]").astype(np.int64)
@@ -109,13 +111,17 @@ def _rows(sheet: ReportSheet, style: Style) -> dict[int, list[tuple[int, str]]]:
             c = blk.col + j
             if blk.header:
                 # A table styles its own header row; a plain block gets bold headers.
-                put(top, c, _cell(a1(top, c), col.header, 0 if blk.table else bold))
+                xf = (style(None, not blk.table, wrap=True) if top in sheet.wrap_rows
+                      else 0 if blk.table else bold)
+                put(top, c, _cell(a1(top, c), col.header, xf))
             first = top + int(blk.header)
             values = col.values
+            align = {"horizontal": col.align} if col.align else {}
             for i in range(len(values)):  # report rows (months), never ledger rows
                 r = first + i
                 formula = col.formulas[i] if col.formulas is not None else None
-                put(r, c, _cell(a1(r, c), values[i], style(col.format_at(i), False), formula))
+                xf = style(col.format_at(i), False, **align)
+                put(r, c, _cell(a1(r, c), values[i], xf, formula))
     return rows
 
 
@@ -137,13 +143,15 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
     else:
         parts.append('<sheetViews><sheetView workbookViewId="0"/></sheetViews>')
     parts.append('<sheetFormatPr defaultRowHeight="15"/>')
-    if sheet.widths:
+    widths = sheet.widths_with_wrapping  # this back end wraps long table headers
+    if widths:
         parts.append("<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
-                                        for c, w in sorted(sheet.widths.items())) + "</cols>")
+                                        for c, w in sorted(widths.items())) + "</cols>")
     parts.append("<sheetData>")
     for r in sorted(rows):
         cells = "".join(xml for _, xml in sorted(rows[r]))
-        parts.append(f'<row r="{r}">{cells}</row>')
+        height = f' ht="{_number(sheet.wrap_rows[r])}" customHeight="1"' if r in sheet.wrap_rows else ""
+        parts.append(f'<row r="{r}"{height}>{cells}</row>')
     parts.append("</sheetData>")
     for priority, (r1, c1, r2, c2) in enumerate(sheet.color_scales, start=1):
         colors = "".join(f'<color rgb="FF{c}"/>' for c in HEAT_COLORS)

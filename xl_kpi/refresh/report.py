@@ -148,6 +148,7 @@ class Column:
     values: np.ndarray
     number_format: str | Sequence[str] | None = None  #: one format, or one per row
     formulas: Sequence[str] | None = None
+    align: str | None = None  #: horizontal alignment of the values: "left" for a column of row labels
 
     def format_at(self, i: int) -> str | None:
         fmt = self.number_format
@@ -164,6 +165,7 @@ class Block:
     table: str | None = None  #: Excel Table name laid over the whole block
     title: str | None = None  #: bold text in the cell above the header row
     header: bool = True
+    header_lines: int = 1  #: lines a header may wrap into (2: narrower columns, a taller header row)
 
     @property
     def n_rows(self) -> int:
@@ -260,6 +262,16 @@ class ReportSheet:
     fit_width: bool = True
     #: Rows repeated at the top of every printed page (first, last), e.g. a table's header row.
     print_title_rows: tuple[int, int] | None = None
+    #: Header rows whose text wraps -> row height (points), and the column widths that go with them.
+    #: A back end that wraps those cells uses ``wrap_widths``; one that cannot keeps ``widths``,
+    #: which fit every header on one line.
+    wrap_rows: dict[int, float] = field(default_factory=dict)
+    wrap_widths: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def widths_with_wrapping(self) -> dict[int, float]:
+        """Column widths for a back end that wraps the ``wrap_rows``."""
+        return self.wrap_widths if self.wrap_rows else self.widths
 
 
 @dataclass(frozen=True)
@@ -351,23 +363,42 @@ def _column_text_width(col: Column) -> float:
     return max(text_width(format_text(v, col.format_at(i))) for i, v in enumerate(values))
 
 
-def column_widths(blocks: Sequence[Block], minimum: float = 6.0, maximum: float = 60.0) -> dict[int, float]:
+def wrap_header(text: str, lines: int = 2) -> list[str]:
+    """``text`` broken at spaces into at most ``lines`` lines, the longest as short as possible.
+
+    >>> wrap_header("Gross Revenue Churn Rate"), wrap_header("Month"), wrap_header("ARR (x 12)", 1)
+    (['Gross Revenue', 'Churn Rate'], ['Month'], ['ARR (x 12)'])
+    """
+    words = text.split(" ")
+    if lines < 2 or len(words) < 2:
+        return [text]
+    cut = min(range(1, len(words)), key=lambda i: (max(text_width(" ".join(words[:i])),
+                                                       text_width(" ".join(words[i:]))), i))
+    return [" ".join(words[:cut]), *wrap_header(" ".join(words[cut:]), lines - 1)]
+
+
+def column_widths(blocks: Sequence[Block], minimum: float = 6.0, maximum: float = 60.0,
+                  wrap: bool = False) -> dict[int, float]:
     """Column number -> width (characters) that shows every header and value of ``blocks`` uncut.
 
-    A header is bold; an Excel Table's header also needs room for its filter
-    button.  Block titles are not counted: they overflow into the empty cells
-    to their right.  Where blocks share a column, the widest wins.
+    An Excel Table's header also needs room for its filter button.  With
+    ``wrap``, a block's headers may take ``header_lines`` lines (the row is
+    made taller), so only their longest line must fit.  Block titles are not
+    counted: they overflow into the empty cells to their right.  Where blocks
+    share a column, the widest wins.
 
-    >>> blk = Block(1, 1, [Column("Gross Revenue Churn Rate", np.array([0.0215]), "0.0%")], table="T")
-    >>> column_widths([blk])
-    {1: 29.0}
+    >>> blk = Block(1, 1, [Column("Gross Revenue Churn Rate", np.array([0.0215]), "0.0%")], table="T",
+    ...             header_lines=2)
+    >>> column_widths([blk]), column_widths([blk], wrap=True)
+    ({1: 29.0}, {1: 17.0})
     """
     widths: dict[int, float] = {}
     for blk in blocks:
         for j, col in enumerate(blk.columns):
             need = _column_text_width(col)
             if blk.header:
-                need = max(need, text_width(col.header) + (FILTER_BUTTON if blk.table else 0.0))
+                lines = wrap_header(col.header, blk.header_lines if wrap else 1)
+                need = max(need, max(map(text_width, lines)) + (FILTER_BUTTON if blk.table else 0.0))
             width = float(min(max(np.ceil(need + PADDING), minimum), maximum))
             widths[blk.col + j] = max(widths.get(blk.col + j, 0.0), width)
     return widths
@@ -425,7 +456,7 @@ def _month_values(values) -> np.ndarray:
 
 
 def frame_block(frame: pd.DataFrame, layout: dict[str, tuple[str, str]], row: int, table: str,
-                title: str | None = None) -> Block:
+                title: str | None = None, header_lines: int = 1) -> Block:
     """An Excel Table of a frame's columns under their Excel headers (``layout``)."""
     columns = []
     for key, (header, fmt) in layout.items():
@@ -433,13 +464,14 @@ def frame_block(frame: pd.DataFrame, layout: dict[str, tuple[str, str]], row: in
         values = _month_values(raw) if key == "month" else _as_float(raw)
         if key != "month":
             values = np.where(np.isfinite(values), values, np.nan)  # inf never reaches a cell
-        columns.append(Column(header, values, fmt))
-    return Block(row, 1, columns, table=table, title=title)
+        # Months label the rows: left-aligned under their header, like the labels of a finance table.
+        columns.append(Column(header, values, fmt, align="left" if key == "month" else None))
+    return Block(row, 1, columns, table=table, title=title, header_lines=header_lines)
 
 
 def bridge_block(bridge: pd.DataFrame) -> Block:
     """The ``MRRBridge`` table: every bridge column under its Excel header."""
-    return frame_block(bridge, BRIDGE_LAYOUT, 1, BRIDGE_TABLE)
+    return frame_block(bridge, BRIDGE_LAYOUT, 1, BRIDGE_TABLE, header_lines=2)
 
 
 def cohort_block(matrix: pd.DataFrame, row: int, title: str) -> Block:
@@ -447,7 +479,7 @@ def cohort_block(matrix: pd.DataFrame, row: int, title: str) -> Block:
     if matrix is None or matrix.empty:
         return Block(row, 1, [Column("Cohort", np.array([], dtype="datetime64[ns]"), DATE_FORMAT),
                               Column("Month 0", np.array([], dtype="float64"), FRACTION.number_format)], title=title)
-    columns = [Column("Cohort", _month_values(matrix.index), DATE_FORMAT)]
+    columns = [Column("Cohort", _month_values(matrix.index), DATE_FORMAT, align="left")]
     for age in matrix.columns:
         columns.append(Column(f"Month {int(age)}", _as_float(matrix[age].to_numpy()), FRACTION.number_format))
     return Block(row, 1, columns, title=title)
@@ -515,9 +547,33 @@ def _cached_value(value):
     return float(value)
 
 
+#: Height (points) of one line of Calibri 11 text: Excel's default row.
+LINE_PT = 15.0
+
+
+def sheet_widths(blocks: Sequence[Block]) -> dict:
+    """``ReportSheet`` keyword arguments for the column widths of ``blocks``, with and without wrapping.
+
+    A header row of a block with ``header_lines`` > 1 is as tall as its
+    longest wrapped header needs.
+
+    >>> blk = Block(1, 1, [Column("Net Revenue Retention", np.array([0.97]), "0.0%")], table="T", header_lines=2)
+    >>> sheet_widths([blk])
+    {'widths': {1: 26.0}, 'wrap_widths': {1: 15.0}, 'wrap_rows': {1: 30.0}}
+    """
+    wrap_rows = {}
+    for blk in blocks:
+        if blk.header and blk.header_lines > 1:
+            lines = max(len(wrap_header(c.header, blk.header_lines)) for c in blk.columns)
+            if lines > 1:
+                wrap_rows[blk.row] = LINE_PT * lines
+    return {"widths": column_widths(blocks), "wrap_widths": column_widths(blocks, wrap=True) if wrap_rows else {},
+            "wrap_rows": wrap_rows}
+
+
 #: Charts on the KPI summary: height in rows, smallest width, gap between them (pixels).
-CHART_ROWS = 15
-CHART_MIN_PX = 440
+CHART_ROWS = 13
+CHART_MIN_PX = 360
 CHART_GAP_PX = 16
 
 
@@ -534,7 +590,11 @@ def chart_slots(widths: dict[int, float], row: int, col: int, right_px: int) -> 
     edges = col_edges(widths, col + 200)
     left = edges[col - 1]
     middle = (left + right_px) / 2
-    second = min(range(col + 1, len(edges) + 1), key=lambda c: abs(edges[c - 1] - middle))
+    columns = range(col + 1, len(edges) + 1)
+    # Prefer a split that leaves both charts their minimum width inside ``right_px``.
+    fits = [c for c in columns if edges[c - 1] - left - CHART_GAP_PX >= CHART_MIN_PX
+            and right_px - edges[c - 1] >= CHART_MIN_PX]
+    second = min(fits or columns, key=lambda c: abs(edges[c - 1] - middle))
     first_px = max(edges[second - 1] - left - CHART_GAP_PX, CHART_MIN_PX)
     second = next(c for c in range(second, len(edges) + 1) if edges[c - 1] >= left + first_px + CHART_GAP_PX)
     second_px = max(right_px - edges[second - 1], CHART_MIN_PX)
@@ -546,8 +606,9 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
                  monthly: pd.DataFrame | None = None) -> Report:
     """The whole report from the bridge, the logo / revenue cohort matrices and the monthly KPIs.
 
-    Every sheet gets column widths that fit its headers and values, prints
-    landscape one page wide; the bridge repeats its header row on every
+    Every sheet gets column widths that fit its headers and values (the
+    tables' long headers wrap onto two lines where the back end can wrap
+    them), prints landscape one page wide; the bridge repeats its header row on every
     printed page and freezes it with the month column, the cohort sheet
     freezes its header row and cohort column.  On the KPI summary the two
     charts sit side by side right of the KPI block, over empty cells, and the
@@ -555,7 +616,7 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
     """
     b_blk = bridge_block(bridge)
     n = b_blk.n_rows
-    bridge_sheet = ReportSheet(BRIDGE_SHEET, [b_blk], widths=column_widths([b_blk]),
+    bridge_sheet = ReportSheet(BRIDGE_SHEET, [b_blk], **sheet_widths([b_blk]),
                                freeze_rows=1, freeze_cols=1, print_title_rows=(1, 1))
 
     logo_blk = cohort_block(logo, 2, "Logo retention (share of the cohort's customers still active)")
@@ -564,8 +625,7 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
     heat = [blk.body(1) for blk in (logo_blk, rev_blk) if blk.n_rows and len(blk.columns) > 1]
     # Row 2 holds the column headers ("Cohort", "Month 0", ...), which also label the revenue block.
     cohort_sheet = ReportSheet(COHORT_SHEET, [logo_blk, rev_blk], color_scales=heat,
-                               widths=column_widths([logo_blk, rev_blk]), freeze_rows=logo_blk.row,
-                               freeze_cols=1)
+                               **sheet_widths([logo_blk, rev_blk]), freeze_rows=logo_blk.row, freeze_cols=1)
 
     s_blk = summary_block(b_blk)
     last = n + 1 if n else 2
@@ -579,8 +639,10 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
     if monthly is not None:
         # Below the charts: one row per month, from xl_kpi.ledger.monthly_kpis.
         top = max(chart_row + CHART_ROWS, s_blk.last_row + 1) + 2
-        blocks.append(frame_block(monthly, MONTHLY_LAYOUT, top, MONTHLY_TABLE, title="Monthly KPIs"))
-    widths = column_widths(blocks)
+        blocks.append(frame_block(monthly, MONTHLY_LAYOUT, top, MONTHLY_TABLE, title="Monthly KPIs",
+                                  header_lines=2))
+    layout = sheet_widths(blocks)
+    widths = layout["wrap_widths"] or layout["widths"]  # the file back end's, which wraps headers
     # Charts right of the KPI block (one empty column between), as wide as the table below them.
     chart_col = s_blk.last_col + 2
     right = col_edges(widths, max(b.last_col for b in blocks) + 1)[-1]  # right edge of the last column
@@ -592,7 +654,7 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
                   [Series(*bridge_col(h)) for h in ("New MRR", "Expansion MRR", "Reactivation MRR",
                                                     "Contraction MRR", "Churned MRR")],
                   y_format=COUNT.number_format, **slot_moves)
-    summary_sheet = ReportSheet(SUMMARY_SHEET, blocks, charts=[trend, moves], widths=widths)
+    summary_sheet = ReportSheet(SUMMARY_SHEET, blocks, charts=[trend, moves], **layout)
 
     names = [
         DefinedName("CohortRetentionLogo", RangeRef(COHORT_SHEET, *logo_blk.body(1))),

@@ -1,9 +1,10 @@
 """Find or append the few cell formats a report needs in a workbook's styles.xml.
 
 A cell's style is an index into ``cellXfs``; each xf points at a number
-format and a font.  ``StyleSheet.style(fmt, bold)`` returns the index of an
-existing xf that already says exactly that (plain fill, no border, no
-alignment), else appends one (and the number format / bold font it needs).
+format and a font.  ``StyleSheet.style(fmt, bold, ...)`` returns the index of an
+existing xf that already says exactly that (plain fill, no border, an
+alignment only when asked: wrapped text, left-aligned labels), else appends
+one (and the number format / bold font it needs).
 Because a second refresh finds what the first appended, refreshing twice
 leaves styles.xml unchanged.  The file is edited as text: existing entries
 keep their bytes and their indices.
@@ -17,9 +18,15 @@ Example
 >>> s = StyleSheet(xml)
 >>> s.style("0.0%", False), s.style("#,##0", False), s.style(None, True), s.style(None, False)
 (1, 2, 3, 0)
+>>> s.style(None, False, wrap=True), s.style("mmm yyyy", False, horizontal="left"), s.style(None, False, wrap=True)
+(4, 5, 4)
 >>> again = StyleSheet(s.render())
->>> again.style("0.0%", False), again.style(None, True), again.render() == s.render()
-(1, 3, True)
+>>> again.style("0.0%", False), again.style(None, True), again.style(None, False, wrap=True)
+(1, 3, 4)
+>>> again.style("mmm yyyy", False, horizontal="left")
+5
+>>> again.render() == s.render()
+True
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ from xl_kpi.refresh.safety import parse_xml
 #: Excel's built-in number formats (no numFmt entry needed).
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
                    "0.00E+00": 11, "mm-dd-yy": 14, "d-mmm-yy": 15, "d-mmm": 16, "mmm-yy": 17, "@": 49}
+
+
+def _align_key(attrib) -> tuple:
+    """The part of an xf's key that says its alignment: () when it has none."""
+    return (("align",) + tuple(sorted(attrib.items()))) if attrib else ()
 
 
 class StyleSheet:
@@ -50,8 +62,10 @@ class StyleSheet:
         self.xfs = []
         cell_xfs = root.find(ns + "cellXfs")
         for el in (cell_xfs if cell_xfs is not None else []):
-            self.xfs.append(None if len(el) else tuple(el.get(k, "0") for k in
-                                                       ("numFmtId", "fontId", "fillId", "borderId", "xfId")))
+            # Plain xfs, and those whose only child is an <alignment> (wrapped headers, left-aligned labels).
+            align = len(el) == 1 and el[0].tag == ns + "alignment"
+            self.xfs.append(None if len(el) and not align else tuple(el.get(k, "0") for k in (
+                "numFmtId", "fontId", "fillId", "borderId", "xfId")) + (_align_key(el[0].attrib) if align else ()))
         self.new_fmts: list[str] = []
         self.new_fonts: list[str] = []
         self.new_xfs: list[str] = []
@@ -85,15 +99,22 @@ class StyleSheet:
             self.new_fonts.append(bold)
         return self.fonts.index(bold)
 
-    def style(self, fmt: str | None, bold: bool) -> int:
-        """cellXfs index of a plain cell with number format ``fmt`` (and a bold font)."""
-        key = (str(self._fmt_id(fmt)), str(self._bold_font() if bold else 0), "0", "0", "0")
+    def style(self, fmt: str | None, bold: bool, wrap: bool = False, horizontal: str | None = None) -> int:
+        """cellXfs index of a plain cell with number format ``fmt``, a bold font, wrapped text and a
+        horizontal alignment ("left", "center", "right") when asked."""
+        attrib = {"horizontal": horizontal} if horizontal else {}
+        if wrap:
+            attrib["wrapText"] = "1"
+        key = (str(self._fmt_id(fmt)), str(self._bold_font() if bold else 0), "0", "0", "0") + _align_key(attrib)
         if key == ("0", "0", "0", "0", "0"):
             return 0
         if key not in self.xfs:
             self.xfs.append(key)
-            self.new_xfs.append(f'<{self._q}xf numFmtId="{key[0]}" fontId="{key[1]}" fillId="0" borderId="0" '
-                                f'xfId="0" applyNumberFormat="1"{" applyFont=" + chr(34) + "1" + chr(34) if bold else ""}/>')
+            attrs = (f'numFmtId="{key[0]}" fontId="{key[1]}" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"'
+                     + (' applyFont="1"' if bold else "") + (' applyAlignment="1"' if attrib else ""))
+            align = "".join(f' {k}="{v}"' for k, v in attrib.items())
+            body = f'><{self._q}alignment{align}/></{self._q}xf>' if attrib else "/>"
+            self.new_xfs.append(f"<{self._q}xf {attrs}{body}")
         return self.xfs.index(key)
 
     def render(self) -> str:
