@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import defaultdict
 from pathlib import Path
 
 import openpyxl
@@ -15,12 +16,19 @@ from openpyxl.utils import range_boundaries
 
 import xl_kpi
 from xl_kpi.cli import main
-from xl_kpi.templates import BUILDERS, balance_sheet, dashboard, funnel, ledger_book, write_templates
+from xl_kpi.excel_values import to_serial
+from xl_kpi.kpis import definitions
+from xl_kpi.kpis.definition import KPIDefinition
+from xl_kpi.templates import BUILDERS, balance_sheet, calculator, dashboard, funnel, ledger_book, write_templates
 from xl_kpi.templates.formulas import kpi_formula
 from xl_kpi.templates.sheets import FIXED_TIME
 
+from tests.catalog_data import BY_NAME
+
 WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
 NAMES = list(BUILDERS)
+#: The templates built around Excel input tables (the KPI calculator has input blocks instead).
+TABLE_BOOKS = [name for name in NAMES if name != calculator.FILE_NAME]
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +85,22 @@ def test_how_to_use_first_and_print_setup(books, name):
     assert wb.sheetnames[0] == "How to use"
     assert len(wb["How to use"]["B"]) > 10  # steps and sheet descriptions are written
     for ws in wb:
-        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            assert ws.page_setup.fitToWidth == 1, ws.title
+        else:  # a fixed scale, so Excel keeps the manual page breaks (it ignores them when fitting to pages)
+            assert 70 <= ws.page_setup.scale <= 100, ws.title
         assert ws.oddFooter.right.text == "Page &P of &N", ws.title
 
 
-@pytest.mark.parametrize("name", NAMES)
+def test_dashboard_kpis_print_as_two_legible_pages(books):
+    """20 KPI columns: two pages side by side (split after ARPA), months repeated, not one page at half size."""
+    kpis = books[dashboard.FILE_NAME]["KPIs"]
+    assert [b.id for b in kpis.col_breaks.brk] == [10] and kpis["J4"].value == "ARPA"
+    assert kpis.print_title_cols == "$A:$A" and kpis.page_setup.orientation == "landscape"
+    assert not kpis.sheet_properties.pageSetUpPr.fitToPage and kpis.page_setup.scale == 75
+
+
+@pytest.mark.parametrize("name", TABLE_BOOKS)
 def test_input_tables_are_styled_and_validated_and_frozen(books, name):
     wb = books[name]
     assert _tables(wb), name
@@ -124,7 +143,9 @@ def test_dashboard_table_and_names_exactly_as_the_issue_says(books):
     _, first_input, _, last_input = range_boundaries(table.ref)
     names = ["KPI_CHURN_RATE", "KPI_REVENUE_CHURN_RATE", "KPI_NET_REVENUE_RETENTION", "KPI_GROSS_REVENUE_RETENTION",
              "KPI_ENDING_MRR", "KPI_ARR", "KPI_ARPA", "KPI_CAC", "KPI_CLV", "KPI_LTV_CAC_RATIO",
-             "KPI_CAC_PAYBACK_MONTHS", "KPI_SAAS_QUICK_RATIO", "KPI_MRR_GROWTH_RATE"]
+             "KPI_CAC_PAYBACK_MONTHS", "KPI_SAAS_QUICK_RATIO", "KPI_MRR_GROWTH_RATE",
+             # the catalog KPIs the monthly inputs also support (after the issue's list, so no letter moves)
+             "KPI_RETENTION_RATE", "KPI_NET_REVENUE_CHURN_RATE", "KPI_ANNUALIZED_CHURN", "KPI_NET_NEW_MRR"]
     assert [n for n, _ in dashboard.KPI_NAMES] == names
     for name in names:
         sheet, (min_col, min_row, max_col, max_row) = _destination(wb, name)
@@ -141,7 +162,9 @@ def test_number_formats_come_from_the_kpi_units(books):
     wb = books[dashboard.FILE_NAME]
     units = {"KPI_CHURN_RATE": "CHURN_RATE", "KPI_ARR": "ARR", "KPI_CAC": "CAC", "KPI_LTV_CAC_RATIO": "LTV_CAC_RATIO",
              "KPI_SAAS_QUICK_RATIO": "SAAS_QUICK_RATIO", "KPI_CAC_PAYBACK_MONTHS": "CAC_PAYBACK_MONTHS",
-             "KPI_NET_REVENUE_RETENTION": "NET_REVENUE_RETENTION"}
+             "KPI_NET_REVENUE_RETENTION": "NET_REVENUE_RETENTION", "KPI_RETENTION_RATE": "RETENTION_RATE",
+             "KPI_NET_REVENUE_CHURN_RATE": "NET_REVENUE_CHURN_RATE", "KPI_ANNUALIZED_CHURN": "ANNUALIZE_CHURN",
+             "KPI_NET_NEW_MRR": "NET_NEW_MRR"}
     for name, kpi in units.items():
         sheet, (col, row, _, _) = _destination(wb, name)
         assert wb[sheet].cell(row=row, column=col).number_format == xl_kpi.get(kpi).unit.number_format, name
@@ -176,8 +199,8 @@ def _numbers_in(formula: str) -> set[float]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_formulas_hold_no_hard_coded_thresholds(books, name):
-    """Only unit constants of the definitions (0, 1, 12 months, 24 hours, 100 points) appear as numbers."""
-    allowed = {0.0, 1.0, 12.0, 24.0, 100.0}
+    """Only unit constants of the definitions (0, 1, 4 quarters, 12 months, 24 hours, 100 points) appear as numbers."""
+    allowed = {0.0, 1.0, 4.0, 12.0, 24.0, 100.0}  # 4: MAGIC_NUMBER annualizes a quarter
     for ws in books[name]:
         for row in ws.iter_rows():
             for cell in row:
@@ -260,13 +283,155 @@ def test_ledger_template_is_what_refresh_reads(built, tmp_path):
     assert wb["Monthly MRR"]["B6"].value == source["Monthly MRR"]["B6"].value
 
 
+# --------------------------------------------------------------------------- KPI calculator
+
+
+def calculator_blocks(wb) -> dict[str, tuple[str, dict[str, str], str]]:
+    """{Excel name: (sheet, {argument or threshold: input cell or range}, result cell)}, read from the layout.
+
+    A block starts at a header row (function name, "Value"); each input row names its argument in
+    column C, and a range input's label is merged down column A over its rows; the result row
+    names its CALC_ cell in column C.
+    """
+    blocks: dict[str, tuple[str, dict[str, str], str]] = {}
+    for ws in wb.worksheets[1:]:
+        label_rows = {r.min_row: r.max_row for r in ws.merged_cells.ranges if r.min_col == r.max_col == 1}
+        current, refs = None, {}
+        for row in range(1, ws.max_row + 1):
+            a, b, c = (ws.cell(row=row, column=k).value for k in (1, 2, 3))
+            if a in xl_kpi.REGISTRY and b == "Value":
+                current, refs = a, {}
+            elif current and isinstance(c, str) and c.startswith("CALC_"):
+                assert c == "CALC_" + current, (ws.title, row)
+                blocks[current] = (ws.title, refs, f"B{row}")
+                current = None
+            elif current and c:
+                last = label_rows.get(row, row)
+                refs[c] = f"B{row}" if last == row else f"B{row}:B{last}"
+    return blocks
+
+
+def _cells(ws, ref: str) -> list:
+    cells = ws[ref]
+    return [row[0] for row in cells] if isinstance(cells, tuple) else [cells]
+
+
+#: Data validation expected from an argument's domain: (type, operator, formula1, formula2).
+_DOMAIN_VALIDATION = {
+    "nonneg": ("decimal", "greaterThanOrEqual", "0", None),
+    "unit_interval": ("decimal", "between", "0", "1"),
+    "score": ("whole", "between", "0", "10"),
+    "any": ("decimal", "between", "-1E+307", "1E+307"),
+}
+
+
+def test_calculator_has_every_kpi_with_its_definitions_formula(books):
+    """All 43 definitions, by family in catalog order; each result is `=` + the definition's guarded
+    formula of its own block's input cells (a denominator-free KPI inside an empty-inputs test)."""
+    wb = books[calculator.FILE_NAME]
+    assert wb.sheetnames == ["How to use", *calculator.SHEETS.values()]
+    blocks = calculator_blocks(wb)
+    assert list(blocks) == [d.excel_name for d in definitions()] and len(blocks) == len(xl_kpi.REGISTRY) == 43
+    wrapped = set()
+    for name, (sheet, refs, result) in blocks.items():
+        d = xl_kpi.get(name)
+        assert sheet == calculator.SHEETS[d.family], name
+        assert list(refs) == [*d.arg_names, *d.constants], name  # one input per argument, in order
+        formula = wb[sheet][result].value
+        guarded = d.excel_guarded_formula(refs)
+        if formula != "=" + guarded:
+            match = re.fullmatch(r'=IF\(COUNT\((B\d+(?::B\d+)?)\)=0,"",(.*)\)', formula)
+            assert match and match.group(2) == guarded, (name, formula)
+            wrapped.add(name)
+            # the empty-inputs test looks at the required inputs (or, for ticket hours, the answered ones)
+            required = [refs[a.name] for a in d.args if a.name not in d.defaults]
+            watched = (refs[calculator.BLANK_UNLESS[name]] if name in calculator.BLANK_UNLESS
+                       else f"{required[0].split(':')[0]}:{required[-1].split(':')[-1]}")
+            assert match.group(1) == watched, name
+        assert _destination(wb, "CALC_" + name) == (sheet, range_boundaries(f"{result}:{result}")), name
+        expected_format = "General" if d.unit.name == "text" else d.unit.number_format
+        assert wb[sheet][result].number_format == expected_format, name
+        ws = wb[sheet]
+        for arg in d.args:
+            cells = _cells(ws, refs[arg.name])
+            assert len(cells) == (1 if not arg.array else len(cells)) and (len(cells) >= 5) == arg.array, name
+            assert all(c.style == "Input (xl_kpi)" for c in cells), (name, arg.name)
+            dv = _validation_for(ws, cells[0].coordinate)
+            if arg.name.endswith("_at"):
+                assert dv.type == "date" and cells[0].number_format == "yyyy-mm-dd hh:mm", (name, arg.name)
+            else:
+                assert (dv.type, dv.operator, dv.formula1, dv.formula2) == _DOMAIN_VALIDATION[arg.domain.name], \
+                    (name, arg.name)
+            assert _validation_for(ws, cells[-1].coordinate) is dv
+    # exactly the KPIs without a denominator need the test (their formula shows 0 or #DIV/0! on blanks)
+    assert wrapped == {d.excel_name for d in definitions() if not d.denominators}
+    assert {"NPS", "ARR", "NET_NEW_MRR", "CHURN_BENCHMARK"} <= wrapped
+    for ws in wb.worksheets[1:]:
+        assert ws.freeze_panes == "A4" and ws.print_area, ws.title
+    assert wb["Retention & Churn"].row_breaks.brk  # a block starts a page rather than splitting
+
+
+def test_calculator_samples_are_the_catalogs_first_examples(books):
+    """Input values = the first worked example of tests/catalog_data.py; defaults fill the rest."""
+    wb = books[calculator.FILE_NAME]
+    for name, (sheet, refs, _) in calculator_blocks(wb).items():
+        d, example = xl_kpi.get(name), BY_NAME[name].examples[0]
+        for k, arg in enumerate(d.args):
+            values = [c.value for c in _cells(wb[sheet], refs[arg.name])]
+            if k < len(example.args):
+                given = example.args[k]
+                expected = list(given) if isinstance(given, (list, tuple)) else [given]
+                got = [to_serial(v) if hasattr(v, "year") else v for v in values[:len(expected)]]
+                assert got == pytest.approx(expected, abs=1e-9), (name, arg.name)
+                assert all(v is None for v in values[len(expected):]), (name, arg.name)
+            else:
+                assert values == [d.defaults[arg.name]], (name, arg.name)
+        for constant, value in d.constants.items():
+            assert wb[sheet][refs[constant]].value == value
+
+
+def test_blank_calculator_keeps_only_defaults_and_thresholds(tmp_path):
+    wb = openpyxl.load_workbook(calculator.build(tmp_path / "blank.xlsx", blank=True))
+    for name, (sheet, refs, result) in calculator_blocks(wb).items():
+        d = xl_kpi.get(name)
+        for arg in d.args:
+            values = [c.value for c in _cells(wb[sheet], refs[arg.name])]
+            assert values == ([d.defaults[arg.name]] if arg.name in d.defaults else [None] * len(values)), name
+        assert wb[sheet][result].value.startswith("=")
+
+
+def test_every_catalog_kpi_reaches_a_template(tmp_path, monkeypatch):
+    """Every definition's rendered formula is in some cell of the written templates (not only rendered)."""
+    rendered: dict[str, set[str]] = defaultdict(set)
+    original = KPIDefinition.excel_guarded_formula
+
+    def spy(self, refs=None, **more):
+        text = original(self, refs, **more)
+        rendered[self.excel_name].add(text)
+        return text
+
+    monkeypatch.setattr(KPIDefinition, "excel_guarded_formula", spy)
+    formulas: dict[str, list[str]] = {}
+    for path in write_templates(tmp_path):
+        wb = openpyxl.load_workbook(path)
+        formulas[path.name] = [c.value for ws in wb for row in ws.iter_rows() for c in row
+                               if isinstance(c.value, str) and c.value.startswith("=")]
+    every = "\n".join(f for fs in formulas.values() for f in fs)
+    missing = [name for name in xl_kpi.REGISTRY if not any(text in every for text in rendered[name])]
+    assert not missing
+    # the dashboard now carries the four catalog KPIs its monthly inputs support
+    dash = "\n".join(formulas[dashboard.FILE_NAME])
+    for name in ("RETENTION_RATE", "NET_REVENUE_CHURN_RATE", "ANNUALIZE_CHURN", "NET_NEW_MRR"):
+        assert any(text in dash for text in rendered[name]), name
+
+
 # --------------------------------------------------------------------------- command line
 
 
 def test_cli_writes_the_templates(tmp_path, capsys):
     assert main(["templates", "--out", str(tmp_path / "out"), "--blank"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(NAMES)
-    assert "4 workbooks" in capsys.readouterr().out
+    assert "5 workbooks" in capsys.readouterr().out
 
 
 def test_cli_refuses_a_file_as_output_folder(tmp_path, capsys):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xl_kpi.templates import balance_sheet, dashboard, funnel, ledger_book
+from xl_kpi.templates import balance_sheet, calculator, dashboard, funnel, ledger_book
 
 BUILDERS = {
     dashboard.FILE_NAME: dashboard.build,
     ledger_book.FILE_NAME: ledger_book.build,
     funnel.FILE_NAME: funnel.build,
     balance_sheet.FILE_NAME: balance_sheet.build,
+    calculator.FILE_NAME: calculator.build,
 }
 
 
@@ -29,7 +30,7 @@ def write_templates(out_dir, blank: bool = False) -> list[Path]:
 
     >>> import tempfile
     >>> [p.name for p in write_templates(tempfile.mkdtemp(), blank=True)]
-    ['saas_kpi_dashboard.xlsx', 'subscription_ledger.xlsx', 'marketing_funnel.xlsx', 'balance_sheet_ratios.xlsx']
+    ['saas_kpi_dashboard.xlsx', 'subscription_ledger.xlsx', 'marketing_funnel.xlsx', 'balance_sheet_ratios.xlsx', 'kpi_calculator.xlsx']
     """
     out = Path(out_dir)
     return [build(out / name, blank=blank) for name, build in BUILDERS.items()]

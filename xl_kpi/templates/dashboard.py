@@ -30,6 +30,7 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.line import LineProperties
+from openpyxl.utils import column_index_from_string
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 
 from xl_kpi.kpis.retention import AVERAGE_MONTHLY_CHURN, GOOD_MONTHLY_CHURN
@@ -87,6 +88,11 @@ KPI_NAMES = (
     ("KPI_CAC_PAYBACK_MONTHS", "CAC payback in months: CAC / (ARPA x gross margin)"),
     ("KPI_SAAS_QUICK_RATIO", "SaaS quick ratio: (new + expansion) / (contraction + churned MRR)"),
     ("KPI_MRR_GROWTH_RATE", "MRR growth: (ending - starting) / starting MRR"),
+    # Added after the list (the existing columns keep their letters):
+    ("KPI_RETENTION_RATE", "customer retention: (customers at end - new customers) / customers at start"),
+    ("KPI_NET_REVENUE_CHURN_RATE", "net revenue churn: (contraction + churned - expansion MRR) / starting MRR"),
+    ("KPI_ANNUALIZED_CHURN", "annual churn equivalent to the month's churn: 1 - (1 - churn)^12"),
+    ("KPI_NET_NEW_MRR", "net new MRR: new + expansion - contraction - churned MRR"),
 )
 
 
@@ -99,7 +105,8 @@ def _kpi_columns() -> list[OutputColumn]:
     # Inputs: A Month, B Customers Start, C New, D Lost, E Starting MRR, F New MRR,
     # G Expansion, H Contraction, I Churned, J Spend, K Gross Margin.
     # KPIs:   A Month, B Customers at End, C Churn, D Benchmark, E Revenue churn, F NRR,
-    # G GRR, H Ending MRR, I ARR, J ARPA, K CAC, L CLV, M LTV:CAC, N Payback, O Quick, P Growth.
+    # G GRR, H Ending MRR, I ARR, J ARPA, K CAC, L CLV, M LTV:CAC, N Payback, O Quick, P Growth,
+    # Q Retention, R Net revenue churn, S Annualized churn, T Net new MRR.
     return [
         OutputColumn("Month", lambda r: f'=IF({i("A", r)}="","",{i("A", r)})', styles.MONTH_FORMAT),
         OutputColumn("Customers at End",
@@ -152,6 +159,22 @@ def _kpi_columns() -> list[OutputColumn]:
         OutputColumn("MRR Growth Rate", lambda r: kpi_formula(
             "MRR_GROWTH_RATE", {"mrr_current": f"H{r}", "mrr_previous": i("E", r)}, needs=[f"H{r}"]),
             number_format("MRR_GROWTH_RATE"), "KPI_MRR_GROWTH_RATE"),
+        OutputColumn("Retention Rate", lambda r: kpi_formula(
+            "RETENTION_RATE", {"customers_at_end": f"B{r}", "new_customers": i("C", r),
+                               "customers_at_start": i("B", r)}, needs=[f"B{r}"]),
+            number_format("RETENTION_RATE"), "KPI_RETENTION_RATE"),
+        OutputColumn("Net Revenue Churn", lambda r: kpi_formula(
+            "NET_REVENUE_CHURN_RATE", {"mrr_lost": f"({i('H', r)}+{i('I', r)})", "expansion_mrr": i("G", r),
+                                       "mrr_at_start": i("E", r)}),
+            number_format("NET_REVENUE_CHURN_RATE"), "KPI_NET_REVENUE_CHURN_RATE"),
+        OutputColumn("Annualized Churn", lambda r: kpi_formula(
+            "ANNUALIZE_CHURN", {"monthly_churn": f"C{r}"}, needs=[f"C{r}"]),
+            number_format("ANNUALIZE_CHURN"), "KPI_ANNUALIZED_CHURN"),
+        # No denominator: an empty input row would show 0 without the COUNT test.
+        OutputColumn("Net New MRR", lambda r: kpi_formula(
+            "NET_NEW_MRR", {"new_mrr": i("F", r), "expansion_mrr": i("G", r), "contraction_mrr": i("H", r),
+                            "churned_mrr": i("I", r), "reactivation_mrr": "0"}, empty_unless_any=f"{i('F', r)}:I{r}"),
+            number_format("NET_NEW_MRR"), "KPI_NET_NEW_MRR"),
     ]
 
 
@@ -270,6 +293,9 @@ def build(path: Path, blank: bool = False, months: int = 24) -> Path:
     sheets.benchmark_rules(kpis, span("LTV:CAC"), "LTV_CAC_TARGET", higher_is_better=True)
     sheets.benchmark_rules(kpis, span("SaaS Quick Ratio"), "SAAS_QUICK_RATIO_TARGET", higher_is_better=True)
     sheets.print_setup(kpis)
+    # 20 KPI columns on one page would print at half size: two legible pages instead, retention
+    # and revenue (to ARPA) on the first, unit economics and growth on the second, months on both.
+    sheets.split_across_pages(kpis, break_after=column_index_from_string(letters["ARPA"]), scale=75)
 
     charts = wb.create_sheet("Charts")
     sheets.title(charts, "Charts", "MRR over time, MRR movements and churn against its benchmarks. "
@@ -282,8 +308,9 @@ def build(path: Path, blank: bool = False, months: int = 24) -> Path:
 
     sheets.how_to_use(
         wb, "SaaS KPI dashboard",
-        "Monthly subscription figures in, the usual SaaS KPIs out: churn, revenue retention, MRR and ARR, "
-        "ARPA, CAC, customer lifetime value, LTV:CAC, CAC payback, SaaS quick ratio and MRR growth, "
+        "Monthly subscription figures in, the usual SaaS KPIs out: churn (monthly and annualized), customer "
+        "retention, revenue churn and retention, MRR, net new MRR and ARR, ARPA, CAC, customer lifetime value, "
+        "LTV:CAC, CAC payback, SaaS quick ratio and MRR growth, "
         "coloured against common benchmarks and charted. The sample figures come from xl_kpi's synthetic "
         "company; replace them with yours.",
         [

@@ -155,3 +155,59 @@ def ledger_rows(n_customers: int = 150, months: int = 24, seed: int = SEED) -> l
     df = generate_ledger(n_customers=n_customers, n_months=months, seed=seed)
     months_py = [ts.to_pydatetime() for ts in df["month"]]
     return [list(row) for row in zip(df["customer_id"].tolist(), months_py, df["mrr"].tolist())]
+
+
+#: The catalog's first worked example of every KPI (shared/kpi-catalog.md), as the KPI calculator's
+#: sample inputs: Excel name -> argument values in argument order.  Optional arguments the example
+#: leaves out are absent (the calculator shows their default).  The test suite recalculates the
+#: calculator in LibreOffice and checks each result against its own copy of the catalog.
+CALCULATOR_EXAMPLES: dict[str, tuple] = {
+    # Retention and churn
+    "CHURN_RATE": (20, 200),
+    "REVENUE_CHURN_RATE": (1000, 10000),
+    "NET_REVENUE_CHURN_RATE": (1000, 500, 10000),
+    "RETENTION_RATE": (190, 10, 200),
+    "NET_REVENUE_RETENTION": (10000, 500, 200, 800),
+    "GROSS_REVENUE_RETENTION": (10000, 200, 800),
+    "CUSTOMER_LIFETIME": (0.05,),
+    "ANNUALIZE_CHURN": (0.05,),
+    "MONTHLY_CHURN": (0.20,),
+    "CHURN_BENCHMARK": (0.02,),
+    # Recurring revenue
+    "MRR": ([10.0] * 10,),
+    "ARR": (100,),
+    "ARPA": (120000, 200),
+    "MRR_GROWTH_RATE": (2000, 1000),
+    "NET_NEW_MRR": (10000, 5000, 2000, 3000),
+    "SAAS_QUICK_RATIO": (10000, 5000, 2000, 3000),
+    # Acquisition and unit economics
+    "CAC": (10000, 50),
+    "CAC_PAYBACK_MONTHS": (1000, 100),
+    "CLV": (300, 0.15),
+    "CLV_FROM_LIFETIME": (500, 36),
+    "LTV_CAC_RATIO": (5000, 2500),
+    "GROSS_MARGIN": (1000, 250),
+    "BURN_MULTIPLE": (2000000, 1000000),
+    "RULE_OF_40": (0.30, 0.15),
+    "MAGIC_NUMBER": (1100000, 1000000, 400000),
+    # Funnel, marketing and engagement
+    "CONVERSION_RATE": (25, 1000),
+    "PQL_CONVERSION_RATE": (30, 120),
+    "LEAD_TO_CUSTOMER_RATE": (40, 800),
+    "MQL_TO_SQL_RATE": (60, 300),
+    "CLICK_THROUGH_RATE": (35, 1000),
+    "ABANDONMENT_RATE": (100, 25),
+    "ADOPTION_RATE": (10, 100),
+    "STICKINESS": (300, 1000),
+    "NPS": ([10, 9, 9, 10, 9, 10, 7, 8, 3, 6],),
+    "NPS_FROM_COUNTS": (60, 20, 20),
+    "LEAD_SCORE": ([1, 1, 1], [10, 5, 20]),  # webinar, newsletter click, sales enquiry
+    "AVG_FIRST_RESPONSE_HOURS": ([dt.datetime(2024, 1, 1, 9, 0)], [dt.datetime(2024, 1, 1, 11, 30)]),
+    "AVG_RESOLUTION_HOURS": ([dt.datetime(2024, 1, 1, 9, 0)], [dt.datetime(2024, 1, 1, 11, 30)]),
+    # Balance sheet
+    "CURRENT_RATIO": (300, 150),
+    "QUICK_RATIO": (50, 20, 80, 100),
+    "DEBT_TO_EQUITY": (400, 800),
+    "EQUITY_RATIO": (600, 1000),
+    "INTEREST_COVERAGE": (500, 100),
+}

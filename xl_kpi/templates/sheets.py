@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
@@ -111,6 +112,20 @@ def print_setup(ws: Worksheet, header_row: int | None = HEADER_ROW, landscape: b
     ws.oddHeader.right.text = "&F"
 
 
+def split_across_pages(ws: Worksheet, break_after: int, scale: int, repeat_columns: str = "A:A") -> None:
+    """Print a wide sheet as pages side by side, split after column ``break_after``, at ``scale`` percent.
+
+    For sheets too wide for one legible page: fit-to-width would shrink 20
+    columns to about half size.  Excel ignores manual page breaks when a sheet
+    is set to fit to pages, hence a fixed scale; ``repeat_columns`` (the row
+    labels) is printed on every page.  Call after :func:`print_setup`.
+    """
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = scale
+    ws.col_breaks.append(Break(id=break_after))
+    ws.print_title_cols = repeat_columns
+
+
 def header_row(ws: Worksheet, row: int, col: int, headers: Sequence[str]) -> None:
     for offset, text in enumerate(headers):
         cell = ws.cell(row=row, column=col + offset, value=text)
@@ -150,7 +165,7 @@ class InputColumn:
 
     header: str
     number_format: str = "General"
-    #: "count" (whole >= 0), "money" (>= 0), "fraction" (0..1), "score" (whole 0..10),
+    #: "count" (whole >= 0), "money" or "nonneg" (>= 0), "fraction" (0..1), "score" (whole 0..10),
     #: "date", "any" (any number) or None (no check: text such as ids).
     check: str | None = None
     width: float | None = None
@@ -161,6 +176,8 @@ _CHECKS: dict[str, dict[str, Any]] = {
                   error="Enter a whole number of 0 or more."),
     "money": dict(type="decimal", operator="greaterThanOrEqual", formula1="0",
                   error="Enter an amount of 0 or more."),
+    "nonneg": dict(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                   error="Enter a number of 0 or more."),
     "fraction": dict(type="decimal", operator="between", formula1="0", formula2="1",
                      error="Enter a fraction between 0 and 1 (80% = 0.8)."),
     "score": dict(type="whole", operator="between", formula1="0", formula2="10",

@@ -31,6 +31,9 @@ HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 INPUT_FONT = Font(name="Calibri", size=11, color=INPUT_BLUE)
 INPUT_FILL = PatternFill("solid", fgColor=INPUT_FILL_RGB)
 CALC_FONT = Font(name="Calibri", size=11, color="000000")
+#: A single headline result (the KPI calculator): bold formula on light grey.
+RESULT_FONT = Font(name="Calibri", size=11, bold=True, color="000000")
+RESULT_FILL = PatternFill("solid", fgColor=CALC_FILL_RGB)
 LABEL_FONT = Font(name="Calibri", size=11, bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
