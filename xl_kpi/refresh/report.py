@@ -15,8 +15,17 @@ Layout
   revenue retention below it, each under a three-colour scale (a heat map).
 * ``KPI Summary``: the latest month's KPIs as formulas over ``MRRBridge``
   (with their values cached, so a reader that does not calculate still sees
-  them), two charts over the bridge table (MRR trend, MRR movements) and,
-  below them, the Excel Table ``MonthlyKPIs`` (``xl_kpi.ledger.monthly_kpis``).
+  them), two charts over the bridge table (MRR trend, MRR movements) side by
+  side right of the KPI block, over empty cells, and below them the Excel
+  Table ``MonthlyKPIs`` (``xl_kpi.ledger.monthly_kpis``).
+
+Presentation (what a finance reader expects): column widths computed from
+each header and each value as its number format shows it; the tables' long
+headers wrap onto two lines in a taller header row (``wrap_rows`` /
+``wrap_widths``; a back end that cannot wrap uses ``widths``, which fit
+them on one line); month labels left-aligned; every sheet prints landscape,
+one page wide, with the sheet name and page number in the footer; frozen
+panes on the bridge (header row + month column) and the cohort sheet.
 
 Example
 -------
@@ -231,13 +240,6 @@ class Chart:
     y_format: str = MONEY.number_format
     end: tuple[int, int, int, int] | None = None
     width_pt: float | None = None  #: exact width (``end`` is computed from it)
-
-    def cells(self) -> tuple[int, int, int, int]:
-        """(row1, col1, row2, col2) of every cell the chart covers, even partly (1-based, inclusive)."""
-        if self.end is None:
-            return self.row, self.col, self.row + self.height_rows - 1, self.col + self.width_cols - 1
-        row, row_off, col, col_off = self.end
-        return self.row, self.col, row - (row_off == 0), col - (col_off == 0)
 
 
 @dataclass(frozen=True)
