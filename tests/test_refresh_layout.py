@@ -23,7 +23,7 @@ import pytest
 import xlsxwriter
 
 from tests.libreoffice import recalculate, render_png
-from tests.test_refresh_live import ledger_book
+from tests.test_refresh_live import FakeRange, ledger_book
 from xl_kpi.refresh import refresh_book, refresh_file
 from xl_kpi.refresh.report import BRIDGE_HEADERS, MONTHLY_LAYOUT
 from xl_kpi.sample import generate_ledger
@@ -356,26 +356,45 @@ def test_second_refresh_writes_the_same_layout(book, tmp_path):
         assert {n: z1.read(n) for n in z1.namelist()} == {n: z2.read(n) for n in z2.namelist()}
 
 
-def test_live_back_end_fits_headers_on_one_line(sheets):
-    """The xlwings back end does not wrap headers: its widths fit each header on one line."""
+@pytest.fixture
+def recording_ranges(monkeypatch):
+    """The xlwings double, taught to record ``range.wrap_text`` / ``range.row_height`` on its sheet."""
+    def wrap(self, value):
+        if value:
+            self.sheet.__dict__.setdefault("wrapped_rows", set()).update(range(self.box[0], self.box[2] + 1))
+
+    def height(self, value):
+        rows = range(self.box[0], self.box[2] + 1)
+        self.sheet.__dict__.setdefault("row_heights", {}).update({r: value for r in rows})
+
+    monkeypatch.setattr(FakeRange, "wrap_text", property(lambda self: None, wrap), raising=False)
+    monkeypatch.setattr(FakeRange, "row_height", property(lambda self: None, height), raising=False)
+
+
+def test_live_back_end_headers_fit(sheets, recording_ranges):
+    """The xlwings back end's headers fit their columns: on one line, or wrapped in a row tall enough."""
     df = generate_ledger(n_customers=40, n_months=14, seed=7)
     live = ledger_book(df)
     refresh_book(live)
     for name in REPORT:
-        widths, grid = live.sheets[name].widths, live.sheets[name].grid
-        for (r, c), value in grid.items():
-            is_header = isinstance(value, str) and not value.startswith("=") and (r, c + 1) in grid
-            if is_header:
-                assert widths[c] >= len(value) + (2 if name != "Cohort Retention" else 0.7), (name, value)
+        sheet = live.sheets[name]
+        wrapped, heights = getattr(sheet, "wrapped_rows", set()), getattr(sheet, "row_heights", {})
+        for (r, c), value in sheet.grid.items():
+            if not (isinstance(value, str) and not value.startswith("=") and (r, c + 1) in sheet.grid):
+                continue  # headers and labels only (titles overflow, formulas show numbers)
+            room = 2 if name != "Cohort Retention" else 0.7  # the tables' filter buttons
+            if r in wrapped:
+                assert len(wrap_lines(value, sheet.widths[c] - room)) * 15 <= heights[r], (name, value)
+            else:
+                assert sheet.widths[c] >= len(value) + room, (name, value)
     assert live.sheets["Cohort Retention"].widths == sheets["Cohort Retention"].widths
-    assert live.sheets["MRR Bridge"].widths[15] >= len("Gross Revenue Churn Rate") + 2
-    # charts sized in default 48-pt columns: never larger than the file's, so never over data either
+    # charts never larger than the file's, so never over data either
     charts = live.sheets["KPI Summary"].charts
     file_sheet = sheets["KPI Summary"]
     for chart, anchor in zip(charts, file_sheet.anchors):
         c1, _, _, _, c2, c2_off, _, _ = anchor
         exact_pt = (file_sheet.left_px(c2 + 1) + c2_off / 9525 - file_sheet.left_px(c1 + 1)) * 0.75
-        assert chart.kw["width"] <= exact_pt
+        assert chart.kw["width"] <= exact_pt + 1e-9
 
 
 # --------------------------------------------------------------------------- a real engine
