@@ -22,9 +22,12 @@ import pytest
 import xl_kpi
 from xl_kpi.errors import KPIError
 from xl_kpi.sample import generate_ledger
-from xl_kpi.templates import balance_sheet, dashboard, funnel, ledger_book, write_templates
+from xl_kpi.excel_values import to_serial
+from xl_kpi.templates import balance_sheet, calculator, dashboard, funnel, ledger_book, write_templates
 
+from tests.catalog_data import BY_NAME
 from tests.libreoffice import recalculate
+from tests.test_templates import calculator_blocks
 
 ERRORS = ("#DIV/0!", "#VALUE!", "#NAME?", "#REF!", "#NUM!", "#N/A", "#NULL!", "Err:", "#ERR")
 REL = 1e-9
@@ -86,6 +89,10 @@ def expected_dashboard(row: list) -> dict[str, object]:
         "KPI_CAC_PAYBACK_MONTHS": core(xl_kpi.cac_payback_months, cac, arpa, gm),
         "KPI_SAAS_QUICK_RATIO": core(xl_kpi.saas_quick_ratio, nm, em, cm, xm),
         "KPI_MRR_GROWTH_RATE": core(xl_kpi.mrr_growth_rate, ending, sm),
+        "KPI_RETENTION_RATE": core(xl_kpi.retention_rate, customers_end, nc, cs),
+        "KPI_NET_REVENUE_CHURN_RATE": core(xl_kpi.net_revenue_churn_rate, None if blank else cm + xm, em, sm),
+        "KPI_ANNUALIZED_CHURN": core(xl_kpi.annualize_churn, churn),
+        "KPI_NET_NEW_MRR": None if blank else xl_kpi.net_new_mrr(nm, em, cm, xm),
     }
 
 
@@ -176,6 +183,50 @@ def ledger_inputs() -> pd.DataFrame:
     return pd.concat([df, extra], ignore_index=True)
 
 
+def calculator_inputs(blocks: dict) -> dict[str, list]:
+    """New valid inputs for every calculator block: {Excel name: one value (or list) per argument}.
+
+    Drawn from each argument's domain; ranges leave their last row blank (blanks are ignored, or
+    count 0 for lead scores); ticket times are whole minutes, responses after the opening.
+    The thresholds of CHURN_BENCHMARK keep their values (the core's function has them fixed).
+    """
+    rng = np.random.default_rng(4343)
+    out: dict[str, list] = {}
+    for name, (_, refs, _) in blocks.items():
+        values: list = []
+        for arg in xl_kpi.get(name).args:
+            ref = refs[arg.name]
+            n = int(ref.split(":")[1][1:]) - int(ref.split(":")[0][1:]) + 1 if ":" in ref else 1
+            if arg.name == "opened_at":
+                value = [dt.datetime(2031, 5, 1) + dt.timedelta(minutes=int(m)) for m in rng.integers(0, 40_000, n)]
+            elif arg.name.endswith("_at"):
+                value = [t + dt.timedelta(minutes=int(m)) for t, m in zip(values[0], rng.integers(1, 5_000, n))]
+            elif arg.domain.name == "score":
+                value = [int(v) for v in rng.integers(0, 11, n)]
+            elif arg.domain.name == "unit_interval":
+                value = [float(np.round(v, 4)) for v in rng.uniform(0.01, 0.9, n)]
+            elif arg.domain.name == "any":
+                scale = 1.5 if "as a fraction" in arg.help else 5_000
+                value = [float(np.round(v, 4)) for v in rng.uniform(-scale / 3, scale, n)]
+            else:
+                value = [float(np.round(v, 2)) for v in rng.uniform(1, 20_000, n)]
+            if arg.array and arg.name not in ("points", "opened_at"):
+                value[-1] = None
+            values.append(value if arg.array else value[0])
+        out[name] = values
+    return out
+
+
+def expected_calculator(name: str, values: list):
+    """The core's value for a block's inputs (date-times as the Excel serials a workbook holds)."""
+    def plain(v):
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return to_serial(v) if isinstance(v, dt.datetime) else v
+
+    return core(xl_kpi.get(name).function, *map(plain, values))
+
+
 # --------------------------------------------------------------------------- writing inputs
 
 
@@ -232,11 +283,25 @@ def _fill_ledger(path: Path) -> None:
     wb.save(path)
 
 
+def _fill_calculator(path: Path) -> None:
+    wb = openpyxl.load_workbook(path)
+    blocks = calculator_blocks(wb)
+    for name, values in calculator_inputs(blocks).items():
+        sheet, refs, _ = blocks[name]
+        for arg, value in zip(xl_kpi.get(name).arg_names, values):
+            cells = wb[sheet][refs[arg]]
+            cells = [row[0] for row in cells] if isinstance(cells, tuple) else [cells]
+            for cell, v in zip(cells, value if isinstance(value, list) else [value]):
+                cell.value = v
+    wb.save(path)
+
+
 FILLERS = {
     dashboard.FILE_NAME: _fill_dashboard,
     funnel.FILE_NAME: _fill_funnel,
     balance_sheet.FILE_NAME: _fill_balance,
     ledger_book.FILE_NAME: _fill_ledger,
+    calculator.FILE_NAME: _fill_calculator,
 }
 
 
@@ -370,3 +435,37 @@ def test_ledger_monthly_mrr_equals_an_independent_total(engine):
         if k:
             _assert_matches(growth[k], core(xl_kpi.mrr_growth_rate, float(total), float(totals.iloc[k - 1])),
                             f"{period} growth")
+
+
+def test_calculator_gives_the_catalogs_worked_examples(engine):
+    """Sample inputs (the catalog's first examples) -> the catalog's numbers, computed by LibreOffice."""
+    wb = openpyxl.load_workbook(engine["sample"][calculator.FILE_NAME], data_only=True)
+    assert len(calculator_blocks(openpyxl.load_workbook(engine["sample"][calculator.FILE_NAME]))) == 43
+    for name in xl_kpi.REGISTRY:
+        (value,) = _named(wb, "CALC_" + name)
+        example = BY_NAME[name].examples[0]
+        if isinstance(example.expected, str):
+            assert value == example.expected, name
+        else:
+            assert isinstance(value, (int, float)), (name, value)
+            tolerance = dict(abs=example.abs) if example.abs else dict(rel=REL, abs=1e-12)
+            assert value == pytest.approx(example.expected, **tolerance), name
+
+
+def test_calculator_equals_core_on_new_inputs(engine):
+    blocks = calculator_blocks(openpyxl.load_workbook(engine["new"][calculator.FILE_NAME]))
+    wb = openpyxl.load_workbook(engine["new"][calculator.FILE_NAME], data_only=True)
+    inputs = calculator_inputs(blocks)
+    numbers = 0
+    for name, values in inputs.items():
+        (value,) = _named(wb, "CALC_" + name)
+        expected = expected_calculator(name, values)
+        _assert_matches(value, expected, name)
+        numbers += isinstance(expected, float)
+    assert numbers >= 42  # every KPI gives a value on these inputs (the verdict is text)
+
+
+def test_blank_calculator_results_are_empty(engine):
+    wb = openpyxl.load_workbook(engine["blank"][calculator.FILE_NAME], data_only=True)
+    for name in xl_kpi.REGISTRY:
+        assert _named(wb, "CALC_" + name) in ([None], [""]), name

@@ -66,9 +66,9 @@ MONEY_WORDS = ("mrr", "arr", "arpa", "cac", "clv", "spend", "revenue", "cogs", "
 #: 100 characters of column width print about 9.65 in wide at 100 % (LibreOffice and Excel, Calibri 11):
 #: 74 % fits them into the 7.27 in between the margins of portrait A4.
 PRINT_SCALE = 74
-PAGE_HEIGHT = (11.69 - 1.4) * 72 * 100 / PRINT_SCALE * 0.95  # 5 % spare for LibreOffice's row metrics
+PAGE_HEIGHT = (11.69 - 1.4) * 72 * 100 / PRINT_SCALE * 0.98  # 2 % spare for row metrics
 ROW_HEIGHT = 15.0
-LABEL_CHARS = WIDTHS[0] + 2      # characters per wrapped line of a label
+LABEL_CHARS = WIDTHS[0] + 6      # characters per wrapped line of a label (Calibri 11 averages narrower)
 SUMMARY_CHARS = sum(WIDTHS) + 4  # of a summary spanning the block (10 pt italic)
 
 TOP = Alignment(vertical="top")
@@ -151,7 +151,7 @@ def _input_cells(ws: Worksheet, row: int, rows: int, label: str, name: str, allo
         cell.style = styles.INPUT_STYLE
         cell.number_format, cell.alignment = number_format, TOP
     argument = ws.cell(row=row, column=3, value=name)
-    argument.font, argument.alignment = styles.SUBTITLE_FONT, TOP
+    argument.font, argument.alignment = styles.SUBTITLE_FONT, Alignment(vertical="top", indent=1)
     allowed_cell = ws.cell(row=row, column=4, value=allowed)
     allowed_cell.font, allowed_cell.alignment = styles.SUBTITLE_FONT, styles.WRAP
     ref = f"B{row}" if rows == 1 else f"B{row}:B{row + rows - 1}"

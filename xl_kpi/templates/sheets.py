@@ -377,18 +377,24 @@ def how_to_use(wb: Workbook, heading: str, purpose: str, steps: Sequence[str],
             value="An empty result cell means the KPI is undefined for that row (for example nothing at the start "
                   "of the month to divide by), not an error.").alignment = styles.WRAP
     row += 2
+    def described(name: str, text: str) -> None:
+        nonlocal row
+        label = ws.cell(row=row, column=1, value=name)
+        label.font = styles.BOLD_FONT
+        ws.cell(row=row, column=2, value=text).alignment = styles.WRAP
+        if len(text) > 95:  # Excel does not grow a row for wrapped text on its own
+            ws.row_dimensions[row].height = 15 * (1 + len(text) // 95)
+            label.alignment = styles.WRAP  # top, beside the first line
+        row += 1
+
     section("Sheets")
     for name, text in sheets:
-        ws.cell(row=row, column=1, value=name).font = styles.BOLD_FONT
-        ws.cell(row=row, column=2, value=text).alignment = styles.WRAP
-        row += 1
+        described(name, text)
     if names:
         row += 1
         section(f"Named ranges (use them in your own formulas, e.g. =AVERAGE({names[0][0]}))")
         for name, text in names:
-            ws.cell(row=row, column=1, value=name).font = styles.BOLD_FONT
-            ws.cell(row=row, column=2, value=text).alignment = styles.WRAP
-            row += 1
+            described(name, text)
     print_setup(ws, header_row=None, landscape=False)
     return ws
 
