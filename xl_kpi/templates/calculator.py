@@ -210,8 +210,9 @@ def write_block(ws: Worksheet, top: int, definition: KPIDefinition, blank: bool)
 
 def _family_sheet(wb, family: str, kpis: list[KPIDefinition], blank: bool) -> Worksheet:
     ws = wb.create_sheet(SHEETS[family])
-    sheets.title(ws, f"KPI calculator: {SHEETS[family]}", "Blue cells are inputs (the catalog's worked example); "
-                 "the grey result is the KPI's native Excel formula. Empty result = not defined for these inputs.")
+    sample = "" if blank else " (the catalog's worked example)"
+    sheets.title(ws, f"KPI calculator: {SHEETS[family]}", f"Blue cells are inputs{sample}; the grey result is the "
+                 "KPI's native Excel formula. Empty result = not defined for these inputs.")
     # The subtitle wraps inside the block's four columns (it would print on a page of its own beyond them).
     ws.merge_cells("A2:D2")
     ws["A2"].alignment = styles.WRAP
