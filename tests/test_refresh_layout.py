@@ -421,3 +421,11 @@ def test_libreoffice_computes_keeps_print_setup_and_prints_one_page_per_sheet(bo
     pages = text.split("\f")
     for name in REPORT:
         assert sum(bool(re.search(rf"^\s*{name}\s+Page \d+ of \d+\s*$", p, re.M)) for p in pages) == 1, name
+
+
+def test_bridge_header_row_repeats_on_every_printed_page(book):
+    with zipfile.ZipFile(book) as z:
+        wb = z.read("xl/workbook.xml").decode()
+    sheets = re.findall(r'<sheet name="([^"]+)"', wb)
+    titles = re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)">([^<]*)</definedName>', wb)
+    assert [(sheets[int(i)], ref) for i, ref in titles] == [("MRR Bridge", "'MRR Bridge'!$1:$1")]

@@ -420,6 +420,7 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     ("Sheet", "cells", ()), ("Sheet", "range", ()),
     ("Range", "value", ()), ("Range", "options", ()), ("Range", "row", ()), ("Range", "left", ()),
     ("Range", "top", ()), ("Range", "number_format", ()), ("Range", "column_width", ()),
+    ("Range", "wrap_text", ()), ("Range", "row_height", ()),
     ("Range", "clear_contents", ()), ("Range", "clear_formats", ()), ("Range", "conditional_formats", ()),
     ("ConditionalFormats", "clear", ()), ("ConditionalFormats", "add_color_scale", ("colors",)),
     ("Tables", "add", ("source", "name")), ("Table", "name", ()), ("Table", "header_row_range", ()),

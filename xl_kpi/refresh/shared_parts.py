@@ -99,6 +99,10 @@ def edit_workbook(pkg: WorkbookPackage, owned: list[SheetEntry], owned_names: se
     ours = [f'<{q}definedName name="{MARKER}" hidden="1">'
             f'{escape(chr(34) + "|".join(REPORT_SHEETS) + chr(34))}</{q}definedName>']
     ours += [f'<{q}definedName name="{d.name}">{escape(d.ref.formula())}</{q}definedName>' for d in report.names]
+    # Rows repeated on every printed page: a name local to its sheet (its new tab index).
+    ours += [f'<{q}definedName name="_xlnm.Print_Titles" localSheetId="{new_names.index(sheet.name)}">'
+             f'{escape(titles)}</{q}definedName>'
+             for sheet in report.sheets if (titles := ooxml.print_titles_formula(sheet))]
     block = re.search(rf"<{re.escape(q)}definedNames\s*>(.*?)</{re.escape(q)}definedNames\s*>", text, re.S)
     if block:
         body = element_pattern("definedName", prefix).sub(fix_name, block.group(1))

@@ -13,7 +13,8 @@ enough to test this module without Excel:
   ``sheet.range((row, col), (row, col))``;
 * ``range.value`` (get / set a 2-D list), ``range.options(ndim=2)``,
   ``range.row``, ``range.left`` / ``.top``, ``range.number_format``,
-  ``range.column_width``, ``range.clear_contents()``, ``range.clear_formats()``,
+  ``range.column_width``, ``range.wrap_text``, ``range.row_height``,
+  ``range.clear_contents()``, ``range.clear_formats()``,
   ``range.conditional_formats.clear()`` / ``.add_color_scale(colors)``;
 * ``table.name``, ``table.header_row_range``, ``table.data_body_range``,
   ``table.resize(range)``; ``chart.name``, ``chart.title``,
@@ -181,7 +182,12 @@ class XlwingsReportWriter:
                     sheet.tables.add(source=rng, name=blk.table)
         for r1, c1, r2, c2 in spec.color_scales:
             sheet.range((r1, c1), (r2, c2)).conditional_formats.add_color_scale(["#" + c for c in HEAT_COLORS])
-        for col, width in spec.widths.items():
+        # Long table headers wrap onto two lines in a taller row, with narrower columns (as in the file).
+        for row, height in spec.wrap_rows.items():
+            header = sheet.range((row, 1), (row, max(spec.wrap_widths)))
+            header.wrap_text = True
+            header.row_height = height
+        for col, width in spec.widths_with_wrapping.items():
             sheet.range((1, col), (1, col)).column_width = width
         for chart in spec.charts:
             self._add_chart(sheet, chart)
@@ -195,7 +201,8 @@ class XlwingsReportWriter:
         source = data.range((first.title.row1, first.values.col1), (last.values.row2, last.values.col2))
         anchor = sheet.range((chart.row, chart.col), (chart.row, chart.col))
         # Columns are ~8.43 characters = 48 points wide, rows 15 points high (Excel's defaults).
-        obj = sheet.charts.add(anchor.left, anchor.top, chart.width_cols * 48, chart.height_rows * 15,
+        width = chart.width_pt if chart.width_pt is not None else chart.width_cols * 48
+        obj = sheet.charts.add(anchor.left, anchor.top, width, chart.height_rows * 15,
                                chart_type=_CHART_TYPES[chart.kind], source=source, plot_by="columns")
         c = chart.categories
         obj.set_x_axis_values(data.range((c.row1, c.col1), (c.row2, c.col2)))
