@@ -50,7 +50,9 @@ COUNT = Unit("count", "#,##0", "a number of things")
 POINTS = Unit("points", "0.0", "points (NPS runs from -100 to 100)")
 PERIODS = Unit("periods", "0.0", "a number of periods (months when the inputs are monthly)")
 HOURS = Unit("hours", "0.00", "hours")
-TEXT = Unit("text", "@", "a text label")
+#: General, not "@": in Excel a formula in a Text-formatted cell turns into
+#: literal text the moment a user edits it.
+TEXT = Unit("text", "General", "a text label")
 
 UNITS = (FRACTION, MONEY, RATIO, COUNT, POINTS, PERIODS, HOURS, TEXT)
 

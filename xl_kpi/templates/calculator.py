@@ -96,12 +96,6 @@ def input_format(arg) -> tuple[str, str]:
     return "General", check
 
 
-def result_format(definition: KPIDefinition) -> str:
-    """The unit's number format; a text verdict stays General (a formula in a Text cell turns into text
-    the moment a user edits it in Excel)."""
-    return "General" if definition.unit is TEXT else definition.unit.number_format
-
-
 def _lines(text: str, chars: int) -> int:
     return max(1, math.ceil(len(text) / chars))
 
@@ -199,7 +193,7 @@ def write_block(ws: Worksheet, top: int, definition: KPIDefinition, blank: bool)
     label.font, label.alignment = styles.LABEL_FONT, styles.WRAP
     ws.row_dimensions[row].height = ROW_HEIGHT * _lines(label.value, LABEL_CHARS)
     result = ws.cell(row=row, column=2, value=formula)
-    result.number_format = result_format(definition)
+    result.number_format = definition.unit.number_format
     result.font, result.fill, result.border = styles.RESULT_FONT, styles.RESULT_FILL, styles.GRID
     if definition.unit is TEXT:
         result.alignment = Alignment(horizontal="right")
