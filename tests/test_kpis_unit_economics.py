@@ -184,7 +184,8 @@ def test_gross_margin_is_at_most_one_and_gives_back_cogs(revenue, cogs):
     assert revenue * (1 - gm) == pytest.approx(cogs, rel=1e-9, abs=1e-6 * revenue)
 
 
-@given(burn=st.floats(min_value=-1e9, max_value=1e9), arr=positive_money)
+# Subnormal burns would underflow to -0.0 when divided: a float artefact, not a KPI property.
+@given(burn=st.floats(min_value=-1e9, max_value=1e9, allow_subnormal=False), arr=positive_money)
 def test_burn_multiple_sign_follows_the_burn(burn, arr):
     multiple = xl_kpi.burn_multiple(burn, arr)
     assert multiple * arr == pytest.approx(burn, rel=1e-12, abs=1e-9)
