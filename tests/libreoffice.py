@@ -94,3 +94,18 @@ def render_png(path: os.PathLike | str, outdir: os.PathLike | str, *, dpi: int =
     prefix = out / f"{src.stem}-{uuid.uuid4().hex[:6]}"
     subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), str(prefix)], check=True, timeout=timeout)
     return sorted(out.glob(prefix.name + "*.png"))
+
+
+def computed(workbook, tmp_path: os.PathLike | str, name: str = "book"):
+    """Save an openpyxl ``workbook``, let LibreOffice recalculate it, return the result read back.
+
+    The returned workbook is opened with ``data_only=True``: each formula
+    cell holds LibreOffice's value ('#DIV/0!' etc. for errors).
+    """
+    import openpyxl
+
+    src = Path(tmp_path) / f"{name}-src"
+    src.mkdir(parents=True, exist_ok=True)
+    workbook.save(src / f"{name}.xlsx")
+    (out,) = recalculate([src / f"{name}.xlsx"], Path(tmp_path) / f"{name}-out")
+    return openpyxl.load_workbook(out, data_only=True)

@@ -23,7 +23,7 @@ from xl_kpi.errors import KPIError
 from xl_kpi.kpis.definition import UNITS
 
 from .catalog_data import CATALOG, LEDGER_FUNCTIONS
-from .libreoffice import recalculate
+from .libreoffice import computed as libreoffice_computed
 
 EXAMPLES = [(e, i, ex) for e in CATALOG for i, ex in enumerate(e.examples)]
 
@@ -135,12 +135,8 @@ def native_results(tmp_path_factory):
         cells[(entry.excel_name, i)] = f"A{row}"
         row += max([len(v) if isinstance(v, (list, tuple)) else 1 for v in ex.args] + [1]) + 1
     tmp = tmp_path_factory.mktemp("native")
-    src = tmp / "src"
-    src.mkdir()
-    wb.save(src / "examples.xlsx")
-    (out,) = recalculate([src / "examples.xlsx"], tmp / "out")
-    computed = openpyxl.load_workbook(out, data_only=True).active
-    return {key: computed[ref].value for key, ref in cells.items()}
+    values = libreoffice_computed(wb, tmp, "examples").active
+    return {key: values[ref].value for key, ref in cells.items()}
 
 
 @pytest.mark.parametrize("item", EXAMPLES, ids=_ids)

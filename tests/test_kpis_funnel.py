@@ -16,7 +16,7 @@ from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
 from xl_kpi.excel_values import to_serial
 from xl_kpi.kpis.definition import FRACTION, HOURS, POINTS
 
-from tests.libreoffice import recalculate
+from tests.libreoffice import computed as libreoffice_computed
 
 NAMES = [
     "CONVERSION_RATE", "PQL_CONVERSION_RATE", "LEAD_TO_CUSTOMER_RATE", "MQL_TO_SQL_RATE", "CLICK_THROUGH_RATE",
@@ -351,11 +351,7 @@ def test_native_formulas_match_python_in_libreoffice(tmp_path):
             refs = {a: f"{openpyxl.utils.get_column_letter(position[(name, a)])}{r}" for a in d.arg_names}
             rates.cell(r, 30 + 2 * k, "=" + d.excel_formula(refs))
             rates.cell(r, 31 + 2 * k, "=" + d.excel_guarded_formula(refs))
-    src = tmp_path / "src"
-    src.mkdir()
-    wb.save(src / "funnel.xlsx")
-    (out,) = recalculate([src / "funnel.xlsx"], tmp_path / "out")
-    calc = openpyxl.load_workbook(out, data_only=True)
+    calc = libreoffice_computed(wb, tmp_path, "funnel")
 
     for title, data in datasets.items():
         got = [calc[title][f"H{r}"].value for r in range(2, 6)]
