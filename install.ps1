@@ -2,7 +2,8 @@
 .SYNOPSIS
     Set up xl_kpi for Excel on Windows: Python environment, package, Excel add-in.
 .DESCRIPTION
-    This script only bootstraps Python. It finds Python 3.10 or newer, creates a virtual
+    This script only bootstraps Python. It finds Python 3.11 or newer (the add-in's ribbon
+    needs xlwings 0.37.6, which needs Python 3.11), creates a virtual
     environment in %LOCALAPPDATA%\xl_kpi\venv, installs xl_kpi from this folder into it and
     runs `xl-kpi install`, which puts the add-in (ribbon tab "KPI") into Excel's XLSTART folder.
     Run it from this folder:   powershell -ExecutionPolicy Bypass -File .\install.ps1
@@ -34,9 +35,9 @@ function Invoke-Checked([string]$Exe, [string[]]$Arguments) {
     if ($LASTEXITCODE -ne 0) { Stop-WithMessage "Failed (exit code $LASTEXITCODE): $Exe $Arguments" }
 }
 
-# Path of a Python >= 3.10: the py launcher (python.org installs) first, then python on the PATH.
+# Path of a Python >= 3.11: the py launcher (python.org installs) first, then python on the PATH.
 function Find-Python {
-    $probe = 'import sys; print(sys.executable) if sys.version_info >= (3, 10) else sys.exit(1)'
+    $probe = 'import sys; print(sys.executable) if sys.version_info >= (3, 11) else sys.exit(1)'
     foreach ($candidate in @(@('py', '-3'), @('python'))) {
         if (-not (Get-Command $candidate[0] -ErrorAction SilentlyContinue)) { continue }
         try {
@@ -57,7 +58,7 @@ if ($Uninstall) {
 
 $Python = Find-Python
 if (-not $Python) {
-    Stop-WithMessage ("Python 3.10 or newer was not found. Install it with`n" +
+    Stop-WithMessage ("Python 3.11 or newer was not found. Install it with`n" +
         "    winget install Python.Python.3.12`n" +
         "or from https://www.python.org/downloads/windows/ , then run this script again.")
 }

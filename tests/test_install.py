@@ -307,8 +307,9 @@ def test_install_ps1_only_bootstraps_and_calls_the_right_commands():
     code = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#"))
     assert "Set-StrictMode -Version Latest" in code and "$ErrorActionPreference = 'Stop'" in code
     assert "param([switch]$Uninstall, [switch]$ImportUdfs)" in code
-    # Python >= 3.10 through the py launcher, then python; advice when neither works.
-    assert "@(@('py', '-3'), @('python'))" in code and "sys.version_info >= (3, 10)" in code
+    # Python >= 3.11 (the ribbon's xlwings needs it) through the py launcher, then python;
+    # advice when neither works.
+    assert "@(@('py', '-3'), @('python'))" in code and "sys.version_info >= (3, 11)" in code
     assert "winget install Python.Python" in code and "python.org" in code
     # The venv lives where `xl-kpi install` keeps its manifest (so uninstall leaves nothing behind).
     assert "Join-Path $env:LOCALAPPDATA 'xl_kpi'" in code and "Join-Path $AppDir 'venv'" in code
@@ -346,3 +347,12 @@ def test_a_failed_udf_import_still_leaves_an_install_that_uninstalls_cleanly(win
     assert (win_home / "AppData/Roaming/Microsoft/Excel/XLSTART/xl_kpi.xlam").is_file()
     uninstall_for("win32", win_home, WIN_PYTHON)
     assert snapshot(win_home) == before
+
+
+def test_install_refuses_an_xlwings_too_old_for_the_ribbon_and_changes_nothing(on_windows, monkeypatch, capsys):
+    monkeypatch.setattr(install, "_xlwings_version", lambda: "0.37.0")
+    before = sorted(p.relative_to(on_windows) for p in on_windows.rglob("*"))
+    assert cli.main(["install"]) == 2
+    err = capsys.readouterr().err
+    assert "The Excel add-in needs xlwings 0.37.6 or newer" in err and "xlwings 0.37.0" in err
+    assert sorted(p.relative_to(on_windows) for p in on_windows.rglob("*")) == before

@@ -21,6 +21,7 @@ from xl_kpi.ledger import cohort_retention, monthly_kpis, mrr_bridge
 from xl_kpi.refresh import BRIDGE_HEADERS, refresh_book
 from xl_kpi.refresh import live
 from xl_kpi.refresh.report import BRIDGE_COLUMNS
+from xl_kpi.refresh.xlwings_backend import xlwings_too_old
 from xl_kpi.sample import generate_ledger
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384
@@ -397,6 +398,7 @@ def test_main_uses_the_calling_book(monkeypatch, df):
 
     book = ledger_book(df)
     monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: book))
+    monkeypatch.setattr(xw, "__version__", "0.37.8")  # the gate is tested on its own below
     live.main()
     assert "MRR Bridge" in [s.name for s in book.sheets] and book.app.alerts == []
 
@@ -430,15 +432,29 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     ("Chart", "delete", ()),
 ])
 def test_the_double_only_uses_what_xlwings_has(cls, member, kwargs):
-    """Every xlwings member the back end uses (and the double imitates) exists in the installed xlwings."""
+    """Every xlwings member the back end uses (and the double imitates) exists in the installed xlwings,
+    or that xlwings is older than MIN_XLWINGS and the ribbon refuses it (Python 3.10 gets xlwings 0.37.0)."""
     import inspect
 
+    import xlwings
     import xlwings.main as xwm
 
-    attr = getattr(getattr(xwm, cls), member)
-    if kwargs:
-        params = inspect.signature(attr).parameters
-        assert all(k in params for k in kwargs), (cls, member, list(params))
+    attr = getattr(getattr(xwm, cls, None), member, None)
+    present = attr is not None and (not kwargs or all(k in inspect.signature(attr).parameters for k in kwargs))
+    assert present or xlwings_too_old(xlwings.__version__) is not None, (cls, member, xlwings.__version__)
+
+
+@pytest.mark.parametrize("version, refused", [("0.37.8", False), ("0.37.6", False), ("1.0", False),
+                                              ("0.37.5", True), ("0.37.0", True), ("0.30.10", True)])
+def test_ribbon_refuses_an_xlwings_too_old_for_the_live_back_end(df, version, refused):
+    book = ledger_book(df)
+    before = snapshot(book)
+    message = live.run(book, version)
+    if refused:
+        assert "needs xlwings 0.37.6 or newer" in message and f"xlwings {version}" in message
+        assert book.app.alerts == [(message, live.TITLE, "critical")] and snapshot(book) == before
+    else:
+        assert message is None and book.app.alerts == [] and "MRR Bridge" in [s.name for s in book.sheets]
 
 
 def test_live_chart_types_are_xlwings_names():

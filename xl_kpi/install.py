@@ -339,6 +339,13 @@ def _system() -> tuple[str, Path, str, Mapping[str, str]]:
     return sys.platform, Path.home(), sys.executable, os.environ
 
 
+def _xlwings_version() -> str:
+    """The installed xlwings' version (tests replace this)."""
+    import xlwings
+
+    return xlwings.__version__
+
+
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print every step and change nothing")
     if command == "install":
@@ -352,6 +359,12 @@ def run(args: argparse.Namespace) -> int:
     platform, home, python, environ = _system()
     if args.command == "install":
         steps = plan_install(platform, home, python, environ, import_udfs=args.import_udfs)
+        # The add-in's ribbon button runs the live back end: refuse an xlwings it cannot use.
+        from xl_kpi.refresh.xlwings_backend import xlwings_too_old
+
+        too_old = xlwings_too_old(_xlwings_version())
+        if too_old is not None:
+            raise UserError(too_old.replace("The Refresh KPIs button", "The Excel add-in"))
     else:
         steps = plan_uninstall(platform, home, python, environ)
         if not steps:

@@ -49,4 +49,15 @@ def main() -> None:
     """Refresh the workbook that called Python (``xw.Book.caller()``)."""
     import xlwings as xw
 
-    refresh(xw.Book.caller())
+    run(xw.Book.caller(), xw.__version__)
+
+
+def run(book, xlwings_version: str) -> str | None:
+    """Refresh ``book`` unless the installed xlwings is too old for the live back end (then say why)."""
+    from xl_kpi.refresh.xlwings_backend import xlwings_too_old
+
+    message = xlwings_too_old(xlwings_version)
+    if message is not None:
+        book.app.alert(message, title=TITLE, mode="critical")
+        return message
+    return refresh(book)

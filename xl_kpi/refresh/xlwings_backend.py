@@ -44,6 +44,30 @@ from xl_kpi.refresh.report import HEAT_COLORS, REPORT_NAMES, REPORT_SHEETS, REPO
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
 
+#: The first xlwings with every member listed above (conditional formats came
+#: in 0.37.6, chart titles and axis values in 0.37.4).  xlwings 0.37.1 and
+#: later need Python 3.11, so on Python 3.10 the ribbon refresh is refused
+#: with this explanation while everything else works.
+MIN_XLWINGS = (0, 37, 6)
+
+
+def xlwings_too_old(version: str) -> str | None:
+    """The message for an xlwings too old for the live back end, or None when it is recent enough.
+
+    >>> xlwings_too_old("0.37.8") is None, xlwings_too_old("0.37.0")[:47]
+    (True, 'The Refresh KPIs button needs xlwings 0.37.6 or')
+    """
+    parts = []
+    for piece in version.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    if tuple(parts) >= MIN_XLWINGS:
+        return None
+    wanted = ".".join(map(str, MIN_XLWINGS))
+    return (f"The Refresh KPIs button needs xlwings {wanted} or newer (this Python has xlwings {version}; "
+            f"xlwings {wanted} needs Python 3.11 or newer). Upgrade with: pip install -U \"xlwings>={wanted}\", "
+            "or refresh the saved file from a command prompt with: xl-kpi refresh BOOK.xlsx")
+
 
 def _cell_value(value: Any, formula: str | None) -> Any:
     """A Python value as xlwings writes it: datetime for dates, None for blanks, '=...' for formulas."""
