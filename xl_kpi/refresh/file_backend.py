@@ -34,7 +34,7 @@ from xml.sax.saxutils import quoteattr
 
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
-from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, element_pattern, relative, rels_part, root_prefix
+from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, relative, rels_part
 from xl_kpi.refresh.pipeline import LEDGER_TABLE, SUBSCRIPTIONS_TABLE, LedgerTable, Progress, no_input_message
 from xl_kpi.refresh.report import REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
@@ -254,21 +254,18 @@ class FileReportWriter:
         styles_text = styles.render()
         if styles_text != styles.text:
             replaced[styles_part] = styles_text.encode("utf-8")
-        wb_rels_text, rids = edit_workbook_rels(pkg, owned_sheets, [part for _, part in sheet_parts])
-        replaced[rels_part(pkg.workbook_part)] = wb_rels_text.encode("utf-8")
-        replaced[pkg.workbook_part] = edit_workbook(pkg, owned_sheets, owned_names, report, rids).encode("utf-8")
         calc = edit_calc_chain(pkg, owned_sheets)
+        dropped_rels = set()
         if calc is not None:
             rel, data = calc
             if data is None:  # nothing left in the chain: drop the part and its relationship
                 removed.add(rel.target)
-                wb_rels = rels_part(pkg.workbook_part)
-                text = replaced[wb_rels].decode("utf-8")
-                text = element_pattern("Relationship", root_prefix(text)).sub(
-                    lambda m: "" if re.search(rf'\sId="{re.escape(rel.id)}"', m.group(0)) else m.group(0), text)
-                replaced[wb_rels] = text.encode("utf-8")
+                dropped_rels.add(rel.id)
             else:
                 replaced[rel.target] = data
+        wb_rels_text, rids = edit_workbook_rels(pkg, owned_sheets, [part for _, part in sheet_parts], dropped_rels)
+        replaced[rels_part(pkg.workbook_part)] = wb_rels_text.encode("utf-8")
+        replaced[pkg.workbook_part] = edit_workbook(pkg, owned_sheets, owned_names, report, rids).encode("utf-8")
         replaced[CT_PART] = edit_content_types(pkg, removed, content_types).encode("utf-8")
         self._write_zip(removed, replaced, new_parts, progress)
 

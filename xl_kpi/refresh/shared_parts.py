@@ -20,11 +20,13 @@ MARKER = "_xlkpi_report"
 CT_PART = "[Content_Types].xml"
 
 
-def edit_workbook_rels(pkg: WorkbookPackage, owned: list[SheetEntry], new_parts: list[str]) -> tuple[str, list[str]]:
-    """workbook.xml.rels without the owned sheets' relationships, plus one per new sheet part (and their ids)."""
+def edit_workbook_rels(pkg: WorkbookPackage, owned: list[SheetEntry], new_parts: list[str],
+                       drop_ids: set[str] = frozenset()) -> tuple[str, list[str]]:
+    """workbook.xml.rels without the owned sheets' relationships (and those in ``drop_ids``, e.g. a
+    calcChain that goes), plus one per new sheet part (and their ids)."""
     name = rels_part(pkg.workbook_part)
     text = pkg.text(name)
-    drop = {s.rid for s in owned}
+    drop = {s.rid for s in owned} | set(drop_ids)
     prefix = root_prefix(text)
     pattern = element_pattern("Relationship", prefix)
     kept_ids = {r.id for r in pkg.rels(pkg.workbook_part)} - drop
