@@ -35,7 +35,7 @@ from xml.sax.saxutils import quoteattr
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, relative, rels_part
-from xl_kpi.refresh.pipeline import LEDGER_TABLE, SUBSCRIPTIONS_TABLE, LedgerTable, Progress, no_input_message
+from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
 from xl_kpi.refresh.report import REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
 from xl_kpi.refresh.shared_parts import (CT_PART, MARKER, edit_calc_chain, edit_content_types, edit_workbook,
@@ -82,12 +82,7 @@ class FileLedgerSource:
     def read_ledger(self) -> LedgerTable:
         from python_calamine import CalamineWorkbook
 
-        for name, kind in ((LEDGER_TABLE, "ledger"), (SUBSCRIPTIONS_TABLE, "subscriptions")):
-            table = self.pkg.find_table(name)
-            if table is not None:
-                break
-        else:
-            raise UserError(no_input_message(self.label))
+        table, kind = find_input_table(self.pkg.find_table, self.label)
         sheet = next(s for s in self.pkg.sheets if s.name == table.sheet)
         # calamine parses these parts itself: refuse a DTD in any of them first.
         check_no_dtd(self.pkg.zip, sheet.part, self.label)

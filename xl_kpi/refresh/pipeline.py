@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from xl_kpi.errors import UserError
 from xl_kpi.refresh.report import Report, build_report
 
 Progress = Callable[[float, str], None]
+T = TypeVar("T")
 
 #: Ledger columns by header (matched ignoring case and surrounding spaces).
 CUSTOMER, MONTH, MRR = "Customer ID", "Month", "MRR"
@@ -39,9 +40,9 @@ LEDGER_HEADERS = (CUSTOMER, MONTH, MRR)
 START, END, AMOUNT, BILLING = "Start Date", "End Date", "Amount", "Billing Months"
 SUBSCRIPTION_HEADERS = (CUSTOMER, START, END, AMOUNT, BILLING)
 SUBSCRIPTION_OPTIONAL = (END, BILLING)
-#: Input table names, in order of preference.
+#: Input table names, in order of preference, with the ``LedgerTable.kind`` each one gives.
 LEDGER_TABLE, SUBSCRIPTIONS_TABLE = "Ledger", "Subscriptions"
-INPUT_TABLES = (LEDGER_TABLE, SUBSCRIPTIONS_TABLE)
+INPUT_TABLES = ((LEDGER_TABLE, "ledger"), (SUBSCRIPTIONS_TABLE, "subscriptions"))
 
 
 @dataclass
@@ -65,10 +66,22 @@ class LedgerTable:
     kind: str = "ledger"
 
 
-def no_input_message(label: str) -> str:
-    return (f"{label}: no Excel Table named {LEDGER_TABLE!r} (columns {', '.join(LEDGER_HEADERS)}) or "
-            f"{SUBSCRIPTIONS_TABLE!r} (columns {', '.join(SUBSCRIPTION_HEADERS)}); select your data and use "
-            f"Insert > Table, then name the table under Table Design")
+def find_input_table(lookup: Callable[[str], T | None], label: str) -> tuple[T, str]:
+    """The first input table ``lookup(name)`` finds (``Ledger`` before ``Subscriptions``) and its kind.
+
+    ``lookup`` is the back end's "table by name, or None".  Without either
+    table, a ``UserError`` tells the user how to make one.
+
+    >>> find_input_table({"Subscriptions": "t"}.get, "b.xlsx")
+    ('t', 'subscriptions')
+    """
+    for name, kind in INPUT_TABLES:
+        found = lookup(name)
+        if found is not None:
+            return found, kind
+    raise UserError(f"{label}: no Excel Table named {LEDGER_TABLE!r} (columns {', '.join(LEDGER_HEADERS)}) or "
+                    f"{SUBSCRIPTIONS_TABLE!r} (columns {', '.join(SUBSCRIPTION_HEADERS)}); select your data and use "
+                    f"Insert > Table, then name the table under Table Design")
 
 
 class LedgerSource(Protocol):

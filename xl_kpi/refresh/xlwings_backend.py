@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from xl_kpi.errors import UserError
-from xl_kpi.refresh.pipeline import LEDGER_TABLE, SUBSCRIPTIONS_TABLE, LedgerTable, Progress, no_input_message
+from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
 from xl_kpi.refresh.shared_parts import MARKER
 from xl_kpi.refresh.report import HEAT_COLORS, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Block, Report, ReportSheet
 
@@ -102,12 +102,7 @@ class XlwingsLedgerSource:
 
     def read_ledger(self) -> LedgerTable:
         tables = {t.name.lower(): (sheet, t) for sheet in self.book.sheets for t in sheet.tables}
-        for name, kind in ((LEDGER_TABLE, "ledger"), (SUBSCRIPTIONS_TABLE, "subscriptions")):
-            if name.lower() in tables:
-                sheet, table = tables[name.lower()]
-                break
-        else:
-            raise UserError(no_input_message(self.label))
+        (sheet, table), kind = find_input_table(lambda name: tables.get(name.lower()), self.label)
         header = [str(h) if h is not None else "" for h in (table.header_row_range.value or [])]
         body_range = table.data_body_range
         if body_range is None:
