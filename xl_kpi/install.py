@@ -362,9 +362,9 @@ def run(args: argparse.Namespace) -> int:
         # The add-in's ribbon button runs the live back end: refuse an xlwings it cannot use.
         from xl_kpi.refresh.xlwings_backend import xlwings_too_old
 
-        too_old = xlwings_too_old(_xlwings_version())
+        too_old = xlwings_too_old(_xlwings_version(), "The Excel add-in")
         if too_old is not None:
-            raise UserError(too_old.replace("The Refresh KPIs button", "The Excel add-in"))
+            raise UserError(too_old)
     else:
         steps = plan_uninstall(platform, home, python, environ)
         if not steps:

@@ -51,11 +51,15 @@ _CHART_TYPES = {"line": "line", "column": "column_clustered"}
 MIN_XLWINGS = (0, 37, 6)
 
 
-def xlwings_too_old(version: str) -> str | None:
+def xlwings_too_old(version: str, needed_by: str = "The Refresh KPIs button") -> str | None:
     """The message for an xlwings too old for the live back end, or None when it is recent enough.
+
+    ``needed_by`` starts the message: what the user tried to use.
 
     >>> xlwings_too_old("0.37.8") is None, xlwings_too_old("0.37.0")[:47]
     (True, 'The Refresh KPIs button needs xlwings 0.37.6 or')
+    >>> xlwings_too_old("0.36.2", "The Excel add-in")[:41]
+    'The Excel add-in needs xlwings 0.37.6 or '
     """
     parts = []
     for piece in version.split(".")[:3]:
@@ -64,7 +68,7 @@ def xlwings_too_old(version: str) -> str | None:
     if tuple(parts) >= MIN_XLWINGS:
         return None
     wanted = ".".join(map(str, MIN_XLWINGS))
-    return (f"The Refresh KPIs button needs xlwings {wanted} or newer (this Python has xlwings {version}; "
+    return (f"{needed_by} needs xlwings {wanted} or newer (this Python has xlwings {version}; "
             f"xlwings {wanted} needs Python 3.11 or newer). Upgrade with: pip install -U \"xlwings>={wanted}\", "
             "or refresh the saved file from a command prompt with: xl-kpi refresh BOOK.xlsx")
 
