@@ -138,15 +138,30 @@ def _names_in(template: str) -> set[str]:
 # --------------------------------------------------------------------------- input conversion
 
 
+def object_array(value: list | tuple, name: str) -> np.ndarray:
+    """A list / tuple (nested for a 2-D range) as an object array, each element kept as it is.
+
+    Not ``np.asarray``: ``np.asarray([9, True])`` would quietly make True a 1,
+    and ``[9, "10"]`` all text; as objects, every element is checked on its
+    own.  Rows of different lengths are refused as not a rectangular range.
+    """
+    try:
+        arr = np.array(value, dtype=object)
+    except ValueError:  # numpy refuses some ragged nestings outright
+        arr = None
+    if arr is None or any(isinstance(item, (list, tuple)) for item in arr.flat):
+        raise KPIValueError(f"{name} is not a rectangular range (rows of different lengths)")
+    return arr
+
+
 def as_float_array(value: Any, name: str) -> np.ndarray:
     """Convert a scalar, list, tuple, numpy array or pandas Series to a float array.
 
     ``None``, NaN and pandas' ``<NA>`` (a blank) become NaN.  Text and
     booleans are refused with a :class:`KPIValueError` naming the argument and
     the position: a KPI never guesses that ``"12"`` or ``True`` was meant as a
-    number.  Lists and tuples go through an object array, since
-    ``np.asarray([9, True])`` would quietly make True a 1; rows of different
-    lengths are refused as not a rectangular range.
+    number.  Lists and tuples go through :func:`object_array` (each element
+    checked on its own, ragged rows refused).
 
     >>> as_float_array([[1, None], [2.5, 3]], "x")
     array([[1. , nan],
@@ -166,12 +181,7 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
     if isinstance(value, (list, tuple)) and set(map(type, value)) <= {float, int}:
         return np.array(value, dtype=float)  # a flat list of numbers: no per-element check needed
     if isinstance(value, (list, tuple)):
-        try:
-            arr = np.array(value, dtype=object)
-        except ValueError:  # numpy refuses some ragged nestings outright
-            arr = None
-        if arr is None or any(isinstance(item, (list, tuple)) for item in arr.flat):
-            raise KPIValueError(f"{name} is not a rectangular range (rows of different lengths)")
+        arr = object_array(value, name)
     else:
         arr = np.asarray(getattr(value, "to_numpy", lambda: value)())
     if arr.dtype.kind in "fiu":

@@ -15,6 +15,7 @@ import numpy as np
 
 from xl_kpi.errors import KPIDomainError, KPIValueError
 from xl_kpi.excel_values import EXCEL_EPOCH
+from xl_kpi.kpis.definition import object_array
 
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
@@ -32,20 +33,6 @@ def first_index(mask: np.ndarray) -> int | None:
     """Flat index of the first True in ``mask``, or None."""
     hits = np.flatnonzero(mask)
     return int(hits[0]) if hits.size else None
-
-
-def _from_sequence(value: Any, name: str) -> Any:
-    """A list / tuple as an object array, so that every element is checked on its own.
-
-    ``np.asarray([9, True])`` would quietly make True a 1, and ``[9, "10"]``
-    all text; as objects, the bad element is refused and its position named.
-    """
-    if not isinstance(value, (list, tuple)):
-        return value
-    arr = np.array(value, dtype=object)
-    if any(isinstance(item, (list, tuple)) for item in arr.flat):
-        raise KPIValueError(f"{name} is not a rectangular range: its rows differ in length")
-    return arr
 
 
 def _split_us(us: np.ndarray, nat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +84,10 @@ def day_and_hours(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         value = value.dt.tz_convert("UTC").dt.tz_localize(None) if hasattr(value, "dt") else value.tz_convert("UTC").tz_localize(None)
     elif hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
         value = value.to_numpy(dtype=float, na_value=np.nan)
-    arr = np.asarray(getattr(value, "to_numpy", lambda: _from_sequence(value, name))())
+    if isinstance(value, (list, tuple)):
+        arr = object_array(value, name)
+    else:
+        arr = np.asarray(getattr(value, "to_numpy", lambda: value)())
     kind = arr.dtype.kind
     if kind == "O" and set(map(type, arr.flat)) <= {_dt.datetime, type(None)} and not any(
         item is not None and item.tzinfo is not None for item in arr.flat
