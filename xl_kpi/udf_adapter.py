@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from xl_kpi.errors import KPIError
-from xl_kpi.excel_values import NUM, VALUE, ExcelError, error_literal, is_ragged, to_rows, to_serial
+from xl_kpi.excel_values import VALUE, ExcelError, error_literal, finite_or_error, is_ragged, to_rows, to_serial
 from xl_kpi.kpis.definition import OK, KPIDefinition
 
 _NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*(%?)\s*$")
@@ -114,8 +114,7 @@ def _cell(value: Any) -> Any:
     """A core result element -> what a cell shows (NaN never reaches a cell unexplained)."""
     if isinstance(value, str):  # text labels and ExcelError
         return value
-    value = float(value)
-    return value if np.isfinite(value) else ExcelError(NUM, "the result is not a finite number")
+    return finite_or_error(float(value))
 
 
 def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
