@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
@@ -76,10 +76,7 @@ def save(wb: Workbook, path: Path) -> Path:
 
 def define_name(wb: Workbook, name: str, ws: Worksheet, ref: str) -> None:
     """Workbook-level defined name ``name`` -> absolute ``ref`` ("C5:C28") on ``ws``."""
-    cells = ref.split(":")
-    absolute = ":".join("$" + "".join(c for c in cell if c.isalpha()) + "$" + "".join(c for c in cell if c.isdigit())
-                        for cell in cells)
-    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!{absolute}")
+    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!{absolute_coordinate(ref)}")
 
 
 # --------------------------------------------------------------------------- sheet furniture
