@@ -115,8 +115,8 @@ class FileReportWriter:
         self.output = Path(output)
 
     # ---------------------------------------------------------------- planning
-    def _owned(self) -> tuple[list[SheetEntry], set[str]]:
-        """Report sheets already in the workbook, and the workbook-level names to drop.
+    def _owned_sheets(self) -> list[SheetEntry]:
+        """Report sheets already in the workbook.
 
         Refuses (before anything is written) whenever the report would
         overwrite or collide with something of the user's.
@@ -149,7 +149,7 @@ class FileReportWriter:
             if table.sheet not in owned_sheet_names and table.name.lower() in tables | ours:
                 raise UserError(f"{pkg.label}: sheet {table.sheet!r} holds a table named {table.name!r}, which "
                                 "xl-kpi needs for its report: rename that table")
-        return sheets, {MARKER, *REPORT_NAMES}
+        return sheets
 
     def _removed_parts(self, sheets: list[SheetEntry]) -> set[str]:
         """Parts reachable only from the owned sheets (and those sheets)."""
@@ -177,7 +177,7 @@ class FileReportWriter:
     # ---------------------------------------------------------------- writing
     def write(self, report: Report, progress: Progress | None = None) -> None:
         pkg = self.pkg
-        owned_sheets, owned_names = self._owned()
+        owned_sheets = self._owned_sheets()
         removed = self._removed_parts(owned_sheets)
         kept_names = pkg.names - removed
         kept_tables = [t for t in pkg.tables() if t.part not in removed]
@@ -260,7 +260,7 @@ class FileReportWriter:
                 replaced[rel.target] = data
         wb_rels_text, rids = edit_workbook_rels(pkg, owned_sheets, [part for _, part in sheet_parts], dropped_rels)
         replaced[rels_part(pkg.workbook_part)] = wb_rels_text.encode("utf-8")
-        replaced[pkg.workbook_part] = edit_workbook(pkg, owned_sheets, owned_names, report, rids).encode("utf-8")
+        replaced[pkg.workbook_part] = edit_workbook(pkg, owned_sheets, report, rids).encode("utf-8")
         replaced[CT_PART] = edit_content_types(pkg, removed, content_types).encode("utf-8")
         self._write_zip(removed, replaced, new_parts, progress)
 
@@ -306,7 +306,7 @@ class FileReportWriter:
 
 
 def _part_order(name: str) -> tuple:
-    """New parts in a stable order: worksheets, tables, drawings, charts, rels last."""
+    """New parts in a stable order: by name (charts, drawings, tables, worksheets), rels last."""
     return ("_rels" in name, name)
 
 

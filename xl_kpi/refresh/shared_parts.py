@@ -14,9 +14,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, element_pattern, relative, rels_part, root_prefix
-from xl_kpi.refresh.report import REPORT_SHEETS, Report
+from xl_kpi.refresh.report import REPORT_NAMES, REPORT_SHEETS, Report
 
 MARKER = "_xlkpi_report"
+#: Workbook-level names a refresh replaces: its marker and the report's names.
+OWNED_NAMES = frozenset({MARKER, *REPORT_NAMES})
 CT_PART = "[Content_Types].xml"
 
 
@@ -50,9 +52,9 @@ def edit_workbook_rels(pkg: WorkbookPackage, owned: list[SheetEntry], new_parts:
     close = text.rindex(f"</{q}Relationships")
     return text[:close] + "".join(new) + text[close:], rids
 
-def edit_workbook(pkg: WorkbookPackage, owned: list[SheetEntry], owned_names: set[str], report: Report,
-                  rids: list[str]) -> str:
-    """workbook.xml with the report's sheets and names replaced, everything else as it was.
+def edit_workbook(pkg: WorkbookPackage, owned: list[SheetEntry], report: Report, rids: list[str]) -> str:
+    """workbook.xml with the report's sheets and names (``MARKER``, ``REPORT_NAMES``) replaced, everything
+    else as it was.
 
     The new sheets take the place of the first old report sheet in the tab
     order (the end for a first refresh); sheet-local names and the active tab
@@ -88,7 +90,7 @@ def edit_workbook(pkg: WorkbookPackage, owned: list[SheetEntry], owned_names: se
         xml = m.group(0)
         name = re.search(r'\sname="([^"]*)"', xml)
         local = re.search(r'\slocalSheetId="(\d+)"', xml)
-        if local is None and name and name.group(1) in owned_names:
+        if local is None and name and name.group(1) in OWNED_NAMES:
             return ""
         if local is not None:
             idx = int(local.group(1))
