@@ -38,11 +38,6 @@ class KPIDivisionByZeroError(KPIError):
     excel_error = "#DIV/0!"
 
 
-#: Order of precedence when one element has several problems, like Excel:
-#: text beats an out-of-domain number, which beats a zero denominator.
-ERROR_PRECEDENCE = (KPIValueError, KPIDomainError, KPIDivisionByZeroError)
-
-
 class UserError(Exception):
     """A problem the user can fix (a bad file, sheet, row or option).
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -72,11 +72,6 @@ def error_literal(value: Any) -> str | None:
     if isinstance(value, str) and value in ERROR_LITERALS:
         return str(value)
     return None
-
-
-def is_blank(value: Any) -> bool:
-    """True for what Excel passes for an empty cell: None or an empty string."""
-    return value is None or (isinstance(value, str) and value == "")
 
 
 def to_rows(value: Any) -> list[list[Any]]:
@@ -151,12 +146,3 @@ def serial_to_datetime(serial: float) -> _dt.datetime:
 def finite_or_error(value: float, reason: str = "the result is not a finite number") -> Any:
     """A float result for a cell: NaN and infinities become #NUM!."""
     return value if math.isfinite(value) else ExcelError(NUM, reason)
-
-
-def first_error(values: Iterable[Any]) -> str | None:
-    """The first Excel error literal among ``values``, scanning in order."""
-    for v in values:
-        lit = error_literal(v)
-        if lit is not None:
-            return lit
-    return None

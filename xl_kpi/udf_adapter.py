@@ -31,8 +31,6 @@ from xl_kpi.kpis.definition import OK, KPIDefinition
 
 _NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*(%?)\s*$")
 
-_CODE_LITERAL = {1: "#DIV/0!", 2: "#NUM!", 3: "#VALUE!"}
-
 
 class _CallError(Exception):
     """A whole-call failure; carries the Excel error to return."""
@@ -159,12 +157,12 @@ def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
 
 
 def call_reduction(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
-    """Run a range-reducing KPI (MRR, NPS ...): one result, the first input error wins."""
+    """Run a range-reducing KPI (MRR, NPS ...): one result, the first input error wins.
+
+    Missing optional arguments have already been given their defaults by :func:`call_kpi`.
+    """
     inputs: dict[str, Any] = {}
     for arg, value in zip(definition.args, args):
-        if value is None and arg.name in definition.defaults:
-            inputs[arg.name] = definition.defaults[arg.name]
-            continue
         numbers, errors, reasons, was_range = convert_argument(arg.name, value)
         err = _first_error(errors, reasons)
         if err is not None:

@@ -208,7 +208,8 @@ def _compiled(expression: str):
     return compile(expression, f"<denominator {expression}>", "eval")
 
 
-#: Check outcome codes, in order of precedence (a higher code wins, like Excel).
+#: Check outcome codes, in order of precedence: a higher code wins, like Excel (text or a
+#: blank beats an out-of-domain number, which beats a zero denominator).
 OK, DIV0, NUM, VALUE = 0, 1, 2, 3
 _ERROR_FOR_CODE = {DIV0: KPIDivisionByZeroError, NUM: KPIDomainError, VALUE: KPIValueError}
 
