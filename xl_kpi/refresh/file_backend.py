@@ -30,7 +30,6 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
@@ -198,12 +197,6 @@ class FileReportWriter:
             new_parts[part] = data.encode("utf-8") if isinstance(data, str) else data
             content_types.append((part, ctype))
 
-        def rels_xml(rels: list[tuple[str, str, str]]) -> str:
-            body = "".join(f'<Relationship Id="{rid}" Type="{typ}" Target={quoteattr(target)}/>'
-                           for rid, typ, target in rels)
-            return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                    f'<Relationships xmlns="{ooxml.NS_PKG_REL}">{body}</Relationships>')
-
         styles_part = next((r.target for r in pkg.rels(pkg.workbook_part) if r.type.endswith("/styles")), None)
         if styles_part is None or styles_part not in pkg.names:
             raise UserError(f"{pkg.label}: the workbook has no styles part; open and save it in Excel first")
@@ -237,12 +230,12 @@ class FileReportWriter:
                     add(cpart, ooxml.chart_xml(chart), ooxml.CT_CHART)
                     chart_rels.append((f"rId{i}", ooxml.REL_CHART, relative(dpart, cpart)))
                 add(dpart, ooxml.drawing_xml(list(sheet.charts), [r[0] for r in chart_rels]), ooxml.CT_DRAWING)
-                new_parts[rels_part(dpart)] = rels_xml(chart_rels).encode("utf-8")
+                new_parts[rels_part(dpart)] = ooxml.rels_xml(chart_rels).encode("utf-8")
                 drawing_rid = f"rId{len(sheet_rels) + 1}"
                 sheet_rels.append((drawing_rid, ooxml.REL_DRAWING, relative(part, dpart)))
             add(part, ooxml.worksheet_xml(sheet, styles.style, drawing_rid, table_rids), ooxml.CT_WORKSHEET)
             if sheet_rels:
-                new_parts[rels_part(part)] = rels_xml(sheet_rels).encode("utf-8")
+                new_parts[rels_part(part)] = ooxml.rels_xml(sheet_rels).encode("utf-8")
             sheet_parts.append((sheet, part))
 
         replaced: dict[str, bytes] = {}

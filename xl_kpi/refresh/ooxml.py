@@ -221,6 +221,17 @@ def table_xml(blk: Block, table_id: int) -> str:
             'showRowStripes="1" showColumnStripes="0"/></table>')
 
 
+def rels_xml(rels: list[tuple[str, str, str]]) -> str:
+    """A relationships part from (id, type, target) triples.
+
+    >>> rels_xml([("rId1", REL_TABLE, "../tables/table1.xml")]).endswith(
+    ...     'Target="../tables/table1.xml"/></Relationships>')
+    True
+    """
+    body = "".join(f'<Relationship Id="{rid}" Type="{typ}" Target={_attr(target)}/>' for rid, typ, target in rels)
+    return f'{_HEADER}<Relationships xmlns="{NS_PKG_REL}">{body}</Relationships>'
+
+
 def drawing_xml(charts: list[Chart], chart_rids: list[str]) -> str:
     """A drawing part anchoring each chart over its cells."""
     xdr = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
@@ -271,4 +282,4 @@ def chart_xml(chart: Chart) -> bytes:
     ch.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
     ch.y_axis.delete = False
     ch.legend.position = "b"
-    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + tostring(ch._write())
+    return _HEADER.encode("utf-8") + tostring(ch._write())
