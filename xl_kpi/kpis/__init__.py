@@ -4,7 +4,8 @@
 in the order of the catalog (the order the families are imported below).
 """
 
-from xl_kpi.kpis import balance_sheet, funnel, retention, revenue, unit_economics  # noqa: F401  (registers)
+# Each family registers its KPIs as it is imported: catalog order here is REGISTRY's order.
+from xl_kpi.kpis import retention, revenue, unit_economics, funnel, balance_sheet  # noqa: F401,I001  (registers)
 from xl_kpi.kpis.balance_sheet import *  # noqa: F401,F403
 from xl_kpi.kpis.definition import REGISTRY, KPIDefinition
 from xl_kpi.kpis.funnel import *  # noqa: F401,F403
