@@ -30,7 +30,7 @@ from xl_kpi.templates import styles
 
 #: docProps and zip entries carry this time, so a rebuild gives the same bytes.
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
-#: Data validation and input styling reach this far below a table, so rows a
+#: Data validation reaches this many rows below a table's header, so rows a
 #: user appends to a table are checked too.
 VALIDATED_ROWS = 1000
 #: Rows of the sheet above a table's header: title, subtitle, blank.
@@ -203,17 +203,14 @@ def input_table(ws: Worksheet, name: str, columns: Sequence[InputColumn], rows: 
     rows = list(rows) or [[None] * len(columns)]
     header_row(ws, top, left, [c.header for c in columns])
     first, last = top + 1, top + len(rows)
-    for r, values in enumerate(rows, start=first):
-        for c, (column, value) in enumerate(zip(columns, values), start=left):
-            cell = ws.cell(row=r, column=c, value=value)
-            cell.number_format = column.number_format
-    # Style (and validate) well below the table, so appended rows look and check the same.
     for c, column in enumerate(columns, start=left):
         letter = get_column_letter(c)
-        for r in range(first, max(last, top + 1) + 1):
-            cell = ws.cell(row=r, column=c)
+        for r, row in enumerate(rows, start=first):
+            cell = ws.cell(row=r, column=c, value=row[c - left])
             cell.style = styles.INPUT_STYLE  # one assignment instead of font, fill and border: 3x faster
-            cell.number_format = column.number_format
+            cell.number_format = column.number_format  # after the style, which resets it
+        # Validation reaches well below the table, so rows a user appends are checked too; the input
+        # style covers the table's own rows (Excel gives rows added to a table the formatting above them).
         if column.check:
             ws.add_data_validation(validation(column.check, f"{letter}{first}:{letter}{top + VALIDATED_ROWS}"))
         values = [v[c - left] for v in rows]
