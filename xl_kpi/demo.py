@@ -8,8 +8,9 @@
 4. refresh that workbook as ``xl-kpi refresh`` does (MRR bridge, cohorts,
    KPI summary, charts);
 
-then print the last months' KPIs, computed by :mod:`xl_kpi.ledger` from the
-same ledger: MRR, ARR (12 x MRR), NRR, GRR, customer churn and quick ratio.
+then print the last months' KPIs, computed by :func:`xl_kpi.ledger.monthly_kpis`
+from the MRR bridge that refresh wrote: MRR, ARR (12 x MRR), NRR, GRR, customer
+churn and quick ratio.
 
     NRR   = (starting + expansion - contraction - churned) / starting
     GRR   = (starting - contraction - churned) / starting
@@ -54,11 +55,11 @@ def demo_ledger() -> pd.DataFrame:
     return generate_ledger(**DEMO_COMPANY)
 
 
-def summary(ledger: pd.DataFrame, months: int = SUMMARY_MONTHS) -> pd.DataFrame:
-    """The printed KPIs of the last ``months`` months (:func:`xl_kpi.ledger.monthly_kpis`)."""
-    from xl_kpi.ledger import monthly_kpis, mrr_bridge
+def summary(bridge: pd.DataFrame, months: int = SUMMARY_MONTHS) -> pd.DataFrame:
+    """The printed KPIs of the last ``months`` months of an MRR bridge (:func:`xl_kpi.ledger.monthly_kpis`)."""
+    from xl_kpi.ledger import monthly_kpis
 
-    kpis = monthly_kpis(mrr_bridge(ledger)).tail(months).reset_index(drop=True)
+    kpis = monthly_kpis(bridge).tail(months).reset_index(drop=True)
     return kpis.rename(columns={"net_revenue_retention": "nrr", "gross_revenue_retention": "grr",
                                 "customer_churn_rate": "churn"})[[col for _, col, _ in SUMMARY_COLUMNS]]
 
@@ -131,7 +132,7 @@ def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
 
 
 def run_demo(out_dir: Path, echo=print) -> pd.DataFrame:
-    """Do the five steps; return the printed KPI frame."""
+    """Do the four steps and print the KPIs; return the printed KPI frame."""
     from xl_kpi.refresh import refresh_file
     from xl_kpi.templates import write_templates
 
@@ -151,9 +152,9 @@ def run_demo(out_dir: Path, echo=print) -> pd.DataFrame:
         raise UserError(f"cannot write {ledger_book}: it is open in another program; close it and run "
                         "'xl-kpi demo' again") from exc
     echo(f"3/4 ledger: {len(ledger):,} rows in table {LEDGER_TABLE} of {ledger_book.name}")
-    refresh_file(ledger_book)
+    refreshed = refresh_file(ledger_book)
     echo(f"4/4 refreshed {ledger_book.name}: MRR bridge, cohorts, KPI summary and charts")
-    kpis = summary(ledger)
+    kpis = summary(refreshed.bridge)  # the bridge the refresh computed from the workbook's ledger
     echo("")
     echo(f"KPIs of the last {len(kpis)} months:")
     echo(format_table(kpis))

@@ -96,7 +96,7 @@ class ReportWriter(Protocol):
 
 @dataclass
 class RefreshResult:
-    """What a refresh did (the CLI and the demo print it)."""
+    """What a refresh did (the CLI prints it; the demo prints KPIs from its ``bridge``)."""
 
     target: str
     sheets: list[str]

@@ -280,7 +280,6 @@ class ReportSheet:
 class Report:
     sheets: Sequence[ReportSheet]
     names: Sequence[DefinedName]
-    bridge: pd.DataFrame  #: the computed bridge (the CLI and the demo print from it)
 
 
 #: Workbook-level names the report owns (replaced on every refresh).
@@ -663,4 +662,4 @@ def build_report(bridge: pd.DataFrame, logo: pd.DataFrame, revenue: pd.DataFrame
         DefinedName("CohortRetentionRevenue", RangeRef(COHORT_SHEET, *rev_blk.body(1))),
         DefinedName("KPISummary", RangeRef(SUMMARY_SHEET, *s_blk.body(0))),
     ]
-    return Report([bridge_sheet, cohort_sheet, summary_sheet], names, bridge)
+    return Report([bridge_sheet, cohort_sheet, summary_sheet], names)
