@@ -319,12 +319,9 @@ class KPIDefinition:
             values = np.asarray(self.compute(**arrays))
             if values.dtype.kind == "f":
                 codes = np.maximum(codes, np.where((codes == OK) & ~np.isfinite(values), NUM, OK))
-        values = np.broadcast_to(values, shape).copy() if values.shape != shape else values.copy()
-        if values.dtype.kind == "f":
-            values[codes != OK] = np.nan
-        else:
-            values = values.astype(object)
-            values[codes != OK] = np.nan
+        # A writable copy of the full shape; text results (CHURN_BENCHMARK) as objects, to hold NaN.
+        values = np.broadcast_to(values, shape).astype(values.dtype if values.dtype.kind == "f" else object)
+        values[codes != OK] = np.nan
         return Evaluation(self, arrays, values, codes)
 
     def evaluate_scalar(self, inputs: Mapping[str, float]) -> float | str:
