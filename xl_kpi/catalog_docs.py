@@ -35,14 +35,20 @@ def signature(d: KPIDefinition) -> str:
     return f"{d.excel_name}({', '.join(parts)})"
 
 
+def _families() -> list[tuple[str, list[KPIDefinition]]]:
+    """(title, its KPI definitions) for each family, in catalog order."""
+    every = definitions()
+    return [(FAMILY_TITLES[family], [d for d in every if d.family == family]) for family in FAMILIES]
+
+
 def text_listing() -> str:
+    """What ``xl-kpi functions`` prints: each function's signature and summary, by family."""
     lines: list[str] = []
-    for family in FAMILIES:
-        lines.append(FAMILY_TITLES[family])
-        for d in definitions():
-            if d.family == family:
-                lines.append(f"  {signature(d)}")
-                lines.append(f"      {d.summary}")
+    for title, family in _families():
+        lines.append(title)
+        for d in family:
+            lines.append(f"  {signature(d)}")
+            lines.append(f"      {d.summary}")
         lines.append("")
     lines.append("Ledger analysis (array functions that spill)")
     for name, args, summary in LEDGER_FUNCTIONS:
@@ -69,11 +75,9 @@ def markdown() -> str:
         "error in an input propagates.",
         "",
     ]
-    for family in FAMILIES:
-        out += [f"## {FAMILY_TITLES[family]}", ""]
-        for d in definitions():
-            if d.family != family:
-                continue
+    for title, family in _families():
+        out += [f"## {title}", ""]
+        for d in family:
             out += [f"### `{signature(d)}`", "", d.summary, ""]
             out += ["| argument | meaning | valid values |", "|---|---|---|"]
             for a in d.args:
