@@ -155,8 +155,7 @@ class WorkbookPackage:
         rels = {r.id: r for r in self.rels(self.workbook_part)}
         parsed = self.workbook.findall(f"{_M}sheets/{_M}sheet")
         prefix = root_prefix(self.workbook_text)
-        block = re.search(rf"<{re.escape(prefix + ':') if prefix else ''}sheets[\s>].*?</{re.escape(prefix + ':') if prefix else ''}sheets\s*>",
-                          self.workbook_text, re.S)
+        block = element_pattern("sheets", prefix).search(self.workbook_text)
         raw = element_pattern("sheet", prefix).findall(block.group(0)) if block else []
         if len(raw) != len(parsed):
             raise UserError(f"{self.label}: could not read the sheet list of {self.workbook_part}")

@@ -156,7 +156,8 @@ def edit_calc_chain(pkg: WorkbookPackage, owned: list[SheetEntry]):
         return None
     text = pkg.text(rel.target)
     drop = {str(s.sheet_id) for s in owned}
-    q = re.escape(root_prefix(text) + ":") if root_prefix(text) else ""
+    prefix = root_prefix(text)
+    q = re.escape(prefix + ":") if prefix else ""
     entries = list(re.finditer(rf"<{q}c\b[^>]*?/>", text))
     sheet_of, current = [], None
     for m in entries:  # an entry without i="" belongs to the previous entry's sheet
