@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xl_kpi.templates import sample_inputs, sheets, styles
-from xl_kpi.templates.formulas import kpi_formula, number_format
-from xl_kpi.templates.sheets import InputColumn, OutputColumn
+from xl_kpi.templates.sheets import InputColumn
 
 FILE_NAME = "balance_sheet_ratios.xlsx"
 
@@ -45,18 +44,6 @@ RATIOS = (
 )
 
 
-def _ratio_columns() -> list[OutputColumn]:
-    sheet = "'Balance Sheet'"
-    columns = [OutputColumn("Period End", lambda r: f'=IF({sheet}!A{r}="","",{sheet}!A{r})', "yyyy-mm-dd",
-                            width=12)]
-    for header, name, kpi, refs in RATIOS:
-        columns.append(OutputColumn(
-            header,
-            lambda r, kpi=kpi, refs=refs: kpi_formula(kpi, {arg: f"{sheet}!{col}{r}" for arg, col in refs.items()}),
-            number_format(kpi), name, width=13))
-    return columns
-
-
 def build(path: Path, blank: bool = False, periods: int = 8) -> Path:
     """Write the balance sheet ratios workbook to ``path``; ``blank`` leaves the inputs empty."""
     wb = sheets.new_workbook("Balance sheet ratios")
@@ -72,7 +59,9 @@ def build(path: Path, blank: bool = False, periods: int = 8) -> Path:
     ratios = wb.create_sheet("Ratios")
     sheets.title(ratios, "Ratios per period", "Formulas only, row by row from the Balance Sheet sheet. "
                  "Empty = nothing to divide by.")
-    sheets.output_block(ratios, _ratio_columns(), first, last)
+    sheet = "'Balance Sheet'"
+    sheets.output_block(ratios, [sheets.echo_column("Period End", sheet, "yyyy-mm-dd", width=12),
+                                 *sheets.kpi_columns(sheet, RATIOS, width=13)], first, last)
     ratios.freeze_panes = f"B{first}"
     sheets.print_setup(ratios)
 

@@ -108,7 +108,7 @@ def _kpi_columns() -> list[OutputColumn]:
     # G GRR, H Ending MRR, I ARR, J ARPA, K CAC, L CLV, M LTV:CAC, N Payback, O Quick, P Growth,
     # Q Retention, R Net revenue churn, S Annualized churn, T Net new MRR.
     return [
-        OutputColumn("Month", lambda r: f'=IF({i("A", r)}="","",{i("A", r)})', styles.MONTH_FORMAT),
+        sheets.echo_column("Month", "Inputs", styles.MONTH_FORMAT),
         OutputColumn("Customers at End",
                      lambda r: blank_unless_any(f"{i('B', r)}:D{r}", f"{i('B', r)}+{i('C', r)}-{i('D', r)}"),
                      styles.COUNT_FORMAT),
@@ -181,15 +181,15 @@ def _kpi_columns() -> list[OutputColumn]:
 def _chart_data_columns() -> list[OutputColumn]:
     """Chart series: MRR movements with losses negative, churn with its two benchmark lines."""
 
-    def guarded(ref: str, r: int, sign: str = "") -> str:
+    def guarded(ref: str, sign: str = "") -> str:
         return f'=IF(ISNUMBER({ref}),{sign}{ref},"")'
 
     return [
         OutputColumn("Month", lambda r: f"=KPIs!A{r}", styles.MONTH_FORMAT),
-        OutputColumn("New MRR", lambda r: guarded(f"Inputs!F{r}", r), styles.MONEY0_FORMAT),
-        OutputColumn("Expansion MRR", lambda r: guarded(f"Inputs!G{r}", r), styles.MONEY0_FORMAT),
-        OutputColumn("Contraction MRR", lambda r: guarded(f"Inputs!H{r}", r, "-"), styles.MONEY0_FORMAT),
-        OutputColumn("Churned MRR", lambda r: guarded(f"Inputs!I{r}", r, "-"), styles.MONEY0_FORMAT),
+        OutputColumn("New MRR", lambda r: guarded(f"Inputs!F{r}"), styles.MONEY0_FORMAT),
+        OutputColumn("Expansion MRR", lambda r: guarded(f"Inputs!G{r}"), styles.MONEY0_FORMAT),
+        OutputColumn("Contraction MRR", lambda r: guarded(f"Inputs!H{r}", "-"), styles.MONEY0_FORMAT),
+        OutputColumn("Churned MRR", lambda r: guarded(f"Inputs!I{r}", "-"), styles.MONEY0_FORMAT),
         OutputColumn("Ending MRR", lambda r: f"=KPIs!H{r}", styles.MONEY0_FORMAT),
         OutputColumn("Churn Rate", lambda r: f"=KPIs!C{r}", styles.PERCENT_FORMAT),
         OutputColumn("Good (max)", lambda r: f'=IF(ISNUMBER(KPIs!A{r}),CHURN_GOOD_MAX,"")', styles.PERCENT_FORMAT),

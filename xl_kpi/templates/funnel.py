@@ -67,16 +67,6 @@ TICKET_COLUMNS = (
 )
 
 
-def _funnel_kpi_columns() -> list[OutputColumn]:
-    columns = [OutputColumn("Month", lambda r: f'=IF(Funnel!A{r}="","",Funnel!A{r})', styles.MONTH_FORMAT)]
-    for header, name, kpi, refs in FUNNEL_KPIS:
-        columns.append(OutputColumn(
-            header,
-            lambda r, kpi=kpi, refs=refs: kpi_formula(kpi, {arg: f"Funnel!{col}{r}" for arg, col in refs.items()}),
-            number_format(kpi), name))
-    return columns
-
-
 def _nps_sheet(wb, blank: bool) -> None:
     ws = wb.create_sheet("NPS")
     sheets.title(ws, "Net Promoter Score", "One row per survey answer: a score from 0 (not at all likely to "
@@ -159,7 +149,8 @@ def build(path: Path, blank: bool = False, months: int = 12) -> Path:
     kpis = wb.create_sheet("Funnel KPIs")
     sheets.title(kpis, "Funnel KPIs per month", "Formulas only: each row computes from the same row of the "
                  "Funnel sheet. An empty cell means there was nothing to divide by.")
-    sheets.output_block(kpis, _funnel_kpi_columns(), first, last)
+    sheets.output_block(kpis, [sheets.echo_column("Month", "Funnel", styles.MONTH_FORMAT),
+                               *sheets.kpi_columns("Funnel", FUNNEL_KPIS)], first, last)
     kpis.freeze_panes = f"B{first}"
     sheets.print_setup(kpis)
 

@@ -27,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from xl_kpi.templates import styles
+from xl_kpi.templates.formulas import kpi_formula, number_format
 
 #: docProps and zip entries carry this time, so a rebuild gives the same bytes.
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
@@ -236,6 +237,35 @@ class OutputColumn:
     width: float | None = None
     #: Horizontal alignment of the cells ("center" for short text verdicts).
     align: str | None = None
+
+
+def echo_column(header: str, sheet: str, number_format: str, width: float | None = None) -> OutputColumn:
+    """Column A of ``sheet`` (the month or period of an input row) repeated row by row, empty where it is empty.
+
+    >>> echo_column("Month", "Funnel", "mmm yyyy").formula(5)
+    '=IF(Funnel!A5="","",Funnel!A5)'
+    """
+    return OutputColumn(header, lambda r: f'=IF({sheet}!A{r}="","",{sheet}!A{r})', number_format, width=width)
+
+
+def kpi_columns(sheet: str, kpis: Sequence[tuple[str, str, str, dict[str, str]]],
+                width: float | None = None) -> list[OutputColumn]:
+    """One KPI column per ``(header, defined name, KPI, {argument: column letter of sheet})``.
+
+    Row ``r`` of each column computes from row ``r`` of ``sheet``; the formula is the KPI's
+    definition rendered by :func:`~xl_kpi.templates.formulas.kpi_formula`, the format its unit's.
+
+    >>> (leads,) = kpi_columns("Funnel", [("Visitor to Lead", "KPI_VISITOR_TO_LEAD_RATE", "CONVERSION_RATE",
+    ...                                     {"conversions": "C", "total": "B"})])
+    >>> leads.formula(5), leads.name, leads.number_format
+    ('=IF((Funnel!B5)=0,"",Funnel!C5/Funnel!B5)', 'KPI_VISITOR_TO_LEAD_RATE', '0.0%')
+    """
+    def column(header: str, name: str, kpi: str, refs: dict[str, str]) -> OutputColumn:
+        return OutputColumn(
+            header, lambda r: kpi_formula(kpi, {arg: f"{sheet}!{col}{r}" for arg, col in refs.items()}),
+            number_format(kpi), name, width=width)
+
+    return [column(*spec) for spec in kpis]
 
 
 def output_block(ws: Worksheet, columns: Sequence[OutputColumn], first: int, last: int,
