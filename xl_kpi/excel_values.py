@@ -57,6 +57,21 @@ class ExcelError(str):
         return str.__repr__(str(self))
 
 
+class CallFailed(Exception):
+    """A whole Excel function call fails: raised inside the Excel adapters, caught at their edge.
+
+    Carries the Excel error literal to return and the reason; :meth:`cell` is
+    what the caller's cell shows.
+    """
+
+    def __init__(self, literal: str, reason: str):
+        super().__init__(reason)
+        self.literal, self.reason = literal, reason
+
+    def cell(self) -> ExcelError:
+        return ExcelError(self.literal, self.reason)
+
+
 def error_literal(value: Any) -> str | None:
     """The Excel error literal ``value`` stands for, or None if it is not an error.
 

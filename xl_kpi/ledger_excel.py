@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xl_kpi.excel_values import ERROR_CODES, ERROR_LITERALS, VALUE, ExcelError, error_literal
+from xl_kpi.excel_values import ERROR_CODES, ERROR_LITERALS, VALUE, CallFailed, ExcelError, error_literal
 from xl_kpi.ledger.bridge import BRIDGE_COLUMNS, bridge_from_prepared
 from xl_kpi.ledger.cohorts import BASES, retention_from_prepared
 from xl_kpi.ledger.validation import LedgerError, prepare_ledger
@@ -64,14 +64,6 @@ BRIDGE_TITLES = {
 _ARGS = ("customer_ids", "months", "mrr")
 
 
-class _Fail(Exception):
-    """Whole-call failure: carries the Excel error to return."""
-
-    def __init__(self, literal: str, reason: str):
-        super().__init__(reason)
-        self.literal, self.reason = literal, reason
-
-
 def _column(value: Any, name: str) -> np.ndarray:
     """One argument as a 1-D object array (a single column or single row of cells)."""
     if isinstance(value, np.ndarray):
@@ -85,14 +77,14 @@ def _column(value: Any, name: str) -> np.ndarray:
             except TypeError:
                 widths = {-1}
             if len(widths) != 1 or -1 in widths:
-                raise _Fail(VALUE, f"{name} is not a rectangular range")
+                raise CallFailed(VALUE, f"{name} is not a rectangular range")
             width = widths.pop()
             if width == 1:  # one column
                 arr = np.fromiter(map(itemgetter(0), value), dtype=object, count=len(value))
             elif len(value) == 1:  # one row
                 arr = np.fromiter(value[0], dtype=object, count=width)
             else:
-                raise _Fail(VALUE, f"{name} must be a single column, got {len(value)} rows x {width} columns")
+                raise CallFailed(VALUE, f"{name} must be a single column, got {len(value)} rows x {width} columns")
         else:  # a flat sequence is one column (xlwings' ndim=1)
             arr = np.fromiter(value, dtype=object, count=len(value))
     else:
@@ -103,9 +95,9 @@ def _column(value: Any, name: str) -> np.ndarray:
         if arr.shape[1] == 1 or arr.shape[0] == 1:
             arr = arr.reshape(-1)
         else:
-            raise _Fail(VALUE, f"{name} must be a single column, got {arr.shape[0]} rows x {arr.shape[1]} columns")
+            raise CallFailed(VALUE, f"{name} must be a single column, got {arr.shape[0]} rows x {arr.shape[1]} columns")
     if arr.ndim != 1:
-        raise _Fail(VALUE, f"{name} must be a single column")
+        raise CallFailed(VALUE, f"{name} must be a single column")
     return arr
 
 
@@ -132,7 +124,7 @@ def _ledger_frame(customer_ids: Any, months: Any, mrr: Any) -> pd.DataFrame:
     if len(set(sizes)) > 1:
         found = _first_error(cols)  # an error in an input still wins over the size problem
         if found is None:
-            raise _Fail(VALUE, "customer_ids, months and mrr must be ranges of the same size, got "
+            raise CallFailed(VALUE, "customer_ids, months and mrr must be ranges of the same size, got "
                                + ", ".join(f"{n} rows" for n in sizes))
     else:
         filled = ~(_blank(cols[0]) & _blank(cols[1]) & _blank(cols[2]))
@@ -141,9 +133,9 @@ def _ledger_frame(customer_ids: Any, months: Any, mrr: Any) -> pd.DataFrame:
         found = _first_error(cols)  # (an error is never blank, so none is cut off)
     if found is not None:  # like Excel's own functions: an error in an input propagates
         literal, name, row = found
-        raise _Fail(literal, f"{name}, row {row} of the range holds {literal}")
+        raise CallFailed(literal, f"{name}, row {row} of the range holds {literal}")
     if not len(cols[0]):
-        raise _Fail(VALUE, "the ledger ranges are blank: no rows to analyse")
+        raise CallFailed(VALUE, "the ledger ranges are blank: no rows to analyse")
     return pd.DataFrame(dict(zip(_ARGS, cols)))
 
 
@@ -153,7 +145,7 @@ def _prepared(customer_ids: Any, months: Any, mrr: Any):
         return prepare_ledger(frame, *_ARGS, first_row=1)
     except LedgerError as err:
         detail = str(err).split(": ", 1)[-1]
-        raise _Fail(VALUE, f"{err.column}, row {err.row} of the range: {detail}") from None
+        raise CallFailed(VALUE, f"{err.column}, row {err.row} of the range: {detail}") from None
 
 
 def _cell(value: Any) -> Any:
@@ -171,8 +163,8 @@ def _guard(build):
     """Run ``build``; turn any failure into a 1 x 1 Excel error (never raise into Excel)."""
     try:
         return build()
-    except _Fail as fail:
-        return [[ExcelError(fail.literal, fail.reason)]]
+    except CallFailed as fail:
+        return [[fail.cell()]]
     except Exception as exc:  # noqa: BLE001 - the boundary with Excel: never raise
         return [[ExcelError(VALUE, f"unexpected error: {type(exc).__name__}: {exc}")]]
 
@@ -256,10 +248,10 @@ def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any 
     def build():
         literal = error_literal(basis)
         if literal is not None:
-            raise _Fail(literal, f"basis holds {literal}")
+            raise CallFailed(literal, f"basis holds {literal}")
         b = "logo" if basis is None or (isinstance(basis, str) and not basis.strip()) else basis
         if not isinstance(b, str) or b.strip().lower() not in BASES:
-            raise _Fail(VALUE, f'basis must be "logo" or "revenue", got {basis!r}')
+            raise CallFailed(VALUE, f'basis must be "logo" or "revenue", got {basis!r}')
         table = retention_from_prepared(_prepared(customer_ids, months, mrr), b.strip().lower())
         header = ["Cohort", *[int(c) for c in table.columns]]
         labels = table.index.strftime("%Y-%m")

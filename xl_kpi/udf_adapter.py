@@ -26,18 +26,12 @@ from typing import Any, Callable
 import numpy as np
 
 from xl_kpi.errors import KPIError
-from xl_kpi.excel_values import VALUE, ExcelError, error_literal, finite_or_error, is_ragged, to_rows, to_serial
+from xl_kpi.excel_values import (
+    VALUE, CallFailed, ExcelError, error_literal, finite_or_error, is_ragged, to_rows, to_serial,
+)
 from xl_kpi.kpis.definition import OK, KPIDefinition
 
 _NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*(%?)\s*$")
-
-
-class _CallError(Exception):
-    """A whole-call failure; carries the Excel error to return."""
-
-    def __init__(self, literal: str, reason: str):
-        super().__init__(reason)
-        self.literal = literal
 
 
 def coerce_cell(value: Any) -> tuple[float, str | None, str]:
@@ -83,9 +77,9 @@ def convert_argument(name: str, value: Any) -> tuple[np.ndarray, np.ndarray | No
                 return numbers, None, None, numbers.shape != (1, 1)
     rows = to_rows(value)
     if not rows or not rows[0]:
-        raise _CallError(VALUE, f"{name} is an empty range")
+        raise CallFailed(VALUE, f"{name} is an empty range")
     if is_ragged(rows):
-        raise _CallError(VALUE, f"{name} is not a rectangular range")
+        raise CallFailed(VALUE, f"{name} is not a rectangular range")
     shape = (len(rows), len(rows[0]))
     numbers = np.empty(shape, dtype=float)
     errors = np.full(shape, None, dtype=object)
@@ -127,7 +121,7 @@ def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
             # A total: one error anywhere in the range is the error of the total.
             err = _first_error(errors, reasons)
             if err is not None:
-                raise _CallError(str(err), err.reason)
+                raise CallFailed(str(err), err.reason)
             inputs[arg.name] = numbers if was_range else numbers[0, 0]
             continue
         any_range |= was_range
@@ -137,7 +131,7 @@ def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
     try:
         ev = definition.evaluate(inputs)
     except KPIError as exc:
-        raise _CallError(exc.excel_error, str(exc)) from None
+        raise CallFailed(exc.excel_error, str(exc)) from None
     shape = ev.values.shape
     out = ev.values.astype(object)
     for index in map(tuple, np.argwhere(ev.codes != OK)):
@@ -166,12 +160,12 @@ def call_reduction(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
         numbers, errors, reasons, was_range = convert_argument(arg.name, value)
         err = _first_error(errors, reasons)
         if err is not None:
-            raise _CallError(str(err), err.reason)
+            raise CallFailed(str(err), err.reason)
         inputs[arg.name] = numbers if (was_range or arg.array) else numbers[0, 0]
     try:
         return _cell(definition.function(**inputs))
     except KPIError as exc:
-        raise _CallError(exc.excel_error, str(exc)) from None
+        raise CallFailed(exc.excel_error, str(exc)) from None
 
 
 def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
@@ -194,8 +188,8 @@ def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
                     return ExcelError(exc.excel_error, str(exc))
             return call_elementwise(definition, args)
         return call_reduction(definition, args)
-    except _CallError as exc:
-        return ExcelError(exc.literal, str(exc))
+    except CallFailed as exc:
+        return exc.cell()
     except Exception as exc:  # noqa: BLE001 - a cell must never show a traceback
         return ExcelError(VALUE, f"{definition.excel_name}: {type(exc).__name__}: {exc}")
 
