@@ -35,10 +35,9 @@ from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, relative, rels_part
 from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
-from xl_kpi.refresh.report import REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Report, ReportSheet
+from xl_kpi.refresh.report import MARKER, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
-from xl_kpi.refresh.shared_parts import (CT_PART, MARKER, edit_calc_chain, edit_content_types, edit_workbook,
-                                         edit_workbook_rels)
+from xl_kpi.refresh.shared_parts import CT_PART, edit_calc_chain, edit_content_types, edit_workbook, edit_workbook_rels
 from xl_kpi.refresh.styles import StyleSheet
 from xl_kpi.refresh.zipcopy import RawZipWriter
 

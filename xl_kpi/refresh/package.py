@@ -22,7 +22,6 @@ from xl_kpi.errors import UserError
 from xl_kpi.refresh.ooxml import NS_MAIN, NS_PKG_REL, NS_REL
 from xl_kpi.refresh.safety import check_zip, parse_xml, read_part
 
-REL_OFFICE_DOC = NS_REL + "/officeDocument"
 _M = "{%s}" % NS_MAIN
 _R = "{%s}" % NS_REL
 _P = "{%s}" % NS_PKG_REL
@@ -147,7 +146,7 @@ class WorkbookPackage:
 
     def _office_document(self) -> str:
         for rel in self.rels(""):
-            if rel.type == REL_OFFICE_DOC or rel.type.endswith("/officeDocument"):
+            if rel.type.endswith("/officeDocument"):  # transitional or strict OOXML namespace
                 return rel.target
         raise UserError(f"{self.label}: not a workbook (no office document in _rels/.rels)")
 

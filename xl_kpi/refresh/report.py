@@ -284,6 +284,10 @@ class Report:
 
 #: Workbook-level names the report owns (replaced on every refresh).
 REPORT_NAMES = ("CohortRetentionLogo", "CohortRetentionRevenue", "KPISummary")
+#: The hidden workbook-level name that marks a workbook whose report a refresh wrote, and its
+#: value (a formula without the "="): the report's sheet names.
+MARKER = "_xlkpi_report"
+MARKER_VALUE = '"' + "|".join(REPORT_SHEETS) + '"'
 
 
 # --------------------------------------------------------------------------- layout

@@ -14,9 +14,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, element_pattern, relative, rels_part, root_prefix
-from xl_kpi.refresh.report import REPORT_NAMES, REPORT_SHEETS, Report
+from xl_kpi.refresh.report import MARKER, MARKER_VALUE, REPORT_NAMES, Report
 
-MARKER = "_xlkpi_report"
 #: Workbook-level names a refresh replaces: its marker and the report's names.
 OWNED_NAMES = frozenset({MARKER, *REPORT_NAMES})
 CT_PART = "[Content_Types].xml"
@@ -100,8 +99,7 @@ def edit_workbook(pkg: WorkbookPackage, owned: list[SheetEntry], report: Report,
                 xml = xml.replace(local.group(0), f' localSheetId="{index_map[idx]}"', 1)
         return xml
 
-    ours = [f'<{q}definedName name="{MARKER}" hidden="1">'
-            f'{escape(chr(34) + "|".join(REPORT_SHEETS) + chr(34))}</{q}definedName>']
+    ours = [f'<{q}definedName name="{MARKER}" hidden="1">{escape(MARKER_VALUE)}</{q}definedName>']
     ours += [f'<{q}definedName name="{d.name}">{escape(d.ref.formula())}</{q}definedName>' for d in report.names]
     # Rows repeated on every printed page: a name local to its sheet (its new tab index).
     ours += [f'<{q}definedName name="_xlnm.Print_Titles" localSheetId="{new_names.index(sheet.name)}">'

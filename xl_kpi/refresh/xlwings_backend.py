@@ -39,8 +39,8 @@ import numpy as np
 
 from xl_kpi.errors import UserError
 from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
-from xl_kpi.refresh.shared_parts import MARKER
-from xl_kpi.refresh.report import HEAT_COLORS, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Block, Report, ReportSheet
+from xl_kpi.refresh.report import (HEAT_COLORS, MARKER, MARKER_VALUE, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES,
+                                   Block, Report, ReportSheet)
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
 
@@ -161,7 +161,7 @@ class XlwingsReportWriter:
                     progress(0.75 + 0.2 * n / len(report.sheets), f"writing {spec.name}")
                 self._write_sheet(spec)
             names = book.names
-            names.add(MARKER, '="' + "|".join(REPORT_SHEETS) + '"')
+            names.add(MARKER, "=" + MARKER_VALUE)
             for name in report.names:
                 names.add(name.name, "=" + name.ref.formula())
         finally:
