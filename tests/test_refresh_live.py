@@ -368,6 +368,20 @@ def test_ribbon_bad_row_shows_reason_and_changes_nothing(df):
     assert book.app.status_bar is False
 
 
+def test_ribbon_unexpected_failure_shows_its_reason_once(df, monkeypatch):
+    from xl_kpi.refresh.xlwings_backend import XlwingsReportWriter
+
+    def busy(self, report, progress=None):
+        raise RuntimeError("Excel is busy")
+
+    monkeypatch.setattr(XlwingsReportWriter, "write", busy)
+    book = ledger_book(df)
+    message = live.refresh(book)
+    assert message == "The refresh failed (RuntimeError: Excel is busy). Nothing was changed in your sheets."
+    assert book.app.alerts == [(message, live.TITLE, "critical")]
+    assert book.app.status_bar is False
+
+
 def test_ribbon_success_reports_progress_in_the_status_bar(df):
     book = ledger_book(df)
     assert live.refresh(book) is None

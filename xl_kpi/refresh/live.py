@@ -32,16 +32,15 @@ def refresh(book) -> str | None:
     app = book.app
     try:
         refresh_book(book, progress=status_bar(app))
+        message = None
     except UserError as exc:
         message = str(exc)
     except Exception as exc:  # an unexpected failure: the reason, not a traceback, in the box
-        message = f"The refresh failed ({type(exc).__name__}: {exc}). Nothing was changed in your sheets.\n\n" \
-                  + "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    else:
-        app.status_bar = False  # hand the status bar back to Excel
-        return None
-    app.status_bar = False
-    app.alert(message, title=TITLE, mode="critical")
+        reason = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        message = f"The refresh failed ({reason}). Nothing was changed in your sheets."
+    app.status_bar = False  # hand the status bar back to Excel
+    if message is not None:
+        app.alert(message, title=TITLE, mode="critical")
     return message
 
 
