@@ -154,6 +154,17 @@ def object_array(value: list | tuple, name: str) -> np.ndarray:
     return arr
 
 
+def nullable_numbers(value: Any) -> np.ndarray | None:
+    """A pandas nullable Int64 / Float64 column as a float array (``<NA>`` -> NaN); None otherwise.
+
+    Their ``to_numpy()`` would give objects with ``<NA>`` in them.
+    """
+    dtype = getattr(value, "dtype", None)
+    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
+        return value.to_numpy(dtype=float, na_value=np.nan)
+    return None
+
+
 def as_float_array(value: Any, name: str) -> np.ndarray:
     """Convert a scalar, list, tuple, numpy array or pandas Series to a float array.
 
@@ -175,9 +186,9 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
         return np.asarray(float(value))
     if isinstance(value, str):
         raise KPIValueError(f"{name} must be a number, got text {value!r}")
-    dtype = getattr(value, "dtype", None)
-    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
-        return value.to_numpy(dtype=float, na_value=np.nan)  # pandas nullable Int64 / Float64
+    numbers = nullable_numbers(value)
+    if numbers is not None:
+        return numbers
     if isinstance(value, (list, tuple)) and set(map(type, value)) <= {float, int}:
         return np.array(value, dtype=float)  # a flat list of numbers: no per-element check needed
     if isinstance(value, (list, tuple)):

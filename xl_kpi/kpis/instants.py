@@ -15,7 +15,7 @@ import numpy as np
 
 from xl_kpi.errors import KPIDomainError, KPIValueError
 from xl_kpi.excel_values import EXCEL_EPOCH
-from xl_kpi.kpis.definition import object_array
+from xl_kpi.kpis.definition import nullable_numbers, object_array
 
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
@@ -77,13 +77,12 @@ def day_and_hours(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     (None, NaN, NaT) are NaN in both parts.  Time-zone-aware values are taken
     in UTC, so two columns in different zones still subtract correctly.
     """
-    if value is None or _is_blank(value):
+    if _is_blank(value):
         return np.asarray(np.nan), np.asarray(np.nan)
-    dtype = getattr(value, "dtype", None)
-    if getattr(dtype, "tz", None) is not None:  # pandas tz-aware Series / DatetimeIndex
+    if getattr(getattr(value, "dtype", None), "tz", None) is not None:  # pandas tz-aware Series / DatetimeIndex
         value = value.dt.tz_convert("UTC").dt.tz_localize(None) if hasattr(value, "dt") else value.tz_convert("UTC").tz_localize(None)
-    elif hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
-        value = value.to_numpy(dtype=float, na_value=np.nan)
+    elif (numbers := nullable_numbers(value)) is not None:
+        value = numbers
     if isinstance(value, (list, tuple)):
         arr = object_array(value, name)
     else:
