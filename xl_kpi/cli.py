@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 
+from xl_kpi import __version__
 from xl_kpi.errors import KPIError, UserError
 
 #: command -> (module, one-line help)
@@ -33,15 +34,9 @@ def _top_parser() -> argparse.ArgumentParser:
         epilog="commands:\n" + "\n".join(f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"xl-kpi {_version()}")
+    parser.add_argument("--version", action="version", version=f"xl-kpi {__version__}")
     parser.add_argument("command", choices=list(COMMANDS), metavar="command", help="one of the commands below")
     return parser
-
-
-def _version() -> str:
-    from xl_kpi import __version__
-
-    return __version__
 
 
 def main(argv: list[str] | None = None) -> int:
