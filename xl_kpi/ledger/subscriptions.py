@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.ledger.validation import (
-    DATE_RANGE_MESSAGE, LedgerError, Problems, days_to_months, out_of_range, months_to_timestamps, parse_amounts, parse_dates, parse_ids,
+    LedgerError, Problems, days_to_months, months_to_timestamps, out_of_range, parse_amounts, parse_dates, parse_ids,
     require_columns,
 )
 
@@ -116,11 +116,9 @@ def subscriptions_to_ledger(
     problems = Problems(df, first_row, sheet, keep)
     problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
     problems.check(s_blank, start, "the start date is blank")
-    problems.check(s_bad, start, "{value} is not a date")
-    problems.check(~s_bad & ~s_blank & out_of_range(s_days), start, DATE_RANGE_MESSAGE)
+    problems.check_dates(s_days, s_blank, s_bad, start)
     if end is not None:
-        problems.check(e_bad, end, "{value} is not a date")
-        problems.check(~e_bad & ~e_blank & out_of_range(e_days), end, DATE_RANGE_MESSAGE)
+        problems.check_dates(e_days, e_blank, e_bad, end)
         problems.check(~s_blank & ~s_bad & ~e_blank & ~e_bad & (e_days < s_days), end,
                        "the end date {value} is before the start date")
     problems.check(a_blank, amount, "the amount is blank (only completely blank rows are skipped)")

@@ -364,6 +364,14 @@ class Problems:
         if hits.size:
             self.found.append((int(hits[0]), len(self.found), column, message))
 
+    def check_dates(self, days: np.ndarray, blank: np.ndarray, bad: np.ndarray, column: str) -> None:
+        """The checks of a :func:`parse_dates` column: not a date, then outside the supported dates.
+
+        Blank dates are the caller's to allow or refuse.
+        """
+        self.check(bad, column, "{value} is not a date")
+        self.check(~bad & ~blank & out_of_range(days), column, DATE_RANGE_MESSAGE)
+
     def raise_first(self) -> None:
         if not self.found:
             return
@@ -391,8 +399,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet) -> tuple[PreparedLedger
     problems = Problems(df, first_row, sheet, keep)
     problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
     problems.check(month_blank, month, "the month is blank (only completely blank rows are skipped)")
-    problems.check(month_bad, month, "{value} is not a date")
-    problems.check(~month_bad & ~month_blank & out_of_range(days), month, DATE_RANGE_MESSAGE)
+    problems.check_dates(days, month_blank, month_bad, month)
     problems.check(mrr_blank, mrr, "the MRR is blank (only completely blank rows are skipped)")
     problems.check(mrr_bad, mrr, "{value} is not a number")
     problems.check(~mrr_bad & ~mrr_blank & (np.nan_to_num(amount) < 0), mrr, "{value} is negative; MRR must be 0 or more")
