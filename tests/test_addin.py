@@ -55,6 +55,20 @@ def test_build_writes_xl_kpi_xlam_and_no_leftovers(built):
     assert not list(built.parent.glob("*.partial"))
 
 
+def test_a_file_excel_holds_open_is_a_clear_error_and_stays_as_it_was(tmp_path, monkeypatch):
+    target = tmp_path / "xl_kpi.xlam"
+    target.write_bytes(b"the add-in Excel has open")
+
+    def locked(src, dst):  # what Windows does while Excel has the file open
+        raise PermissionError(13, "Permission denied", str(src), None, str(dst))
+
+    monkeypatch.setattr(addin.os, "replace", locked)
+    with pytest.raises(UserError, match="it is in use"):
+        addin.write_atomically(target, b"new add-in")
+    assert target.read_bytes() == b"the add-in Excel has open"
+    assert not list(tmp_path.glob("*.partial"))
+
+
 def test_ribbon_is_a_kpi_tab_with_a_large_refresh_button_calling_runmain(built):
     root = SafeET.fromstring(parts(built)["customUI/customUI.xml"])
     tabs = root.findall(f"{CUI}ribbon/{CUI}tabs/{CUI}tab")

@@ -112,14 +112,23 @@ def build_addin(out_dir: str | os.PathLike, *, interpreter_win: str = "", interp
     target = out / ADDIN_NAME
     data = addin_bytes(source, {"INTERPRETER_WIN": interpreter_win, "INTERPRETER_MAC": interpreter_mac,
                                 "UDF MODULES": UDF_MODULES})
-    partial = target.with_name(target.name + ".partial")
+    write_atomically(target, data)
+    return target
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` and rename it over ``path``: a failure never leaves half a file.
+
+    A file that cannot be replaced (Windows: Excel has it open) is a ``UserError``
+    saying so, and the partial file is removed.
+    """
+    partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
     try:
-        os.replace(partial, target)
-    except PermissionError as exc:  # Windows: Excel has the add-in open
+        os.replace(partial, path)
+    except PermissionError as exc:
         partial.unlink(missing_ok=True)
-        raise UserError(f"cannot replace {target}: it is in use (quit Excel and try again)") from exc
-    return target
+        raise UserError(f"cannot replace {path}: it is in use (quit Excel and try again)") from exc
 
 
 def addin_bytes(template: Path, config: Mapping[str, str]) -> bytes:

@@ -221,14 +221,14 @@ def execute(steps: list[Step], *, echo: Callable[[str], None] = print,
         elif step.action == "build-addin":
             addin.build_addin(step.path.parent, **step.data)
         elif step.action == "copy":
-            _atomic_write(step.path, Path(step.data["source"]).read_bytes())
+            addin.write_atomically(step.path, Path(step.data["source"]).read_bytes())
         elif step.action == "import-udfs":
             import_udfs_trusted(step.path, trust or WindowsVBATrust(), ask or _ask_console,
                                 importer or import_udfs_with_excel, echo)
         elif step.action == "write-manifest":
             manifest = dict(step.data["manifest"])
             manifest["sha256"] = {f: _sha256(Path(f)) for f in manifest["files"] if Path(f).exists()}
-            _atomic_write(step.path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+            addin.write_atomically(step.path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
         elif step.action == "remove":
             try:
                 step.path.unlink(missing_ok=True)
@@ -272,12 +272,6 @@ def _ask_console(question: str) -> bool:
         return input(question).strip().lower() in {"y", "yes"}
     except EOFError:
         return False
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
 
 
 def _sha256(path: Path) -> str:
