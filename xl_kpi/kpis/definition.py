@@ -297,10 +297,6 @@ class KPIDefinition:
     def arg_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.args)
 
-    @property
-    def optional_args(self) -> tuple[str, ...]:
-        return tuple(a.name for a in self.args if a.name in self.defaults)
-
     # -- evaluation -------------------------------------------------------------
     def evaluate(self, inputs: Mapping[str, Any]) -> Evaluation:
         """Validate and compute an element-wise KPI over already-bound arguments."""
