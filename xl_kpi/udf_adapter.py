@@ -128,10 +128,7 @@ def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
         inputs[arg.name] = numbers
         pre_errors.append(errors)
         pre_reasons.append(reasons)
-    try:
-        ev = definition.evaluate(inputs)
-    except KPIError as exc:
-        raise CallFailed(exc.excel_error, str(exc)) from None
+    ev = definition.evaluate(inputs)  # a whole-call KPIError is caught by call_kpi
     shape = ev.values.shape
     out = ev.values.astype(object)
     for index in map(tuple, np.argwhere(ev.codes != OK)):
@@ -162,10 +159,7 @@ def call_reduction(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
         if err is not None:
             raise CallFailed(str(err), err.reason)
         inputs[arg.name] = numbers if (was_range or arg.array) else numbers[0, 0]
-    try:
-        return _cell(definition.function(**inputs))
-    except KPIError as exc:
-        raise CallFailed(exc.excel_error, str(exc)) from None
+    return _cell(definition.function(**inputs))
 
 
 def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
@@ -182,14 +176,13 @@ def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
         if definition.elementwise:
             if all(type(v) is float for v in args):
                 # All single numbers, the usual cell formula: the core's scalar path.
-                try:
-                    return _cell(definition.function(*args))
-                except KPIError as exc:
-                    return ExcelError(exc.excel_error, str(exc))
+                return _cell(definition.function(*args))
             return call_elementwise(definition, args)
         return call_reduction(definition, args)
     except CallFailed as exc:
         return exc.cell()
+    except KPIError as exc:  # the core refused the call: its error and reason
+        return ExcelError(exc.excel_error, str(exc))
     except Exception as exc:  # noqa: BLE001 - a cell must never show a traceback
         return ExcelError(VALUE, f"{definition.excel_name}: {type(exc).__name__}: {exc}")
 
