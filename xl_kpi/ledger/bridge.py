@@ -148,23 +148,19 @@ def bridge_from_prepared(ledger: PreparedLedger, method: str = "auto") -> pd.Dat
     starting = np.r_[0.0, ending[:-1]] if ending.size else ending
     cust_start = np.r_[0, cust_end[:-1]].astype(np.int64) if cust_end.size else cust_end
     lost = a["churned_mrr"] + a["contraction_mrr"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # one definition of each rate: the core KPI functions (array mode: NaN for a 0 denominator)
-        rates = {
-            "customer_churn_rate": xl_kpi.churn_rate(a["churned_customers"].astype(float), cust_start.astype(float)),
-            "gross_revenue_churn_rate": xl_kpi.revenue_churn_rate(lost, starting),
-            "net_revenue_retention": xl_kpi.net_revenue_retention(
-                starting, a["expansion_mrr"], a["contraction_mrr"], a["churned_mrr"]),
-            "quick_ratio": xl_kpi.saas_quick_ratio(
-                a["new_mrr"], a["expansion_mrr"], a["contraction_mrr"], a["churned_mrr"], a["reactivation_mrr"]),
-            "arpa": xl_kpi.arpa(ending, cust_end.astype(float)),
-        }
+    # One definition of each rate: the core KPI functions. In array mode they give NaN, never inf,
+    # where the denominator is 0 (or a result is not finite), as the catalog asks.
+    rates = {
+        "customer_churn_rate": xl_kpi.churn_rate(a["churned_customers"].astype(float), cust_start.astype(float)),
+        "gross_revenue_churn_rate": xl_kpi.revenue_churn_rate(lost, starting),
+        "net_revenue_retention": xl_kpi.net_revenue_retention(
+            starting, a["expansion_mrr"], a["contraction_mrr"], a["churned_mrr"]),
+        "quick_ratio": xl_kpi.saas_quick_ratio(
+            a["new_mrr"], a["expansion_mrr"], a["contraction_mrr"], a["churned_mrr"], a["reactivation_mrr"]),
+        "arpa": xl_kpi.arpa(ending, cust_end.astype(float)),
+    }
     cols = {"month": ledger.month_starts(), "starting_mrr": starting, **a, "customers_start": cust_start, **rates}
-    frame = pd.DataFrame({name: np.asarray(cols[name]) for name in BRIDGE_COLUMNS})
-    rate_cols = list(rates)
-    # never inf (the catalog): a rate with a zero denominator is NaN
-    frame[rate_cols] = frame[rate_cols].replace([np.inf, -np.inf], np.nan)
-    return frame
+    return pd.DataFrame({name: np.asarray(cols[name]) for name in BRIDGE_COLUMNS})
 
 
 def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
