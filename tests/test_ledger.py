@@ -18,6 +18,10 @@ from xl_kpi.ledger.bridge import bridge_from_prepared
 from xl_kpi.sample import generate_ledger
 
 NaN = float("nan")
+#: The bridge's money and count columns (its rates aside), in the order of BRIDGE_COLUMNS.
+MONEY = ["starting_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr",
+         "ending_mrr"]
+COUNTS = ["customers_start", "new_customers", "reactivated_customers", "churned_customers", "customers_end"]
 
 # --------------------------------------------------------------------------- the hand-worked ledger
 # Jan..Jun 2024. A: 100, 100, 70+50 (two rows), -, 120, 90. B: Jan only (50).
@@ -65,12 +69,9 @@ def test_hand_worked_bridge(method, shuffle):
     bridge = bridge_from_prepared(prepare_ledger(hand_ledger(order)), method)
     assert tuple(bridge.columns) == BRIDGE_COLUMNS
     assert list(bridge["month"]) == [pd.Timestamp(m) for m in HAND_BRIDGE]
-    money = ["starting_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr",
-             "ending_mrr"]
-    counts = ["customers_start", "new_customers", "reactivated_customers", "churned_customers", "customers_end"]
-    expected = pd.DataFrame(list(HAND_BRIDGE.values()), columns=money + counts)
-    np.testing.assert_allclose(bridge[money].to_numpy(), expected[money].to_numpy(), atol=1e-9)
-    np.testing.assert_array_equal(bridge[counts].to_numpy(), expected[counts].to_numpy())
+    expected = pd.DataFrame(list(HAND_BRIDGE.values()), columns=MONEY + COUNTS)
+    np.testing.assert_allclose(bridge[MONEY].to_numpy(), expected[MONEY].to_numpy(), atol=1e-9)
+    np.testing.assert_array_equal(bridge[COUNTS].to_numpy(), expected[COUNTS].to_numpy())
     rates = ["customer_churn_rate", "gross_revenue_churn_rate", "net_revenue_retention", "quick_ratio", "arpa"]
     np.testing.assert_allclose(bridge[rates].to_numpy(), np.array(list(HAND_RATES.values())), rtol=1e-12)
     assert not np.isinf(bridge[rates].to_numpy()).any()
@@ -314,12 +315,7 @@ def test_monthly_kpis_use_the_core_definitions():
 
 
 def test_money_columns_are_float_even_without_any_movement_of_that_kind():
-    import pandas as pd
-
-    from xl_kpi.ledger import mrr_bridge
-
     ledger = pd.DataFrame({"customer_id": ["a", "b"], "month": ["2024-01-15", "2024-02-20"], "mrr": [100, 50]})
     bridge = mrr_bridge(ledger)  # no reactivation, expansion or contraction at all
-    for column in ("starting_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr",
-                   "churned_mrr", "ending_mrr"):
+    for column in MONEY:
         assert bridge[column].dtype == "float64", column

@@ -311,7 +311,8 @@ def calculator_blocks(wb) -> dict[str, tuple[str, dict[str, str], str]]:
     return blocks
 
 
-def _cells(ws, ref: str) -> list:
+def block_cells(ws, ref: str) -> list:
+    """The cells of a block's input ``ref`` (one cell or a one-column range), top to bottom."""
     cells = ws[ref]
     return [row[0] for row in cells] if isinstance(cells, tuple) else [cells]
 
@@ -353,7 +354,7 @@ def test_calculator_has_every_kpi_with_its_definitions_formula(books):
         assert wb[sheet][result].number_format == expected_format, name
         ws = wb[sheet]
         for arg in d.args:
-            cells = _cells(ws, refs[arg.name])
+            cells = block_cells(ws, refs[arg.name])
             assert len(cells) == (1 if not arg.array else len(cells)) and (len(cells) >= 5) == arg.array, name
             assert all(c.style == "Input (xl_kpi)" for c in cells), (name, arg.name)
             dv = _validation_for(ws, cells[0].coordinate)
@@ -377,7 +378,7 @@ def test_calculator_samples_are_the_catalogs_first_examples(books):
     for name, (sheet, refs, _) in calculator_blocks(wb).items():
         d, example = xl_kpi.get(name), BY_NAME[name].examples[0]
         for k, arg in enumerate(d.args):
-            values = [c.value for c in _cells(wb[sheet], refs[arg.name])]
+            values = [c.value for c in block_cells(wb[sheet], refs[arg.name])]
             if k < len(example.args):
                 given = example.args[k]
                 expected = list(given) if isinstance(given, (list, tuple)) else [given]
@@ -395,7 +396,7 @@ def test_blank_calculator_keeps_only_defaults_and_thresholds(tmp_path):
     for name, (sheet, refs, result) in calculator_blocks(wb).items():
         d = xl_kpi.get(name)
         for arg in d.args:
-            values = [c.value for c in _cells(wb[sheet], refs[arg.name])]
+            values = [c.value for c in block_cells(wb[sheet], refs[arg.name])]
             assert values == ([d.defaults[arg.name]] if arg.name in d.defaults else [None] * len(values)), name
         assert wb[sheet][result].value.startswith("=")
 

@@ -27,7 +27,7 @@ from xl_kpi.templates import balance_sheet, calculator, dashboard, funnel, ledge
 
 from tests.catalog_data import BY_NAME
 from tests.libreoffice import recalculate
-from tests.test_templates import calculator_blocks
+from tests.test_templates import block_cells, calculator_blocks
 
 ERRORS = ("#DIV/0!", "#VALUE!", "#NAME?", "#REF!", "#NUM!", "#N/A", "#NULL!", "Err:", "#ERR")
 REL = 1e-9
@@ -289,9 +289,7 @@ def _fill_calculator(path: Path) -> None:
     for name, values in calculator_inputs(blocks).items():
         sheet, refs, _ = blocks[name]
         for arg, value in zip(xl_kpi.get(name).arg_names, values):
-            cells = wb[sheet][refs[arg]]
-            cells = [row[0] for row in cells] if isinstance(cells, tuple) else [cells]
-            for cell, v in zip(cells, value if isinstance(value, list) else [value]):
+            for cell, v in zip(block_cells(wb[sheet], refs[arg]), value if isinstance(value, list) else [value]):
                 cell.value = v
     wb.save(path)
 
