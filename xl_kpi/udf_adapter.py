@@ -27,7 +27,7 @@ import numpy as np
 
 from xl_kpi.errors import KPIError
 from xl_kpi.excel_values import (
-    VALUE, CallFailed, ExcelError, error_literal, finite_or_error, is_ragged, to_rows, to_serial,
+    ERROR_CODES, VALUE, CallFailed, ExcelError, error_literal, finite_or_error, is_ragged, to_rows, to_serial,
 )
 from xl_kpi.kpis.definition import OK, KPIDefinition
 
@@ -162,6 +162,15 @@ def call_reduction(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
     return _cell(definition.function(**inputs))
 
 
+def _plain_number(value: Any) -> bool:
+    """A float, or an int that is not a COM error code: a whole-number cell, or a catalog default.
+
+    xlwings hands an omitted optional argument over as the signature's default
+    (``gross_margin=1``, an int), so ints must not push a call off the scalar path.
+    """
+    return type(value) is float or (type(value) is int and value not in ERROR_CODES)
+
+
 def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
     """Call one KPI with Excel-shaped arguments; never raises.
 
@@ -174,7 +183,7 @@ def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
             for arg, value in zip(definition.args, args)
         )
         if definition.elementwise:
-            if all(type(v) is float for v in args):
+            if all(map(_plain_number, args)):
                 # All single numbers, the usual cell formula: the core's scalar path.
                 return _cell(definition.function(*args))
             return call_elementwise(definition, args)
