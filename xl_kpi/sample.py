@@ -13,7 +13,7 @@ simulates one, month by month and vectorised over customers:
 
 The same ``seed`` always gives the same company (numpy's PCG64 generator).
 The loop runs over months only; everything inside it is one numpy operation
-over all customers, so a million ledger rows take well under a few seconds.
+over all customers, so a million ledger rows take well under a second.
 
 >>> from xl_kpi.sample import generate_ledger
 >>> df = generate_ledger(n_customers=50, n_months=6, seed=1)
@@ -45,6 +45,11 @@ def customer_ids(n: int, prefix: str = "C") -> np.ndarray:
         return np.array([], dtype="<U7")
     width = max(6, len(str(n)))
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
+
+
+def _first_month(start) -> np.datetime64:
+    """The calendar month of ``start`` (any date-like), as numpy ``datetime64[M]``."""
+    return np.datetime64(pd.Timestamp(start).to_period("M").to_timestamp(), "M")
 
 
 def _start_months(rng: np.random.Generator, n_customers: int, n_months: int, growth: float) -> np.ndarray:
@@ -110,7 +115,7 @@ def generate_ledger(
     if n_customers < 0 or n_months < 1:
         raise ValueError("n_customers must be >= 0 and n_months >= 1")
     rng = np.random.default_rng(seed)
-    first = pd.Timestamp(start).to_period("M").to_timestamp()
+    first = _first_month(start)
     starts = _start_months(rng, n_customers, n_months, growth)
 
     mrr = np.zeros(n_customers)       # current MRR, 0 when not active
@@ -142,7 +147,7 @@ def generate_ledger(
         mrr_parts.append(mrr[idx])
 
     cust = np.concatenate(cust_parts)
-    months = (np.datetime64(first, "M") + np.concatenate(month_parts)).astype("datetime64[ns]")
+    months = (first + np.concatenate(month_parts)).astype("datetime64[ns]")
     ids = (cust + 1) if integer_ids else customer_ids(n_customers)[cust]
     return pd.DataFrame({"customer_id": ids, "month": months, "mrr": np.concatenate(mrr_parts)})
 
@@ -182,7 +187,7 @@ def generate_subscriptions(
     True
     """
     rng = np.random.default_rng(seed)
-    first = np.datetime64(pd.Timestamp(start).to_period("M").to_timestamp(), "M")
+    first = _first_month(start)
     start_m = _start_months(rng, n_customers, n_months, growth)
     # a random day inside the month: days 0..27 exist in every month
     start_date = (first + start_m).astype("datetime64[D]") + rng.integers(0, 28, n_customers)
