@@ -16,22 +16,11 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from openpyxl.utils.cell import range_boundaries
 
+from tests.test_refresh import read_table
 from xl_kpi import cli, demo
 
 PRINTED_ROW = re.compile(r"^(\d{4}-\d{2})\s+(.+)$")
-
-
-def read_table(path, name) -> pd.DataFrame:
-    """An Excel table's values (header row -> columns), read with openpyxl."""
-    book = openpyxl.load_workbook(path, data_only=True)
-    for ws in book.worksheets:
-        if name in ws.tables:
-            c1, r1, c2, r2 = range_boundaries(ws.tables[name].ref)
-            rows = [[c.value for c in row] for row in ws.iter_rows(min_row=r1, max_row=r2, min_col=c1, max_col=c2)]
-            return pd.DataFrame(rows[1:], columns=rows[0])
-    raise AssertionError(f"no table {name} in {path}")
 
 
 def reference_kpis(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -132,7 +132,7 @@ def members(path: Path) -> dict[str, bytes]:
         return {i.filename: z.read(i) for i in z.infolist()}
 
 
-def bridge_table(path: Path, name: str = "MRRBridge") -> pd.DataFrame:
+def read_table(path: Path, name: str = "MRRBridge") -> pd.DataFrame:
     """An Excel Table of a workbook (MRRBridge by default), read back with openpyxl."""
     wb = openpyxl.load_workbook(path, data_only=True)
     for ws in wb.worksheets:
@@ -238,10 +238,10 @@ def test_user_content_kept_in_shared_parts(books):
 def test_bridge_table_equals_mrr_bridge(books, ledger, name):
     _, out = books
     expected = mrr_bridge(ledger, customer="customer_id", month="month", mrr="mrr")
-    table = bridge_table(out / name)
+    table = read_table(out / name)
     assert_bridge_equals(table, expected)
     assert table["Customer Churn Rate"].iloc[0] is None  # undefined in month 1: blank, not 0 or text
-    assert_monthly_equals(bridge_table(out / name, "MonthlyKPIs"), monthly_kpis(expected))
+    assert_monthly_equals(read_table(out / name, "MonthlyKPIs"), monthly_kpis(expected))
 
 
 def test_report_structure(books):
@@ -281,8 +281,8 @@ def test_libreoffice_opens_and_computes(books, ledger, tmp_path):
         assert kpi["ARR (12 x ending MRR)"] == pytest.approx(12 * last["ending_mrr"], rel=1e-12)
         assert kpi["Net revenue retention"] == pytest.approx(last["net_revenue_retention"], rel=1e-12)
         assert kpi["New MRR (all months)"] == pytest.approx(expected["new_mrr"].sum(), rel=1e-12)
-        assert_bridge_equals(bridge_table(path), expected, rtol=1e-9)
-        assert_monthly_equals(bridge_table(path, "MonthlyKPIs"), monthly_kpis(expected), rtol=1e-9)
+        assert_bridge_equals(read_table(path), expected, rtol=1e-9)
+        assert_monthly_equals(read_table(path, "MonthlyKPIs"), monthly_kpis(expected), rtol=1e-9)
     # the user's own formulas still compute: SUM over the ledger
     intro = openpyxl.load_workbook(results[0], data_only=True)["Intro"]
     assert intro["B2"].value == pytest.approx(ledger["mrr"].sum(), rel=1e-12)
@@ -492,7 +492,7 @@ def test_cli_success_and_errors(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "refreshed MRR Bridge, Cohort Retention, KPI Summary from 3 ledger rows (2 months, 2 customers)" \
         in captured.out
-    assert bridge_table(out)["Ending MRR"].tolist() == [30, 15]
+    assert read_table(out)["Ending MRR"].tolist() == [30, 15]
 
     assert cli_main(["refresh", str(tmp_path / "missing.xlsx")]) == 2
     err = capsys.readouterr().err
@@ -590,7 +590,7 @@ def test_prefixed_spreadsheetml_namespace(tmp_path):
     assert "<xf " not in first["xl/styles.xml"].decode()
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Data", "MRR Bridge", "Cohort Retention", "KPI Summary"]
-    assert bridge_table(path)["Ending MRR"].tolist() == [30, 15]
+    assert read_table(path)["Ending MRR"].tolist() == [30, 15]
     refresh_file(path)
     assert members(path) == first
 
@@ -680,12 +680,12 @@ def test_subscriptions_table_is_the_other_known_input(tmp_path):
     result = refresh_file(path)
     expected = mrr_bridge(subscriptions_to_ledger(subs))
     assert result.months == len(expected) and result.customers == subs["customer_id"].nunique()
-    assert_bridge_equals(bridge_table(path), expected)
+    assert_bridge_equals(read_table(path), expected)
     # without the optional columns every subscription is monthly and still running
     lean = tmp_path / "lean.xlsx"
     _subscriptions_book(lean, subs, columns=("Customer ID", "Start Date", "Amount"))
     refresh_file(lean)
-    assert_bridge_equals(bridge_table(lean), mrr_bridge(subscriptions_to_ledger(subs, end=None, billing_months=None)))
+    assert_bridge_equals(read_table(lean), mrr_bridge(subscriptions_to_ledger(subs, end=None, billing_months=None)))
 
 
 def test_bad_subscription_row_names_sheet_row_column(tmp_path):
