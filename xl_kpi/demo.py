@@ -29,11 +29,11 @@ from pathlib import Path
 import pandas as pd
 
 from xl_kpi.errors import UserError
+from xl_kpi.refresh.pipeline import CUSTOMER, LEDGER_TABLE, MONTH, MRR  # the table the refresh reads
 
 #: The demo company: a few hundred customers over two years (about 5,000 ledger rows).
 DEMO_COMPANY = {"n_customers": 500, "n_months": 24, "seed": 2024}
 LEDGER_WORKBOOK = "subscription_ledger.xlsx"
-LEDGER_TABLE = "Ledger"
 SUMMARY_MONTHS = 6
 
 #: Printed columns: (header, column of the KPI frame, format).
@@ -110,7 +110,7 @@ def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
     table = sheet.tables[LEDGER_TABLE]
     min_col, min_row, max_col, max_row = range_boundaries(table.ref)
     headers = [sheet.cell(min_row, c).value for c in range(min_col, max_col + 1)]
-    wanted = {"Customer ID": "customer_id", "Month": "month", "MRR": "mrr"}
+    wanted = {CUSTOMER: "customer_id", MONTH: "month", MRR: "mrr"}
     if set(wanted) - set(headers):
         raise RuntimeError(f"{path.name}: table {LEDGER_TABLE} has columns {headers}, expected {list(wanted)}")
     styles = {c: sheet.cell(min_row + 1, c)._style for c in range(min_col, max_col + 1)}  # noqa: SLF001
@@ -118,7 +118,7 @@ def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
         for cell in row:
             cell.value = None
     columns = [ledger[wanted[h]].tolist() if h in wanted else [None] * len(ledger) for h in headers]
-    columns[headers.index("Month")] = [ts.to_pydatetime() for ts in ledger["month"]]
+    columns[headers.index(MONTH)] = [ts.to_pydatetime() for ts in ledger["month"]]
     for offset, values in enumerate(columns):  # one column at a time: openpyxl writes cell by cell
         col = min_col + offset
         for i, value in enumerate(values, start=min_row + 1):
