@@ -39,7 +39,7 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Iterator, Mapping
 
 import defusedxml.ElementTree as SafeET
@@ -86,10 +86,7 @@ def excel_interpreter(python: str | os.PathLike, platform: str = sys.platform) -
     """
     python = str(python)
     if platform == "win32":
-        # PureWindowsPath: the plan is also computed (in tests) on other systems.
-        from pathlib import PureWindowsPath
-
-        exe = PureWindowsPath(python)
+        exe = PureWindowsPath(python)  # the plan is also computed (in tests) on other systems
         if exe.name.lower() == "python.exe":
             pythonw = exe.with_name("pythonw.exe")
             if platform != sys.platform or Path(str(pythonw)).exists():
@@ -134,8 +131,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 def addin_bytes(template: Path, config: Mapping[str, str]) -> bytes:
     """The add-in package: the template with ribbon, sheet name and config values rewritten."""
     with zipfile.ZipFile(template) as src:
-        parts = {info.filename: src.read(info) for info in src.infolist()}
         infos = src.infolist()
+        parts = {info.filename: src.read(info) for info in infos}
     config_part = _config_sheet_part(parts)
     changed = {name: _kpi_ribbon(parts[name]) for name in parts
                if name.startswith("customUI/") and name.endswith(".xml")}
