@@ -45,7 +45,7 @@ def kpi_formula(excel_name: str, refs: Mapping[str, str], needs: Iterable[str] =
         tests = ",".join(f"ISNUMBER({cell})" for cell in needs)
         body = f'IF(AND({tests}),{body},"")'
     if empty_unless_any:
-        body = f'IF(COUNT({empty_unless_any})=0,"",{body})'
+        return blank_unless_any(empty_unless_any, body)
     return "=" + body
 
 
