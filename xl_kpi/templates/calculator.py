@@ -62,10 +62,12 @@ MONEY_WORDS = ("mrr", "arr", "arpa", "cac", "clv", "spend", "revenue", "cogs", "
                "value_per_period")
 
 #: Printing: a fixed scale, since Excel ignores manual page breaks on fit-to-page sheets and the
-#: breaks keep every block on one page.  Portrait A4 content height, points, at 100 %.
+#: breaks keep every block on one page.
 #: 100 characters of column width print about 9.65 in wide at 100 % (LibreOffice and Excel, Calibri 11):
 #: 74 % fits them into the 7.27 in between the margins of portrait A4.
 PRINT_SCALE = 74
+#: Height of a printed page in points of row height: portrait A4 (11.69 in) less the top and bottom
+#: margins of :func:`~xl_kpi.templates.sheets.print_setup` (0.7 in each), at ``PRINT_SCALE``.
 PAGE_HEIGHT = (11.69 - 1.4) * 72 * 100 / PRINT_SCALE * 0.98  # 2 % spare for row metrics
 ROW_HEIGHT = 15.0
 LABEL_CHARS = WIDTHS[0] + 6      # characters per wrapped line of a label (Calibri 11 averages narrower)
