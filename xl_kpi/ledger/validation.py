@@ -150,7 +150,7 @@ def _text_to_datetime(text: pd.Series) -> np.ndarray:
         iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
         if getattr(iso.dt, "tz", None) is not None:
             iso = iso.dt.tz_localize(None)
-        out[:] = iso.to_numpy("datetime64[D]") if len(iso) else out
+        out[:] = iso.to_numpy("datetime64[D]")
     except (ValueError, TypeError, OverflowError, AttributeError):
         # mixed time zones, or (pandas 2) nothing parsed so no .dt at all:
         # the per-value pass below handles them
