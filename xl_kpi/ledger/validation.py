@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.errors import UserError
-from xl_kpi.excel_values import to_serial
+from xl_kpi.excel_values import EXCEL_EPOCH, to_serial
 
 __all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "prepare_ledger"]
 
-#: Days from Excel's day 0 (1899-12-30) to numpy's 1970-01-01.
-_EXCEL_EPOCH_DAYS = -25569
+#: Excel's day 0 (1899-12-30) in days since numpy's 1970-01-01 (-25569).
+_EXCEL_EPOCH_DAYS = int(np.datetime64(EXCEL_EPOCH.date(), "D").astype(np.int64))
 #: The largest Excel serial number (9999-12-31) + 1.
 _MAX_SERIAL = 2958466.0
 _MONTH0 = np.datetime64("1970-01", "M")
