@@ -68,13 +68,11 @@ def convert_argument(name: str, value: Any) -> tuple[np.ndarray, np.ndarray | No
     if isinstance(value, (tuple, list)) and value and isinstance(value[0], (tuple, list)):
         # Fast path for the common case, a range of floats only (C-speed type
         # scan). Ints take the slow path: COM error codes are ints.
-        if set(map(type, chain.from_iterable(value))) == {float}:
-            try:
-                numbers = np.array(value, dtype=float)
-            except ValueError:  # ragged: reported below
-                numbers = None
-            if numbers is not None and numbers.ndim == 2 and numbers.size:
-                return numbers, None, None, numbers.shape != (1, 1)
+        widths = set(map(len, value))
+        if len(widths) == 1 and 0 not in widths and set(map(type, chain.from_iterable(value))) == {float}:
+            (width,) = widths
+            numbers = np.fromiter(chain.from_iterable(value), float, count=len(value) * width)
+            return numbers.reshape(len(value), width), None, None, (len(value), width) != (1, 1)
     rows = to_rows(value)
     if not rows or not rows[0]:
         raise CallFailed(VALUE, f"{name} is an empty range")
@@ -130,6 +128,8 @@ def call_elementwise(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
         pre_reasons.append(reasons)
     ev = definition.evaluate(inputs)  # a whole-call KPIError is caught by call_kpi
     shape = ev.values.shape
+    if not ev.codes.any() and all(e is None for e in pre_errors) and (any_range or ev.values.size != 1):
+        return ev.values.tolist()  # every cell computed (the usual case): no per-cell work
     out = ev.values.astype(object)
     for index in map(tuple, np.argwhere(ev.codes != OK)):
         problem = ev.error_at(index)
