@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from xl_kpi.refresh.report import HEAT_COLORS, Block, Chart, ReportSheet, a1, quote_sheet
+from xl_kpi.refresh.report import HEAT_COLORS, Block, Chart, ReportSheet, a1, is_blank, quote_sheet
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -84,11 +84,11 @@ def _cell(ref: str, value, s: int, formula: str | None = None) -> str:
         value = math.nan if np.isnat(value) else serial(value)
     if formula is not None:
         f = f"<f>{_text(formula)}</f>"
-        if isinstance(value, str) or value is None or (isinstance(value, float) and math.isnan(value)):
+        if isinstance(value, str) or is_blank(value):
             text = value if isinstance(value, str) else ""  # NaN / None: the formula shows ""
             return f'<c r="{ref}"{st} t="str">{f}<v>{_text(text)}</v></c>'
         return f'<c r="{ref}"{st}>{f}<v>{_number(value)}</v></c>'
-    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+    if is_blank(value):
         return f'<c r="{ref}"{st}/>'
     if isinstance(value, str):
         return f'<c r="{ref}"{st} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'

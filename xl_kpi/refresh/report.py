@@ -41,6 +41,7 @@ Example
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -133,6 +134,15 @@ def a1(row: int, col: int, row2: int | None = None, col2: int | None = None, abs
     if row2 is None:
         return first
     return f"{first}:{d}{col_letter(col2)}{d}{row2}"
+
+
+def is_blank(value) -> bool:
+    """True for a value that is an empty cell in the report: None or a float NaN.
+
+    >>> is_blank(None), is_blank(np.float64("nan")), is_blank(0.0), is_blank("")
+    (True, True, False, False)
+    """
+    return value is None or (isinstance(value, (float, np.floating)) and math.isnan(value))
 
 
 def quote_sheet(name: str) -> str:

@@ -32,7 +32,6 @@ protected sheet) can leave a report sheet half-written, never a user sheet.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from typing import Any
 
 import numpy as np
@@ -40,7 +39,7 @@ import numpy as np
 from xl_kpi.errors import UserError
 from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
 from xl_kpi.refresh.report import (HEAT_COLORS, MARKER, MARKER_VALUE, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES,
-                                   Block, Report, ReportSheet)
+                                   Block, Report, ReportSheet, is_blank)
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
 
@@ -81,7 +80,7 @@ def _cell_value(value: Any, formula: str | None) -> Any:
         if np.isnat(value):
             return None
         return _dt.datetime.fromisoformat(str(np.datetime64(value, "s")))
-    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+    if is_blank(value):
         return None
     if isinstance(value, (np.floating, np.integer)):
         return float(value)
