@@ -71,7 +71,7 @@ def parse_ref(ref: str) -> tuple[int, int, int, int]:
 
 
 class FileLedgerSource:
-    """Reads the ``Ledger`` table of a closed workbook with python-calamine."""
+    """Reads the input table (``Ledger``, else ``Subscriptions``) of a closed workbook with python-calamine."""
 
     def __init__(self, pkg: WorkbookPackage) -> None:
         self.pkg = pkg

@@ -47,7 +47,7 @@ INPUT_TABLES = ((LEDGER_TABLE, "ledger"), (SUBSCRIPTIONS_TABLE, "subscriptions")
 
 @dataclass
 class LedgerTable:
-    """The raw cells of the ``Ledger`` table as a back end read them.
+    """The raw cells of the input table (``Ledger`` or ``Subscriptions``) as a back end read them.
 
     ``rows`` are the data rows (list of row lists, header excluded); the
     table's columns are ``rows[i][col0:col1]``.  ``first_row`` is the sheet

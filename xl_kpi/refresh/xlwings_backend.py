@@ -97,7 +97,7 @@ def block_values(blk: Block) -> list[list[Any]]:
 
 
 class XlwingsLedgerSource:
-    """Reads the ``Ledger`` table of an open workbook."""
+    """Reads the input table (``Ledger``, else ``Subscriptions``) of an open workbook."""
 
     def __init__(self, book) -> None:
         self.book = book
