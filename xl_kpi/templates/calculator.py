@@ -61,8 +61,8 @@ MONEY_WORDS = ("mrr", "arr", "arpa", "cac", "clv", "spend", "revenue", "cogs", "
                "receivable", "assets", "liabilities", "debt", "equity", "ebit", "interest", "amounts",
                "value_per_period")
 
-#: Printing: a fixed scale, since Excel ignores manual page breaks on fit-to-page sheets and the
-#: breaks keep every block on one page.
+#: Printing: a fixed scale (:func:`~xl_kpi.templates.sheets.print_at_scale`), so the page breaks
+#: that keep every block on one page are kept.
 #: 100 characters of column width print about 9.65 in wide at 100 % (LibreOffice and Excel, Calibri 11):
 #: 74 % fits them into the 7.27 in between the margins of portrait A4.
 PRINT_SCALE = 74
@@ -226,8 +226,7 @@ def _family_sheet(wb, family: str, kpis: list[KPIDefinition], blank: bool) -> Wo
     ws.freeze_panes = f"A{sheets.HEADER_ROW}"
     sheets.print_setup(ws, header_row=None, landscape=False)
     ws.print_area = f"A1:D{row - 2}"
-    ws.sheet_properties.pageSetUpPr.fitToPage = False
-    ws.page_setup.scale = PRINT_SCALE
+    sheets.print_at_scale(ws, PRINT_SCALE)
     return ws
 
 

@@ -110,16 +110,24 @@ def print_setup(ws: Worksheet, header_row: int | None = HEADER_ROW, landscape: b
     ws.oddHeader.right.text = "&F"
 
 
+def print_at_scale(ws: Worksheet, scale: int) -> None:
+    """Print at a fixed ``scale`` percent instead of fitting to pages (call after :func:`print_setup`).
+
+    For sheets with manual page breaks: Excel ignores them on a sheet set to fit to pages.
+    """
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = scale
+
+
 def split_across_pages(ws: Worksheet, break_after: int, scale: int, repeat_columns: str = "A:A") -> None:
     """Print a wide sheet as pages side by side, split after column ``break_after``, at ``scale`` percent.
 
     For sheets too wide for one legible page: fit-to-width would shrink 20
-    columns to about half size.  Excel ignores manual page breaks when a sheet
-    is set to fit to pages, hence a fixed scale; ``repeat_columns`` (the row
-    labels) is printed on every page.  Call after :func:`print_setup`.
+    columns to about half size.  The page break needs a fixed scale
+    (:func:`print_at_scale`); ``repeat_columns`` (the row labels) is printed
+    on every page.  Call after :func:`print_setup`.
     """
-    ws.sheet_properties.pageSetUpPr.fitToPage = False
-    ws.page_setup.scale = scale
+    print_at_scale(ws, scale)
     ws.col_breaks.append(Break(id=break_after))
     ws.print_title_cols = repeat_columns
 
