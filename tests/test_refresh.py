@@ -701,3 +701,17 @@ def test_bad_subscription_row_names_sheet_row_column(tmp_path):
     message = str(info.value)
     assert "'Subs'" in message and "4" in message and "'End Date'" in message and "before the start" in message
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["Ledger", "Subscriptions"])
+def test_an_input_table_without_rows_is_named_in_the_message(tmp_path, kind):
+    path = tmp_path / "empty.xlsx"
+    headers = ("Customer ID", "Month", "MRR") if kind == "Ledger" else ("Customer ID", "Start Date", "Amount")
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Data").add_table(0, 0, 1, 2, {"name": kind, "data": [[None, None, None]],
+                                                    "columns": [{"header": h} for h in headers]})
+    wb.close()
+    before = path.read_bytes()
+    with pytest.raises(UserError, match=f"the {kind} table has no data rows"):
+        refresh_file(path)
+    assert path.read_bytes() == before

@@ -194,7 +194,7 @@ def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = 
     say(0.55, "computing the MRR bridge and cohorts")
     bridge, logo, revenue, customers, rows = analyse(df, table.sheet, table.first_row)
     if bridge.empty:
-        raise UserError(f"{table.label}: sheet {table.sheet!r}: the Ledger table has no data rows")
+        raise UserError(f"{table.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
     from xl_kpi.ledger import monthly_kpis
 
     report = build_report(bridge, logo, revenue, monthly_kpis(bridge))
