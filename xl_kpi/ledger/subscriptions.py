@@ -69,9 +69,10 @@ def subscriptions_to_ledger(
     Raises
     ------
     LedgerError
-        Missing column, blank or unparseable start, unparseable end, end
-        before start, blank / non-numeric / negative amount, billing period
-        not a number > 0; the message names the row and column.
+        Missing column, blank or unparseable start, unparseable end, a date
+        outside 1900-01-01 to 2261-12-31, end before start, blank /
+        non-numeric / negative amount, billing period not a number > 0; the
+        message names the row and column.
 
     Notes
     -----

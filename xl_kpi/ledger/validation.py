@@ -445,8 +445,9 @@ def validate_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str 
     ------
     LedgerError
         (a ``ValueError`` and a :class:`xl_kpi.errors.UserError`) for a
-        missing column, a blank or unparseable date, a blank, non-numeric,
-        infinite or negative amount, or a blank id, naming the row and column.
+        missing column, a blank or unparseable date or one outside 1900-01-01 to
+        2261-12-31, a blank, non-numeric, infinite or negative amount, or a
+        blank id, naming the row and column.
 
     Examples
     --------
