@@ -60,6 +60,11 @@ def test_integer_ids_and_sizes():
     assert sorted(df["customer_id"]) == list(range(1, 11))
     assert (df["month"] == pd.Timestamp("2023-05-01")).all()
     assert generate_ledger(n_customers=0, n_months=3).empty
+    for generate in (generate_ledger, generate_subscriptions):  # a clear message, not numpy's
+        with pytest.raises(ValueError, match="n_customers must be >= 0 and n_months >= 1"):
+            generate(n_customers=5, n_months=0)
+        with pytest.raises(ValueError, match="n_customers must be >= 0 and n_months >= 1"):
+            generate(n_customers=-1, n_months=5)
 
 
 def test_subscriptions():

@@ -54,6 +54,8 @@ def _first_month(start) -> np.datetime64:
 
 def _start_months(rng: np.random.Generator, n_customers: int, n_months: int, growth: float) -> np.ndarray:
     """Month index (0-based) at which each customer starts, growing ``growth`` a month."""
+    if n_customers < 0 or n_months < 1:
+        raise ValueError("n_customers must be >= 0 and n_months >= 1")
     weights = (1.0 + growth) ** np.arange(n_months)
     return np.sort(rng.choice(n_months, size=n_customers, p=weights / weights.sum()))
 
@@ -112,8 +114,6 @@ def generate_ledger(
     5     C000002 2024-03-01   49.02
     6     C000003 2024-03-01  263.93
     """
-    if n_customers < 0 or n_months < 1:
-        raise ValueError("n_customers must be >= 0 and n_months >= 1")
     rng = np.random.default_rng(seed)
     first = _first_month(start)
     starts = _start_months(rng, n_customers, n_months, growth)
