@@ -504,3 +504,15 @@ def test_live_subscriptions_table(df):
     table = read_bridge(book)
     got = np.array([np.nan if v is None else v for v in table["Ending MRR"]], dtype=float)
     np.testing.assert_allclose(got, expected["ending_mrr"].to_numpy(float), rtol=1e-15)
+
+
+def test_ribbon_refuses_a_user_table_named_like_a_report_name_before_writing(df):
+    """Tables and defined names share one namespace in Excel: KPISummary must stay free for the report."""
+    book = ledger_book(df)
+    data = book.sheets[0]
+    data.range((1, 40), (2, 40)).value = [["h"], [1.0]]
+    data.tables.add(source=data.range((1, 40), (2, 40)), name="KPISummary")
+    before = snapshot(book)
+    message = live.refresh(book)
+    assert "holds a table named 'KPISummary', which xl-kpi needs for its report" in message
+    assert snapshot(book) == before

@@ -35,7 +35,8 @@ from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, relative, rels_part
 from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
-from xl_kpi.refresh.report import MARKER, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES, Report, ReportSheet
+from xl_kpi.refresh.ownership import check_ownership
+from xl_kpi.refresh.report import MARKER, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
 from xl_kpi.refresh.shared_parts import CT_PART, edit_calc_chain, edit_content_types, edit_workbook, edit_workbook_rels
 from xl_kpi.refresh.styles import StyleSheet
@@ -114,40 +115,16 @@ class FileReportWriter:
 
     # ---------------------------------------------------------------- planning
     def _owned_sheets(self) -> list[SheetEntry]:
-        """Report sheets already in the workbook.
-
-        Refuses (before anything is written) whenever the report would
-        overwrite or collide with something of the user's.
-        """
+        """Report sheets already in the workbook; refuses (before anything is written) whatever the
+        report would overwrite or collide with (:func:`~xl_kpi.refresh.ownership.check_ownership`)."""
         pkg = self.pkg
-        names = pkg.defined_names()
-        marked = any(n == MARKER and local is None for n, local, _ in names)
-        report_sheets = {n.lower() for n in REPORT_SHEETS}  # Excel sheet and table names ignore case
-        sheets = [s for s in pkg.sheets if s.name.lower() in report_sheets]
-        ours = {n.lower() for n in REPORT_NAMES}
-        tables = {n.lower() for n in REPORT_TABLES}
-        global_names = [n for n, local, _ in names if local is None]
-        if not marked:
-            if sheets:
-                raise UserError(f"{pkg.label}: the workbook already has a sheet named {sheets[0].name!r} that "
-                                "xl-kpi did not create; rename it so the refresh can write its report")
-            clash = [n for n in global_names if n.lower() in ours]
-            if clash:
-                raise UserError(f"{pkg.label}: the workbook already defines the name {clash[0]!r}; "
-                                "xl-kpi needs it for its report: rename it")
-        clash = [n for n in global_names if n.lower() in tables]
-        if clash:  # a table and a defined name share one namespace in Excel
-            raise UserError(f"{pkg.label}: the workbook defines the name {clash[0]!r}, which xl-kpi uses for a "
-                            "table of its report: rename it")
-        owned_sheet_names = {s.name for s in sheets}
-        for table in pkg.tables():
-            if table.sheet in owned_sheet_names and table.name.lower() not in tables:
-                raise UserError(f"{pkg.label}: the report sheet {table.sheet!r} holds your table {table.name!r}, "
-                                "and a refresh replaces that sheet: move the table to another sheet")
-            if table.sheet not in owned_sheet_names and table.name.lower() in tables | ours:
-                raise UserError(f"{pkg.label}: sheet {table.sheet!r} holds a table named {table.name!r}, which "
-                                "xl-kpi needs for its report: rename that table")
-        return sheets
+        owned = check_ownership(
+            label=pkg.label,
+            global_names=[n for n, local, _ in pkg.defined_names() if local is None],
+            sheet_names=[s.name for s in pkg.sheets],
+            tables=[(t.sheet, t.name) for t in pkg.tables()],
+        )
+        return [s for s in pkg.sheets if s.name in owned]
 
     def _removed_parts(self, sheets: list[SheetEntry]) -> set[str]:
         """Parts reachable only from the owned sheets (and those sheets)."""

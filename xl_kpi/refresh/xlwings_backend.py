@@ -36,10 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from xl_kpi.errors import UserError
+from xl_kpi.refresh.ownership import check_ownership
 from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
-from xl_kpi.refresh.report import (HEAT_COLORS, MARKER, MARKER_VALUE, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES,
-                                   Block, Report, ReportSheet, is_blank)
+from xl_kpi.refresh.report import HEAT_COLORS, MARKER, MARKER_VALUE, Block, Report, ReportSheet, is_blank
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
 
@@ -123,30 +122,12 @@ class XlwingsReportWriter:
 
     def _check_ownership(self) -> None:
         """Refuse, before writing, whatever would overwrite or collide with the user's things."""
-        names = {n.name.lower() for n in self.book.names}
-        report_sheets = {n.lower() for n in REPORT_SHEETS}  # Excel names ignore case
-        tables = {n.lower() for n in REPORT_TABLES}
-        existing = [s for s in self.book.sheets if s.name.lower() in report_sheets]
-        if MARKER.lower() not in names:
-            if existing:
-                raise UserError(f"the workbook already has a sheet named {existing[0].name!r} that xl-kpi did "
-                                "not create; rename it so the refresh can write its report")
-            clash = sorted(names & {n.lower() for n in REPORT_NAMES})
-            if clash:
-                raise UserError(f"the workbook already defines the name {clash[0]!r}; xl-kpi needs it for its "
-                                "report: rename it")
-        if names & tables:
-            raise UserError(f"the workbook defines the name {sorted(names & tables)[0]!r}, which xl-kpi uses for "
-                            "a table of its report: rename it")
-        for sheet in self.book.sheets:
-            mine = sheet.name.lower() in report_sheets
-            for table in sheet.tables:
-                if mine and table.name.lower() not in tables:
-                    raise UserError(f"the report sheet {sheet.name!r} holds your table {table.name!r}, and a "
-                                    "refresh rewrites that sheet: move the table to another sheet")
-                if not mine and table.name.lower() in tables:
-                    raise UserError(f"sheet {sheet.name!r} holds a table named {table.name!r}, which xl-kpi "
-                                    "needs for its report: rename that table")
+        check_ownership(
+            label="",
+            global_names=[n.name for n in self.book.names if "!" not in n.name],  # "Sheet!x" is sheet-local
+            sheet_names=[s.name for s in self.book.sheets],
+            tables=[(s.name, t.name) for s in self.book.sheets for t in s.tables],
+        )
 
     def write(self, report: Report, progress: Progress | None = None) -> None:
         book = self.book
