@@ -112,3 +112,13 @@ def test_errors_are_value_errors_carrying_their_excel_error():
     with pytest.raises(ValueError) as exc:
         xl_kpi.churn_rate(1, 0)
     assert exc.value.excel_error == "#DIV/0!"
+
+
+def test_dataframes_are_ranges_too():
+    pd = pytest.importorskip("pandas")
+    np.testing.assert_allclose(xl_kpi.churn_rate(pd.DataFrame({"a": [20.0, 10.0]}), 200).ravel(), [0.1, 0.05])
+    nullable = pd.DataFrame({"a": pd.array([20, None], dtype="Int64")})
+    result = xl_kpi.churn_rate(nullable, 200).ravel()
+    assert result[0] == 0.1 and np.isnan(result[1])
+    with pytest.raises(KPIValueError, match=r"customers_lost must hold numbers, got 'x' at position \(0, 0\)"):
+        xl_kpi.churn_rate(pd.DataFrame({"a": ["x"]}), 200)

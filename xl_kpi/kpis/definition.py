@@ -160,7 +160,9 @@ def nullable_numbers(value: Any) -> np.ndarray | None:
     Their ``to_numpy()`` would give objects with ``<NA>`` in them.
     """
     dtype = getattr(value, "dtype", None)
-    if hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "") in "iuf":
+    # A DataFrame has no single dtype: it is read like any other array.
+    if dtype is not None and hasattr(value, "to_numpy") and not isinstance(dtype, np.dtype) \
+            and getattr(dtype, "kind", None) in ("i", "u", "f"):
         return value.to_numpy(dtype=float, na_value=np.nan)
     return None
 
