@@ -144,8 +144,7 @@ def _prepared(customer_ids: Any, months: Any, mrr: Any):
     try:
         return prepare_ledger(frame, *_ARGS, first_row=1)
     except LedgerError as err:
-        detail = str(err).split(": ", 1)[-1]
-        raise CallFailed(VALUE, f"{err.column}, row {err.row} of the range: {detail}") from None
+        raise CallFailed(VALUE, f"{err.column}, row {err.row} of the range: {err.detail}") from None
 
 
 def _cell(value: Any) -> Any:

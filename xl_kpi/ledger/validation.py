@@ -56,12 +56,16 @@ class LedgerError(UserError, ValueError):
         The offending value (None for a missing column).
     sheet : str or None
         The sheet, when the caller said which one.
+    detail : str
+        What is wrong, without the place ("'n/a' is not a number"); the
+        whole message where there is no single place.
     """
 
     def __init__(self, message: str, *, row: int | None = None, column: str | None = None,
-                 value: Any = None, sheet: str | None = None):
+                 value: Any = None, sheet: str | None = None, detail: str | None = None):
         super().__init__(message)
         self.row, self.column, self.value, self.sheet = row, column, value, sheet
+        self.detail = message if detail is None else detail
 
 
 def _where(row: int | None, column: str, sheet: str | None) -> str:
@@ -380,7 +384,7 @@ class Problems:
         row = self.first_row + pos
         text = message.format(value=_describe(value))
         raise LedgerError(f"{_where(row, column, self.sheet)}: {text}", row=row, column=column,
-                          value=value, sheet=self.sheet)
+                          value=value, sheet=self.sheet, detail=text)
 
 
 def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",

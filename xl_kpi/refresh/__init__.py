@@ -60,7 +60,7 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     except LedgerError as exc:
         # The ledger names sheet, row and column; the command line adds the file.
         raise LedgerError(f"{src}: {exc}", row=exc.row, column=exc.column, value=exc.value,
-                          sheet=exc.sheet) from None
+                          sheet=exc.sheet, detail=exc.detail) from None
     finally:
         pkg.close()
     result.target = str(target)
