@@ -130,11 +130,11 @@ def test_a_blank_amount_skips_its_billing_period_too():
 @pytest.mark.parametrize(
     "args,error,words",
     [
-        (([100, 200], [1, 0]), KPIDivisionByZeroError, r"billing_months must be > 0, got 0 at position \(1,\)"),
+        (([100, 200], [1, 0]), KPIDivisionByZeroError, r"billing_months must be > 0, got 0 at position 1"),
         ((100, 0), KPIDivisionByZeroError, "billing_months must be > 0, got 0"),
         ((100, -12), KPIDomainError, "billing_months must be finite and > 0, got -12"),
         ((100, float("inf")), KPIDomainError, "billing_months must be finite"),
-        (([100, -5], 1), KPIDomainError, r"amounts must be finite and >= 0, got -5 at position \(1,\)"),
+        (([100, -5], 1), KPIDomainError, r"amounts must be finite and >= 0, got -5 at position 1"),
         (([[1.0, 2.0], [3.0, float("inf")]], 1), KPIDomainError, r"amounts .* at position \(1, 1\)"),
         (([100, 200], [1, None]), KPIValueError, "billing_months is blank next to an amount"),
         ((100, None), KPIValueError, "billing_months is blank"),
@@ -146,7 +146,7 @@ def test_a_blank_amount_skips_its_billing_period_too():
         (("100",), KPIValueError, "amounts must be a number"),
         (([100, 200], "12"), KPIValueError, "billing_months must be a number"),
         (([True, False],), KPIValueError, "amounts must hold numbers"),
-        (([100.0, True],), KPIValueError, r"amounts must hold numbers, got True at position \(1,\)"),
+        (([100.0, True],), KPIValueError, r"amounts must hold numbers, got True at position 1"),
         (([100.0, 200.0], (12, False)), KPIValueError, "billing_months must hold numbers, got False"),
         ((((1.0, 2.0), 3.0), 1), KPIValueError, "amounts is not a rectangular range"),
     ],

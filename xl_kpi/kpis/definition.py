@@ -167,6 +167,19 @@ def nullable_numbers(value: Any) -> np.ndarray | None:
     return None
 
 
+def position(flat_index: int, shape: tuple[int, ...]) -> str:
+    """Where a bad element sits, as the user indexed it: ``3`` for a list, ``(1, 2)`` for a range."""
+    if len(shape) <= 1:
+        return f"position {flat_index}"
+    return f"position {tuple(int(i) for i in np.unravel_index(flat_index, shape))}"
+
+
+def first_index(mask: np.ndarray) -> int | None:
+    """Flat index of the first True in ``mask``, or None."""
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
 def as_float_array(value: Any, name: str) -> np.ndarray:
     """Convert a scalar, list, tuple, numpy array or pandas Series to a float array.
 
@@ -205,7 +218,7 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
             if item is None:
                 out[index] = np.nan
             elif isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
-                where = f" at position {index}" if arr.ndim else ""
+                where = f" at {position(int(np.ravel_multi_index(index, arr.shape)), arr.shape)}" if arr.ndim else ""
                 raise KPIValueError(f"{name} must hold numbers, got {item!r}{where}")
             else:
                 out[index] = float(item)

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
-from xl_kpi.kpis.definition import ANY, FRACTION, HOURS, POINTS, SCORE_0_10, Arg, as_float_array, kpi
-from xl_kpi.kpis.instants import day_and_hours, first_index, position
+from xl_kpi.kpis.definition import (ANY, FRACTION, HOURS, POINTS, SCORE_0_10, Arg, as_float_array, first_index, kpi,
+                                    position)
+from xl_kpi.kpis.instants import day_and_hours
 
 #: NPS bands: 9-10 promoters, 7-8 passives, 0-6 detractors.
 PROMOTER_MIN_SCORE = 9

@@ -15,24 +15,11 @@ import numpy as np
 
 from xl_kpi.errors import KPIDomainError, KPIValueError
 from xl_kpi.excel_values import EXCEL_EPOCH
-from xl_kpi.kpis.definition import nullable_numbers, object_array
+from xl_kpi.kpis.definition import first_index, nullable_numbers, object_array, position
 
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
 _EPOCH64 = np.datetime64(EXCEL_EPOCH, "us")
-
-
-def position(flat_index: int, shape: tuple[int, ...]) -> str:
-    """Where a bad element sits, as the user indexed it: ``3`` for a list, ``(1, 2)`` for a range."""
-    if len(shape) <= 1:
-        return f"position {flat_index}"
-    return f"position {tuple(int(i) for i in np.unravel_index(flat_index, shape))}"
-
-
-def first_index(mask: np.ndarray) -> int | None:
-    """Flat index of the first True in ``mask``, or None."""
-    hits = np.flatnonzero(mask)
-    return int(hits[0]) if hits.size else None
 
 
 def _split_us(us: np.ndarray, nat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,15 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
-from xl_kpi.kpis.definition import FRACTION, MONEY, RATIO, Arg, as_float_array, format_number, kpi
+from xl_kpi.kpis.definition import (FRACTION, MONEY, RATIO, Arg, as_float_array, first_index, format_number, kpi,
+                                    position)
 
 #: Months in a year: ARR is twelve times MRR.
 MONTHS_PER_YEAR = 12
-
-
-def _position(mask: np.ndarray) -> tuple[int, ...]:
-    """Index of the first True element (for messages that point at a cell)."""
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
 
 
 @kpi(
@@ -119,9 +115,9 @@ def mrr(amounts, billing_months=1):
         )
     for bad, error, problem, values in checks:
         if bad.any():
-            at = _position(bad)
-            where = f" at position {at}" if amount.ndim else ""
-            got = "" if np.isnan(values[at]) else f", got {format_number(values[at])}"
+            k = first_index(bad)
+            where = f" at {position(k, amount.shape)}" if amount.ndim else ""
+            got = "" if np.isnan(values.flat[k]) else f", got {format_number(values.flat[k])}"
             raise error(f"{problem}{got}{where}")
     return float(np.sum(amount[present] / months[present]))
 
