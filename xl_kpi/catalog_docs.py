@@ -7,6 +7,7 @@ code (a test regenerates docs/functions.md and compares).
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 
 from xl_kpi.kpis import FAMILIES, definitions
@@ -20,13 +21,17 @@ FAMILY_TITLES = {
     "balance_sheet": "Balance sheet",
 }
 
-#: The two spilling ledger functions (defined in xl_kpi.udfs on top of xl_kpi.ledger).
-LEDGER_FUNCTIONS = (
-    ("MRR_BRIDGE", "customer_ids, months, mrr",
-     "Monthly MRR bridge of a subscription ledger; spills a table with a header row."),
-    ("COHORT_RETENTION", 'customer_ids, months, mrr, [basis = "logo"]',
-     "Cohort retention matrix (logo or revenue basis); spills one row per cohort month."),
-)
+def ledger_functions() -> list[tuple[str, str, str]]:
+    """(name, arguments, description) of the two spilling ledger functions, read off ``xl_kpi.udfs``."""
+    from xl_kpi import udfs  # imports xlwings: only when the listing is asked for
+
+    out = []
+    for func in (udfs.MRR_BRIDGE, udfs.COHORT_RETENTION):
+        params = inspect.signature(func).parameters.values()
+        args = ", ".join(p.name if p.default is inspect.Parameter.empty else f'[{p.name} = "{p.default}"]'
+                         for p in params)
+        out.append((func.__name__, args, " ".join(func.__doc__.split())))
+    return out
 
 
 def signature(d: KPIDefinition) -> str:
@@ -51,7 +56,7 @@ def text_listing() -> str:
             lines.append(f"      {d.summary}")
         lines.append("")
     lines.append("Ledger analysis (array functions that spill)")
-    for name, args, summary in LEDGER_FUNCTIONS:
+    for name, args, summary in ledger_functions():
         lines.append(f"  {name}({args})")
         lines.append(f"      {summary}")
     return "\n".join(lines) + "\n"
@@ -94,7 +99,7 @@ def markdown() -> str:
                 "",
             ]
     out += ["## Ledger analysis (array functions that spill)", ""]
-    for name, args, summary in LEDGER_FUNCTIONS:
+    for name, args, summary in ledger_functions():
         out += [f"### `{name}({args})`", "", summary, ""]
     return "\n".join(out).rstrip() + "\n"
 
