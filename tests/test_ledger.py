@@ -319,3 +319,19 @@ def test_money_columns_are_float_even_without_any_movement_of_that_kind():
     bridge = mrr_bridge(ledger)  # no reactivation, expansion or contraction at all
     for column in MONEY:
         assert bridge[column].dtype == "float64", column
+
+
+def test_analyses_from_shared_customer_month_totals_equal_the_standalone_ones():
+    import pandas as pd
+
+    from xl_kpi.ledger.bridge import active_months, bridge_from_prepared
+    from xl_kpi.ledger.cohorts import retention_from_prepared
+    from xl_kpi.ledger.validation import prepare_ledger
+    from xl_kpi.sample import generate_ledger
+
+    prepared = prepare_ledger(generate_ledger(n_customers=300, n_months=18, seed=5))
+    active = active_months(prepared)
+    pd.testing.assert_frame_equal(bridge_from_prepared(prepared, active=active), bridge_from_prepared(prepared))
+    for basis in ("logo", "revenue"):
+        pd.testing.assert_frame_equal(retention_from_prepared(prepared, basis, active),
+                                      retention_from_prepared(prepared, basis))

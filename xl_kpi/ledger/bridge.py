@@ -141,9 +141,13 @@ def _bridge_arrays(act: ActiveMonths) -> dict[str, np.ndarray]:
     return out
 
 
-def bridge_from_prepared(ledger: PreparedLedger, method: str = "auto") -> pd.DataFrame:
-    """The bridge of an already validated ledger (see :func:`mrr_bridge`)."""
-    a = _bridge_arrays(active_months(ledger, method))
+def bridge_from_prepared(ledger: PreparedLedger, method: str = "auto",
+                         active: ActiveMonths | None = None) -> pd.DataFrame:
+    """The bridge of an already validated ledger (see :func:`mrr_bridge`).
+
+    ``active`` is :func:`active_months` of ``ledger`` when the caller already has it.
+    """
+    a = _bridge_arrays(active if active is not None else active_months(ledger, method))
     ending, cust_end = a["ending_mrr"], a["customers_end"]
     starting = np.r_[0.0, ending[:-1]] if ending.size else ending
     cust_start = np.r_[0, cust_end[:-1]].astype(np.int64) if cust_end.size else cust_end

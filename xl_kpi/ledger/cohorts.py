@@ -81,14 +81,16 @@ def cohort_matrix(df: pd.DataFrame, customer: str = "customer_id", month: str = 
     return matrix_from_prepared(ledger, b)
 
 
-def matrix_from_prepared(ledger: PreparedLedger, basis: str = "logo") -> pd.DataFrame:
-    """:func:`cohort_matrix` of an already validated ledger."""
-    return _matrix(active_months(ledger), ledger.first_month, _check_basis(basis))
+def matrix_from_prepared(ledger: PreparedLedger, basis: str = "logo",
+                         active: ActiveMonths | None = None) -> pd.DataFrame:
+    """:func:`cohort_matrix` of an already validated ledger (``active``: its :func:`active_months`, if known)."""
+    return _matrix(active if active is not None else active_months(ledger), ledger.first_month, _check_basis(basis))
 
 
-def retention_from_prepared(ledger: PreparedLedger, basis: str = "logo") -> pd.DataFrame:
-    """:func:`cohort_retention` of an already validated ledger."""
-    totals = matrix_from_prepared(ledger, basis)
+def retention_from_prepared(ledger: PreparedLedger, basis: str = "logo",
+                            active: ActiveMonths | None = None) -> pd.DataFrame:
+    """:func:`cohort_retention` of an already validated ledger (``active``: its :func:`active_months`, if known)."""
+    totals = matrix_from_prepared(ledger, basis, active)
     return totals.div(totals[0], axis=0) if len(totals.columns) else totals
 
 

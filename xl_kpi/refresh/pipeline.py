@@ -169,17 +169,18 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> tuple[pd.DataFrame,
     ``rows`` counts the ledger rows used (completely blank rows are skipped).
 
     Validation errors are ``xl_kpi.ledger.LedgerError`` (a ``UserError``)
-    naming sheet, row and column.  The ledger is validated once and the three
-    analyses share it.
+    naming sheet, row and column.  The ledger is validated, and its
+    customer-month totals computed, once for the three analyses.
     """
-    from xl_kpi.ledger.bridge import bridge_from_prepared
+    from xl_kpi.ledger.bridge import active_months, bridge_from_prepared
     from xl_kpi.ledger.cohorts import retention_from_prepared
     from xl_kpi.ledger.validation import prepare_ledger
 
     prepared = prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet)
-    bridge = bridge_from_prepared(prepared)
-    logo = retention_from_prepared(prepared, "logo")
-    revenue = retention_from_prepared(prepared, "revenue")
+    active = active_months(prepared)  # the customer-month totals all three analyses start from
+    bridge = bridge_from_prepared(prepared, active=active)
+    logo = retention_from_prepared(prepared, "logo", active)
+    revenue = retention_from_prepared(prepared, "revenue", active)
     return bridge, logo, revenue, prepared.n_customers, len(prepared.mrr)
 
 
