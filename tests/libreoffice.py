@@ -109,3 +109,13 @@ def computed(workbook, tmp_path: os.PathLike | str, name: str = "book"):
     workbook.save(src / f"{name}.xlsx")
     (out,) = recalculate([src / f"{name}.xlsx"], Path(tmp_path) / f"{name}-out")
     return openpyxl.load_workbook(out, data_only=True)
+
+
+def write_kpi_row(ws, row: int, definition, values) -> str:
+    """One KPI call as a sheet row: argument values from column B on, the definition's guarded native
+    formula over them in column A.  Returns the formula cell ("A7")."""
+    refs = {}
+    for col, name in enumerate(definition.arg_names, start=2):
+        refs[name] = ws.cell(row=row, column=col, value=values[name]).coordinate
+    ws.cell(row=row, column=1, value="=" + definition.excel_guarded_formula(refs))
+    return f"A{row}"
