@@ -24,6 +24,8 @@ a few dozen date parses.
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,7 +153,11 @@ def _text_to_datetime(text: pd.Series) -> np.ndarray:
     if len(text) == 0:
         return out
     try:
-        iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        with warnings.catch_warnings():
+            # pandas 2 warns that mixed time zones will raise one day; pandas 3 raises. Either
+            # way the per-value pass below reads such texts.
+            warnings.simplefilter("ignore", FutureWarning)
+            iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
         if getattr(iso.dt, "tz", None) is not None:
             iso = iso.dt.tz_localize(None)
         out[:] = iso.to_numpy("datetime64[D]")
