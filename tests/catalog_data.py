@@ -108,4 +108,13 @@ CATALOG: tuple[Entry, ...] = (
 
 BY_NAME = {e.excel_name: e for e in CATALOG}
 
+#: The catalog's sections, as xl_kpi's family modules, in catalog order (section sizes 10, 6, 9, 13, 5).
+FAMILY = dict(zip(
+    [e.excel_name for e in CATALOG],
+    ["retention"] * 10 + ["revenue"] * 6 + ["unit_economics"] * 9 + ["funnel"] * 13 + ["balance_sheet"] * 5,
+))
+
+#: Functions that reduce a whole range to one number; every other KPI is element-wise.
+REDUCTIONS = frozenset({"MRR", "NPS", "LEAD_SCORE", "AVG_FIRST_RESPONSE_HOURS", "AVG_RESOLUTION_HOURS"})
+
 LEDGER_FUNCTIONS = ("MRR_BRIDGE", "COHORT_RETENTION")

@@ -22,7 +22,7 @@ from xl_kpi.kpis import REGISTRY, definitions
 from xl_kpi.errors import KPIError
 from xl_kpi.kpis.definition import UNITS
 
-from .catalog_data import CATALOG, LEDGER_FUNCTIONS
+from .catalog_data import CATALOG, FAMILY, LEDGER_FUNCTIONS, REDUCTIONS
 from .libreoffice import computed as libreoffice_computed
 
 EXAMPLES = [(e, i, ex) for e in CATALOG for i, ex in enumerate(e.examples)]
@@ -55,6 +55,8 @@ def test_python_function_signature_matches_catalog(entry):
     defaults = {n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty}
     assert defaults == entry.defaults
     assert func.kpi is REGISTRY[entry.excel_name]
+    assert func.kpi.family == FAMILY[entry.excel_name]
+    assert func.kpi.elementwise is (entry.excel_name not in REDUCTIONS)
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.excel_name)
@@ -90,7 +92,7 @@ def test_ledger_excel_functions_exist():
 def test_worked_example_in_python(item):
     entry, _, ex = item
     value = getattr(xl_kpi, entry.python_name)(*ex.args)
-    assert isinstance(value, str if isinstance(ex.expected, str) else float)
+    assert type(value) is (str if isinstance(ex.expected, str) else float)  # not a numpy scalar
     _check(value, ex)
 
 

@@ -18,22 +18,6 @@ from tests.libreoffice import computed as libreoffice_computed
 
 NAMES = ["CURRENT_RATIO", "QUICK_RATIO", "DEBT_TO_EQUITY", "EQUITY_RATIO", "INTEREST_COVERAGE"]
 
-CATALOG = [
-    (xl_kpi.current_ratio, (300, 150), 2.0),
-    (xl_kpi.quick_ratio, (50, 20, 80, 100), 1.5),
-    (xl_kpi.debt_to_equity, (400, 800), 0.5),
-    (xl_kpi.equity_ratio, (600, 1000), 0.6),
-    (xl_kpi.interest_coverage, (500, 100), 5.0),
-]
-
-
-@pytest.mark.parametrize("func, args, expected", CATALOG, ids=lambda v: getattr(v, "__name__", None))
-def test_catalog_worked_examples(func, args, expected):
-    result = func(*args)
-    assert type(result) is float
-    assert result == pytest.approx(expected, rel=1e-9)
-
-
 def test_registered_in_catalog_order_with_catalog_arguments():
     family = [d.excel_name for d in xl_kpi.definitions() if d.family == "balance_sheet"]
     assert family == NAMES

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
@@ -17,7 +16,6 @@ from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
 from xl_kpi.kpis import REGISTRY
 from xl_kpi.kpis.definition import _names_in
 
-from .catalog_data import BY_NAME
 from .libreoffice import computed as libreoffice_computed
 from .libreoffice import soffice, write_kpi_row
 
@@ -31,29 +29,7 @@ positive_money = st.floats(min_value=1e-3, max_value=1e9, allow_nan=False)
 billing = st.sampled_from([1.0, 3.0, 6.0, 12.0, 24.0, 36.0])
 
 # --------------------------------------------------------------------------- the catalog
-
-EXAMPLES = [(name, i, ex) for name in FAMILY for i, ex in enumerate(BY_NAME[name].examples)]
-
-
-@pytest.mark.parametrize("name,i,ex", EXAMPLES, ids=[f"{n}-{i}" for n, i, _ in EXAMPLES])
-def test_catalog_worked_example(name, i, ex):
-    value = getattr(xl_kpi, name.lower())(*ex.args)
-    assert type(value) is float
-    if ex.abs:
-        assert value == pytest.approx(ex.expected, abs=ex.abs)
-    else:
-        assert value == pytest.approx(ex.expected, rel=1e-9)
-
-
-@pytest.mark.parametrize("name", FAMILY)
-def test_signature_and_definition_follow_the_catalog(name):
-    entry, d = BY_NAME[name], REGISTRY[name]
-    func = getattr(xl_kpi, name.lower())
-    params = inspect.signature(func).parameters
-    assert tuple(params) == entry.args == d.arg_names
-    assert {n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty} == entry.defaults
-    assert d.family == "revenue" and func.kpi is d
-    assert d.elementwise is (name != "MRR")
+# (worked examples, signatures, family: tests/test_catalog.py, for every KPI)
 
 
 @pytest.mark.parametrize("name", FAMILY)
