@@ -197,5 +197,16 @@ def edit_content_types(pkg: WorkbookPackage, removed: set[str], added: list[tupl
 
 
 def _prefix_for(text: str, namespace: str) -> str | None:
-    m = re.search(rf'xmlns:([\w.-]+)="{re.escape(namespace)}"', text[:4000])
+    """The prefix the root element declares for ``namespace`` (None if it declares none).
+
+    Only the root's own declarations count: openpyxl declares ``xmlns:r`` on
+    each ``<sheet>`` instead, and a new ``<sheet>`` cannot use that prefix.
+
+    >>> _prefix_for('<workbook xmlns="m"><sheets><sheet xmlns:r="rel" r:id="rId1"/>', "rel") is None
+    True
+    >>> _prefix_for('<?xml version="1.0"?><x:workbook xmlns:x="m" xmlns:r="rel">', "rel")
+    'r'
+    """
+    root = re.search(r"<(?![?!])[^>]*>", text)
+    m = re.search(rf'xmlns:([\w.-]+)="{re.escape(namespace)}"', root.group(0) if root else "")
     return m.group(1) if m else None
