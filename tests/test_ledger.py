@@ -14,7 +14,6 @@ import xl_kpi
 from xl_kpi.ledger import (
     BRIDGE_COLUMNS, MONTHLY_KPI_COLUMNS, cohort_matrix, cohort_retention, monthly_kpis, mrr_bridge, prepare_ledger,
 )
-from xl_kpi.ledger.bridge import bridge_from_prepared
 from xl_kpi.sample import generate_ledger
 
 NaN = float("nan")
@@ -66,7 +65,7 @@ def hand_ledger(order=None):
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_hand_worked_bridge(method, shuffle):
     order = np.random.default_rng(3).permutation(len(HAND_ROWS)) if shuffle else None
-    bridge = bridge_from_prepared(prepare_ledger(hand_ledger(order)), method)
+    bridge = prepare_ledger(hand_ledger(order)).bridge(method)
     assert tuple(bridge.columns) == BRIDGE_COLUMNS
     assert list(bridge["month"]) == [pd.Timestamp(m) for m in HAND_BRIDGE]
     expected = pd.DataFrame(list(HAND_BRIDGE.values()), columns=MONEY + COUNTS)
@@ -166,7 +165,7 @@ def test_agrees_with_reference_on_random_ledgers(seed):
     ref = reference_bridge(df.itertuples(index=False))
     prepared = prepare_ledger(df)
     for method in ("dense", "sort"):
-        bridge = bridge_from_prepared(prepared, method)
+        bridge = prepared.bridge(method)
         assert len(bridge) == len(ref)
         for got, want in zip(bridge.itertuples(), ref):
             assert got.new_mrr == pytest.approx(want["new"], abs=1e-6)
@@ -221,7 +220,7 @@ def test_identities_on_random_and_sample_ledgers(seed):
 
 def test_dense_and_sort_paths_agree_on_sample():
     prepared = prepare_ledger(generate_ledger(n_customers=5000, n_months=36, seed=9))
-    pd.testing.assert_frame_equal(bridge_from_prepared(prepared, "dense"), bridge_from_prepared(prepared, "sort"))
+    pd.testing.assert_frame_equal(prepared.bridge("dense"), prepared.bridge("sort"))
 
 
 def test_integer_ids_and_serial_month_column():
@@ -321,17 +320,21 @@ def test_money_columns_are_float_even_without_any_movement_of_that_kind():
         assert bridge[column].dtype == "float64", column
 
 
-def test_analyses_from_shared_customer_month_totals_equal_the_standalone_ones():
-    import pandas as pd
+def test_one_prepared_ledger_serves_every_analysis_with_one_aggregation(monkeypatch):
+    """The Ledger object adds up customer-months once; its analyses equal the DataFrame functions."""
+    from xl_kpi.ledger import customer_months, prepared as prepared_module
 
-    from xl_kpi.ledger.bridge import active_months, bridge_from_prepared
-    from xl_kpi.ledger.cohorts import retention_from_prepared
-    from xl_kpi.ledger.validation import prepare_ledger
-    from xl_kpi.sample import generate_ledger
-
-    prepared = prepare_ledger(generate_ledger(n_customers=300, n_months=18, seed=5))
-    active = active_months(prepared)
-    pd.testing.assert_frame_equal(bridge_from_prepared(prepared, active=active), bridge_from_prepared(prepared))
-    for basis in ("logo", "revenue"):
-        pd.testing.assert_frame_equal(retention_from_prepared(prepared, basis, active),
-                                      retention_from_prepared(prepared, basis))
+    df = generate_ledger(n_customers=300, n_months=18, seed=5)
+    calls = []
+    real = customer_months.active_months
+    monkeypatch.setattr(prepared_module, "active_months", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ledger = prepare_ledger(df)
+    bridge = ledger.bridge()
+    logo, revenue, kpis = ledger.cohorts("logo"), ledger.cohorts("revenue"), ledger.monthly_kpis()
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(bridge, mrr_bridge(df))
+    pd.testing.assert_frame_equal(logo, cohort_retention(df))
+    pd.testing.assert_frame_equal(revenue, cohort_retention(df, basis="revenue"))
+    pd.testing.assert_frame_equal(ledger.cohort_matrix("revenue"), cohort_matrix(df, basis="revenue"))
+    pd.testing.assert_frame_equal(kpis, monthly_kpis(mrr_bridge(df)))
+    assert (ledger.n_rows, ledger.n_customers, ledger.n_months) == (len(df), df["customer_id"].nunique(), 18)

@@ -33,9 +33,8 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.excel_values import ERROR_CODES, ERROR_LITERALS, VALUE, CallFailed, ExcelError, error_literal
-from xl_kpi.ledger.bridge import BRIDGE_COLUMNS, bridge_from_prepared
-from xl_kpi.ledger.cohorts import BASES, retention_from_prepared
-from xl_kpi.ledger.validation import LedgerError, prepare_ledger
+from xl_kpi.ledger import BRIDGE_COLUMNS, Ledger, LedgerError, prepare_ledger
+from xl_kpi.ledger.cohorts import BASES
 
 __all__ = ["mrr_bridge_table", "cohort_retention_table", "BRIDGE_TITLES"]
 
@@ -139,7 +138,7 @@ def _ledger_frame(customer_ids: Any, months: Any, mrr: Any) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(_ARGS, cols)))
 
 
-def _prepared(customer_ids: Any, months: Any, mrr: Any):
+def _prepared(customer_ids: Any, months: Any, mrr: Any) -> Ledger:
     frame = _ledger_frame(customer_ids, months, mrr)
     try:
         return prepare_ledger(frame, *_ARGS, first_row=1)
@@ -204,7 +203,7 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]
     """
 
     def build():
-        bridge = bridge_from_prepared(_prepared(customer_ids, months, mrr))
+        bridge = _prepared(customer_ids, months, mrr).bridge()
         header = [BRIDGE_TITLES[c] for c in BRIDGE_COLUMNS]
         body = [[_cell(v) for v in row] for row in bridge.itertuples(index=False)]  # one row per month
         return [header, *body]
@@ -251,7 +250,7 @@ def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any 
         b = "logo" if basis is None or (isinstance(basis, str) and not basis.strip()) else basis
         if not isinstance(b, str) or b.strip().lower() not in BASES:
             raise CallFailed(VALUE, f'basis must be "logo" or "revenue", got {basis!r}')
-        table = retention_from_prepared(_prepared(customer_ids, months, mrr), b.strip().lower())
+        table = _prepared(customer_ids, months, mrr).cohorts(b.strip().lower())
         header = ["Cohort", *[int(c) for c in table.columns]]
         labels = table.index.strftime("%Y-%m")
         return [header, *[[label, *[_cell(v) for v in row]] for label, row in zip(labels, table.to_numpy())]]

@@ -11,18 +11,21 @@ specifies. A subscription list converts to it with
 * :func:`cohort_retention` - cohort month x months since start, by logos or revenue;
 * :func:`monthly_kpis` - ARR, ARPA, NRR, GRR, churn, quick ratio, growth per month;
 * :func:`validate_ledger` - the checks all of them run first; bad input raises
-  :class:`LedgerError` naming the sheet row and column.
+  :class:`LedgerError` naming the sheet row and column;
+* :func:`prepare_ledger` - validate once and get a :class:`Ledger` whose
+  methods (``.bridge()``, ``.cohorts(basis)``, ``.monthly_kpis()`` ...) share
+  one pass over the rows.
 
 Everything is vectorised numpy/pandas: no Python loop over rows or customers.
 """
 
-from xl_kpi.ledger.bridge import BRIDGE_COLUMNS, mrr_bridge
-from xl_kpi.ledger.cohorts import cohort_matrix, cohort_retention
+from xl_kpi.ledger.bridge import BRIDGE_COLUMNS
 from xl_kpi.ledger.monthly import MONTHLY_KPI_COLUMNS, monthly_kpis
+from xl_kpi.ledger.prepared import Ledger, cohort_matrix, cohort_retention, mrr_bridge, prepare_ledger
 from xl_kpi.ledger.subscriptions import subscriptions_to_ledger
-from xl_kpi.ledger.validation import LedgerError, prepare_ledger, validate_ledger
+from xl_kpi.ledger.validation import LedgerError, validate_ledger
 
 __all__ = [
     "mrr_bridge", "cohort_retention", "cohort_matrix", "monthly_kpis", "subscriptions_to_ledger",
-    "validate_ledger", "prepare_ledger", "LedgerError", "BRIDGE_COLUMNS", "MONTHLY_KPI_COLUMNS",
+    "validate_ledger", "prepare_ledger", "Ledger", "LedgerError", "BRIDGE_COLUMNS", "MONTHLY_KPI_COLUMNS",
 ]

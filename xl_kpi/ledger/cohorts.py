@@ -10,6 +10,11 @@ calendar month cohort + k.
 Ages past the last month of the data are NaN (a blank cell in Excel); an age
 inside the data where nobody is left is 0.
 
+The public entry points are :func:`xl_kpi.ledger.cohort_retention` /
+:func:`xl_kpi.ledger.cohort_matrix` (a DataFrame in) and
+:meth:`xl_kpi.ledger.Ledger.cohorts` / :meth:`~xl_kpi.ledger.Ledger.cohort_matrix`
+(a prepared ledger); both end here.
+
 Computed without loops: each active customer-month gets the code
 ``cohort * n_months + age`` and one ``np.bincount`` fills the matrix.
 """
@@ -19,23 +24,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xl_kpi.ledger.bridge import ActiveMonths, active_months
-from xl_kpi.ledger.validation import PreparedLedger, months_to_timestamps, prepare_ledger
+from xl_kpi.ledger.customer_months import ActiveMonths
+from xl_kpi.ledger.validation import months_to_timestamps
 
-__all__ = ["cohort_retention", "cohort_matrix"]
+__all__ = ["BASES", "check_basis", "cohort_totals", "retention"]
 
+#: The two ways to count a cohort.
 BASES = ("logo", "revenue")
 
 
-def _check_basis(basis: str) -> str:
+def check_basis(basis: str) -> str:
+    """``basis`` normalised ("Revenue " -> "revenue"); ValueError unless logo or revenue."""
     b = basis.strip().lower() if isinstance(basis, str) else basis
     if b not in BASES:
         raise ValueError(f"basis must be 'logo' or 'revenue', got {basis!r}")
     return b
 
 
-def _matrix(act: ActiveMonths, first_month: int, basis: str) -> pd.DataFrame:
-    """Cohort x age totals (customers or MRR); NaN past the end of the data."""
+def cohort_totals(act: ActiveMonths, first_month: int, basis: str = "logo") -> pd.DataFrame:
+    """Cohort x age totals (customers or MRR) of active customer-months; NaN past the end of the data.
+
+    ``first_month`` is the ledger's month 0 (months since 1970-01).
+    """
+    basis = check_basis(basis)
     n_m = act.n_months
     first = np.full(act.n_customers, -1, np.int64)
     # entries are sorted by (customer, month): a customer's first entry is its first active month
@@ -57,88 +68,6 @@ def _matrix(act: ActiveMonths, first_month: int, basis: str) -> pd.DataFrame:
     return pd.DataFrame(grid, index=index, columns=columns)
 
 
-def cohort_matrix(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-                  basis: str = "logo", *, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
-    """Cohort x months-since-start totals: active customers ("logo") or their MRR ("revenue").
-
-    Column 0 is the cohort's size (new customers of that month) or its
-    starting MRR; :func:`cohort_retention` divides each row by it.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> ledger = pd.DataFrame({"customer_id": ["a", "b", "a", "c"],
-    ...                        "month": ["2024-01-01", "2024-01-01", "2024-02-01", "2024-02-01"],
-    ...                        "mrr": [10, 20, 25, 5]})
-    >>> cohort_matrix(ledger)  # doctest: +NORMALIZE_WHITESPACE
-    months_since_start    0    1
-    cohort
-    2024-01-01          2.0  1.0
-    2024-02-01          1.0  NaN
-    """
-    b = _check_basis(basis)
-    ledger = prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet)
-    return matrix_from_prepared(ledger, b)
-
-
-def matrix_from_prepared(ledger: PreparedLedger, basis: str = "logo",
-                         active: ActiveMonths | None = None) -> pd.DataFrame:
-    """:func:`cohort_matrix` of an already validated ledger (``active``: its :func:`active_months`, if known)."""
-    return _matrix(active if active is not None else active_months(ledger), ledger.first_month, _check_basis(basis))
-
-
-def retention_from_prepared(ledger: PreparedLedger, basis: str = "logo",
-                            active: ActiveMonths | None = None) -> pd.DataFrame:
-    """:func:`cohort_retention` of an already validated ledger (``active``: its :func:`active_months`, if known)."""
-    totals = matrix_from_prepared(ledger, basis, active)
+def retention(totals: pd.DataFrame) -> pd.DataFrame:
+    """Each row of :func:`cohort_totals` divided by its age 0 (the cohort's size or starting MRR)."""
     return totals.div(totals[0], axis=0) if len(totals.columns) else totals
-
-
-def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-                     basis: str = "logo", *, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
-    """Cohort retention matrix of a customer x month ledger.
-
-    Parameters
-    ----------
-    df : DataFrame
-        The ledger (see :func:`xl_kpi.ledger.mrr_bridge`).
-    customer, month, mrr : str
-        Column names.
-    basis : {"logo", "revenue"}
-        "logo": share of the cohort's customers active at age k;
-        "revenue": cohort MRR at age k / cohort MRR at age 0.
-    first_row, sheet : optional
-        Where the data sits, for error messages.
-
-    Returns
-    -------
-    DataFrame
-        Index ``cohort`` = the month-start of each cohort that has at least
-        one customer; columns 0..N = months since start (N = last month of
-        the data - first cohort). NaN past the end of the data.
-
-    Notes
-    -----
-    .. math:: logo_{c,k} = |\\{i \\in c: MRR_i(c+k) > 0\\}| / |c|,\\quad
-              revenue_{c,k} = \\sum_{i \\in c} MRR_i(c+k) / \\sum_{i \\in c} MRR_i(c)
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> ledger = pd.DataFrame({"customer_id": ["a", "b", "a", "c"],
-    ...                        "month": ["2024-01-01", "2024-01-01", "2024-02-01", "2024-02-01"],
-    ...                        "mrr": [10, 20, 25, 5]})
-    >>> cohort_retention(ledger)  # doctest: +NORMALIZE_WHITESPACE
-    months_since_start    0    1
-    cohort
-    2024-01-01          1.0  0.5
-    2024-02-01          1.0  NaN
-    >>> cohort_retention(ledger, basis="revenue").round(4)  # doctest: +NORMALIZE_WHITESPACE
-    months_since_start    0       1
-    cohort
-    2024-01-01          1.0  0.8333
-    2024-02-01          1.0     NaN
-    """
-    b = _check_basis(basis)
-    ledger = prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet)
-    return retention_from_prepared(ledger, b)

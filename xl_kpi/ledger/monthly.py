@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import xl_kpi
+from xl_kpi.kpis import (arpa, arr, churn_rate, gross_revenue_retention, mrr_growth_rate, net_new_mrr,
+                         net_revenue_retention, revenue_churn_rate, saas_quick_ratio)
 from xl_kpi.ledger.bridge import BRIDGE_COLUMNS
 
 __all__ = ["monthly_kpis", "MONTHLY_KPI_COLUMNS"]
@@ -79,16 +80,16 @@ def monthly_kpis(bridge: pd.DataFrame) -> pd.DataFrame:
         values = {
             "month": bridge["month"].to_numpy(),
             "mrr": end,
-            "arr": xl_kpi.arr(end),
+            "arr": arr(end),
             "customers": bridge["customers_end"].to_numpy(),
-            "arpa": xl_kpi.arpa(end, customers),
-            "net_new_mrr": xl_kpi.net_new_mrr(new, exp, con, churned, react),
-            "mrr_growth_rate": xl_kpi.mrr_growth_rate(end, start),
-            "net_revenue_retention": xl_kpi.net_revenue_retention(start, exp, con, churned),
-            "gross_revenue_retention": xl_kpi.gross_revenue_retention(start, con, churned),
-            "customer_churn_rate": xl_kpi.churn_rate(col("churned_customers"), col("customers_start")),
-            "revenue_churn_rate": xl_kpi.revenue_churn_rate(churned + con, start),
-            "quick_ratio": xl_kpi.saas_quick_ratio(new, exp, con, churned, react),
+            "arpa": arpa(end, customers),
+            "net_new_mrr": net_new_mrr(new, exp, con, churned, react),
+            "mrr_growth_rate": mrr_growth_rate(end, start),
+            "net_revenue_retention": net_revenue_retention(start, exp, con, churned),
+            "gross_revenue_retention": gross_revenue_retention(start, con, churned),
+            "customer_churn_rate": churn_rate(col("churned_customers"), col("customers_start")),
+            "revenue_churn_rate": revenue_churn_rate(churned + con, start),
+            "quick_ratio": saas_quick_ratio(new, exp, con, churned, react),
         }
     frame = pd.DataFrame({k: np.asarray(values[k]) for k in MONTHLY_KPI_COLUMNS}, index=bridge.index)
     rates = [c for c in MONTHLY_KPI_COLUMNS if c not in ("month", "customers")]

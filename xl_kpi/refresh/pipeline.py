@@ -5,7 +5,7 @@
     LedgerSource.read_ledger() -> LedgerTable      (file: calamine; live: xlwings)
         -> ledger_frame()        three columns found by header, as a DataFrame
            (subscriptions_frame() for a Subscriptions table)
-        -> analyse()             validation + MRR bridge + cohorts (xl_kpi.ledger)
+        -> analyse()             validation + MRR bridge + cohorts + monthly KPIs (xl_kpi.ledger)
         -> build_report()        what to write (xl_kpi.refresh.report)
     ReportWriter.write(report)                     (file: zip package; live: xlwings)
 
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.errors import UserError
+from xl_kpi.ledger import Ledger, monthly_kpis, prepare_ledger, subscriptions_to_ledger
 from xl_kpi.refresh.report import Report, build_report
 
 Progress = Callable[[float, str], None]
@@ -152,8 +153,6 @@ def subscriptions_frame(table: LedgerTable) -> pd.DataFrame:
     :func:`xl_kpi.ledger.subscriptions_to_ledger` (which names sheet, row and
     column for a bad row).  End Date and Billing Months are optional columns.
     """
-    from xl_kpi.ledger import subscriptions_to_ledger
-
     found = _columns(table, SUBSCRIPTION_HEADERS, SUBSCRIPTION_OPTIONAL)
     grid = _grid(table)
     df = pd.DataFrame({h: pd.Series(grid[:, j], dtype=object) for h, j in found.items()})
@@ -163,25 +162,40 @@ def subscriptions_frame(table: LedgerTable) -> pd.DataFrame:
     return ledger.rename(columns={"month": MONTH, "mrr": MRR})[list(LEDGER_HEADERS)]
 
 
-def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int, int]:
-    """Validate the ledger and compute (bridge, logo cohorts, revenue cohorts, customers, rows).
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyse` computed from a ledger: the report's inputs, by name.
 
-    ``rows`` counts the ledger rows used (completely blank rows are skipped).
+    ``ledger`` is the prepared :class:`xl_kpi.ledger.Ledger`, for any further
+    analysis a report sheet needs (it reuses the same customer-month totals).
+    """
+
+    ledger: Ledger = field(repr=False)
+    bridge: pd.DataFrame = field(repr=False)
+    logo_cohorts: pd.DataFrame = field(repr=False)
+    revenue_cohorts: pd.DataFrame = field(repr=False)
+    monthly: pd.DataFrame = field(repr=False)
+
+    @property
+    def customers(self) -> int:
+        return self.ledger.n_customers
+
+    @property
+    def rows(self) -> int:
+        """Ledger rows used (completely blank rows are skipped)."""
+        return self.ledger.n_rows
+
+
+def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
+    """Validate the ledger and compute the bridge, both cohort matrices and the monthly KPIs.
 
     Validation errors are ``xl_kpi.ledger.LedgerError`` (a ``UserError``)
     naming sheet, row and column.  The ledger is validated, and its
-    customer-month totals computed, once for the three analyses.
+    customer-month totals computed, once for all the analyses.
     """
-    from xl_kpi.ledger.bridge import active_months, bridge_from_prepared
-    from xl_kpi.ledger.cohorts import retention_from_prepared
-    from xl_kpi.ledger.validation import prepare_ledger
-
-    prepared = prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet)
-    active = active_months(prepared)  # the customer-month totals all three analyses start from
-    bridge = bridge_from_prepared(prepared, active=active)
-    logo = retention_from_prepared(prepared, "logo", active)
-    revenue = retention_from_prepared(prepared, "revenue", active)
-    return bridge, logo, revenue, prepared.n_customers, len(prepared.mrr)
+    ledger = prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet)
+    bridge = ledger.bridge()
+    return Analysis(ledger, bridge, ledger.cohorts("logo"), ledger.cohorts("revenue"), monthly_kpis(bridge))
 
 
 def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = None) -> RefreshResult:
@@ -193,14 +207,12 @@ def run(source: LedgerSource, writer: ReportWriter, progress: Progress | None = 
     say(0.45, "checking the ledger")
     df = subscriptions_frame(table) if table.kind == "subscriptions" else ledger_frame(table)
     say(0.55, "computing the MRR bridge and cohorts")
-    bridge, logo, revenue, customers, rows = analyse(df, table.sheet, table.first_row)
-    if bridge.empty:
+    result = analyse(df, table.sheet, table.first_row)
+    if result.bridge.empty:
         raise UserError(f"{table.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
-    from xl_kpi.ledger import monthly_kpis
-
-    report = build_report(bridge, logo, revenue, monthly_kpis(bridge))
+    report = build_report(result.bridge, result.logo_cohorts, result.revenue_cohorts, result.monthly)
     say(0.75, "writing the report")
     writer.write(report, progress)
     say(1.0, "done")
-    return RefreshResult(source.label, [s.name for s in report.sheets], rows, len(bridge), customers, bridge,
-                         time.perf_counter() - start)
+    return RefreshResult(source.label, [s.name for s in report.sheets], result.rows, len(result.bridge),
+                         result.customers, result.bridge, time.perf_counter() - start)
