@@ -101,7 +101,9 @@ def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
     openpyxl loses nothing; the table is resized to the new rows.
     """
     import openpyxl
-    from openpyxl.utils.cell import range_boundaries, get_column_letter
+    from openpyxl.utils.cell import range_boundaries
+
+    from xl_kpi.cells import col_letter
 
     book = openpyxl.load_workbook(path)
     sheet = next((ws for ws in book.worksheets if LEDGER_TABLE in ws.tables), None)
@@ -125,7 +127,7 @@ def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
             cell = sheet.cell(i, col, value)
             cell._style = styles[col]  # noqa: SLF001 - keep the template's input style and formats
     last_row = min_row + max(len(ledger), 1)
-    table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{last_row}"
+    table.ref = f"{col_letter(min_col)}{min_row}:{col_letter(max_col)}{last_row}"
     if table.autoFilter is not None:
         table.autoFilter.ref = table.ref
     book.save(path)

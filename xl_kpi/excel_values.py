@@ -21,19 +21,11 @@ from typing import Any
 
 import numpy as np
 
-#: COM error integers (as VBA's CVErr values arrive in Python) -> Excel literal.
-ERROR_CODES: dict[int, str] = {
-    -2146826281: "#DIV/0!",
-    -2146826246: "#N/A",
-    -2146826259: "#NAME?",
-    -2146826288: "#NULL!",
-    -2146826252: "#NUM!",
-    -2146826265: "#REF!",
-    -2146826273: "#VALUE!",
-}
-ERROR_LITERALS = frozenset(ERROR_CODES.values()) | {"#GETTING_DATA", "#SPILL!", "#CALC!"}
-
-DIV0, NA, NUM, VALUE = "#DIV/0!", "#N/A", "#NUM!", "#VALUE!"
+# The cell facts (error literals and COM codes, the date systems) live in xl_kpi.cells;
+# the names below are re-exported because they are this module's vocabulary too.
+from xl_kpi.cells import (  # noqa: E402,F401
+    DIV0, ERROR_CODES, ERROR_LITERALS, EXCEL_EPOCH, NA, NUM, VALUE, datetime_to_serial, error_literal,
+)
 
 
 class ExcelError(str):
@@ -72,23 +64,6 @@ class CallFailed(Exception):
         return ExcelError(self.literal, self.reason)
 
 
-def error_literal(value: Any) -> str | None:
-    """The Excel error literal ``value`` stands for, or None if it is not an error.
-
-    Accepts COM error integers, literal strings ("#N/A") and :class:`ExcelError`.
-
-    >>> error_literal(-2146826246), error_literal("#DIV/0!"), error_literal(3.0)
-    ('#N/A', '#DIV/0!', None)
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, np.integer)) and int(value) in ERROR_CODES:
-        return ERROR_CODES[int(value)]
-    if isinstance(value, str) and value in ERROR_LITERALS:
-        return str(value)
-    return None
-
-
 def to_rows(value: Any) -> list[list[Any]]:
     """Any Excel argument as a list of rows (a scalar is a 1 x 1 range).
 
@@ -121,13 +96,9 @@ def is_ragged(rows: list[list[Any]]) -> bool:
 
 # ------------------------------------------------------------------ dates
 
-#: Excel's 1900 date system counts days from 1899-12-30 (it keeps Lotus's
-#: phantom 1900-02-29, so serials from 61 on line up with this epoch).
-EXCEL_EPOCH = _dt.datetime(1899, 12, 30)
-
 
 def to_serial(value: Any) -> float | None:
-    """A date-time as an Excel serial number (days); numbers pass through.
+    """A date-time as an Excel serial number (1900 date system); numbers pass through.
 
     Returns None for anything that is not a number or a date-time.
 
@@ -140,22 +111,9 @@ def to_serial(value: Any) -> float | None:
         return float(value)
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[us]").item()
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is not None:
-            value = value.replace(tzinfo=None)
-        return (value - EXCEL_EPOCH) / _dt.timedelta(days=1)
     if isinstance(value, _dt.date):
-        return float((value - EXCEL_EPOCH.date()).days)
+        return datetime_to_serial(value)
     return None
-
-
-def serial_to_datetime(serial: float) -> _dt.datetime:
-    """An Excel serial number (1900 date system) as a datetime.
-
-    >>> serial_to_datetime(45322.5)
-    datetime.datetime(2024, 1, 31, 12, 0)
-    """
-    return EXCEL_EPOCH + _dt.timedelta(days=float(serial))
 
 
 def finite_or_error(value: float, reason: str = "the result is not a finite number") -> Any:

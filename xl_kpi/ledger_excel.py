@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xl_kpi.excel_values import ERROR_CODES, ERROR_LITERALS, VALUE, CallFailed, ExcelError, error_literal
+from xl_kpi.cells import ERROR_CODES, ERROR_LITERALS, VALUE, blank_mask, error_literal
+from xl_kpi.excel_values import CallFailed, ExcelError
 from xl_kpi.ledger import BRIDGE_COLUMNS, Ledger, LedgerError, prepare_ledger
 from xl_kpi.ledger.cohorts import BASES
 
@@ -100,11 +101,6 @@ def _column(value: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _blank(arr: np.ndarray) -> np.ndarray:
-    s = pd.Series(arr, dtype=object)
-    return (s.isna() | s.eq("")).to_numpy(dtype=bool)
-
-
 def _first_error(columns: list[np.ndarray]) -> tuple[str, str, int] | None:
     """The first Excel error (literal, argument, row of the range), by argument then row."""
     codes = list(ERROR_CODES) + sorted(ERROR_LITERALS)
@@ -126,7 +122,7 @@ def _ledger_frame(customer_ids: Any, months: Any, mrr: Any) -> pd.DataFrame:
             raise CallFailed(VALUE, "customer_ids, months and mrr must be ranges of the same size, got "
                                + ", ".join(f"{n} rows" for n in sizes))
     else:
-        filled = ~(_blank(cols[0]) & _blank(cols[1]) & _blank(cols[2]))
+        filled = ~(blank_mask(cols[0]) & blank_mask(cols[1]) & blank_mask(cols[2]))
         last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0  # trailing blank rows are ignored
         cols = [c[:last] for c in cols]
         found = _first_error(cols)  # (an error is never blank, so none is cut off)

@@ -26,9 +26,8 @@ from typing import Any, Callable
 import numpy as np
 
 from xl_kpi.errors import KPIError
-from xl_kpi.excel_values import (
-    ERROR_CODES, VALUE, CallFailed, ExcelError, error_literal, finite_or_error, is_ragged, to_rows, to_serial,
-)
+from xl_kpi.cells import ERROR_CODES, VALUE, error_literal, is_blank
+from xl_kpi.excel_values import CallFailed, ExcelError, finite_or_error, is_ragged, to_rows, to_serial
 from xl_kpi.kpis.definition import OK, KPIDefinition
 
 _NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*(%?)\s*$")
@@ -43,7 +42,7 @@ def coerce_cell(value: Any) -> tuple[float, str | None, str]:
     literal = error_literal(value)
     if literal is not None:
         return np.nan, literal, f"the input holds {literal}"
-    if value is None or (isinstance(value, str) and value.strip() == ""):
+    if is_blank(value):
         return np.nan, None, ""
     if isinstance(value, (bool, np.bool_)):
         return np.nan, VALUE, f"{value} is not a number"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from xl_kpi.errors import KPIDomainError, KPIValueError
-from xl_kpi.excel_values import EXCEL_EPOCH
+from xl_kpi.cells import EXCEL_EPOCH, is_blank
 from xl_kpi.kpis.definition import first_index, nullable_numbers, object_array, position
 
 _US_PER_DAY = 86_400_000_000
@@ -49,12 +49,6 @@ def _element_us(item: Any) -> int | None:
     return None
 
 
-def _is_blank(item: Any) -> bool:
-    if item is None or type(item).__name__ in ("NAType", "NaTType"):
-        return True
-    return isinstance(item, (float, np.floating)) and np.isnan(item)
-
-
 def day_and_hours(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Date-times or Excel serial numbers -> (whole days, hours into the day) since 1899-12-30.
 
@@ -64,7 +58,7 @@ def day_and_hours(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     (None, NaN, NaT) are NaN in both parts.  Time-zone-aware values are taken
     in UTC, so two columns in different zones still subtract correctly.
     """
-    if _is_blank(value):
+    if is_blank(value):
         return np.asarray(np.nan), np.asarray(np.nan)
     if getattr(getattr(value, "dtype", None), "tz", None) is not None:  # pandas tz-aware Series / DatetimeIndex
         value = value.dt.tz_convert("UTC").dt.tz_localize(None) if hasattr(value, "dt") else value.tz_convert("UTC").tz_localize(None)
@@ -98,7 +92,7 @@ def day_and_hours(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     hours = np.empty(arr.shape, dtype=float)
     for k, item in enumerate(arr.flat):
         where = position(k, arr.shape)
-        if _is_blank(item):
+        if is_blank(item):
             days.flat[k] = hours.flat[k] = np.nan
         elif isinstance(item, (bool, np.bool_, str, bytes)):
             raise KPIValueError(f"{name} must hold date-times or Excel serial numbers, got {item!r} at {where}")

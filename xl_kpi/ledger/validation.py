@@ -12,8 +12,8 @@ Rules
   with a blank customer, month or amount is an error.
 * Dates may be datetimes (also time-zone aware: the wall-clock date counts),
   date text (ISO ``2024-01-31`` first, then other common forms, month first
-  when ambiguous) or Excel serial numbers (the 1900 date system, as
-  :func:`xl_kpi.excel_values.serial_to_datetime`).
+  when ambiguous) or Excel serial numbers (the 1900 date system with its
+  fictitious 1900-02-29, as :func:`xl_kpi.cells.serial_to_datetime`).
 * Amounts must be numbers (numeric text such as ``"120.5"`` from a CSV is
   accepted), finite and not negative.
 
@@ -24,6 +24,7 @@ a few dozen date parses.
 
 from __future__ import annotations
 
+import datetime as _dt
 import warnings
 
 from dataclasses import dataclass
@@ -33,14 +34,10 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.errors import UserError
-from xl_kpi.excel_values import EXCEL_EPOCH, to_serial
+from xl_kpi.cells import blank_mask, serials_to_days
 
 __all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "prepare_ledger"]
 
-#: Excel's day 0 (1899-12-30) in days since numpy's 1970-01-01 (-25569).
-_EXCEL_EPOCH_DAYS = int(np.datetime64(EXCEL_EPOCH.date(), "D").astype(np.int64))
-#: The largest Excel serial number (9999-12-31) + 1.
-_MAX_SERIAL = 2958466.0
 _MONTH0 = np.datetime64("1970-01", "M")
 
 
@@ -105,21 +102,6 @@ def require_columns(df: pd.DataFrame, columns: dict[str, str], sheet: str | None
             )
 
 
-def _blank_text(values: np.ndarray) -> np.ndarray:
-    """True where an object array holds None/NaN or text that is empty or only spaces."""
-    s = pd.Series(values, dtype=object)
-    blank = s.isna().to_numpy().copy()
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind == "string":  # the common case, vectorised: "" or all-space text
-        blank |= values == ""
-        blank |= s.str.isspace().to_numpy(dtype=bool, na_value=False)
-    elif kind not in ("integer", "floating", "decimal", "datetime", "date", "empty", "boolean"):
-        is_str = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
-        if is_str.any():
-            blank[is_str] = s[is_str].str.strip().eq("").to_numpy()
-    return blank
-
-
 def parse_ids(s: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray, np.ndarray]:
     """Factorise an id column: (codes, distinct ids, blank mask).
 
@@ -129,7 +111,7 @@ def parse_ids(s: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray, np.ndarr
     values = s.astype(object).to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else s.to_numpy()
     codes, uniques = pd.factorize(values)
     uniq = np.asarray(uniques, dtype=object)
-    blank_u = _blank_text(uniq) if len(uniq) else np.zeros(0, bool)
+    blank_u = blank_mask(uniq) if len(uniq) else np.zeros(0, bool)
     blank = codes < 0
     if blank_u.any():
         blank |= blank_u[np.maximum(codes, 0)] & (codes >= 0)
@@ -141,10 +123,21 @@ def parse_ids(s: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray, np.ndarr
 
 def _serial_days(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Excel serials -> (days since 1970-01-01, bad mask). NaN must be masked by the caller."""
-    with np.errstate(invalid="ignore"):
-        bad = ~((x >= 1.0) & (x < _MAX_SERIAL))
-        days = np.where(bad, 0.0, np.floor(np.where(bad, 0.0, x))).astype(np.int64) + _EXCEL_EPOCH_DAYS
-    return days, bad
+    return serials_to_days(x)
+
+
+def _calendar_day(value: Any) -> int | None:
+    """A date-time's calendar date (time-zone-aware: its wall-clock date) in days since 1970-01-01."""
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else int(value.astype("datetime64[D]").astype(np.int64))
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.toordinal() - _ORDINAL_1970
+    return None
+
+
+_ORDINAL_1970 = _dt.date(1970, 1, 1).toordinal()
 
 
 def _text_to_datetime(text: pd.Series) -> np.ndarray:
@@ -194,7 +187,7 @@ def _kind(value: Any) -> str:
         return "s"
     if isinstance(value, (int, float, np.integer, np.floating)):
         return "n"
-    if to_serial(value) is not None:
+    if _calendar_day(value) is not None:
         return "d"
     return "x"
 
@@ -216,8 +209,7 @@ def _parse_distinct_dates(uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
     dt = kinds == "d"
     if dt.any():  # datetimes, dates, numpy datetimes: their calendar date
-        serial = np.array([to_serial(v) for v in uniq[dt]])
-        days[dt] = np.floor(serial).astype(np.int64) + _EXCEL_EPOCH_DAYS
+        days[dt] = np.array([_calendar_day(v) for v in uniq[dt]], dtype=np.int64)
 
     txt = kinds == "s"
     if txt.any():
@@ -322,7 +314,7 @@ def parse_amounts(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     blank = obj.isna().to_numpy().copy()
     suspects = np.flatnonzero(nan & ~blank)
     if suspects.size:  # empty or all-space text is blank; other text is not a number
-        blank[suspects] = _blank_text(obj.to_numpy()[suspects])
+        blank[suspects] = blank_mask(obj.to_numpy()[suspects])
     bad = (nan & ~blank) | np.isinf(x)
     if pd.api.types.infer_dtype(obj, skipna=True) in ("boolean", "mixed", "mixed-integer", "mixed-integer-float"):
         is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)

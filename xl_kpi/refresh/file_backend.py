@@ -26,11 +26,11 @@ file system): killed at any moment, the old file is intact.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
 
+from xl_kpi.cells import parse_range as parse_ref
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, relative, rels_part
@@ -48,27 +48,6 @@ PAUSE_ENV = "XL_KPI_REFRESH_TEST_PAUSE"
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def parse_ref(ref: str) -> tuple[int, int, int, int]:
-    """'B3:D120' -> (row1, col1, row2, col2), 1-based.
-
-    >>> parse_ref("B3:D120"), parse_ref("$A$1:$C$5")
-    ((3, 2, 120, 4), (1, 1, 5, 3))
-    """
-    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?", ref.strip().upper())
-    if not m:
-        raise ValueError(f"not a cell range: {ref!r}")
-
-    def col(letters: str) -> int:
-        n = 0
-        for ch in letters:
-            n = n * 26 + ord(ch) - 64
-        return n
-
-    c1, r1 = col(m.group(1)), int(m.group(2))
-    c2, r2 = (col(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
-    return r1, c1, r2, c2
 
 
 class FileLedgerSource:

@@ -30,7 +30,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from xl_kpi.refresh.report import HEAT_COLORS, Block, Chart, ReportSheet, a1, is_blank, quote_sheet
+from xl_kpi.cells import a1, datetime64_to_serial, is_blank, quote_sheet
+from xl_kpi.refresh.report import HEAT_COLORS, Block, Chart, ReportSheet
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -46,8 +47,6 @@ CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 
 Style = Callable[..., int]  # (number_format, bold, wrap=False, horizontal=None) -> cellXfs index
 
-_EPOCH = np.datetime64("1899-12-30", "ns")
-_DAY = np.timedelta64(1, "D").astype("timedelta64[ns]").astype(np.int64)
 # Characters XML 1.0 forbids even when escaped.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -74,7 +73,7 @@ def serial(value: np.datetime64) -> float:
     >>> serial(np.datetime64("2024-01-01"))
     45292.0
     """
-    return float((np.datetime64(value, "ns") - _EPOCH).astype(np.int64) / _DAY)
+    return datetime64_to_serial(value)
 
 
 def _cell(ref: str, value, s: int, formula: str | None = None) -> str:
@@ -88,10 +87,10 @@ def _cell(ref: str, value, s: int, formula: str | None = None) -> str:
             text = value if isinstance(value, str) else ""  # NaN / None: the formula shows ""
             return f'<c r="{ref}"{st} t="str">{f}<v>{_text(text)}</v></c>'
         return f'<c r="{ref}"{st}>{f}<v>{_number(value)}</v></c>'
+    if isinstance(value, str):  # text the report chose (even "") stays text
+        return f'<c r="{ref}"{st} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
     if is_blank(value):
         return f'<c r="{ref}"{st}/>'
-    if isinstance(value, str):
-        return f'<c r="{ref}"{st} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
     return f'<c r="{ref}"{st}><v>{_number(float(value))}</v></c>'
 
 

@@ -41,7 +41,6 @@ Example
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -49,6 +48,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from xl_kpi.cells import a1, quote_sheet
 from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
 
 BRIDGE_SHEET = "MRR Bridge"
@@ -108,50 +108,6 @@ HEAT_COLORS = ("F8696B", "FFEB84", "63BE7B")
 
 
 # --------------------------------------------------------------------------- the model
-
-
-def col_letter(col: int) -> str:
-    """1-based column number -> letters.
-
-    >>> col_letter(1), col_letter(18), col_letter(28)
-    ('A', 'R', 'AB')
-    """
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def a1(row: int, col: int, row2: int | None = None, col2: int | None = None, absolute: bool = False) -> str:
-    """A1 reference of a cell or range (1-based).
-
-    >>> a1(1, 1), a1(2, 3, 5, 4), a1(2, 8, 10, 8, absolute=True)
-    ('A1', 'C2:D5', '$H$2:$H$10')
-    """
-    d = "$" if absolute else ""
-    first = f"{d}{col_letter(col)}{d}{row}"
-    if row2 is None:
-        return first
-    return f"{first}:{d}{col_letter(col2)}{d}{row2}"
-
-
-def is_blank(value) -> bool:
-    """True for a value that is an empty cell in the report: None or a float NaN.
-
-    >>> is_blank(None), is_blank(np.float64("nan")), is_blank(0.0), is_blank("")
-    (True, True, False, False)
-    """
-    return value is None or (isinstance(value, (float, np.floating)) and math.isnan(value))
-
-
-def quote_sheet(name: str) -> str:
-    """Sheet name as it appears in a formula.
-
-    >>> quote_sheet("MRR Bridge"), quote_sheet("O'Brien")
-    ("'MRR Bridge'", "'O''Brien'")
-    """
-    return "'" + name.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

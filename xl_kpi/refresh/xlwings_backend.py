@@ -38,7 +38,8 @@ import numpy as np
 
 from xl_kpi.refresh.ownership import check_ownership
 from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
-from xl_kpi.refresh.report import HEAT_COLORS, MARKER, MARKER_VALUE, Block, Report, ReportSheet, is_blank
+from xl_kpi.cells import is_blank
+from xl_kpi.refresh.report import HEAT_COLORS, MARKER, MARKER_VALUE, Block, Report, ReportSheet
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
 
@@ -79,7 +80,7 @@ def _cell_value(value: Any, formula: str | None) -> Any:
         if np.isnat(value):
             return None
         return _dt.datetime.fromisoformat(str(np.datetime64(value, "s")))
-    if is_blank(value):
+    if is_blank(value) and not isinstance(value, str):  # text the report chose (even "") stays text
         return None
     if isinstance(value, (np.floating, np.integer)):
         return float(value)

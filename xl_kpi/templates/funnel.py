@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl.formatting.rule import ColorScaleRule
-from openpyxl.utils import get_column_letter
 
+from xl_kpi.cells import col_letter
 from xl_kpi.templates import sample_inputs, sheets, styles
 from xl_kpi.templates.formulas import kpi_formula, number_format
 from xl_kpi.templates.sheets import InputColumn, OutputColumn, Result
@@ -92,7 +92,7 @@ def _lead_scoring_sheet(wb, blank: bool) -> None:
     for c, points in enumerate(sample_inputs.LEAD_POINTS, start=2):
         cell = ws.cell(row=5, column=c, value=points)
         cell.style, cell.number_format = styles.INPUT_STYLE, "0"
-    last_activity = get_column_letter(1 + len(activities))
+    last_activity = col_letter(1 + len(activities))
     sheets.define_name(wb, "LEAD_POINTS", ws, f"B5:{last_activity}5")
     ws.add_data_validation(sheets.validation("any", f"B5:{last_activity}5"))
 
@@ -106,7 +106,7 @@ def _lead_scoring_sheet(wb, blank: bool) -> None:
                               empty_unless_any=f"B{r}:{last_activity}{r}"),
         number_format("LEAD_SCORE"), "KPI_LEAD_SCORE")], first, last, top=top, left=score_col)
     ws.conditional_formatting.add(
-        f"{get_column_letter(score_col)}{first}:{get_column_letter(score_col)}{last}",
+        f"{col_letter(score_col)}{first}:{col_letter(score_col)}{last}",
         ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max", end_color="63BE7B"))
     ws.freeze_panes = f"B{first}"
     sheets.print_setup(ws, header_row=top, landscape=False)

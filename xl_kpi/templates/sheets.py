@@ -18,7 +18,6 @@ from typing import Any, Callable, Sequence
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
@@ -26,6 +25,7 @@ from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from xl_kpi.cells import absolute, col_letter, quote_sheet
 from xl_kpi.templates import styles
 from xl_kpi.templates.formulas import kpi_formula, number_format
 
@@ -77,7 +77,7 @@ def save(wb: Workbook, path: Path) -> Path:
 
 def define_name(wb: Workbook, name: str, ws: Worksheet, ref: str) -> None:
     """Workbook-level defined name ``name`` -> absolute ``ref`` ("C5:C28") on ``ws``."""
-    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!{absolute_coordinate(ref)}")
+    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(ws.title)}!{absolute(ref)}")
 
 
 # --------------------------------------------------------------------------- sheet furniture
@@ -213,7 +213,7 @@ def input_table(ws: Worksheet, name: str, columns: Sequence[InputColumn], rows: 
     header_row(ws, top, left, [c.header for c in columns])
     first, last = top + 1, top + len(rows)
     for c, column in enumerate(columns, start=left):
-        letter = get_column_letter(c)
+        letter = col_letter(c)
         for r, row in enumerate(rows, start=first):
             cell = ws.cell(row=r, column=c, value=row[c - left])
             cell.style = styles.INPUT_STYLE  # one assignment instead of font, fill and border: 3x faster
@@ -224,7 +224,7 @@ def input_table(ws: Worksheet, name: str, columns: Sequence[InputColumn], rows: 
             ws.add_data_validation(validation(column.check, f"{letter}{first}:{letter}{top + VALIDATED_ROWS}"))
         values = [v[c - left] for v in rows]
         ws.column_dimensions[letter].width = column.width or fit_width(column.header, column.number_format, values)
-    ref = f"{get_column_letter(left)}{top}:{get_column_letter(left + len(columns) - 1)}{last}"
+    ref = f"{col_letter(left)}{top}:{col_letter(left + len(columns) - 1)}{last}"
     table = Table(displayName=name, ref=ref)
     table.tableStyleInfo = styles.TABLE_STYLE
     ws.add_table(table)
@@ -285,7 +285,7 @@ def output_block(ws: Worksheet, columns: Sequence[OutputColumn], first: int, las
     header_row(ws, top, left, [c.header for c in columns])
     letters: dict[str, str] = {}
     for c, column in enumerate(columns, start=left):
-        letter = get_column_letter(c)
+        letter = col_letter(c)
         letters[column.header] = letter
         for r in range(first, last + 1):
             cell = ws.cell(row=r, column=c, value=column.formula(r))
@@ -351,12 +351,12 @@ def assumptions_block(ws: Worksheet, items: Sequence[Assumption], top: int, left
         ws.cell(row=r, column=left + 2, value=item.name).font = styles.SUBTITLE_FONT
         note = ws.cell(row=r, column=left + 3, value=item.note)
         note.alignment = styles.WRAP
-        letter = get_column_letter(left + 1)
+        letter = col_letter(left + 1)
         define_name(ws.parent, item.name, ws, f"{letter}{r}")
         ws.add_data_validation(validation(item.check, f"{letter}{r}"))
     widths = (max(len(i.label) for i in items) + 3, 12, max(len(i.name) for i in items) + 3, 70)
     for offset, width in enumerate(widths):
-        ws.column_dimensions[get_column_letter(left + offset)].width = width
+        ws.column_dimensions[col_letter(left + offset)].width = width
     return {i.name: i.name for i in items}
 
 
@@ -454,10 +454,10 @@ def results_block(ws: Worksheet, items: Sequence[Result], top: int, left: int) -
         cell = ws.cell(row=r, column=left + 1, value=item.formula)
         cell.number_format = item.number_format
         cell.font, cell.border = styles.CALC_FONT, styles.GRID
-        coordinate = f"{get_column_letter(left + 1)}{r}"
+        coordinate = f"{col_letter(left + 1)}{r}"
         cells[item.label] = coordinate
         if item.name:
             define_name(ws.parent, item.name, ws, coordinate)
-    ws.column_dimensions[get_column_letter(left)].width = max(len(i.label) for i in items) + 4
-    ws.column_dimensions[get_column_letter(left + 1)].width = 12
+    ws.column_dimensions[col_letter(left)].width = max(len(i.label) for i in items) + 4
+    ws.column_dimensions[col_letter(left + 1)].width = 12
     return cells
