@@ -36,8 +36,11 @@ def test_units_domains_and_denominators():
     signed = {("DEBT_TO_EQUITY", "shareholders_equity"), ("EQUITY_RATIO", "total_equity"), ("INTEREST_COVERAGE", "ebit")}
     for key, domain in domains.items():
         assert domain is (ANY if key in signed else NONNEG), key
-    assert xl_kpi.get("QUICK_RATIO").denominators == ("current_liabilities",)
-    assert xl_kpi.get("DEBT_TO_EQUITY").denominators == ("shareholders_equity",)
+    with pytest.raises(KPIDivisionByZeroError, match="current_liabilities must be > 0"):
+        xl_kpi.quick_ratio(50, 20, 80, 0)
+    with pytest.raises(KPIDivisionByZeroError, match="shareholders_equity must not be 0"):
+        xl_kpi.debt_to_equity(400, 0)
+    assert xl_kpi.debt_to_equity(400, -800) == -0.5  # negative equity is a number, not an error
     for definition in map(xl_kpi.get, NAMES):
         assert definition.function.__doc__ and "Examples" in definition.function.__doc__
         assert all(a.help for a in definition.args)

@@ -80,7 +80,9 @@ def test_registered_in_catalog_order_with_catalog_arguments():
         assert xl_kpi.get(name).unit is FRACTION
     assert xl_kpi.get("NPS").unit is xl_kpi.get("NPS_FROM_COUNTS").unit is POINTS
     assert xl_kpi.get("AVG_RESOLUTION_HOURS").unit is HOURS
-    assert xl_kpi.get("NPS_FROM_COUNTS").denominators == ("promoters+passives+detractors",)
+    with pytest.raises(KPIDivisionByZeroError, match="promoters\\+passives\\+detractors"):
+        xl_kpi.nps_from_counts(0, 0, 0)
+    assert xl_kpi.nps_from_counts(0, 5, 0) == 0
 
 
 # --------------------------------------------------------------------------- element-wise rates

@@ -46,12 +46,16 @@ def test_excel_formula_names_only_its_own_arguments(name):
 
 
 def test_denominators_and_units():
-    assert REGISTRY["ARPA"].denominators == ("customers",)
-    assert REGISTRY["MRR_GROWTH_RATE"].denominators == ("mrr_previous",)
-    assert REGISTRY["SAAS_QUICK_RATIO"].denominators == ("contraction_mrr+churned_mrr",)
-    assert REGISTRY["NET_NEW_MRR"].denominators == () and REGISTRY["ARR"].denominators == ()
+    # What the denominators mean, as behaviour: a zero one is #DIV/0!, with a reason naming it ...
+    with pytest.raises(KPIDivisionByZeroError, match="customers"):
+        xl_kpi.arpa(1000, 0)
+    with pytest.raises(KPIDivisionByZeroError, match="mrr_previous"):
+        xl_kpi.mrr_growth_rate(1000, 0)
+    with pytest.raises(KPIDivisionByZeroError, match="contraction_mrr\\+churned_mrr"):
+        xl_kpi.saas_quick_ratio(100, 50, 0, 0, 10)
+    # ... and sums without one are defined on all zeros.
+    assert xl_kpi.net_new_mrr(0, 0, 0, 0) == 0 and xl_kpi.arr(0) == 0
     # MRR's billing range makes a scalar IF guard meaningless; SUMPRODUCT of blanks is 0 anyway.
-    assert REGISTRY["MRR"].denominators == ()
     assert REGISTRY["MRR"].excel_guarded_formula({"amounts": "A1:A9", "billing_months": "B1:B9"}) == (
         "SUMPRODUCT(A1:A9/B1:B9)"
     )

@@ -60,9 +60,16 @@ def test_domains_denominators_and_units():
     assert arg["RULE_OF_40", "profit_margin"].domain.name == "any"
     assert arg["CAC", "sales_marketing_spend"].summed
     assert [a.name for n in FAMILY for a in REGISTRY[n].args if a.summed] == ["sales_marketing_spend"]
-    assert REGISTRY["CLV"].denominators == ("churn_rate+discount_rate",)
-    assert REGISTRY["CAC_PAYBACK_MONTHS"].denominators == ("mrr_per_customer*gross_margin",)
-    assert REGISTRY["RULE_OF_40"].denominators == () and REGISTRY["CLV_FROM_LIFETIME"].denominators == ()
+    # Denominators as behaviour: CLV is undefined only when churn and discount are both 0 ...
+    with pytest.raises(KPIDivisionByZeroError, match="churn_rate\\+discount_rate"):
+        xl_kpi.clv(100, 0, 1, 0)
+    assert xl_kpi.clv(100, 0, 1, 0.01) == pytest.approx(100 * 1.01 / 0.01)
+    # ... payback when the margin-weighted MRR is 0, whichever factor is 0 ...
+    for mrr_per_customer, margin in ((0, 0.8), (100, 0)):
+        with pytest.raises(KPIDivisionByZeroError, match="mrr_per_customer\\*gross_margin"):
+            xl_kpi.cac_payback_months(1000, mrr_per_customer, margin)
+    # ... and the sums and products are defined on zeros.
+    assert xl_kpi.rule_of_40(0, 0) == 0 and xl_kpi.clv_from_lifetime(0, 0) == 0
     assert REGISTRY["CLV"].excel_guarded_formula({"arpa": "A", "churn_rate": "B", "gross_margin": "C",
                                                   "discount_rate": "D"}) == 'IF((B+D)=0,"",A*C*(1+D)/(B+D))'
     units = {n: REGISTRY[n].unit.name for n in FAMILY}

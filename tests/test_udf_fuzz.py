@@ -43,7 +43,8 @@ FUNCTIONS = [getattr(udfs, d.excel_name) for d in definitions()] + [getattr(udfs
 
 def _valid_cell(value):
     if isinstance(value, ExcelError):
-        return str(value) in ERROR_LITERALS and bool(value.reason)
+        # An unexpected exception caught at the Excel boundary is a bug of ours, not bad input.
+        return str(value) in ERROR_LITERALS and bool(value.reason) and not value.unexpected
     if isinstance(value, str):
         return True  # text labels (CHURN_BENCHMARK, headers, cohort labels, blank "")
     if isinstance(value, (dt.datetime, dt.date)):
@@ -68,3 +69,36 @@ def test_every_excel_function_survives_junk(data):
         result = func(*args)
         for cell in _cells(result):
             assert _valid_cell(cell), f"{func.__name__}{tuple(args)!r} -> {cell!r}"
+
+
+def test_an_unexpected_exception_is_marked_and_fails_the_fuzz_check():
+    """The fuzz check above can fail: a TypeError inside the core reaches the cell marked unexpected."""
+    from xl_kpi.kpis import get
+
+    definition = get("CHURN_RATE")
+
+    def broken(**_):
+        raise TypeError("a bug")
+
+    original = definition.compute
+    object.__setattr__(definition, "compute", broken)  # a frozen dataclass: the record itself is patched
+    try:
+        cell = udfs.CHURN_RATE(20.0, 200.0)
+        spilled = udfs.CHURN_RATE(((20.0,), (1.0,)), 200.0)
+    finally:
+        object.__setattr__(definition, "compute", original)
+    assert isinstance(cell, ExcelError) and cell.unexpected and "TypeError: a bug" in cell.reason
+    assert not _valid_cell(cell)
+    assert any(isinstance(c, ExcelError) and c.unexpected for c in _cells(spilled))
+    assert udfs.CHURN_RATE(20.0, 200.0) == 0.1  # restored
+
+
+def test_an_unexpected_exception_in_a_ledger_function_is_marked(monkeypatch):
+    import xl_kpi.ledger_excel as ledger_excel
+
+    def broken(*_a, **_k):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(ledger_excel, "prepare_ledger", broken)
+    (cell,), = udfs.MRR_BRIDGE((("a",),), ((45292.0,),), ((10.0,),))
+    assert isinstance(cell, ExcelError) and cell.unexpected and not _valid_cell(cell)

@@ -37,12 +37,17 @@ class ExcelError(str):
     """
 
     reason: str
+    #: True when the error stands for a failure of xl_kpi itself (an exception nobody expected,
+    #: caught at the boundary with Excel so that the cell shows a reason, not a traceback).  The
+    #: fuzz tests assert that no call ends this way: it would be a bug, not bad input.
+    unexpected: bool
 
-    def __new__(cls, literal: str, reason: str = "") -> "ExcelError":
+    def __new__(cls, literal: str, reason: str = "", *, unexpected: bool = False) -> "ExcelError":
         if literal not in ERROR_LITERALS:
             raise ValueError(f"not an Excel error literal: {literal!r}")
         obj = super().__new__(cls, literal)
         obj.reason = reason or literal
+        obj.unexpected = unexpected
         return obj
 
     def __repr__(self) -> str:  # repr like a plain string, so doctests and cells read naturally

@@ -160,7 +160,7 @@ def _guard(build):
     except CallFailed as fail:
         return [[fail.cell()]]
     except Exception as exc:  # noqa: BLE001 - the boundary with Excel: never raise
-        return [[ExcelError(VALUE, f"unexpected error: {type(exc).__name__}: {exc}")]]
+        return [[ExcelError(VALUE, f"unexpected error: {type(exc).__name__}: {exc}", unexpected=True)]]
 
 
 def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]]:

@@ -192,7 +192,7 @@ def call_kpi(definition: KPIDefinition, args: tuple[Any, ...]) -> Any:
     except KPIError as exc:  # the core refused the call: its error and reason
         return ExcelError(exc.excel_error, str(exc))
     except Exception as exc:  # noqa: BLE001 - a cell must never show a traceback
-        return ExcelError(VALUE, f"{definition.excel_name}: {type(exc).__name__}: {exc}")
+        return ExcelError(VALUE, f"{definition.excel_name}: {type(exc).__name__}: {exc}", unexpected=True)
 
 
 def make_udf(definition: KPIDefinition, decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
