@@ -73,6 +73,31 @@ def test_definition_carries_everything_the_other_faces_need(entry):
     doc = inspect.getdoc(getattr(xl_kpi, entry.python_name))
     for section in ("Parameters", "Returns", "Notes", "References", "Examples"):
         assert section in doc, f"{entry.excel_name} docstring lacks {section}"
+    # Each argument's unit (input format) and domain (validation) are part of the record.
+    assert all(a.unit in UNITS for a in d.args)
+    # The record's worked example is the catalog's first one (this file's own transcription).
+    first = entry.examples[0]
+    if entry.excel_name not in ("AVG_FIRST_RESPONSE_HOURS", "AVG_RESOLUTION_HOURS"):  # here as serials, there as datetimes
+        assert d.example.args == first.args
+    if isinstance(first.expected, str):
+        assert d.example.result == first.expected == d.function(*d.example.args)
+    else:
+        assert d.example.result == pytest.approx(first.expected, abs=first.abs or 1e-12)
+        assert d.function(*d.example.args) == pytest.approx(d.example.result, abs=d.example.abs or 1e-12)
+
+
+def test_argument_units_follow_what_the_arguments_are():
+    """Money, fractions, date-times and scores are told apart by the record, not by the names."""
+    by_unit = {}
+    for d in definitions():
+        for a in d.args:
+            by_unit.setdefault(a.unit.name, set()).add(a.name)
+    assert {"mrr_at_start", "churned_mrr", "cac", "cash", "ebit", "amounts"} <= by_unit["money"]
+    assert {"churn_rate", "gross_margin", "discount_rate", "revenue_growth_rate"} <= by_unit["fraction"]
+    assert by_unit["datetime"] == {"opened_at", "first_response_at", "resolved_at"}
+    assert by_unit["score"] == {"scores"}
+    assert {"customers_lost", "leads", "dau"} <= by_unit["count"]
+    assert not by_unit["money"] & by_unit["count"]
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.excel_name)

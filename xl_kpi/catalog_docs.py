@@ -13,13 +13,6 @@ import sys
 from xl_kpi.kpis import FAMILIES, definitions
 from xl_kpi.kpis.definition import KPIDefinition
 
-FAMILY_TITLES = {
-    "retention": "Retention and churn",
-    "revenue": "Recurring revenue",
-    "unit_economics": "Acquisition and unit economics",
-    "funnel": "Funnel, marketing and engagement",
-    "balance_sheet": "Balance sheet",
-}
 
 def ledger_functions() -> list[tuple[str, str, str]]:
     """(name, arguments, description) of the two spilling ledger functions, read off ``xl_kpi.udfs``."""
@@ -43,7 +36,7 @@ def signature(d: KPIDefinition) -> str:
 def _families() -> list[tuple[str, list[KPIDefinition]]]:
     """(title, its KPI definitions) for each family, in catalog order."""
     every = definitions()
-    return [(FAMILY_TITLES[family], [d for d in every if d.family == family]) for family in FAMILIES]
+    return [(family.title, [d for d in every if d.family == family.name]) for family in FAMILIES]
 
 
 def text_listing() -> str:

@@ -14,16 +14,17 @@ ratio of the same nickname is :func:`xl_kpi.saas_quick_ratio`.
 
 from __future__ import annotations
 
-from xl_kpi.kpis.definition import ANY, FRACTION, RATIO, Arg, kpi
+from xl_kpi.kpis.definition import ANY, FRACTION, MONEY, RATIO, Arg, Example, exports, kpi
 
 
 @kpi(
     "CURRENT_RATIO",
+    example=Example((300, 150), 2.0),
     summary="Current ratio: current assets / current liabilities.",
     unit=RATIO,
     args=(
-        Arg("current_assets", "Current assets: cash, receivables, inventory and other assets due within a year"),
-        Arg("current_liabilities", "Current liabilities: obligations due within a year"),
+        Arg("current_assets", "Current assets: cash, receivables, inventory and other assets due within a year", unit=MONEY),
+        Arg("current_liabilities", "Current liabilities: obligations due within a year", unit=MONEY),
     ),
     excel="current_assets/current_liabilities",
     denominators=("current_liabilities",),
@@ -66,13 +67,14 @@ def current_ratio(current_assets, current_liabilities):
 
 @kpi(
     "QUICK_RATIO",
+    example=Example((50, 20, 80, 100), 1.5),
     summary="Quick (acid-test) ratio: (cash + marketable securities + receivables) / current liabilities.",
     unit=RATIO,
     args=(
-        Arg("cash", "Cash and cash equivalents"),
-        Arg("marketable_securities", "Marketable (short-term, readily sold) securities"),
-        Arg("accounts_receivable", "Accounts receivable"),
-        Arg("current_liabilities", "Current liabilities: obligations due within a year"),
+        Arg("cash", "Cash and cash equivalents", unit=MONEY),
+        Arg("marketable_securities", "Marketable (short-term, readily sold) securities", unit=MONEY),
+        Arg("accounts_receivable", "Accounts receivable", unit=MONEY),
+        Arg("current_liabilities", "Current liabilities: obligations due within a year", unit=MONEY),
     ),
     excel="(cash+marketable_securities+accounts_receivable)/current_liabilities",
     denominators=("current_liabilities",),
@@ -119,11 +121,12 @@ def quick_ratio(cash, marketable_securities, accounts_receivable, current_liabil
 
 @kpi(
     "DEBT_TO_EQUITY",
+    example=Example((400, 800), 0.5),
     summary="Debt-to-equity ratio: total debt / shareholders' equity.",
     unit=RATIO,
     args=(
-        Arg("total_debt", "Total debt (or total liabilities, as your policy defines it)"),
-        Arg("shareholders_equity", "Shareholders' equity; may be negative", domain=ANY),
+        Arg("total_debt", "Total debt (or total liabilities, as your policy defines it)", unit=MONEY),
+        Arg("shareholders_equity", "Shareholders' equity; may be negative", domain=ANY, unit=MONEY),
     ),
     excel="total_debt/shareholders_equity",
     denominators=("shareholders_equity",),
@@ -168,11 +171,12 @@ def debt_to_equity(total_debt, shareholders_equity):
 
 @kpi(
     "EQUITY_RATIO",
+    example=Example((600, 1000), 0.6),
     summary="Equity ratio: total equity / total assets.",
     unit=FRACTION,
     args=(
-        Arg("total_equity", "Total equity; may be negative", domain=ANY),
-        Arg("total_assets", "Total assets"),
+        Arg("total_equity", "Total equity; may be negative", domain=ANY, unit=MONEY),
+        Arg("total_assets", "Total assets", unit=MONEY),
     ),
     excel="total_equity/total_assets",
     denominators=("total_assets",),
@@ -215,11 +219,12 @@ def equity_ratio(total_equity, total_assets):
 
 @kpi(
     "INTEREST_COVERAGE",
+    example=Example((500, 100), 5.0),
     summary="Interest coverage ratio: EBIT / interest expense.",
     unit=RATIO,
     args=(
-        Arg("ebit", "Earnings before interest and taxes; may be negative", domain=ANY),
-        Arg("interest_expense", "Interest expense of the same period (a positive number)"),
+        Arg("ebit", "Earnings before interest and taxes; may be negative", domain=ANY, unit=MONEY),
+        Arg("interest_expense", "Interest expense of the same period (a positive number)", unit=MONEY),
     ),
     excel="ebit/interest_expense",
     denominators=("interest_expense",),
@@ -262,10 +267,5 @@ def interest_coverage(ebit, interest_expense):
     return ebit / interest_expense
 
 
-__all__ = [
-    "current_ratio",
-    "quick_ratio",
-    "debt_to_equity",
-    "equity_ratio",
-    "interest_coverage",
-]
+#: The family's KPI functions (from the registry, catalog order) and its constants.
+__all__ = exports(__name__)

@@ -36,15 +36,21 @@ from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIError, KPIV
 
 @dataclass(frozen=True)
 class Unit:
-    """What a KPI's number means, and how Excel should show it."""
+    """What a number means, and how Excel should show it.
+
+    ``number_format`` formats a KPI's result cell; ``input_format`` an input
+    cell a user types the number into.  They differ for counts and periods:
+    an input keeps what the user typed (General), a result gets separators.
+    """
 
     name: str
     number_format: str
     description: str
+    input_format: str = "General"
 
 
-FRACTION = Unit("fraction", "0.0%", "a fraction (0.1 = 10%), shown as a percentage")
-MONEY = Unit("money", "#,##0.00", "an amount of money, in the unit of the inputs")
+FRACTION = Unit("fraction", "0.0%", "a fraction (0.1 = 10%), shown as a percentage", input_format="0.0%")
+MONEY = Unit("money", "#,##0.00", "an amount of money, in the unit of the inputs", input_format="#,##0.00")
 RATIO = Unit("ratio", '0.00"x"', "a multiple (2.0 = twice)")
 COUNT = Unit("count", "#,##0", "a number of things")
 POINTS = Unit("points", "0.0", "points (NPS runs from -100 to 100)")
@@ -53,21 +59,45 @@ HOURS = Unit("hours", "0.00", "hours")
 #: General, not "@": in Excel a formula in a Text-formatted cell turns into
 #: literal text the moment a user edits it.
 TEXT = Unit("text", "General", "a text label")
+#: Inputs only: survey scores (whole numbers 0..10) and Excel date-times (serials shown as dates).
+SCORE = Unit("score", "0", "a survey score, a whole number from 0 to 10", input_format="0")
+DATETIME = Unit("datetime", "yyyy-mm-dd hh:mm", "a date and time (an Excel date serial)",
+                input_format="yyyy-mm-dd hh:mm")
 
-UNITS = (FRACTION, MONEY, RATIO, COUNT, POINTS, PERIODS, HOURS, TEXT)
+UNITS = (FRACTION, MONEY, RATIO, COUNT, POINTS, PERIODS, HOURS, TEXT, SCORE, DATETIME)
 
 # --------------------------------------------------------------------------- domains
 
 
 @dataclass(frozen=True)
 class Domain:
-    """The values an argument may take; anything else is a #NUM! error."""
+    """The values an argument may take; anything else is a #NUM! error.
+
+    ``check`` names the same rule as an Excel data validation (the templates'
+    input cells, :meth:`validation`), with ``error`` as the message Excel shows.
+    """
 
     name: str
     low: float | None = None
     high: float | None = None
     describe: str = "any number"
     integer: bool = False
+    check: str = "any"
+    error: str = "Enter a number."
+
+    def validation(self) -> dict[str, str]:
+        """This domain as the keyword arguments of an Excel data validation (openpyxl's ``DataValidation``).
+
+        >>> UNIT_INTERVAL.validation()["formula2"], NONNEG.validation()["operator"]
+        ('1', 'greaterThanOrEqual')
+        """
+        kind = "whole" if self.integer else "decimal"
+        # Excel's validation has no "any number": a between over (almost) the whole double range.
+        low = "-1E+307" if self.low is None else f"{self.low:g}"
+        if self.high is None and self.low is not None:
+            return dict(type=kind, operator="greaterThanOrEqual", formula1=low, error=self.error)
+        high = "1E+307" if self.high is None else f"{self.high:g}"
+        return dict(type=kind, operator="between", formula1=low, formula2=high, error=self.error)
 
     def violated(self, values: np.ndarray) -> np.ndarray:
         """Boolean mask of finite elements outside the domain."""
@@ -88,9 +118,12 @@ class Domain:
 
 
 ANY = Domain("any")
-NONNEG = Domain("nonneg", low=0.0, describe=">= 0")
-UNIT_INTERVAL = Domain("unit_interval", low=0.0, high=1.0, describe="between 0 and 1")
-SCORE_0_10 = Domain("score", low=0.0, high=10.0, describe="a whole number from 0 to 10", integer=True)
+NONNEG = Domain("nonneg", low=0.0, describe=">= 0", check="nonneg", error="Enter a number of 0 or more.")
+UNIT_INTERVAL = Domain("unit_interval", low=0.0, high=1.0, describe="between 0 and 1", check="fraction",
+                       error="Enter a fraction between 0 and 1 (80% = 0.8).")
+SCORE_0_10 = Domain("score", low=0.0, high=10.0, describe="a whole number from 0 to 10", integer=True, check="score",
+                    error="Enter a whole score from 0 to 10.")
+DOMAINS = (ANY, NONNEG, UNIT_INTERVAL, SCORE_0_10)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -98,7 +131,7 @@ SCORE_0_10 = Domain("score", low=0.0, high=10.0, describe="a whole number from 0
 
 @dataclass(frozen=True)
 class Arg:
-    """Help text and domain of one argument.  Defaults come from the function signature."""
+    """Help text, unit and domain of one argument.  Defaults come from the function signature."""
 
     name: str
     help: str
@@ -107,6 +140,28 @@ class Arg:
     summed: bool = False
     #: The argument is naturally a whole range (MRR's amounts, NPS's scores).
     array: bool = False
+    #: What the number is (money, a fraction, a count, a date-time ...): fixes the input cell's format.
+    unit: Unit | None = None
+
+    @property
+    def input_check(self) -> str:
+        """The data validation of the argument's input cells: a date-time is checked as a date."""
+        return "date" if self.unit is DATETIME else self.domain.check
+
+
+@dataclass(frozen=True)
+class Example:
+    """A KPI's worked example (the catalog's first): argument values in order, and the result.
+
+    Optional arguments the example leaves out take their defaults.  The
+    calculator template shows it as its sample inputs; the suite checks it
+    against its own transcription of the catalog.
+    """
+
+    args: tuple[Any, ...]
+    result: Any
+    #: Absolute tolerance where the catalog rounds its result.
+    abs: float = 0.0
 
 
 # --------------------------------------------------------------------------- Excel formulas
@@ -280,6 +335,7 @@ class KPIDefinition:
     denominators: tuple[str, ...]
     constants: Mapping[str, float]
     elementwise: bool
+    example: Example
     compute: Callable[..., Any] = field(repr=False)
     function: Callable[..., Any] = field(repr=False, default=None)  # the public wrapper
 
@@ -419,6 +475,7 @@ def kpi(
     summary: str,
     unit: Unit,
     args: tuple[Arg, ...] | list[Arg],
+    example: Example,
     excel: str,
     denominators: tuple[str, ...] = (),
     constants: Mapping[str, float] | None = None,
@@ -438,6 +495,9 @@ def kpi(
         if list(sig.parameters) != names:
             raise TypeError(f"{excel_name}: Arg records {names} != signature {list(sig.parameters)}")
         defaults = {n: p.default for n, p in sig.parameters.items() if p.default is not inspect.Parameter.empty}
+        missing_units = [a.name for a in args if a.unit is None]
+        if missing_units:
+            raise TypeError(f"{excel_name}: arguments without a unit: {missing_units}")
         unknown = _names_in(excel) - set(names) - set(constants or {})
         unknown = {n for n in unknown if not n.isupper()}  # Excel functions are upper case
         if unknown:
@@ -454,6 +514,7 @@ def kpi(
             denominators=tuple(denominators),
             constants=dict(constants or {}),
             elementwise=elementwise,
+            example=example,
             compute=compute,
         )
 
@@ -485,3 +546,13 @@ def kpi(
         return function
 
     return decorate
+
+
+def exports(module_name: str, *extra: str) -> list[str]:
+    """A family module's ``__all__``: its registered KPI functions in catalog order, then ``extra``.
+
+    Called at the end of each family module, after its ``@kpi`` functions have
+    registered, so that adding a KPI needs no second list.
+    """
+    family = module_name.rsplit(".", 1)[-1]
+    return [d.name for d in REGISTRY.values() if d.family == family] + list(extra)

@@ -13,13 +13,14 @@ position of a bad element) when the input is invalid.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
 
 from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
-from xl_kpi.kpis.definition import (ANY, FRACTION, HOURS, POINTS, SCORE_0_10, Arg, as_float_array, first_index, kpi,
-                                    position)
+from xl_kpi.kpis.definition import (ANY, COUNT, DATETIME, FRACTION, HOURS, POINTS, SCORE, SCORE_0_10, Arg, Example,
+                                    as_float_array, exports, first_index, kpi, position)
 from xl_kpi.kpis.instants import day_and_hours
 
 #: NPS bands: 9-10 promoters, 7-8 passives, 0-6 detractors.
@@ -33,11 +34,12 @@ DETRACTOR_MAX_SCORE = 6
 
 @kpi(
     "CONVERSION_RATE",
+    example=Example((25, 1000), 0.025),
     summary="Conversion rate: conversions / total (e.g. customers / site visitors).",
     unit=FRACTION,
     args=(
-        Arg("conversions", "Conversions in the period (sign-ups, purchases, customers)"),
-        Arg("total", "Population that could convert (site visitors, trials ...)"),
+        Arg("conversions", "Conversions in the period (sign-ups, purchases, customers)", unit=COUNT),
+        Arg("total", "Population that could convert (site visitors, trials ...)", unit=COUNT),
     ),
     excel="conversions/total",
     denominators=("total",),
@@ -82,11 +84,12 @@ def conversion_rate(conversions, total):
 
 @kpi(
     "PQL_CONVERSION_RATE",
+    example=Example((30, 120), 0.25),
     summary="Product-qualified lead conversion rate: PQLs converted / PQLs.",
     unit=FRACTION,
     args=(
-        Arg("pqls_converted", "Product-qualified leads that became paying customers"),
-        Arg("pqls", "Product-qualified leads (PQLs) in the period"),
+        Arg("pqls_converted", "Product-qualified leads that became paying customers", unit=COUNT),
+        Arg("pqls", "Product-qualified leads (PQLs) in the period", unit=COUNT),
     ),
     excel="pqls_converted/pqls",
     denominators=("pqls",),
@@ -127,11 +130,12 @@ def pql_conversion_rate(pqls_converted, pqls):
 
 @kpi(
     "LEAD_TO_CUSTOMER_RATE",
+    example=Example((40, 800), 0.05),
     summary="Lead-to-customer rate: new customers / leads.",
     unit=FRACTION,
     args=(
-        Arg("customers", "Leads that became customers"),
-        Arg("leads", "Leads in the period"),
+        Arg("customers", "Leads that became customers", unit=COUNT),
+        Arg("leads", "Leads in the period", unit=COUNT),
     ),
     excel="customers/leads",
     denominators=("leads",),
@@ -172,11 +176,12 @@ def lead_to_customer_rate(customers, leads):
 
 @kpi(
     "MQL_TO_SQL_RATE",
+    example=Example((60, 300), 0.2),
     summary="MQL-to-SQL rate: sales-qualified leads / marketing-qualified leads.",
     unit=FRACTION,
     args=(
-        Arg("sqls", "Sales-qualified leads (SQLs) that came from the MQLs"),
-        Arg("mqls", "Marketing-qualified leads (MQLs) in the period"),
+        Arg("sqls", "Sales-qualified leads (SQLs) that came from the MQLs", unit=COUNT),
+        Arg("mqls", "Marketing-qualified leads (MQLs) in the period", unit=COUNT),
     ),
     excel="sqls/mqls",
     denominators=("mqls",),
@@ -217,11 +222,12 @@ def mql_to_sql_rate(sqls, mqls):
 
 @kpi(
     "CLICK_THROUGH_RATE",
+    example=Example((35, 1000), 0.035),
     summary="Click-through rate (CTR): clicks / impressions.",
     unit=FRACTION,
     args=(
-        Arg("clicks", "Clicks on the ad, link or e-mail"),
-        Arg("impressions", "Times it was shown"),
+        Arg("clicks", "Clicks on the ad, link or e-mail", unit=COUNT),
+        Arg("impressions", "Times it was shown", unit=COUNT),
     ),
     excel="clicks/impressions",
     denominators=("impressions",),
@@ -262,11 +268,12 @@ def click_through_rate(clicks, impressions):
 
 @kpi(
     "ABANDONMENT_RATE",
+    example=Example((100, 25), 0.75),
     summary="Checkout (cart) abandonment rate: (checkouts started - completed) / started.",
     unit=FRACTION,
     args=(
-        Arg("checkouts_started", "Checkouts (carts, sign-up flows) started"),
-        Arg("checkouts_completed", "Checkouts completed"),
+        Arg("checkouts_started", "Checkouts (carts, sign-up flows) started", unit=COUNT),
+        Arg("checkouts_completed", "Checkouts completed", unit=COUNT),
     ),
     excel="(checkouts_started-checkouts_completed)/checkouts_started",
     denominators=("checkouts_started",),
@@ -309,11 +316,12 @@ def abandonment_rate(checkouts_started, checkouts_completed):
 
 @kpi(
     "ADOPTION_RATE",
+    example=Example((10, 100), 0.1),
     summary="Adoption rate: adopters / eligible users (feature adoption, or trial-to-paid).",
     unit=FRACTION,
     args=(
-        Arg("adopters", "Users who adopted the feature (or trials that became paid)"),
-        Arg("eligible_users", "Users who could adopt it (or trials started)"),
+        Arg("adopters", "Users who adopted the feature (or trials that became paid)", unit=COUNT),
+        Arg("eligible_users", "Users who could adopt it (or trials started)", unit=COUNT),
     ),
     excel="adopters/eligible_users",
     denominators=("eligible_users",),
@@ -354,11 +362,12 @@ def adoption_rate(adopters, eligible_users):
 
 @kpi(
     "STICKINESS",
+    example=Example((300, 1000), 0.3),
     summary="Stickiness: daily active users / monthly active users (DAU/MAU).",
     unit=FRACTION,
     args=(
-        Arg("dau", "Daily active users (usually the month's average)"),
-        Arg("mau", "Monthly active users"),
+        Arg("dau", "Daily active users (usually the month's average)", unit=COUNT),
+        Arg("mau", "Monthly active users", unit=COUNT),
     ),
     excel="dau/mau",
     denominators=("mau",),
@@ -440,9 +449,10 @@ def _mean_hours(opened_at: Any, done_at: Any, done_name: str) -> float:
 
 @kpi(
     "NPS",
+    example=Example(([10, 9, 9, 10, 9, 10, 7, 8, 3, 6],), 40.0),
     summary="Net Promoter Score from a range of 0-10 answers: % promoters (9-10) - % detractors (0-6).",
     unit=POINTS,
-    args=(Arg("scores", "Survey answers, whole numbers from 0 to 10; blanks are ignored", domain=SCORE_0_10, array=True),),
+    args=(Arg("scores", "Survey answers, whole numbers from 0 to 10; blanks are ignored", domain=SCORE_0_10, array=True, unit=SCORE),),
     excel='100*(COUNTIF(scores,">=9")-COUNTIF(scores,"<=6"))/COUNT(scores)',
     elementwise=False,
 )
@@ -501,12 +511,13 @@ def nps(scores):
 
 @kpi(
     "NPS_FROM_COUNTS",
+    example=Example((60, 20, 20), 40.0),
     summary="Net Promoter Score from counts: 100 * (promoters - detractors) / all respondents.",
     unit=POINTS,
     args=(
-        Arg("promoters", "Respondents who answered 9 or 10"),
-        Arg("passives", "Respondents who answered 7 or 8"),
-        Arg("detractors", "Respondents who answered 0 to 6"),
+        Arg("promoters", "Respondents who answered 9 or 10", unit=COUNT),
+        Arg("passives", "Respondents who answered 7 or 8", unit=COUNT),
+        Arg("detractors", "Respondents who answered 0 to 6", unit=COUNT),
     ),
     excel="100*(promoters-detractors)/(promoters+passives+detractors)",
     denominators=("promoters+passives+detractors",),
@@ -548,11 +559,12 @@ def nps_from_counts(promoters, passives, detractors):
 
 @kpi(
     "LEAD_SCORE",
+    example=Example(([1, 1, 1], [10, 5, 20]), 35.0),
     summary="Lead score: sum of activity count * points per activity (equal-sized ranges).",
     unit=POINTS,
     args=(
-        Arg("activity_counts", "How often the lead did each activity; a blank counts as 0", array=True),
-        Arg("points", "Points per activity (may be negative), same size as activity_counts", domain=ANY, array=True),
+        Arg("activity_counts", "How often the lead did each activity; a blank counts as 0", array=True, unit=COUNT),
+        Arg("points", "Points per activity (may be negative), same size as activity_counts", domain=ANY, array=True, unit=POINTS),
     ),
     excel="SUMPRODUCT(activity_counts,points)",
     elementwise=False,
@@ -615,11 +627,12 @@ def lead_score(activity_counts, points):
 
 @kpi(
     "AVG_FIRST_RESPONSE_HOURS",
+    example=Example(([dt.datetime(2024, 1, 1, 9, 0)], [dt.datetime(2024, 1, 1, 11, 30)]), 2.5),
     summary="Average first response time in hours; tickets without a response are skipped.",
     unit=HOURS,
     args=(
-        Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True),
-        Arg("first_response_at", "Date-times of the first response; blank if not answered yet", domain=ANY, array=True),
+        Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True, unit=DATETIME),
+        Arg("first_response_at", "Date-times of the first response; blank if not answered yet", domain=ANY, array=True, unit=DATETIME),
     ),
     excel='24*SUMPRODUCT((first_response_at<>"")*(first_response_at-opened_at))/COUNT(first_response_at)',
     elementwise=False,
@@ -675,11 +688,12 @@ def avg_first_response_hours(opened_at, first_response_at):
 
 @kpi(
     "AVG_RESOLUTION_HOURS",
+    example=Example(([dt.datetime(2024, 1, 1, 9, 0)], [dt.datetime(2024, 1, 1, 11, 30)]), 2.5),
     summary="Average resolution time in hours; unresolved tickets are skipped.",
     unit=HOURS,
     args=(
-        Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True),
-        Arg("resolved_at", "Date-times the tickets were resolved; blank if still open", domain=ANY, array=True),
+        Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True, unit=DATETIME),
+        Arg("resolved_at", "Date-times the tickets were resolved; blank if still open", domain=ANY, array=True, unit=DATETIME),
     ),
     excel='24*SUMPRODUCT((resolved_at<>"")*(resolved_at-opened_at))/COUNT(resolved_at)',
     elementwise=False,
@@ -731,20 +745,5 @@ def avg_resolution_hours(opened_at, resolved_at):
     return _mean_hours(opened_at, resolved_at, "resolved_at")
 
 
-__all__ = [
-    "conversion_rate",
-    "pql_conversion_rate",
-    "lead_to_customer_rate",
-    "mql_to_sql_rate",
-    "click_through_rate",
-    "abandonment_rate",
-    "adoption_rate",
-    "stickiness",
-    "nps",
-    "nps_from_counts",
-    "lead_score",
-    "avg_first_response_hours",
-    "avg_resolution_hours",
-    "PROMOTER_MIN_SCORE",
-    "DETRACTOR_MAX_SCORE",
-]
+#: The family's KPI functions (from the registry, catalog order) and its constants.
+__all__ = exports(__name__, "PROMOTER_MIN_SCORE", "DETRACTOR_MAX_SCORE")

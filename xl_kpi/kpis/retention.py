@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from xl_kpi.kpis.definition import FRACTION, PERIODS, TEXT, UNIT_INTERVAL, Arg, kpi
+from xl_kpi.kpis.definition import (COUNT, FRACTION, MONEY, PERIODS, TEXT, UNIT_INTERVAL, Arg, Example, exports,
+                                    kpi)
 
 #: CHURN_BENCHMARK thresholds for *monthly* churn (the sources: about 5% is
 #: average for SaaS, 3% or below is good).
@@ -18,11 +19,12 @@ AVERAGE_MONTHLY_CHURN = 0.05
 
 @kpi(
     "CHURN_RATE",
+    example=Example((20, 200), 0.1),
     summary="Customer (logo) churn rate: customers lost / customers at the start of the period.",
     unit=FRACTION,
     args=(
-        Arg("customers_lost", "Customers lost during the period"),
-        Arg("customers_at_start", "Customers at the start of the period"),
+        Arg("customers_lost", "Customers lost during the period", unit=COUNT),
+        Arg("customers_at_start", "Customers at the start of the period", unit=COUNT),
     ),
     excel="customers_lost/customers_at_start",
     denominators=("customers_at_start",),
@@ -67,11 +69,12 @@ def churn_rate(customers_lost, customers_at_start):
 
 @kpi(
     "REVENUE_CHURN_RATE",
+    example=Example((1000, 10000), 0.1),
     summary="Gross revenue churn rate: MRR lost (churned + contraction) / MRR at the start.",
     unit=FRACTION,
     args=(
-        Arg("mrr_lost", "MRR lost in the period: churned plus contraction MRR"),
-        Arg("mrr_at_start", "MRR at the start of the period"),
+        Arg("mrr_lost", "MRR lost in the period: churned plus contraction MRR", unit=MONEY),
+        Arg("mrr_at_start", "MRR at the start of the period", unit=MONEY),
     ),
     excel="mrr_lost/mrr_at_start",
     denominators=("mrr_at_start",),
@@ -112,12 +115,13 @@ def revenue_churn_rate(mrr_lost, mrr_at_start):
 
 @kpi(
     "NET_REVENUE_CHURN_RATE",
+    example=Example((1000, 500, 10000), 0.05),
     summary="Net revenue churn: (MRR lost - expansion MRR) / MRR at the start; negative is 'negative churn'.",
     unit=FRACTION,
     args=(
-        Arg("mrr_lost", "MRR lost in the period: churned plus contraction MRR"),
-        Arg("expansion_mrr", "MRR gained from existing customers (upgrades)"),
-        Arg("mrr_at_start", "MRR at the start of the period"),
+        Arg("mrr_lost", "MRR lost in the period: churned plus contraction MRR", unit=MONEY),
+        Arg("expansion_mrr", "MRR gained from existing customers (upgrades)", unit=MONEY),
+        Arg("mrr_at_start", "MRR at the start of the period", unit=MONEY),
     ),
     excel="(mrr_lost-expansion_mrr)/mrr_at_start",
     denominators=("mrr_at_start",),
@@ -160,12 +164,13 @@ def net_revenue_churn_rate(mrr_lost, expansion_mrr, mrr_at_start):
 
 @kpi(
     "RETENTION_RATE",
+    example=Example((190, 10, 200), 0.9),
     summary="Customer retention rate: (customers at end - new customers) / customers at start.",
     unit=FRACTION,
     args=(
-        Arg("customers_at_end", "Customers at the end of the period"),
-        Arg("new_customers", "Customers acquired during the period"),
-        Arg("customers_at_start", "Customers at the start of the period"),
+        Arg("customers_at_end", "Customers at the end of the period", unit=COUNT),
+        Arg("new_customers", "Customers acquired during the period", unit=COUNT),
+        Arg("customers_at_start", "Customers at the start of the period", unit=COUNT),
     ),
     excel="(customers_at_end-new_customers)/customers_at_start",
     denominators=("customers_at_start",),
@@ -208,13 +213,14 @@ def retention_rate(customers_at_end, new_customers, customers_at_start):
 
 @kpi(
     "NET_REVENUE_RETENTION",
+    example=Example((10000, 500, 200, 800), 0.95),
     summary="Net revenue retention (NRR): (start + expansion - contraction - churned) / start MRR.",
     unit=FRACTION,
     args=(
-        Arg("mrr_at_start", "MRR at the start of the period"),
-        Arg("expansion_mrr", "Expansion MRR from existing customers"),
-        Arg("contraction_mrr", "Contraction MRR from existing customers (a positive number)"),
-        Arg("churned_mrr", "MRR of customers who cancelled (a positive number)"),
+        Arg("mrr_at_start", "MRR at the start of the period", unit=MONEY),
+        Arg("expansion_mrr", "Expansion MRR from existing customers", unit=MONEY),
+        Arg("contraction_mrr", "Contraction MRR from existing customers (a positive number)", unit=MONEY),
+        Arg("churned_mrr", "MRR of customers who cancelled (a positive number)", unit=MONEY),
     ),
     excel="(mrr_at_start+expansion_mrr-contraction_mrr-churned_mrr)/mrr_at_start",
     denominators=("mrr_at_start",),
@@ -253,12 +259,13 @@ def net_revenue_retention(mrr_at_start, expansion_mrr, contraction_mrr, churned_
 
 @kpi(
     "GROSS_REVENUE_RETENTION",
+    example=Example((10000, 200, 800), 0.9),
     summary="Gross revenue retention (GRR): (start - contraction - churned) / start MRR.",
     unit=FRACTION,
     args=(
-        Arg("mrr_at_start", "MRR at the start of the period"),
-        Arg("contraction_mrr", "Contraction MRR from existing customers (a positive number)"),
-        Arg("churned_mrr", "MRR of customers who cancelled (a positive number)"),
+        Arg("mrr_at_start", "MRR at the start of the period", unit=MONEY),
+        Arg("contraction_mrr", "Contraction MRR from existing customers (a positive number)", unit=MONEY),
+        Arg("churned_mrr", "MRR of customers who cancelled (a positive number)", unit=MONEY),
     ),
     excel="(mrr_at_start-contraction_mrr-churned_mrr)/mrr_at_start",
     denominators=("mrr_at_start",),
@@ -299,9 +306,10 @@ def gross_revenue_retention(mrr_at_start, contraction_mrr, churned_mrr):
 
 @kpi(
     "CUSTOMER_LIFETIME",
+    example=Example((0.05,), 20.0),
     summary="Expected customer lifetime in periods: 1 / churn rate.",
     unit=PERIODS,
-    args=(Arg("churn_rate", "Churn rate per period, as a fraction (0.05 = 5%)", domain=UNIT_INTERVAL),),
+    args=(Arg("churn_rate", "Churn rate per period, as a fraction (0.05 = 5%)", domain=UNIT_INTERVAL, unit=FRACTION),),
     excel="1/churn_rate",
     denominators=("churn_rate",),
 )
@@ -339,9 +347,10 @@ def customer_lifetime(churn_rate):
 
 @kpi(
     "ANNUALIZE_CHURN",
+    example=Example((0.05,), 0.459640, abs=5e-7),  # the catalog rounds to 6 decimals
     summary="Annual churn equivalent to a monthly churn rate: 1 - (1 - monthly)^12.",
     unit=FRACTION,
-    args=(Arg("monthly_churn", "Monthly churn rate, as a fraction", domain=UNIT_INTERVAL),),
+    args=(Arg("monthly_churn", "Monthly churn rate, as a fraction", domain=UNIT_INTERVAL, unit=FRACTION),),
     excel="1-(1-monthly_churn)^12",
 )
 def annualize_churn(monthly_churn):
@@ -379,9 +388,10 @@ def annualize_churn(monthly_churn):
 
 @kpi(
     "MONTHLY_CHURN",
+    example=Example((0.2,), 0.018423, abs=5e-7),  # the catalog rounds to 6 decimals
     summary="Monthly churn equivalent to an annual churn rate: 1 - (1 - annual)^(1/12).",
     unit=FRACTION,
-    args=(Arg("annual_churn", "Annual churn rate, as a fraction", domain=UNIT_INTERVAL),),
+    args=(Arg("annual_churn", "Annual churn rate, as a fraction", domain=UNIT_INTERVAL, unit=FRACTION),),
     excel="1-(1-annual_churn)^(1/12)",
 )
 def monthly_churn(annual_churn):
@@ -418,9 +428,10 @@ def monthly_churn(annual_churn):
 
 @kpi(
     "CHURN_BENCHMARK",
+    example=Example((0.02,), 'good'),
     summary='Rates a monthly churn rate: "good" (<= 3%), "average" (<= 5%) or "high".',
     unit=TEXT,
-    args=(Arg("monthly_churn", "Monthly churn rate, as a fraction", domain=UNIT_INTERVAL),),
+    args=(Arg("monthly_churn", "Monthly churn rate, as a fraction", domain=UNIT_INTERVAL, unit=FRACTION),),
     excel='IF(monthly_churn<=good_monthly_churn,"good",IF(monthly_churn<=average_monthly_churn,"average","high"))',
     constants={"good_monthly_churn": GOOD_MONTHLY_CHURN, "average_monthly_churn": AVERAGE_MONTHLY_CHURN},
 )
@@ -461,17 +472,5 @@ def churn_benchmark(monthly_churn):
     ).astype(object)
 
 
-__all__ = [
-    "churn_rate",
-    "revenue_churn_rate",
-    "net_revenue_churn_rate",
-    "retention_rate",
-    "net_revenue_retention",
-    "gross_revenue_retention",
-    "customer_lifetime",
-    "annualize_churn",
-    "monthly_churn",
-    "churn_benchmark",
-    "GOOD_MONTHLY_CHURN",
-    "AVERAGE_MONTHLY_CHURN",
-]
+#: The family's KPI functions (from the registry, catalog order) and its constants.
+__all__ = exports(__name__, "GOOD_MONTHLY_CHURN", "AVERAGE_MONTHLY_CHURN")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from xl_kpi.errors import KPIDivisionByZeroError, KPIDomainError, KPIValueError
-from xl_kpi.kpis.definition import (FRACTION, MONEY, RATIO, Arg, as_float_array, first_index, format_number, kpi,
-                                    position)
+from xl_kpi.kpis.definition import (COUNT, FRACTION, MONEY, PERIODS, RATIO, Arg, Example, as_float_array, exports,
+                                    first_index, format_number, kpi, position)
 
 #: Months in a year: ARR is twelve times MRR.
 MONTHS_PER_YEAR = 12
@@ -20,13 +20,15 @@ MONTHS_PER_YEAR = 12
 
 @kpi(
     "MRR",
+    example=Example(([10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0],), 100.0),
     summary="Monthly recurring revenue: the sum of amount / billing_months (1200 billed yearly counts 100).",
     unit=MONEY,
     args=(
-        Arg("amounts", "Subscription amounts as billed (a range; blanks are ignored)", array=True),
+        Arg("amounts", "Subscription amounts as billed (a range; blanks are ignored)", array=True, unit=MONEY),
         Arg(
             "billing_months",
             "Months each amount covers: 1 for monthly, 12 for annual plans; one number or a range the size of amounts",
+            unit=PERIODS,
         ),
     ),
     excel="SUMPRODUCT(amounts/billing_months)",
@@ -124,9 +126,10 @@ def mrr(amounts, billing_months=1):
 
 @kpi(
     "ARR",
+    example=Example((100,), 1200.0),
     summary="Annual recurring revenue: 12 x MRR.",
     unit=MONEY,
-    args=(Arg("mrr", "Monthly recurring revenue"),),
+    args=(Arg("mrr", "Monthly recurring revenue", unit=MONEY),),
     excel="12*mrr",
 )
 def arr(mrr):
@@ -167,11 +170,12 @@ def arr(mrr):
 
 @kpi(
     "ARPA",
+    example=Example((120000, 200), 600.0),
     summary="Average revenue per account (ARPU): MRR / customers.",
     unit=MONEY,
     args=(
-        Arg("mrr", "Monthly recurring revenue"),
-        Arg("customers", "Number of paying customers (accounts)"),
+        Arg("mrr", "Monthly recurring revenue", unit=MONEY),
+        Arg("customers", "Number of paying customers (accounts)", unit=COUNT),
     ),
     excel="mrr/customers",
     denominators=("customers",),
@@ -214,11 +218,12 @@ def arpa(mrr, customers):
 
 @kpi(
     "MRR_GROWTH_RATE",
+    example=Example((2000, 1000), 1.0),
     summary="MRR growth rate: (MRR this period - MRR last period) / MRR last period.",
     unit=FRACTION,
     args=(
-        Arg("mrr_current", "MRR of the current period"),
-        Arg("mrr_previous", "MRR of the previous period"),
+        Arg("mrr_current", "MRR of the current period", unit=MONEY),
+        Arg("mrr_previous", "MRR of the previous period", unit=MONEY),
     ),
     excel="(mrr_current-mrr_previous)/mrr_previous",
     denominators=("mrr_previous",),
@@ -262,16 +267,17 @@ def mrr_growth_rate(mrr_current, mrr_previous):
 
 
 _MOVEMENT_ARGS = (
-    Arg("new_mrr", "MRR from customers acquired in the period"),
-    Arg("expansion_mrr", "MRR gained from existing customers (upgrades)"),
-    Arg("contraction_mrr", "MRR lost from existing customers who downgraded (a positive number)"),
-    Arg("churned_mrr", "MRR of customers who cancelled (a positive number)"),
-    Arg("reactivation_mrr", "MRR from former customers who came back (0 if not tracked)"),
+    Arg("new_mrr", "MRR from customers acquired in the period", unit=MONEY),
+    Arg("expansion_mrr", "MRR gained from existing customers (upgrades)", unit=MONEY),
+    Arg("contraction_mrr", "MRR lost from existing customers who downgraded (a positive number)", unit=MONEY),
+    Arg("churned_mrr", "MRR of customers who cancelled (a positive number)", unit=MONEY),
+    Arg("reactivation_mrr", "MRR from former customers who came back (0 if not tracked)", unit=MONEY),
 )
 
 
 @kpi(
     "NET_NEW_MRR",
+    example=Example((10000, 5000, 2000, 3000), 10000.0),
     summary="Net new MRR: new + expansion + reactivation - contraction - churned MRR.",
     unit=MONEY,
     args=_MOVEMENT_ARGS,
@@ -321,6 +327,7 @@ def net_new_mrr(new_mrr, expansion_mrr, contraction_mrr, churned_mrr, reactivati
 
 @kpi(
     "SAAS_QUICK_RATIO",
+    example=Example((10000, 5000, 2000, 3000), 3.0),
     summary="SaaS quick ratio: (new + expansion + reactivation MRR) / (contraction + churned MRR).",
     unit=RATIO,
     args=_MOVEMENT_ARGS,
@@ -366,12 +373,5 @@ def saas_quick_ratio(new_mrr, expansion_mrr, contraction_mrr, churned_mrr, react
     return (new_mrr + expansion_mrr + reactivation_mrr) / (contraction_mrr + churned_mrr)
 
 
-__all__ = [
-    "mrr",
-    "arr",
-    "arpa",
-    "mrr_growth_rate",
-    "net_new_mrr",
-    "saas_quick_ratio",
-    "MONTHS_PER_YEAR",
-]
+#: The family's KPI functions (from the registry, catalog order) and its constants.
+__all__ = exports(__name__, "MONTHS_PER_YEAR")

@@ -7,7 +7,8 @@ totalled first (blanks ignored).
 
 from __future__ import annotations
 
-from xl_kpi.kpis.definition import ANY, FRACTION, MONEY, PERIODS, RATIO, UNIT_INTERVAL, Arg, kpi
+from xl_kpi.kpis.definition import (ANY, COUNT, FRACTION, MONEY, PERIODS, RATIO, UNIT_INTERVAL, Arg, Example, exports,
+                                    kpi)
 
 #: Quarters in a year: MAGIC_NUMBER annualises a quarter's revenue growth.
 QUARTERS_PER_YEAR = 4
@@ -15,11 +16,12 @@ QUARTERS_PER_YEAR = 4
 
 @kpi(
     "CAC",
+    example=Example((10000, 50), 200.0),
     summary="Customer acquisition cost: total sales and marketing spend / new customers.",
     unit=MONEY,
     args=(
-        Arg("sales_marketing_spend", "Sales and marketing spend of the period (a range is totalled)", summed=True),
-        Arg("new_customers", "Customers acquired in the period"),
+        Arg("sales_marketing_spend", "Sales and marketing spend of the period (a range is totalled)", summed=True, unit=MONEY),
+        Arg("new_customers", "Customers acquired in the period", unit=COUNT),
     ),
     excel="SUM(sales_marketing_spend)/new_customers",
     denominators=("new_customers",),
@@ -68,12 +70,13 @@ def cac(sales_marketing_spend, new_customers):
 
 @kpi(
     "CAC_PAYBACK_MONTHS",
+    example=Example((1000, 100), 10.0),
     summary="CAC payback period in months: CAC / (MRR per customer x gross margin).",
     unit=PERIODS,
     args=(
-        Arg("cac", "Customer acquisition cost"),
-        Arg("mrr_per_customer", "Monthly recurring revenue per new customer"),
-        Arg("gross_margin", "Gross margin as a fraction (0.8 = 80%); 1 to ignore costs", domain=UNIT_INTERVAL),
+        Arg("cac", "Customer acquisition cost", unit=MONEY),
+        Arg("mrr_per_customer", "Monthly recurring revenue per new customer", unit=MONEY),
+        Arg("gross_margin", "Gross margin as a fraction (0.8 = 80%); 1 to ignore costs", domain=UNIT_INTERVAL, unit=FRACTION),
     ),
     excel="cac/(mrr_per_customer*gross_margin)",
     denominators=("mrr_per_customer*gross_margin",),
@@ -120,14 +123,15 @@ def cac_payback_months(cac, mrr_per_customer, gross_margin=1):
 
 @kpi(
     "CLV",
+    example=Example((300, 0.15), 2000.0),
     summary="Customer lifetime value: arpa x gross margin x (1 + d) / (churn + d).",
     unit=MONEY,
     args=(
-        Arg("arpa", "Average revenue per account per period (e.g. monthly)"),
-        Arg("churn_rate", "Churn rate per period, as a fraction (0.05 = 5%)", domain=UNIT_INTERVAL),
+        Arg("arpa", "Average revenue per account per period (e.g. monthly)", unit=MONEY),
+        Arg("churn_rate", "Churn rate per period, as a fraction (0.05 = 5%)", domain=UNIT_INTERVAL, unit=FRACTION),
         Arg("gross_margin", "Gross margin as a fraction (0.8 = 80%); 1 for revenue lifetime value",
-            domain=UNIT_INTERVAL),
-        Arg("discount_rate", "Discount rate per period, as a fraction; 0 for no discounting"),
+            domain=UNIT_INTERVAL, unit=FRACTION),
+        Arg("discount_rate", "Discount rate per period, as a fraction; 0 for no discounting", unit=FRACTION),
     ),
     excel="arpa*gross_margin*(1+discount_rate)/(churn_rate+discount_rate)",
     denominators=("churn_rate+discount_rate",),
@@ -186,11 +190,12 @@ def clv(arpa, churn_rate, gross_margin=1, discount_rate=0):
 
 @kpi(
     "CLV_FROM_LIFETIME",
+    example=Example((500, 36), 18000.0),
     summary="Customer lifetime value from a lifetime: value per period x lifetime in periods.",
     unit=MONEY,
     args=(
-        Arg("value_per_period", "Value of a customer per period (revenue, or revenue x gross margin)"),
-        Arg("lifetime_periods", "Expected customer lifetime, in the same periods"),
+        Arg("value_per_period", "Value of a customer per period (revenue, or revenue x gross margin)", unit=MONEY),
+        Arg("lifetime_periods", "Expected customer lifetime, in the same periods", unit=PERIODS),
     ),
     excel="value_per_period*lifetime_periods",
 )
@@ -234,11 +239,12 @@ def clv_from_lifetime(value_per_period, lifetime_periods):
 
 @kpi(
     "LTV_CAC_RATIO",
+    example=Example((5000, 2500), 2.0),
     summary="LTV to CAC ratio: customer lifetime value / customer acquisition cost (3 or more is the usual target).",
     unit=RATIO,
     args=(
-        Arg("clv", "Customer lifetime value"),
-        Arg("cac", "Customer acquisition cost"),
+        Arg("clv", "Customer lifetime value", unit=MONEY),
+        Arg("cac", "Customer acquisition cost", unit=MONEY),
     ),
     excel="clv/cac",
     denominators=("cac",),
@@ -279,11 +285,12 @@ def ltv_cac_ratio(clv, cac):
 
 @kpi(
     "GROSS_MARGIN",
+    example=Example((1000, 250), 0.75),
     summary="Gross margin: (revenue - cost of goods sold) / revenue.",
     unit=FRACTION,
     args=(
-        Arg("revenue", "Revenue of the period"),
-        Arg("cogs", "Cost of goods sold (cost of revenue) of the period"),
+        Arg("revenue", "Revenue of the period", unit=MONEY),
+        Arg("cogs", "Cost of goods sold (cost of revenue) of the period", unit=MONEY),
     ),
     excel="(revenue-cogs)/revenue",
     denominators=("revenue",),
@@ -328,11 +335,12 @@ def gross_margin(revenue, cogs):
 
 @kpi(
     "BURN_MULTIPLE",
+    example=Example((2000000, 1000000), 2.0),
     summary="Burn multiple: net cash burn / net new ARR (lower is better; under 1 is excellent).",
     unit=RATIO,
     args=(
-        Arg("net_burn", "Net cash burned in the period (negative when cash was generated)", domain=ANY),
-        Arg("net_new_arr", "Net new ARR added in the same period"),
+        Arg("net_burn", "Net cash burned in the period (negative when cash was generated)", domain=ANY, unit=MONEY),
+        Arg("net_new_arr", "Net new ARR added in the same period", unit=MONEY),
     ),
     excel="net_burn/net_new_arr",
     denominators=("net_new_arr",),
@@ -377,11 +385,12 @@ def burn_multiple(net_burn, net_new_arr):
 
 @kpi(
     "RULE_OF_40",
+    example=Example((0.3, 0.15), 0.45),
     summary="Rule of 40 score: revenue growth rate + profit margin (0.40 or more passes).",
     unit=FRACTION,
     args=(
-        Arg("revenue_growth_rate", "Revenue growth rate, as a fraction (0.3 = 30%)", domain=ANY),
-        Arg("profit_margin", "Profit margin (e.g. EBITDA or free-cash-flow margin), as a fraction", domain=ANY),
+        Arg("revenue_growth_rate", "Revenue growth rate, as a fraction (0.3 = 30%)", domain=ANY, unit=FRACTION),
+        Arg("profit_margin", "Profit margin (e.g. EBITDA or free-cash-flow margin), as a fraction", domain=ANY, unit=FRACTION),
     ),
     excel="revenue_growth_rate+profit_margin",
 )
@@ -422,12 +431,13 @@ def rule_of_40(revenue_growth_rate, profit_margin):
 
 @kpi(
     "MAGIC_NUMBER",
+    example=Example((1100000, 1000000, 400000), 1.0),
     summary="SaaS magic number: (revenue this quarter - last quarter) x 4 / last quarter's sales and marketing spend.",
     unit=RATIO,
     args=(
-        Arg("revenue_current_quarter", "Revenue of the current quarter"),
-        Arg("revenue_previous_quarter", "Revenue of the previous quarter"),
-        Arg("sm_spend_previous_quarter", "Sales and marketing spend of the previous quarter"),
+        Arg("revenue_current_quarter", "Revenue of the current quarter", unit=MONEY),
+        Arg("revenue_previous_quarter", "Revenue of the previous quarter", unit=MONEY),
+        Arg("sm_spend_previous_quarter", "Sales and marketing spend of the previous quarter", unit=MONEY),
     ),
     excel="(revenue_current_quarter-revenue_previous_quarter)*4/sm_spend_previous_quarter",
     denominators=("sm_spend_previous_quarter",),
@@ -469,15 +479,5 @@ def magic_number(revenue_current_quarter, revenue_previous_quarter, sm_spend_pre
     return (revenue_current_quarter - revenue_previous_quarter) * QUARTERS_PER_YEAR / sm_spend_previous_quarter
 
 
-__all__ = [
-    "cac",
-    "cac_payback_months",
-    "clv",
-    "clv_from_lifetime",
-    "ltv_cac_ratio",
-    "gross_margin",
-    "burn_multiple",
-    "rule_of_40",
-    "magic_number",
-    "QUARTERS_PER_YEAR",
-]
+#: The family's KPI functions (from the registry, catalog order) and its constants.
+__all__ = exports(__name__, "QUARTERS_PER_YEAR")

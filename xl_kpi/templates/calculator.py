@@ -15,8 +15,9 @@ texts, data validation follows their domains, the result is the definition's
 guarded native formula over the block's input cells (column B) and takes the
 number format of its unit.  Range-reducing KPIs (MRR, NPS, LEAD_SCORE, the
 ticket hours) get a small input range per array argument; the sample values
-are the catalog's first worked example
-(:data:`~xl_kpi.templates.sample_inputs.CALCULATOR_EXAMPLES`).
+are the catalog's first worked example (each definition's ``example``), and
+each input cell's number format and validation come from its argument's unit
+and domain.
 
 A KPI without a denominator (ARR, NET_NEW_MRR, NPS ...) would show 0, a
 verdict or #DIV/0! on empty inputs, so its formula is wrapped in
@@ -33,33 +34,22 @@ from openpyxl.styles import Alignment
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xl_kpi.kpis import definitions
-from xl_kpi.kpis.definition import SCORE_0_10, TEXT, UNIT_INTERVAL, KPIDefinition
+from xl_kpi.kpis import FAMILIES, definitions
+from xl_kpi.kpis.definition import TEXT, KPIDefinition
 from xl_kpi.templates import sheets, styles
 from xl_kpi.templates.formulas import kpi_formula
-from xl_kpi.templates.sample_inputs import CALCULATOR_EXAMPLES
 
 FILE_NAME = "kpi_calculator.xlsx"
 NAME_PREFIX = "CALC_"
 
 #: One sheet per family, in catalog order.
-SHEETS = {
-    "retention": "Retention & Churn",
-    "revenue": "Recurring Revenue",
-    "unit_economics": "Unit Economics",
-    "funnel": "Funnel & Engagement",
-    "balance_sheet": "Balance Sheet",
-}
+SHEETS = {family.name: family.sheet_title for family in FAMILIES}
 #: Columns of every block: label (wrapped), value, argument name, allowed values.
 WIDTHS = (36, 17, 30, 17)
 #: Rows of an input range at least (a range-reducing KPI's example may need more).
 RANGE_ROWS = 5
 #: KPIs whose formula divides by COUNT of one range (tickets answered): empty until it holds a value.
 BLANK_UNLESS = {"AVG_FIRST_RESPONSE_HOURS": "first_response_at", "AVG_RESOLUTION_HOURS": "resolved_at"}
-#: Argument names that hold money (shown as #,##0.00); rates and counts are told apart by domain and help.
-MONEY_WORDS = ("mrr", "arr", "arpa", "cac", "clv", "spend", "revenue", "cogs", "burn", "cash", "securities",
-               "receivable", "assets", "liabilities", "debt", "equity", "ebit", "interest", "amounts",
-               "value_per_period")
 
 #: Printing: a fixed scale (:func:`~xl_kpi.templates.sheets.print_at_scale`), so the page breaks
 #: that keep every block on one page are kept.
@@ -74,11 +64,10 @@ LABEL_CHARS = WIDTHS[0] + 6      # characters per wrapped line of a label (Calib
 SUMMARY_CHARS = sum(WIDTHS) + 4  # of a summary spanning the block (10 pt italic)
 
 TOP = Alignment(vertical="top")
-_DOMAIN_CHECKS = {"nonneg": "nonneg", "unit_interval": "fraction", "score": "score", "any": "any"}
 
 
 def input_format(arg) -> tuple[str, str]:
-    """(number format, validation check) of an argument's input cells.
+    """(number format, validation check) of an argument's input cells: its unit's and its domain's.
 
     >>> from xl_kpi import get
     >>> [input_format(a) for a in get("CLV").args]
@@ -86,16 +75,7 @@ def input_format(arg) -> tuple[str, str]:
     >>> input_format(get("AVG_RESOLUTION_HOURS").args[0]), input_format(get("NPS").args[0])
     (('yyyy-mm-dd hh:mm', 'date'), ('0', 'score'))
     """
-    if arg.name.endswith("_at"):  # opened_at, resolved_at ...: Excel date-times
-        return styles.DATETIME_FORMAT, "date"
-    check = _DOMAIN_CHECKS[arg.domain.name]
-    if arg.domain is SCORE_0_10:
-        return "0", check
-    if arg.domain is UNIT_INTERVAL or "as a fraction" in arg.help:
-        return styles.PERCENT_FORMAT, check
-    if any(word in arg.name for word in MONEY_WORDS):
-        return styles.MONEY_FORMAT, check
-    return "General", check
+    return arg.unit.input_format, arg.input_check
 
 
 def _lines(text: str, chars: int) -> int:
@@ -104,7 +84,7 @@ def _lines(text: str, chars: int) -> int:
 
 def _sample(definition: KPIDefinition, blank: bool) -> list[Any]:
     """Input values in argument order: the catalog example (or empty), defaults for the optional ones."""
-    example = CALCULATOR_EXAMPLES[definition.excel_name]
+    example = definition.example.args
     values = []
     for k, arg in enumerate(definition.args):
         if k < len(example):
@@ -115,7 +95,7 @@ def _sample(definition: KPIDefinition, blank: bool) -> list[Any]:
 
 
 def _range_rows(definition: KPIDefinition) -> int:
-    example = CALCULATOR_EXAMPLES[definition.excel_name]
+    example = definition.example.args
     return max([RANGE_ROWS] + [len(v) for v in example if isinstance(v, (list, tuple))])
 
 

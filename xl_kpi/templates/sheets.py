@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from xl_kpi.cells import absolute, col_letter, quote_sheet
+from xl_kpi.kpis.definition import DOMAINS, NONNEG
 from xl_kpi.templates import styles
 from xl_kpi.templates.formulas import kpi_formula, number_format
 
@@ -177,20 +178,14 @@ class InputColumn:
     width: float | None = None
 
 
+#: Data validations by check name: the core's domains (one home for "what may be typed in"), plus the
+#: input tables' own column kinds (whole counts, amounts of money, dates).
 _CHECKS: dict[str, dict[str, Any]] = {
+    **{domain.check: domain.validation() for domain in DOMAINS},
     "count": dict(type="whole", operator="greaterThanOrEqual", formula1="0",
                   error="Enter a whole number of 0 or more."),
-    "money": dict(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                  error="Enter an amount of 0 or more."),
-    "nonneg": dict(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                   error="Enter a number of 0 or more."),
-    "fraction": dict(type="decimal", operator="between", formula1="0", formula2="1",
-                     error="Enter a fraction between 0 and 1 (80% = 0.8)."),
-    "score": dict(type="whole", operator="between", formula1="0", formula2="10",
-                  error="Enter a whole score from 0 to 10."),
+    "money": dict(NONNEG.validation(), error="Enter an amount of 0 or more."),
     "date": dict(type="date", operator="greaterThan", formula1="0", error="Enter a date."),
-    "any": dict(type="decimal", operator="between", formula1="-1E+307", formula2="1E+307",
-                error="Enter a number."),
 }
 
 
