@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from xl_kpi.errors import UserError
-from xl_kpi.refresh.pipeline import CUSTOMER, LEDGER_TABLE, MONTH, MRR  # the table the refresh reads
+from xl_kpi.ledger.formats import CUSTOMER, LEDGER, MONTH, MRR  # the table the refresh reads
 
 #: The demo company: a few hundred customers over two years (about 5,000 ledger rows).
 DEMO_COMPANY = {"n_customers": 500, "n_months": 24, "seed": 2024}
@@ -106,15 +106,15 @@ def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
     from xl_kpi.cells import col_letter
 
     book = openpyxl.load_workbook(path)
-    sheet = next((ws for ws in book.worksheets if LEDGER_TABLE in ws.tables), None)
+    sheet = next((ws for ws in book.worksheets if LEDGER.table in ws.tables), None)
     if sheet is None:
-        raise RuntimeError(f"{path.name} has no Excel table named {LEDGER_TABLE!r}")
-    table = sheet.tables[LEDGER_TABLE]
+        raise RuntimeError(f"{path.name} has no Excel table named {LEDGER.table!r}")
+    table = sheet.tables[LEDGER.table]
     min_col, min_row, max_col, max_row = range_boundaries(table.ref)
     headers = [sheet.cell(min_row, c).value for c in range(min_col, max_col + 1)]
     wanted = {CUSTOMER: "customer_id", MONTH: "month", MRR: "mrr"}
     if set(wanted) - set(headers):
-        raise RuntimeError(f"{path.name}: table {LEDGER_TABLE} has columns {headers}, expected {list(wanted)}")
+        raise RuntimeError(f"{path.name}: table {LEDGER.table} has columns {headers}, expected {list(wanted)}")
     styles = {c: sheet.cell(min_row + 1, c)._style for c in range(min_col, max_col + 1)}  # noqa: SLF001
     for row in sheet.iter_rows(min_row=min_row + 1, max_row=max_row, min_col=min_col, max_col=max_col):
         for cell in row:
@@ -153,7 +153,7 @@ def run_demo(out_dir: Path, echo=print) -> pd.DataFrame:
     except PermissionError as exc:  # Windows: the workbook is open in Excel
         raise UserError(f"cannot write {ledger_book}: it is open in another program; close it and run "
                         "'xl-kpi demo' again") from exc
-    echo(f"3/4 ledger: {len(ledger):,} rows in table {LEDGER_TABLE} of {ledger_book.name}")
+    echo(f"3/4 ledger: {len(ledger):,} rows in table {LEDGER.table} of {ledger_book.name}")
     refreshed = refresh_file(ledger_book)
     echo(f"4/4 refreshed {ledger_book.name}: MRR bridge, cohorts, KPI summary and charts")
     kpis = summary(refreshed.bridge)  # the bridge the refresh computed from the workbook's ledger

@@ -42,7 +42,7 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     moved over it.  Raises :class:`xl_kpi.errors.UserError` (with sheet, row
     and column for a bad ledger row) before anything is written.
     """
-    from xl_kpi.refresh.file_backend import FileLedgerSource, FileReportWriter
+    from xl_kpi.refresh.file_backend import FileReportWriter, FileTableSource
     from xl_kpi.refresh.package import WorkbookPackage
 
     src = Path(path)
@@ -56,7 +56,7 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         raise UserError(f"{src}: no such file")
     pkg = WorkbookPackage(src, label=str(src))
     try:
-        result = run(FileLedgerSource(pkg), FileReportWriter(pkg, target), progress)
+        result = run(FileTableSource(pkg), FileReportWriter(pkg, target), progress)
     except LedgerError as exc:
         # The ledger names sheet, row and column; the command line adds the file.
         raise LedgerError(f"{src}: {exc}", row=exc.row, column=exc.column, value=exc.value,
@@ -69,6 +69,6 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
 
 def refresh_book(book, progress: Progress | None = None) -> RefreshResult:
     """Refresh the report of an open workbook (an ``xlwings.Book``) in place."""
-    from xl_kpi.refresh.xlwings_backend import XlwingsLedgerSource, XlwingsReportWriter
+    from xl_kpi.refresh.xlwings_backend import XlwingsReportWriter, XlwingsTableSource
 
-    return run(XlwingsLedgerSource(book), XlwingsReportWriter(book), progress)
+    return run(XlwingsTableSource(book), XlwingsReportWriter(book), progress)

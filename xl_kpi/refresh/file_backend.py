@@ -26,15 +26,17 @@ file system): killed at any moment, the old file is intact.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
 
-from xl_kpi.cells import parse_range as parse_ref
+from xl_kpi.cells import col_number, parse_range as parse_ref
 from xl_kpi.errors import UserError
 from xl_kpi.refresh import ooxml
 from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, relative, rels_part
-from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
+from xl_kpi.ledger.raw import ErrorCell, RawTable
+from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.refresh.ownership import check_ownership
 from xl_kpi.refresh.report import MARKER, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
@@ -50,17 +52,77 @@ PAUSE_ENV = "XL_KPI_REFRESH_TEST_PAUSE"
 # --------------------------------------------------------------------------- reading
 
 
-class FileLedgerSource:
-    """Reads the input table (``Ledger``, else ``Subscriptions``) of a closed workbook with python-calamine."""
+#: Rows below a table that are read to find rows typed outside it.
+ROWS_BELOW = 20
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c\s")
+_REF_ATTR = re.compile(rb'\sr="([A-Z]+)(\d+)"')
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
+_ROW_START = re.compile(rb"<(?:[\w.-]+:)?row[\s>]")
+
+
+def _errors_in(scan: bytes, r1: int, c1: int, r2: int, c2: int, found: list[ErrorCell]) -> None:
+    pos = scan.find(b't="e"')
+    while pos >= 0:
+        start, end = scan.rfind(b"<", 0, pos), scan.find(b">", pos)
+        tag = scan[start:end]
+        ref = _REF_ATTR.search(tag)
+        if _CELL_TAG.match(tag) and ref:
+            close = _CELL_END.search(scan, end)
+            value = _VALUE.search(scan, end, close.start() if close else len(scan))
+            col, row = col_number(ref.group(1).decode()), int(ref.group(2))
+            if r1 <= row <= r2 and c1 <= col <= c2:
+                found.append(ErrorCell(value.group(1).decode("utf-8", "replace") if value else "#VALUE!",
+                                       row, col - c1))
+        pos = scan.find(b't="e"', pos + 1)
+
+
+def error_cells(zf, part: str, r1: int, c1: int, r2: int, c2: int) -> list[ErrorCell]:
+    """Cells holding an Excel error (``t="e"``) inside rows r1..r2, columns c1..c2 of a worksheet part.
+
+    calamine hands an error cell over as an empty string, indistinguishable
+    from an empty cell, so the part is scanned for them: a streamed search for
+    ``t="e"`` (rare in a ledger), parsed only around the hits. Chunks are cut
+    at a ``<row`` so that no cell is split.
+    """
+    found: list[ErrorCell] = []
+    buf = b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(1 << 22)
+            data = buf + chunk
+            if not chunk:
+                _errors_in(data, r1, c1, r2, c2, found)
+                break
+            last = None
+            for last in _ROW_START.finditer(data, max(0, len(data) - (1 << 16))):
+                pass
+            if last is None:
+                buf = data  # a row longer than 64 KB: keep reading
+                continue
+            _errors_in(data[:last.start()], r1, c1, r2, c2, found)
+            buf = data[last.start():]
+    return sorted(found, key=lambda e: (e.row, e.column))
+
+
+class FileTableSource:
+    """The Excel Tables of a closed workbook, read with python-calamine (a :class:`~xl_kpi.ledger.raw.TableSource`)."""
 
     def __init__(self, pkg: WorkbookPackage) -> None:
         self.pkg = pkg
         self.label = pkg.label
+        pr = pkg.workbook.find(f"{{{ooxml.NS_MAIN}}}workbookPr")
+        self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
 
-    def read_ledger(self) -> LedgerTable:
+    def table_names(self) -> list[str]:
+        return [t.name for t in self.pkg.tables()]
+
+    def read_table(self, name: str) -> RawTable:
         from python_calamine import CalamineWorkbook
 
-        table, kind = find_input_table(self.pkg.find_table, self.label)
+        table = self.pkg.find_table(name)
+        if table is None:
+            raise UserError(f"{self.label}: no Excel Table named {name!r}")
         sheet = next(s for s in self.pkg.sheets if s.name == table.sheet)
         # calamine parses these parts itself: refuse a DTD in any of them first.
         check_no_dtd(self.pkg.zip, sheet.part, self.label)
@@ -71,15 +133,17 @@ class FileLedgerSource:
         try:
             wb = CalamineWorkbook.from_path(str(self.pkg.path))
             try:
-                rows = wb.get_sheet_by_name(table.sheet).to_python(skip_empty_area=False, nrows=r2)
+                rows = wb.get_sheet_by_name(table.sheet).to_python(skip_empty_area=False, nrows=r2 + ROWS_BELOW)
             finally:
                 wb.close()  # release the file: Windows cannot replace a file that is open
         except Exception as exc:  # calamine raises its own types for damaged sheets
             raise UserError(f"{self.label}: could not read sheet {table.sheet!r}: {exc}") from None
         header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
-        body = rows[r1:r2]
-        return LedgerTable(self.label, table.sheet, table.name, header, body, c1 - 1, c2, first_row=r1 + 1,
-                           kind=kind)
+        body = [r[c1 - 1:c2] for r in rows[r1:r2]]
+        below = [r[c1 - 1:c2] for r in rows[r2:r2 + ROWS_BELOW]]
+        errors = error_cells(self.pkg.zip, sheet.part, r1 + 1, c1, r2 + ROWS_BELOW, c2)
+        return RawTable(header, body, first_row=r1 + 1, source=self.label, sheet=table.sheet, table=table.name,
+                        date1904=self.date1904, below=below, errors=errors)
 
 
 # --------------------------------------------------------------------------- writing
@@ -264,4 +328,4 @@ def _umask() -> int:
     return mask
 
 
-__all__ = ["FileLedgerSource", "FileReportWriter", "MARKER", "parse_ref"]
+__all__ = ["FileTableSource", "FileReportWriter", "MARKER", "parse_ref", "error_cells"]

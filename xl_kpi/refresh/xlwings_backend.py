@@ -37,7 +37,9 @@ from typing import Any
 import numpy as np
 
 from xl_kpi.refresh.ownership import check_ownership
-from xl_kpi.refresh.pipeline import LedgerTable, Progress, find_input_table
+from xl_kpi.errors import UserError
+from xl_kpi.ledger.raw import RawTable
+from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.cells import is_blank
 from xl_kpi.refresh.report import HEAT_COLORS, MARKER, MARKER_VALUE, Block, Report, ReportSheet
 
@@ -96,23 +98,31 @@ def block_values(blk: Block) -> list[list[Any]]:
     return rows
 
 
-class XlwingsLedgerSource:
-    """Reads the input table (``Ledger``, else ``Subscriptions``) of an open workbook."""
+class XlwingsTableSource:
+    """The Excel Tables of an open workbook (a :class:`~xl_kpi.ledger.raw.TableSource`)."""
 
     def __init__(self, book) -> None:
         self.book = book
         self.label = getattr(book, "name", "workbook")
 
-    def read_ledger(self) -> LedgerTable:
-        tables = {t.name.lower(): (sheet, t) for sheet in self.book.sheets for t in sheet.tables}
-        (sheet, table), kind = find_input_table(lambda name: tables.get(name.lower()), self.label)
+    def _tables(self) -> dict:
+        return {t.name.lower(): (sheet, t) for sheet in self.book.sheets for t in sheet.tables}
+
+    def table_names(self) -> list[str]:
+        return [t.name for _, t in self._tables().values()]
+
+    def read_table(self, name: str) -> RawTable:
+        found = self._tables().get(name.lower())
+        if found is None:
+            raise UserError(f"{self.label}: no Excel Table named {name!r}")
+        sheet, table = found
         header = [str(h) if h is not None else "" for h in (table.header_row_range.value or [])]
         body_range = table.data_body_range
         if body_range is None:
-            return LedgerTable(self.label, sheet.name, table.name, header, [], 0, len(header), 2, kind)
+            return RawTable(header, [], first_row=2, source=self.label, sheet=sheet.name, table=table.name)
         rows = body_range.options(ndim=2).value
-        return LedgerTable(self.label, sheet.name, table.name, header, rows, 0, len(header),
-                           first_row=body_range.row, kind=kind)
+        return RawTable(header, rows, first_row=body_range.row, source=self.label, sheet=sheet.name,
+                        table=table.name)
 
 
 class XlwingsReportWriter:

@@ -1,0 +1,98 @@
+"""Where an input table comes from: raw rows, their header, and where they sit (for messages).
+
+A *source* (a workbook's Excel Table through openpyxl-free calamine or
+xlwings, a CSV or Parquet file, a database table) knows nothing of what the
+columns mean. It hands over a :class:`RawTable`; an *input format*
+(:mod:`xl_kpi.ledger.formats`) turns that into a ledger. So a new source is
+one class with the two methods of :class:`TableSource`, and a new format is
+one registry entry; neither touches the other.
+
+>>> t = RawTable(["Customer ID", "Month", "MRR"], [["a", "2024-01", 10.0]], first_row=5,
+...              source="b.xlsx", sheet="Data", table="Ledger")
+>>> t.where(), t.row_label(6)
+("b.xlsx: sheet 'Data', table 'Ledger'", "sheet 'Data' row 6")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+__all__ = ["RawTable", "TableSource", "ErrorCell"]
+
+
+@dataclass(frozen=True)
+class ErrorCell:
+    """A cell holding an Excel error, as a source found it: its literal ("#N/A"), row and column (0-based in the table)."""
+
+    literal: str
+    row: int  #: the user's row number (sheet or file row)
+    column: int  #: 0-based column of the table
+
+
+@dataclass
+class RawTable:
+    """The raw cells of one input table.
+
+    Attributes
+    ----------
+    header : sequence of str
+        The header row as written (matching ignores case and surrounding spaces).
+    rows : sequence of row sequences
+        The data rows (header excluded), each as wide as ``header``: None for
+        an empty cell, float / int / str / bool / date / datetime otherwise.
+    first_row : int
+        The row number of ``rows[0]`` as the user counts it (sheet or file row).
+    source : str
+        What to call the source in a message: a file path, a workbook name.
+    sheet, table : str or None
+        Sheet and table name (a CSV has no sheet; its table is its file name).
+    date1904 : bool
+        The workbook counts serial numbers in the 1904 date system.
+    below : sequence of row sequences
+        A few rows right below the table (same columns), so that rows the
+        user typed outside the table's range can be reported.
+    errors : list of ErrorCell
+        Cells of the table holding an Excel error (a source that can see them;
+        some readers turn an error into an empty cell).
+    """
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    first_row: int = 2
+    source: str = ""
+    sheet: str | None = None
+    table: str = ""
+    date1904: bool = False
+    below: Sequence[Sequence[Any]] = ()
+    errors: list[ErrorCell] = field(default_factory=list)
+
+    def where(self, source: bool = True) -> str:
+        """Source (unless ``source`` is False), sheet and table, for the start of a message."""
+        parts = [f"sheet {self.sheet!r}"] if self.sheet else []
+        if self.table:
+            parts.append(f"table {self.table!r}")
+        place = ", ".join(parts)
+        if not source or not self.source:
+            return place[:1].upper() + place[1:]
+        return f"{self.source}: {place}" if place else self.source
+
+    def row_label(self, row: int) -> str:
+        """"sheet 'Data' row 7" (or "row 7" without a sheet)."""
+        return f"sheet {self.sheet!r} row {row}" if self.sheet else f"row {row}"
+
+
+class TableSource(Protocol):
+    """Where input tables come from. Two methods; the pipeline needs nothing else.
+
+    ``table_names()`` lists the tables the source holds (cheap: no rows are
+    read). ``read_table(name)`` reads one of them (``name`` matched without
+    regard to case) as a :class:`RawTable`, raising
+    :class:`xl_kpi.errors.UserError` when it cannot be read.
+    """
+
+    label: str
+
+    def table_names(self) -> Sequence[str]: ...
+
+    def read_table(self, name: str) -> RawTable: ...
