@@ -11,19 +11,21 @@ import inspect
 import sys
 
 from xl_kpi.kpis import FAMILIES, definitions
+from xl_kpi.ledger_excel import SPILL_FUNCTIONS
 from xl_kpi.kpis.definition import KPIDefinition
 
 
 def ledger_functions() -> list[tuple[str, str, str]]:
-    """(name, arguments, description) of the two spilling ledger functions, read off ``xl_kpi.udfs``."""
-    from xl_kpi import udfs  # imports xlwings: only when the listing is asked for
+    """(name, arguments, description) of the spilling ledger functions (:data:`xl_kpi.ledger_excel.SPILL_FUNCTIONS`).
 
+    Read without importing xlwings: writing the docs works where xlwings is not installed.
+    """
     out = []
-    for func in (udfs.MRR_BRIDGE, udfs.COHORT_RETENTION):
-        params = inspect.signature(func).parameters.values()
+    for spec in SPILL_FUNCTIONS:
+        params = inspect.signature(spec.table).parameters.values()
         args = ", ".join(p.name if p.default is inspect.Parameter.empty else f'[{p.name} = "{p.default}"]'
                          for p in params)
-        out.append((func.__name__, args, " ".join(func.__doc__.split())))
+        out.append((spec.name, args, " ".join(spec.summary.split())))
     return out
 
 

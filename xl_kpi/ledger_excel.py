@@ -26,8 +26,9 @@ exception as its reason.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ from xl_kpi.excel_values import CallFailed, ExcelError
 from xl_kpi.ledger import BRIDGE_COLUMNS, Ledger, LedgerError, prepare_ledger
 from xl_kpi.ledger.cohorts import BASES
 
-__all__ = ["mrr_bridge_table", "cohort_retention_table", "BRIDGE_TITLES"]
+__all__ = ["mrr_bridge_table", "cohort_retention_table", "BRIDGE_TITLES", "SpillFunction", "SPILL_FUNCTIONS"]
 
 #: Header row of MRR_BRIDGE, one title per column of :data:`xl_kpi.ledger.BRIDGE_COLUMNS`.
 BRIDGE_TITLES = {
@@ -252,3 +253,46 @@ def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any 
         return [header, *[[label, *[_cell(v) for v in row]] for label, row in zip(labels, table.to_numpy())]]
 
     return _guard(build)
+
+
+# --------------------------------------------------------------------------- the Excel functions
+@dataclass(frozen=True)
+class SpillFunction:
+    """One spilling Excel function of the ledger: what :mod:`xl_kpi.udfs` registers and the docs list.
+
+    ``table`` is the adapter above (its signature is the Excel function's);
+    ``summary`` the function wizard's description; ``ranges`` the help of each
+    argument that is a range (read as a 2-D range, errors as text), ``scalars``
+    that of each single-value argument. Kept here, without xlwings, so that
+    writing the docs (``xl-kpi functions``) does not need xlwings.
+    """
+
+    name: str
+    table: Callable[..., list[list[Any]]]
+    summary: str
+    ranges: Mapping[str, str]
+    scalars: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Help of the three ledger ranges every spilling function takes.
+LEDGER_RANGES = {
+    "customer_ids": "Customer id of each ledger row (a column)",
+    "months": "Month of each ledger row: any date inside the month (a column)",
+    "mrr": "MRR of the customer in that month (a column)",
+}
+
+#: The spilling ledger functions, in the order the docs list them.
+SPILL_FUNCTIONS = (
+    SpillFunction(
+        "MRR_BRIDGE", mrr_bridge_table,
+        "Monthly MRR bridge of a subscription ledger (starting, new, expansion, reactivation, contraction, churned, "
+        "ending MRR, counts and rates); spills with a header row.",
+        LEDGER_RANGES),
+    SpillFunction(
+        "COHORT_RETENTION", cohort_retention_table,
+        "Cohort retention matrix of a subscription ledger: one row per cohort month, one column per month since "
+        "start; spills.",
+        LEDGER_RANGES,
+        {"basis": '"logo" (share of customers still active, the default) or "revenue" (share of the cohort\'s '
+                  'first-month MRR)'}),
+)

@@ -15,6 +15,7 @@ element by element; a function never raises.  Point Excel at this module with
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import xlwings as xw
@@ -97,29 +98,22 @@ INTEREST_COVERAGE = _excel_function("INTEREST_COVERAGE")
 
 
 # --- Ledger analysis (array functions that spill) ----------------------------------
-_LEDGER_ARGS = {
-    "customer_ids": "Customer id of each ledger row (a column)",
-    "months": "Month of each ledger row: any date inside the month (a column)",
-    "mrr": "MRR of the customer in that month (a column)",
-}
+def _spill_function(spec: ledger_excel.SpillFunction) -> Callable[..., Any]:
+    """The Excel function of one :data:`xl_kpi.ledger_excel.SPILL_FUNCTIONS` entry (signature = its adapter's)."""
+    table = spec.table
 
+    def udf(*args: Any) -> Any:
+        return table(*args)
 
-def _ledger_args(udf: Callable[..., Any]) -> Callable[..., Any]:
-    for name, doc in _LEDGER_ARGS.items():
+    udf.__name__ = udf.__qualname__ = spec.name
+    udf.__doc__ = spec.summary
+    udf.__module__ = __name__
+    udf.__signature__ = inspect.signature(table)  # type: ignore[attr-defined]
+    for name, doc in spec.scalars.items():
+        udf = xw.arg(name, doc=doc)(udf)
+    for name, doc in spec.ranges.items():
         udf = xw.arg(name, ndim=2, err_to_str=True, doc=doc)(udf)
-    return udf
+    return xw.func(category=CATEGORY)(udf)
 
 
-@xw.func(category=CATEGORY)
-@_ledger_args
-def MRR_BRIDGE(customer_ids, months, mrr):
-    """Monthly MRR bridge of a subscription ledger (starting, new, expansion, reactivation, contraction, churned, ending MRR, counts and rates); spills with a header row."""
-    return ledger_excel.mrr_bridge_table(customer_ids, months, mrr)
-
-
-@xw.func(category=CATEGORY)
-@xw.arg("basis", doc='"logo" (share of customers still active, the default) or "revenue" (share of the cohort\'s first-month MRR)')
-@_ledger_args
-def COHORT_RETENTION(customer_ids, months, mrr, basis="logo"):
-    """Cohort retention matrix of a subscription ledger: one row per cohort month, one column per month since start; spills."""
-    return ledger_excel.cohort_retention_table(customer_ids, months, mrr, basis)
+MRR_BRIDGE, COHORT_RETENTION = (_spill_function(spec) for spec in ledger_excel.SPILL_FUNCTIONS)

@@ -31,13 +31,15 @@ and :meth:`xl_kpi.ledger.Ledger.bridge` (a prepared ledger); both end here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from xl_kpi.kpis import arpa, churn_rate, net_revenue_retention, revenue_churn_rate, saas_quick_ratio
 from xl_kpi.ledger.customer_months import ActiveMonths
 
-__all__ = ["BRIDGE_COLUMNS", "bridge_table"]
+__all__ = ["BRIDGE_COLUMNS", "bridge_table", "EntryMoves", "entry_moves", "assemble_bridge"]
 
 #: The bridge's columns, in the catalog's order.
 BRIDGE_COLUMNS = (
@@ -47,22 +49,47 @@ BRIDGE_COLUMNS = (
     "net_revenue_retention", "quick_ratio", "arpa",
 )
 
-def _bridge_arrays(act: ActiveMonths) -> dict[str, np.ndarray]:
-    """The money and count columns of the bridge from the active customer-months."""
+@dataclass(frozen=True)
+class EntryMoves:
+    """How each active customer-month of an :class:`ActiveMonths` moved from the month before.
+
+    Arrays aligned with the entries: ``new`` (never active before),
+    ``returning`` (a reactivation: active before, not in the previous month),
+    ``delta`` (MRR change against the previous month when active in both,
+    else 0) and ``churns`` (not active in the next month, which is inside the
+    data: its churn falls in ``month + 1``). The bridge totals these; any
+    analysis that lists or regroups movements reuses them, so all classify
+    with the same rule.
+    """
+
+    new: np.ndarray
+    returning: np.ndarray
+    delta: np.ndarray
+    churns: np.ndarray
+
+
+def entry_moves(act: ActiveMonths) -> EntryMoves:
+    """Classify every active customer-month against the customer's previous one (see the module docstring)."""
     c, m, v, n_m = act.customer, act.month, act.mrr, act.n_months
     same_prev = np.zeros(c.size, bool)
     same_prev[1:] = c[1:] == c[:-1]
     consecutive = np.zeros(c.size, bool)  # active in the previous calendar month too
     consecutive[1:] = same_prev[1:] & (m[1:] == m[:-1] + 1)
-    new = ~same_prev
-    returning = same_prev & ~consecutive
     delta = np.zeros(c.size)
     delta[1:] = v[1:] - v[:-1]
     delta[~consecutive] = 0.0
     # churned the month after: no active entry for the same customer in m + 1
     continues = np.zeros(c.size, bool)
     continues[:-1] = consecutive[1:]
-    churns = ~continues & (m + 1 < n_m)
+    return EntryMoves(new=~same_prev, returning=same_prev & ~consecutive, delta=delta,
+                      churns=~continues & (m + 1 < n_m))
+
+
+def _bridge_arrays(act: ActiveMonths, moves: EntryMoves | None = None) -> dict[str, np.ndarray]:
+    """The money and count columns of the bridge from the active customer-months."""
+    m, v, n_m = act.month, act.mrr, act.n_months
+    mv = moves if moves is not None else entry_moves(act)
+    new, returning, delta, churns = mv.new, mv.returning, mv.delta, mv.churns
 
     def total(mask=None, weights=None, month=m):
         if mask is not None:
@@ -72,7 +99,7 @@ def _bridge_arrays(act: ActiveMonths) -> dict[str, np.ndarray]:
         # bincount of an empty selection is int even with weights: money stays float
         return counts if weights is None else counts.astype(float)
 
-    out = {
+    return {
         "new_mrr": total(new, v),
         "expansion_mrr": total(None, np.maximum(delta, 0.0)),
         "reactivation_mrr": total(returning, v),
@@ -84,23 +111,27 @@ def _bridge_arrays(act: ActiveMonths) -> dict[str, np.ndarray]:
         "churned_customers": total(churns, None, m + 1).astype(np.int64),
         "customers_end": total().astype(np.int64),
     }
-    return out
 
 
-def bridge_table(act: ActiveMonths, months: np.ndarray) -> pd.DataFrame:
-    """The bridge (:data:`BRIDGE_COLUMNS`) of a ledger's active customer-months.
+def assemble_bridge(month: np.ndarray, totals: dict[str, np.ndarray], starting: np.ndarray,
+                    customers_start: np.ndarray) -> pd.DataFrame:
+    """The bridge frame (:data:`BRIDGE_COLUMNS`) from its money and count columns; the rates are derived here.
 
-    ``months`` are the ledger's calendar months (month starts), one per month code.
+    ``totals`` holds new / expansion / reactivation / contraction / churned /
+    ending MRR and the new / reactivated / churned / end customer counts (as
+    the monthly bridge computes them). Any bridge-shaped table (the monthly
+    bridge, a regrouping of it) is assembled here, so every rate has one
+    definition: the core KPI function.
     """
-    a = _bridge_arrays(act)
-    ending, cust_end = a["ending_mrr"], a["customers_end"]
-    starting = np.r_[0.0, ending[:-1]] if ending.size else ending
-    cust_start = np.r_[0, cust_end[:-1]].astype(np.int64) if cust_end.size else cust_end
+    a = totals
+    ending, cust_end = np.asarray(a["ending_mrr"], float), np.asarray(a["customers_end"])
+    starting = np.asarray(starting, float)
+    cust_start = np.asarray(customers_start).astype(np.int64)
     lost = a["churned_mrr"] + a["contraction_mrr"]
     # One definition of each rate: the core KPI functions. In array mode they give NaN, never inf,
     # where the denominator is 0 (or a result is not finite), as the catalog asks.
     rates = {
-        "customer_churn_rate": churn_rate(a["churned_customers"].astype(float), cust_start.astype(float)),
+        "customer_churn_rate": churn_rate(np.asarray(a["churned_customers"], float), cust_start.astype(float)),
         "gross_revenue_churn_rate": revenue_churn_rate(lost, starting),
         "net_revenue_retention": net_revenue_retention(
             starting, a["expansion_mrr"], a["contraction_mrr"], a["churned_mrr"]),
@@ -108,5 +139,17 @@ def bridge_table(act: ActiveMonths, months: np.ndarray) -> pd.DataFrame:
             a["new_mrr"], a["expansion_mrr"], a["contraction_mrr"], a["churned_mrr"], a["reactivation_mrr"]),
         "arpa": arpa(ending, cust_end.astype(float)),
     }
-    cols = {"month": months, "starting_mrr": starting, **a, "customers_start": cust_start, **rates}
+    cols = {"month": month, **a, "starting_mrr": starting, "customers_start": cust_start, **rates}
     return pd.DataFrame({name: np.asarray(cols[name]) for name in BRIDGE_COLUMNS})
+
+
+def bridge_table(act: ActiveMonths, months: np.ndarray) -> pd.DataFrame:
+    """The monthly bridge (:data:`BRIDGE_COLUMNS`) of a ledger's active customer-months.
+
+    ``months`` are the ledger's calendar months (month starts), one per month code.
+    """
+    a = _bridge_arrays(act)
+    ending, cust_end = a["ending_mrr"], a["customers_end"]
+    starting = np.r_[0.0, ending[:-1]] if ending.size else ending
+    cust_start = np.r_[0, cust_end[:-1]].astype(np.int64) if cust_end.size else cust_end
+    return assemble_bridge(months, a, starting, cust_start)
