@@ -1,4 +1,4 @@
-"""The KPI catalog (shared/kpi-catalog.md) transcribed as test data.
+"""The KPI catalog (docs/kpi-catalog.md, a copy of the contract) transcribed as test data.
 
 For every Excel function: its argument names in order (with defaults), and
 the worked examples of the sources as (args, expected).  ``None`` as expected

@@ -1,6 +1,6 @@
 """xl_kpi: one correct definition of every SaaS KPI, for Python and Excel.
 
-Every function of the KPI catalog is importable from here
+Every function of the KPI catalog (docs/kpi-catalog.md) is importable from here
 (``xl_kpi.churn_rate``, ``xl_kpi.clv``, ``xl_kpi.quick_ratio`` ...).  Scalars
 in give a float out; arrays broadcast like numpy.  See :mod:`xl_kpi.errors`
 for how invalid input is reported.

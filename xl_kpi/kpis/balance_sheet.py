@@ -52,7 +52,7 @@ def current_ratio(current_assets, current_liabilities):
 
     References
     ----------
-    Standard liquidity ratio, as in the KPI catalog.
+    Standard liquidity ratio, as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -108,7 +108,7 @@ def quick_ratio(cash, marketable_securities, accounts_receivable, current_liabil
 
     References
     ----------
-    The accounting acid-test ratio, as in the KPI catalog.
+    The accounting acid-test ratio, as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -156,7 +156,7 @@ def debt_to_equity(total_debt, shareholders_equity):
 
     References
     ----------
-    Standard leverage ratio, as in the KPI catalog.
+    Standard leverage ratio, as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -206,7 +206,7 @@ def equity_ratio(total_equity, total_assets):
 
     References
     ----------
-    Standard solvency ratio, as in the KPI catalog.
+    Standard solvency ratio, as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -254,7 +254,7 @@ def interest_coverage(ebit, interest_expense):
 
     References
     ----------
-    Standard debt-service ratio (times interest earned), as in the KPI catalog.
+    Standard debt-service ratio (times interest earned), as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------

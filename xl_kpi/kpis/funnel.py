@@ -69,7 +69,7 @@ def conversion_rate(conversions, total):
 
     References
     ----------
-    Customer conversion rate (conversions / site visitors), as in the KPI catalog.
+    Customer conversion rate (conversions / site visitors), as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -117,7 +117,7 @@ def pql_conversion_rate(pqls_converted, pqls):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -163,7 +163,7 @@ def lead_to_customer_rate(customers, leads):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -209,7 +209,7 @@ def mql_to_sql_rate(sqls, mqls):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -255,7 +255,7 @@ def click_through_rate(clicks, impressions):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -303,7 +303,7 @@ def abandonment_rate(checkouts_started, checkouts_completed):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -349,7 +349,7 @@ def adoption_rate(adopters, eligible_users):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -395,7 +395,7 @@ def stickiness(dau, mau):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -484,7 +484,7 @@ def nps(scores):
 
     References
     ----------
-    Net Promoter Score (Reichheld, 2003), as in the KPI catalog.
+    Net Promoter Score (Reichheld, 2003), as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -543,7 +543,7 @@ def nps_from_counts(promoters, passives, detractors):
 
     References
     ----------
-    Net Promoter Score (Reichheld, 2003), as in the KPI catalog.
+    Net Promoter Score (Reichheld, 2003), as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -597,7 +597,7 @@ def lead_score(activity_counts, points):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -670,7 +670,7 @@ def avg_first_response_hours(opened_at, first_response_at):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -732,7 +732,7 @@ def avg_resolution_hours(opened_at, resolved_at):
 
     References
     ----------
-    As in the KPI catalog.
+    As in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------

@@ -54,7 +54,7 @@ def churn_rate(customers_lost, customers_at_start):
 
     References
     ----------
-    Standard SaaS definition (logo churn), as in the KPI catalog.
+    Standard SaaS definition (logo churn), as in the KPI catalog (docs/kpi-catalog.md).
 
     Examples
     --------
@@ -100,7 +100,7 @@ def revenue_churn_rate(mrr_lost, mrr_at_start):
 
     References
     ----------
-    KPI catalog, "Retention and churn" (lost = churned + contraction MRR).
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn" (lost = churned + contraction MRR).
 
     Examples
     --------
@@ -149,7 +149,7 @@ def net_revenue_churn_rate(mrr_lost, expansion_mrr, mrr_at_start):
 
     References
     ----------
-    KPI catalog, "Retention and churn"; below zero is the sources' "negative churn".
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn"; below zero is the sources' "negative churn".
 
     Examples
     --------
@@ -200,7 +200,7 @@ def retention_rate(customers_at_end, new_customers, customers_at_start):
 
     References
     ----------
-    KPI catalog, "Retention and churn" (customer retention rate).
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn" (customer retention rate).
 
     Examples
     --------
@@ -246,7 +246,7 @@ def net_revenue_retention(mrr_at_start, expansion_mrr, contraction_mrr, churned_
 
     References
     ----------
-    KPI catalog, "Retention and churn"; also called net dollar retention (NDR).
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn"; also called net dollar retention (NDR).
 
     Examples
     --------
@@ -293,7 +293,7 @@ def gross_revenue_retention(mrr_at_start, contraction_mrr, churned_mrr):
 
     References
     ----------
-    KPI catalog, "Retention and churn".
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn".
 
     Examples
     --------
@@ -334,7 +334,7 @@ def customer_lifetime(churn_rate):
 
     References
     ----------
-    KPI catalog, "Retention and churn"; the mean of a geometric survival model.
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn"; the mean of a geometric survival model.
 
     Examples
     --------
@@ -375,7 +375,7 @@ def annualize_churn(monthly_churn):
 
     References
     ----------
-    KPI catalog, "Retention and churn" (a constant monthly rate, compounded).
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn" (a constant monthly rate, compounded).
 
     Examples
     --------
@@ -415,7 +415,7 @@ def monthly_churn(annual_churn):
 
     References
     ----------
-    KPI catalog, "Retention and churn" (the inverse of the compounding).
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn" (the inverse of the compounding).
 
     Examples
     --------
@@ -456,7 +456,7 @@ def churn_benchmark(monthly_churn):
 
     References
     ----------
-    KPI catalog, "Retention and churn": the sources put average SaaS churn
+    KPI catalog (docs/kpi-catalog.md), "Retention and churn": the sources put average SaaS churn
     at about 5% a month and good churn at 3% or below.
 
     Examples

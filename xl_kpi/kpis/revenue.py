@@ -81,7 +81,7 @@ def mrr(amounts, billing_months=1):
 
     References
     ----------
-    The KPI catalog: "sum of amount / billing_months (normalises annual plans)".
+    The KPI catalog (docs/kpi-catalog.md): "sum of amount / billing_months (normalises annual plans)".
 
     Examples
     --------
@@ -155,7 +155,7 @@ def arr(mrr):
 
     References
     ----------
-    KPI catalog, "Recurring revenue".
+    KPI catalog (docs/kpi-catalog.md), "Recurring revenue".
 
     Examples
     --------
@@ -205,7 +205,7 @@ def arpa(mrr, customers):
 
     References
     ----------
-    KPI catalog, "Recurring revenue" (also called ARPU).
+    KPI catalog (docs/kpi-catalog.md), "Recurring revenue" (also called ARPU).
 
     Examples
     --------
@@ -253,7 +253,7 @@ def mrr_growth_rate(mrr_current, mrr_previous):
 
     References
     ----------
-    KPI catalog, "Recurring revenue".
+    KPI catalog (docs/kpi-catalog.md), "Recurring revenue".
 
     Examples
     --------
@@ -311,7 +311,7 @@ def net_new_mrr(new_mrr, expansion_mrr, contraction_mrr, churned_mrr, reactivati
 
     References
     ----------
-    KPI catalog, "Recurring revenue"; the movements of an MRR bridge
+    KPI catalog (docs/kpi-catalog.md), "Recurring revenue"; the movements of an MRR bridge
     (see :func:`xl_kpi.ledger.mrr_bridge`).
 
     Examples

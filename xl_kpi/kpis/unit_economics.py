@@ -53,7 +53,7 @@ def cac(sales_marketing_spend, new_customers):
 
     References
     ----------
-    KPI catalog, "Acquisition and unit economics" (spend is summed over a range).
+    KPI catalog (docs/kpi-catalog.md), "Acquisition and unit economics" (spend is summed over a range).
 
     Examples
     --------
@@ -108,7 +108,7 @@ def cac_payback_months(cac, mrr_per_customer, gross_margin=1):
 
     References
     ----------
-    KPI catalog, "Acquisition and unit economics".
+    KPI catalog (docs/kpi-catalog.md), "Acquisition and unit economics".
 
     Examples
     --------
@@ -226,7 +226,7 @@ def clv_from_lifetime(value_per_period, lifetime_periods):
 
     References
     ----------
-    KPI catalog, "Acquisition and unit economics" (value x lifetime form).
+    KPI catalog (docs/kpi-catalog.md), "Acquisition and unit economics" (value x lifetime form).
 
     Examples
     --------
@@ -272,7 +272,7 @@ def ltv_cac_ratio(clv, cac):
 
     References
     ----------
-    KPI catalog, "Acquisition and unit economics" (3 or more is the usual target).
+    KPI catalog (docs/kpi-catalog.md), "Acquisition and unit economics" (3 or more is the usual target).
 
     Examples
     --------
@@ -320,7 +320,7 @@ def gross_margin(revenue, cogs):
 
     References
     ----------
-    KPI catalog, "Acquisition and unit economics".
+    KPI catalog (docs/kpi-catalog.md), "Acquisition and unit economics".
 
     Examples
     --------
@@ -418,7 +418,7 @@ def rule_of_40(revenue_growth_rate, profit_margin):
 
     References
     ----------
-    KPI catalog, "Acquisition and unit economics" (0.40 or more passes).
+    KPI catalog (docs/kpi-catalog.md), "Acquisition and unit economics" (0.40 or more passes).
 
     Examples
     --------
@@ -467,7 +467,7 @@ def magic_number(revenue_current_quarter, revenue_previous_quarter, sm_spend_pre
 
     References
     ----------
-    KPI catalog, "Acquisition and unit economics" (quarterly revenue
+    KPI catalog (docs/kpi-catalog.md), "Acquisition and unit economics" (quarterly revenue
     growth, annualised, per unit of the previous quarter's sales and marketing spend).
 
     Examples
