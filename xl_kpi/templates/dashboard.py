@@ -42,7 +42,7 @@ from xl_kpi.templates.sheets import Assumption, InputColumn, OutputColumn
 FILE_NAME = "saas_kpi_dashboard.xlsx"
 TABLE = "MonthlyInputs"
 
-#: MonthlyInputs, exactly as issue 4 fixes it (names and order).
+#: MonthlyInputs: its column names and order are part of the template's interface (users' formulas and the refresh use them).
 INPUT_COLUMNS = (
     InputColumn("Month", styles.MONTH_FORMAT, "date"),
     InputColumn("Customers Start", styles.COUNT_FORMAT, "count"),
