@@ -52,7 +52,7 @@ def config_rows(data: bytes) -> list[list]:
 
 def test_build_writes_xl_kpi_xlam_and_no_leftovers(built):
     assert built.name == "xl_kpi.xlam" and zipfile.is_zipfile(built)
-    assert not list(built.parent.glob("*.partial"))
+    assert sorted(p.name for p in built.parent.iterdir()) == ["xl_kpi.xlam"]  # no temporary file left
 
 
 def test_a_file_excel_holds_open_is_a_clear_error_and_stays_as_it_was(tmp_path, monkeypatch):
@@ -66,7 +66,7 @@ def test_a_file_excel_holds_open_is_a_clear_error_and_stays_as_it_was(tmp_path, 
     with pytest.raises(UserError, match="it is in use"):
         addin.write_atomically(target, b"new add-in")
     assert target.read_bytes() == b"the add-in Excel has open"
-    assert not list(tmp_path.glob("*.partial"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["xl_kpi.xlam"]  # no temporary file left
 
 
 def test_ribbon_is_a_kpi_tab_with_a_large_refresh_button_calling_runmain(built):

@@ -23,6 +23,9 @@ three parts rewritten and everything else copied byte for byte:
 
 ``xl/vbaProject.bin`` is never touched (the VBA project stays byte-identical
 to xlwings' template).  openpyxl is not used: it would drop the ribbon part.
+The edited parts are parsed and written with lxml (:mod:`xl_kpi.ooxml.xmltree`),
+as the refresh edits a workbook's parts: every namespace declaration and
+prefix of the template stays as it was.
 
 Ribbon callback names are global in Excel: two add-ins built from this
 template both register ``RibbonMyAddin.RunMain``, and Excel may route one
@@ -33,18 +36,17 @@ run another xlwings "quickstart --addin --ribbon" add-in should know this.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import os
 import sys
-import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path, PureWindowsPath
-from typing import Iterator, Mapping
-
-import defusedxml.ElementTree as SafeET
+from typing import Mapping
 
 from xl_kpi.errors import UserError
+from xl_kpi.ooxml import xmltree
+from xl_kpi.ooxml.atomic import write_atomically
+from xl_kpi.ooxml.namespaces import NS_MAIN, NS_PKG_REL, NS_REL, NS_XML, REL_WORKSHEET
 
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 ADDIN_NAME = "xl_kpi.xlam"
@@ -58,11 +60,6 @@ ON_ACTION = "RibbonMyAddin.RunMain"
 TAB_LABEL = "KPI"
 BUTTON_LABEL = "Refresh KPIs"
 
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
-_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 
 
 def template_path() -> Path:
@@ -100,8 +97,9 @@ def build_addin(out_dir: str | os.PathLike, *, interpreter_win: str = "", interp
 
     ``interpreter_win`` / ``interpreter_mac`` go into the config sheet (blank:
     the template's default, ``pythonw`` / ``python`` found on the PATH).  The
-    file is written beside the target and renamed over it, so a failed build
-    never leaves half an add-in behind.
+    file is written beside the target and renamed over it
+    (:func:`xl_kpi.ooxml.atomic.write_atomically`), so a failed build never
+    leaves half an add-in behind.
     """
     source = Path(template) if template is not None else template_path()
     out = Path(out_dir)
@@ -113,28 +111,13 @@ def build_addin(out_dir: str | os.PathLike, *, interpreter_win: str = "", interp
     return target
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` and rename it over ``path``: a failure never leaves half a file.
-
-    A file that cannot be replaced (Windows: Excel has it open) is a ``UserError``
-    saying so, and the partial file is removed.
-    """
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    try:
-        os.replace(partial, path)
-    except PermissionError as exc:
-        partial.unlink(missing_ok=True)
-        raise UserError(f"cannot replace {path}: it is in use (quit Excel and try again)") from exc
-
-
 def addin_bytes(template: Path, config: Mapping[str, str]) -> bytes:
     """The add-in package: the template with ribbon, sheet name and config values rewritten."""
     with zipfile.ZipFile(template) as src:
         infos = src.infolist()
         parts = {info.filename: src.read(info) for info in infos}
     config_part = _config_sheet_part(parts)
-    changed = {name: _kpi_ribbon(parts[name]) for name in parts
+    changed = {name: _kpi_ribbon(parts[name], name) for name in parts
                if name.startswith("customUI/") and name.endswith(".xml")}
     if not changed:
         raise UserError(f"{template} has no customUI ribbon part; is it xlwings' {TEMPLATE_NAME}?")
@@ -150,9 +133,9 @@ def addin_bytes(template: Path, config: Mapping[str, str]) -> bytes:
 
 # -- the three edits ----------------------------------------------------------------------
 
-def _kpi_ribbon(xml: bytes) -> bytes:
+def _kpi_ribbon(xml: bytes, part: str) -> bytes:
     """Turn the template's "MyAddin" tab into the "KPI" tab with a large Refresh button."""
-    root, namespaces = _parse(xml)
+    root = _parse(xml, part)
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
     tabs = root.findall(f"{q('ribbon')}/{q('tabs')}/{q('tab')}")
@@ -161,9 +144,9 @@ def _kpi_ribbon(xml: bytes) -> bytes:
         raise UserError(f"unexpected ribbon in the xlwings template: {len(tabs)} tabs, "
                         f"{len(buttons)} buttons calling {ON_ACTION}")
     tab = tabs[0]
-    tab.attrib.update(id="xlKpiTab", label=TAB_LABEL)
+    tab.attrib.update({"id": "xlKpiTab", "label": TAB_LABEL})
     for group in tab.findall(q("group")):
-        group.attrib.update(id="xlKpiGroup", label="Dashboard")
+        group.attrib.update({"id": "xlKpiGroup", "label": "Dashboard"})
     button = buttons[0]
     button.attrib.clear()
     button.attrib.update({
@@ -173,33 +156,33 @@ def _kpi_ribbon(xml: bytes) -> bytes:
         "supertip": "Recompute the MRR bridge, cohorts and KPI summary of this workbook "
                     "from its Ledger table (xl_kpi).",
     })
-    return _serialise(root, namespaces)
+    return xmltree.serialise(root, xml)
 
 
 def _enable_config_sheet(xml: bytes) -> bytes:
     """Rename the sheet ``_myaddin.conf`` to ``myaddin.conf`` in workbook.xml."""
-    root, namespaces = _parse(xml)
-    sheets = root.findall(f"{{{_MAIN_NS}}}sheets/{{{_MAIN_NS}}}sheet")
+    root = _parse(xml, "xl/workbook.xml")
+    sheets = root.findall(f"{{{NS_MAIN}}}sheets/{{{NS_MAIN}}}sheet")
     names = [s.get("name") for s in sheets]
     if names.count(DISABLED_CONFIG_SHEET) != 1 or CONFIG_SHEET in names:
         raise UserError(f"the xlwings template's sheets are {names}; expected one {DISABLED_CONFIG_SHEET!r}")
     for sheet in sheets:
         if sheet.get("name") == DISABLED_CONFIG_SHEET:
             sheet.set("name", CONFIG_SHEET)
-    for name in root.iter(f"{{{_MAIN_NS}}}definedName"):
+    for name in root.iter(f"{{{NS_MAIN}}}definedName"):
         if DISABLED_CONFIG_SHEET in (name.text or ""):
             raise UserError("the xlwings template has a defined name on its config sheet; not supported")
-    return _serialise(root, namespaces)
+    return xmltree.serialise(root, xml)
 
 
 def _config_sheet_part(parts: Mapping[str, bytes]) -> str:
     """Zip member name of the config sheet, found through workbook.xml and its relationships."""
-    workbook, _ = _parse(parts["xl/workbook.xml"])
-    rid = next((s.get(f"{{{_REL_NS}}}id") for s in workbook.iter(f"{{{_MAIN_NS}}}sheet")
+    workbook = _parse(parts["xl/workbook.xml"], "xl/workbook.xml")
+    rid = next((s.get(f"{{{NS_REL}}}id") for s in workbook.iter(f"{{{NS_MAIN}}}sheet")
                 if s.get("name") == DISABLED_CONFIG_SHEET), None)
-    rels, _ = _parse(parts["xl/_rels/workbook.xml.rels"])
-    for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship"):
-        if rel.get("Id") == rid and rel.get("Type") == _WORKSHEET_REL:
+    rels = _parse(parts["xl/_rels/workbook.xml.rels"], "xl/_rels/workbook.xml.rels")
+    for rel in rels.iter(f"{{{NS_PKG_REL}}}Relationship"):
+        if rel.get("Id") == rid and rel.get("Type") == REL_WORKSHEET:
             return "xl/" + rel.get("Target").lstrip("/").removeprefix("xl/")
     raise UserError(f"the xlwings template has no sheet {DISABLED_CONFIG_SHEET!r}")
 
@@ -211,12 +194,12 @@ def _set_config(sheet_xml: bytes, strings_xml: bytes, config: Mapping[str, str])
     in the sheet exactly once (no row is ever appended).  Values become shared
     strings (count/uniqueCount kept right); a blank value leaves B empty.
     """
-    sheet, sheet_ns = _parse(sheet_xml)
-    sst, sst_ns = _parse(strings_xml)
-    m = f"{{{_MAIN_NS}}}"
+    sheet = _parse(sheet_xml, "config sheet")
+    sst = _parse(strings_xml, "xl/sharedStrings.xml")
+    m = f"{{{NS_MAIN}}}"
     items = sst.findall(f"{m}si")
     texts = ["".join(t.text or "" for t in si.iter(f"{m}t")) for si in items]
-    key_rows: dict[str, list[ET.Element]] = {}
+    key_rows: dict[str, list] = {}
     for row in sheet.iter(f"{m}row"):
         cell_a = row.find(f"{m}c[@r='A{row.get('r')}']")
         if cell_a is not None and cell_a.get("t") == "s":
@@ -237,71 +220,28 @@ def _set_config(sheet_xml: bytes, strings_xml: bytes, config: Mapping[str, str])
         if not value:
             continue
         cell_a = row.find(f"{m}c[@r='A{row.get('r')}']")
-        cell = ET.Element(f"{m}c", {"r": ref, "s": cell_a.get("s", "0"), "t": "s"})
-        row.insert(list(row).index(cell_a) + 1, cell)  # cells stay in column order
-        ET.SubElement(cell, f"{m}v").text = str(len(texts) + added)
-        si = ET.SubElement(sst, f"{m}si")
-        text = ET.SubElement(si, f"{m}t")
+        # cells stay in column order
+        cell = xmltree.add_child(row, "c", {"r": ref, "s": cell_a.get("s", "0"), "t": "s"},
+                                 index=list(row).index(cell_a) + 1)
+        xmltree.add_child(cell, "v").text = str(len(texts) + added)
+        si = xmltree.add_child(sst, "si")
+        text = xmltree.add_child(si, "t")
         text.text = value
         if value != value.strip():
-            text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            text.set(f"{{{NS_XML}}}space", "preserve")
         added += 1
         row.set("spans", "1:2")
     string_cells = sum(1 for c in sheet.iter(f"{m}c") if c.get("t") == "s")
     sst.set("count", str(string_cells))
     sst.set("uniqueCount", str(len(texts) + added))
-    return _serialise(sheet, sheet_ns), _serialise(sst, sst_ns)
+    return xmltree.serialise(sheet, sheet_xml), xmltree.serialise(sst, strings_xml)
 
 
 # -- XML in and out -----------------------------------------------------------------------
 
-def _parse(xml: bytes) -> tuple[ET.Element, dict[str, str]]:
-    """Parse safely (defusedxml: no entities, no external DTDs); also return prefix -> uri."""
-    namespaces: dict[str, str] = {}
-    root = None
-    for event, item in SafeET.iterparse(io.BytesIO(xml), events=("start", "start-ns")):
-        if event == "start-ns":
-            prefix, uri = item
-            if namespaces.setdefault(prefix, uri) != uri:
-                raise UserError(f"XML prefix {prefix!r} bound to two namespaces; not supported")
-        elif root is None:
-            root = item
-    return root, namespaces
-
-
-def _serialise(root: ET.Element, namespaces: Mapping[str, str]) -> bytes:
-    """ElementTree output that keeps the original prefixes and every declaration.
-
-    ElementTree writes only the namespaces that tags and attributes use, but
-    ``mc:Ignorable="x15 xr ..."`` names prefixes that nothing else uses: Excel
-    calls a file corrupt when they are undeclared, so they are declared on the
-    root explicitly.
-    """
-    used = set()
-    for element in root.iter():
-        for name in (element.tag, *element.attrib):
-            if name.startswith("{"):
-                used.add(name[1:].split("}")[0])
-    for prefix, uri in namespaces.items():
-        if uri not in used and prefix:
-            root.set(f"xmlns:{prefix}", uri)
-    with _registered(namespaces):
-        body = ET.tostring(root, encoding="unicode")
-    return _XML_DECLARATION + body.encode("utf-8")
-
-
-@contextlib.contextmanager
-def _registered(namespaces: Mapping[str, str]) -> Iterator[None]:
-    """Register prefixes for one serialisation only: ElementTree's prefix map is global."""
-    saved = dict(ET._namespace_map)  # noqa: SLF001 - restored below; other code shares this map
-    try:
-        for prefix, uri in namespaces.items():
-            if prefix != "xml":
-                ET.register_namespace(prefix, uri)
-        yield
-    finally:
-        ET._namespace_map.clear()  # noqa: SLF001
-        ET._namespace_map.update(saved)  # noqa: SLF001
+def _parse(xml: bytes, part: str):
+    """Parse one template part (no DTD, no entities: :func:`xl_kpi.ooxml.xmltree.parse`)."""
+    return xmltree.parse(xml, part, "the xlwings add-in template")
 
 
 # -- command line -------------------------------------------------------------------------

@@ -42,8 +42,8 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     moved over it.  Raises :class:`xl_kpi.errors.UserError` (with sheet, row
     and column for a bad ledger row) before anything is written.
     """
+    from xl_kpi.ooxml.package import WorkbookPackage
     from xl_kpi.refresh.file_backend import FileReportWriter, FileTableSource
-    from xl_kpi.refresh.package import WorkbookPackage
 
     src = Path(path)
     target = Path(output) if output is not None else src

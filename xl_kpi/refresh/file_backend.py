@@ -18,31 +18,41 @@ at the same position in the tab order.  Without the marker, a user's sheet,
 table or name that happens to use one of those names is never overwritten:
 the refresh stops with a message instead.
 
-Safety: the new package is written to a temporary file in the target's
-folder, flushed to disk, then ``os.replace``d over the target (atomic on one
-file system): killed at any moment, the old file is intact.
+Safety: the new package is written through :func:`xl_kpi.ooxml.atomic.atomic_file`
+(a temporary file in the target's folder, flushed to disk, then
+``os.replace``d over the target): killed at any moment, the old file is intact.
+
+The parts themselves are rendered and edited by :mod:`xl_kpi.ooxml`, one
+module per kind of part; this module decides which parts change.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
 from xl_kpi.cells import col_number, parse_range as parse_ref
 from xl_kpi.errors import UserError
-from xl_kpi.refresh import ooxml
-from xl_kpi.refresh.package import SheetEntry, WorkbookPackage, relative, rels_part
 from xl_kpi.ledger.raw import ErrorCell, RawTable
+from xl_kpi.ooxml import namespaces as ns
+from xl_kpi.ooxml.atomic import atomic_file
+from xl_kpi.ooxml.calc_chain import UNCHANGED, edit_calc_chain
+from xl_kpi.ooxml.chart import cell_values, chart_xml
+from xl_kpi.ooxml.content_types import edit_content_types
+from xl_kpi.ooxml.drawing import drawing_xml
+from xl_kpi.ooxml.package import SheetEntry, WorkbookPackage
+from xl_kpi.ooxml.relationships import edit_relationships, relative, rels_part, rels_xml
+from xl_kpi.ooxml.styles import StyleSheet
+from xl_kpi.ooxml.table import table_xml
+from xl_kpi.ooxml.workbook import NewName, edit_workbook
+from xl_kpi.ooxml.worksheet import print_titles_formula, worksheet_xml
+from xl_kpi.ooxml.zipcopy import RawZipWriter
 from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.refresh.ownership import check_ownership
-from xl_kpi.refresh.report import MARKER, Report, ReportSheet
+from xl_kpi.refresh.report import MARKER, MARKER_VALUE, REPORT_NAMES, Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
-from xl_kpi.refresh.shared_parts import CT_PART, edit_calc_chain, edit_content_types, edit_workbook, edit_workbook_rels
-from xl_kpi.refresh.styles import StyleSheet
-from xl_kpi.refresh.zipcopy import RawZipWriter
 
 #: Test hook: when this variable names a file, the writer creates it half-way
 #: through writing the new package and sleeps, so a test can kill it there.
@@ -111,8 +121,7 @@ class FileTableSource:
     def __init__(self, pkg: WorkbookPackage) -> None:
         self.pkg = pkg
         self.label = pkg.label
-        pr = pkg.workbook.find(f"{{{ooxml.NS_MAIN}}}workbookPr")
-        self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+        self.date1904 = pkg.date1904
 
     def table_names(self) -> list[str]:
         return [t.name for t in self.pkg.tables()]
@@ -130,6 +139,11 @@ class FileTableSource:
             if rel.type.endswith("/sharedStrings") and rel.target in self.pkg.names:
                 check_no_dtd(self.pkg.zip, rel.target, self.label)
         r1, c1, r2, c2 = parse_ref(table.ref)
+        # A table without a header row has no header to read; a Total Row is a sum, not a ledger row.
+        if table.header_rows < 1:
+            raise UserError(f"{self.label}: the table {table.name!r} on sheet {table.sheet!r} has no header row; "
+                            "switch its Header Row on in Excel (Table Design)")
+        last = r2 - table.totals_rows  # the last data row
         try:
             wb = CalamineWorkbook.from_path(str(self.pkg.path))
             try:
@@ -139,14 +153,28 @@ class FileTableSource:
         except Exception as exc:  # calamine raises its own types for damaged sheets
             raise UserError(f"{self.label}: could not read sheet {table.sheet!r}: {exc}") from None
         header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
-        body = [r[c1 - 1:c2] for r in rows[r1:r2]]
+        body = [r[c1 - 1:c2] for r in rows[r1:last]]
         below = [r[c1 - 1:c2] for r in rows[r2:r2 + ROWS_BELOW]]
-        errors = error_cells(self.pkg.zip, sheet.part, r1 + 1, c1, r2 + ROWS_BELOW, c2)
+        errors = [e for e in error_cells(self.pkg.zip, sheet.part, r1 + 1, c1, r2 + ROWS_BELOW, c2)
+                  if not last < e.row <= r2]  # an error in the Total Row is not a ledger value
         return RawTable(header, body, first_row=r1 + 1, source=self.label, sheet=table.sheet, table=table.name,
                         date1904=self.date1904, below=below, errors=errors)
 
 
 # --------------------------------------------------------------------------- writing
+
+#: Workbook-level names a refresh replaces: its marker and the report's names.
+OWNED_NAMES = frozenset({MARKER, *REPORT_NAMES})
+
+
+def report_names(report: Report) -> list[NewName]:
+    """The defined names a report writes: the hidden ownership marker, the report's ranges, and
+    each sheet's print titles (rows repeated on every printed page: a name local to its sheet)."""
+    names = [NewName(MARKER, MARKER_VALUE, hidden=True)]
+    names += [NewName(d.name, d.ref.formula()) for d in report.names]
+    names += [NewName("_xlnm.Print_Titles", titles, local_sheet=sheet.name)
+              for sheet in report.sheets if (titles := print_titles_formula(sheet))]
+    return names
 
 
 class FileReportWriter:
@@ -219,9 +247,11 @@ class FileReportWriter:
         styles_part = next((r.target for r in pkg.rels(pkg.workbook_part) if r.type.endswith("/styles")), None)
         if styles_part is None or styles_part not in pkg.names:
             raise UserError(f"{pkg.label}: the workbook has no styles part; open and save it in Excel first")
-        styles = StyleSheet(pkg.text(styles_part), pkg.label)
+        styles = StyleSheet(pkg.read(styles_part), pkg.label, styles_part)
         used_table_ids = {t.id for t in kept_tables}
         table_names = {t.name.lower() for t in kept_tables}
+        date1904 = pkg.date1904
+        cells = cell_values(report.sheets)  # what the charts' caches hold
 
         sheet_parts: list[tuple[ReportSheet, str]] = []
         for sheet in report.sheets:
@@ -236,9 +266,9 @@ class FileReportWriter:
                 table_id = min(set(range(1, len(used_table_ids) + 2)) - used_table_ids)
                 used_table_ids.add(table_id)
                 tpart = free("xl/tables/table{}.xml")
-                add(tpart, ooxml.table_xml(blk, table_id), ooxml.CT_TABLE)
+                add(tpart, table_xml(blk, table_id), ns.CT_TABLE)
                 rid = f"rId{len(sheet_rels) + 1}"
-                sheet_rels.append((rid, ooxml.REL_TABLE, relative(part, tpart)))
+                sheet_rels.append((rid, ns.REL_TABLE, relative(part, tpart)))
                 table_rids.append(rid)
             drawing_rid = None
             if sheet.charts:
@@ -246,86 +276,72 @@ class FileReportWriter:
                 chart_rels = []
                 for i, chart in enumerate(sheet.charts, start=1):
                     cpart = free("xl/charts/chart{}.xml")
-                    add(cpart, ooxml.chart_xml(chart), ooxml.CT_CHART)
-                    chart_rels.append((f"rId{i}", ooxml.REL_CHART, relative(dpart, cpart)))
-                add(dpart, ooxml.drawing_xml(list(sheet.charts), [r[0] for r in chart_rels]), ooxml.CT_DRAWING)
-                new_parts[rels_part(dpart)] = ooxml.rels_xml(chart_rels).encode("utf-8")
+                    add(cpart, chart_xml(chart, cells, date1904), ns.CT_CHART)
+                    chart_rels.append((f"rId{i}", ns.REL_CHART, relative(dpart, cpart)))
+                add(dpart, drawing_xml(list(sheet.charts), [r[0] for r in chart_rels]), ns.CT_DRAWING)
+                new_parts[rels_part(dpart)] = rels_xml(chart_rels)
                 drawing_rid = f"rId{len(sheet_rels) + 1}"
-                sheet_rels.append((drawing_rid, ooxml.REL_DRAWING, relative(part, dpart)))
-            add(part, ooxml.worksheet_xml(sheet, styles.style, drawing_rid, table_rids), ooxml.CT_WORKSHEET)
+                sheet_rels.append((drawing_rid, ns.REL_DRAWING, relative(part, dpart)))
+            add(part, worksheet_xml(sheet, styles.style, drawing_rid, table_rids, date1904), ns.CT_WORKSHEET)
             if sheet_rels:
-                new_parts[rels_part(part)] = ooxml.rels_xml(sheet_rels).encode("utf-8")
+                new_parts[rels_part(part)] = rels_xml(sheet_rels)
             sheet_parts.append((sheet, part))
 
         replaced: dict[str, bytes] = {}
-        styles_text = styles.render()
-        if styles_text != styles.text:
-            replaced[styles_part] = styles_text.encode("utf-8")
-        calc = edit_calc_chain(pkg, owned_sheets)
+        styles_data = styles.render()
+        if styles_data != styles.data:
+            replaced[styles_part] = styles_data
         dropped_rels = set()
-        if calc is not None:
-            rel, data = calc
-            if data is None:  # nothing left in the chain: drop the part and its relationship
-                removed.add(rel.target)
-                dropped_rels.add(rel.id)
-            else:
-                replaced[rel.target] = data
-        wb_rels_text, rids = edit_workbook_rels(pkg, owned_sheets, [part for _, part in sheet_parts], dropped_rels)
-        replaced[rels_part(pkg.workbook_part)] = wb_rels_text.encode("utf-8")
-        replaced[pkg.workbook_part] = edit_workbook(pkg, owned_sheets, report, rids).encode("utf-8")
-        replaced[CT_PART] = edit_content_types(pkg, removed, content_types).encode("utf-8")
+        calc = next((r for r in pkg.rels(pkg.workbook_part) if r.type.endswith("/calcChain")), None)
+        if calc is not None and calc.target in pkg.names and owned_sheets:
+            chain = edit_calc_chain(pkg.read(calc.target), pkg.label, {str(s.sheet_id) for s in owned_sheets},
+                                    calc.target)
+            if chain is None:  # nothing left in the chain: drop the part and its relationship
+                removed.add(calc.target)
+                dropped_rels.add(calc.id)
+            elif chain is not UNCHANGED:
+                replaced[calc.target] = chain
+        wb_rels = rels_part(pkg.workbook_part)
+        replaced[wb_rels], rids = edit_relationships(
+            pkg.read(wb_rels), {s.rid for s in owned_sheets} | dropped_rels,
+            [(ns.REL_WORKSHEET, relative(pkg.workbook_part, part)) for _, part in sheet_parts], wb_rels, pkg.label)
+        replaced[pkg.workbook_part] = edit_workbook(
+            pkg.workbook_bytes, pkg.label, pkg.sheets, owned_sheets,
+            [(sheet.name, rid) for (sheet, _), rid in zip(sheet_parts, rids)], report_names(report), OWNED_NAMES,
+            pkg.workbook_part)
+        replaced[ns.CT_PART] = edit_content_types(pkg.read(ns.CT_PART), pkg.label, removed, content_types)
         self._write_zip(removed, replaced, new_parts, progress)
 
     def _write_zip(self, removed: set[str], replaced: dict[str, bytes], new_parts: dict[str, bytes],
                    progress: Progress | None) -> None:
         pkg = self.pkg
-        folder = self.output.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".~xlkpi-", suffix=self.output.suffix or ".xlsx", dir=folder)
         infos = [i for i in pkg.zip.infolist() if i.filename not in removed]
         total = sum(i.compress_size for i in infos) or 1
         pause = os.environ.get(PAUSE_ENV)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                report = (lambda done: progress(0.8 + 0.18 * min(done / total, 1.0), "writing the workbook")) \
-                    if progress else None
-                writer = RawZipWriter(fh, report)
-                for n, info in enumerate(infos):
-                    if pause and n == len(infos) // 2:
-                        Path(pause).write_text(tmp)
-                        time.sleep(60)
-                    if info.filename in replaced:
-                        writer.add(info.filename, replaced[info.filename])
-                    else:
-                        writer.copy(pkg.zip, info)
-                for name in sorted(new_parts, key=_part_order):
-                    writer.add(name, new_parts[name])
-                writer.close()
-                fh.flush()
-                os.fsync(fh.fileno())
+
+        def close_source(_tmp: Path) -> None:
             pkg.zip.close()  # Windows cannot replace a file that is still open
-            if self.output.exists():
-                os.chmod(tmp, self.output.stat().st_mode & 0o7777)
-            else:
-                os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, self.output)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+
+        with atomic_file(self.output, before_replace=close_source) as fh:
+            report = (lambda done: progress(0.8 + 0.18 * min(done / total, 1.0), "writing the workbook")) \
+                if progress else None
+            writer = RawZipWriter(fh, report)
+            for n, info in enumerate(infos):
+                if pause and n == len(infos) // 2:
+                    Path(pause).write_text(fh.name)
+                    time.sleep(60)
+                if info.filename in replaced:
+                    writer.add(info.filename, replaced[info.filename])
+                else:
+                    writer.copy(pkg.zip, info)
+            for name in sorted(new_parts, key=_part_order):
+                writer.add(name, new_parts[name])
+            writer.close()
 
 
 def _part_order(name: str) -> tuple:
     """New parts in a stable order: by name (charts, drawings, tables, worksheets), rels last."""
     return ("_rels" in name, name)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 __all__ = ["FileTableSource", "FileReportWriter", "MARKER", "parse_ref", "error_cells"]

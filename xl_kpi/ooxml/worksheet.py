@@ -1,10 +1,11 @@
-"""Render a ``ReportSheet`` as SpreadsheetML parts (worksheet, table, drawing, charts).
+"""Render a ``ReportSheet`` as a worksheet part.
 
-Pure text generation: no workbook is loaded.  Strings are written inline
-(``t="inlineStr"``), so the workbook's shared-string table is never touched;
-dates are Excel serial numbers under a date format; a NaN is a blank cell
-that keeps its number format.  Chart XML comes from openpyxl's chart classes
-(``chart._write()``), which know the DrawingML schema.
+Pure text generation: no workbook is loaded, so a million-row report costs
+string joins, not a tree.  Strings are written inline (``t="inlineStr"``),
+so the workbook's shared-string table is never touched; dates are Excel
+serial numbers in the workbook's date system (1900, or 1904 for
+``date1904`` books) under a date format; a NaN is a blank cell that keeps its
+number format.  Elements follow the schema's order (CT_Worksheet).
 
 ``style`` is a callable ``(number_format, bold, wrap=False, horizontal=None) ->
 cellXfs index`` supplied by the package writer, which owns styles.xml (``wrap``
@@ -24,63 +25,36 @@ Example
 from __future__ import annotations
 
 import math
-import re
 from typing import Callable
-from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
 from xl_kpi.cells import a1, datetime64_to_serial, is_blank, quote_sheet
-from xl_kpi.refresh.report import HEAT_COLORS, Block, Chart, ReportSheet
-
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-REL_WORKSHEET = NS_REL + "/worksheet"
-REL_TABLE = NS_REL + "/table"
-REL_DRAWING = NS_REL + "/drawing"
-REL_CHART = NS_REL + "/chart"
-CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
-CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
-CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+from xl_kpi.ooxml.namespaces import NS_MAIN, NS_REL, XML_DECLARATION
+from xl_kpi.ooxml.text import number as _number
+from xl_kpi.ooxml.text import text as _text
+from xl_kpi.refresh.report import HEAT_COLORS, ReportSheet
 
 Style = Callable[..., int]  # (number_format, bold, wrap=False, horizontal=None) -> cellXfs index
 
-# Characters XML 1.0 forbids even when escaped.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_HEADER = XML_DECLARATION
 
 
-def _text(value: str) -> str:
-    return escape(_ILLEGAL.sub("", value))
+def serial(value: np.datetime64, date1904: bool = False) -> float:
+    """Excel serial number of a datetime64 in the 1900 (default) or the 1904 date system
+    (:func:`xl_kpi.cells.datetime64_to_serial`); a 1904 serial is 1,462 days less.
 
-
-def _attr(value: str) -> str:
-    """A quoted, escaped XML attribute value."""
-    return quoteattr(_ILLEGAL.sub("", value))
-
-
-def _number(value: float) -> str:
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
-
-
-def serial(value: np.datetime64) -> float:
-    """Excel serial number of a datetime64 (1900 date system).
-
-    >>> serial(np.datetime64("2024-01-01"))
-    45292.0
+    >>> serial(np.datetime64("2024-01-01")), serial(np.datetime64("2024-01-01"), date1904=True)
+    (45292.0, 43830.0)
     """
-    return datetime64_to_serial(value)
+    return datetime64_to_serial(value, date1904)
 
 
-def _cell(ref: str, value, s: int, formula: str | None = None) -> str:
+def _cell(ref: str, value, s: int, formula: str | None = None, date1904: bool = False) -> str:
     """One <c> element; value is float, datetime64, str or None/NaN (blank)."""
     st = f' s="{s}"' if s else ""
     if isinstance(value, np.datetime64):
-        value = math.nan if np.isnat(value) else serial(value)
+        value = math.nan if np.isnat(value) else serial(value, date1904)
     if formula is not None:
         f = f"<f>{_text(formula)}</f>"
         if isinstance(value, str) or is_blank(value):
@@ -94,7 +68,7 @@ def _cell(ref: str, value, s: int, formula: str | None = None) -> str:
     return f'<c r="{ref}"{st}><v>{_number(float(value))}</v></c>'
 
 
-def _rows(sheet: ReportSheet, style: Style) -> dict[int, list[tuple[int, str]]]:
+def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> dict[int, list[tuple[int, str]]]:
     """row number -> [(column, <c> xml)] for every block of the sheet."""
     rows: dict[int, list[tuple[int, str]]] = {}
 
@@ -120,13 +94,14 @@ def _rows(sheet: ReportSheet, style: Style) -> dict[int, list[tuple[int, str]]]:
                 r = first + i
                 formula = col.formulas[i] if col.formulas is not None else None
                 xf = style(col.format_at(i), False, **align)
-                put(r, c, _cell(a1(r, c), values[i], xf, formula))
+                put(r, c, _cell(a1(r, c), values[i], xf, formula, date1904))
     return rows
 
 
-def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, table_rids: list[str]) -> str:
-    """The worksheet part of one report sheet."""
-    rows = _rows(sheet, style)
+def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, table_rids: list[str],
+                  date1904: bool = False) -> str:
+    """The worksheet part of one report sheet (dates as serials of the workbook's date system)."""
+    rows = _rows(sheet, style, date1904)
     last_row = max(rows) if rows else 1
     last_col = max((c for cells in rows.values() for c, _ in cells), default=1)
     parts = [_HEADER, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
@@ -206,79 +181,3 @@ def print_titles_formula(sheet: ReportSheet) -> str | None:
         return None
     first, last = sheet.print_title_rows
     return f"{quote_sheet(sheet.name)}!${first}:${last}"
-
-
-def table_xml(blk: Block, table_id: int) -> str:
-    """The table part of a block that carries an Excel Table."""
-    ref = blk.ref()
-    cols = "".join(f'<tableColumn id="{i}" name={_attr(c.header)}/>'
-                   for i, c in enumerate(blk.columns, start=1))
-    return (f'{_HEADER}<table xmlns="{NS_MAIN}" id="{table_id}" name="{blk.table}" displayName="{blk.table}" '
-            f'ref="{ref}" totalsRowShown="0"><autoFilter ref="{ref}"/>'
-            f'<tableColumns count="{len(blk.columns)}">{cols}</tableColumns>'
-            '<tableStyleInfo name="TableStyleMedium2" showFirstColumn="0" showLastColumn="0" '
-            'showRowStripes="1" showColumnStripes="0"/></table>')
-
-
-def rels_xml(rels: list[tuple[str, str, str]]) -> str:
-    """A relationships part from (id, type, target) triples.
-
-    >>> rels_xml([("rId1", REL_TABLE, "../tables/table1.xml")]).endswith(
-    ...     'Target="../tables/table1.xml"/></Relationships>')
-    True
-    """
-    body = "".join(f'<Relationship Id="{rid}" Type="{typ}" Target={_attr(target)}/>' for rid, typ, target in rels)
-    return f'{_HEADER}<Relationships xmlns="{NS_PKG_REL}">{body}</Relationships>'
-
-
-def drawing_xml(charts: list[Chart], chart_rids: list[str]) -> str:
-    """A drawing part anchoring each chart over its cells."""
-    xdr = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
-    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
-    c_ns = "http://schemas.openxmlformats.org/drawingml/2006/chart"
-    anchors = []
-    for n, (chart, rid) in enumerate(zip(charts, chart_rids), start=1):
-        frm = (f"<xdr:from><xdr:col>{chart.col - 1}</xdr:col><xdr:colOff>0</xdr:colOff>"
-               f"<xdr:row>{chart.row - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>")
-        end_row, row_off, end_col, col_off = chart.end or (chart.row + chart.height_rows, 0,
-                                                           chart.col + chart.width_cols, 0)
-        to = (f"<xdr:to><xdr:col>{end_col - 1}</xdr:col><xdr:colOff>{col_off}</xdr:colOff>"
-              f"<xdr:row>{end_row - 1}</xdr:row><xdr:rowOff>{row_off}</xdr:rowOff></xdr:to>")
-        anchors.append(
-            f'<xdr:twoCellAnchor editAs="oneCell">{frm}{to}<xdr:graphicFrame macro="">'
-            f'<xdr:nvGraphicFramePr><xdr:cNvPr id="{n + 1}" name={_attr(chart.title)}/>'
-            '<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
-            '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
-            f'<a:graphic><a:graphicData uri="{c_ns}"><c:chart xmlns:c="{c_ns}" xmlns:r="{NS_REL}" r:id="{rid}"/>'
-            '</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>')
-    return f'{_HEADER}<xdr:wsDr xmlns:xdr="{xdr}" xmlns:a="{a}">{"".join(anchors)}</xdr:wsDr>'
-
-
-def chart_xml(chart: Chart) -> bytes:
-    """chartSpace XML of one chart, built with openpyxl's chart classes."""
-    from openpyxl.chart import BarChart, LineChart
-    from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumRef
-    from openpyxl.chart.series import Series, SeriesLabel, StrRef
-    from openpyxl.xml.functions import tostring
-
-    if chart.kind == "line":
-        ch = LineChart()
-    else:
-        ch = BarChart()
-        ch.type = "col"
-        ch.grouping = "clustered"
-    ch.title = chart.title
-    ch.height, ch.width = 7.5, 16
-    for i, s in enumerate(chart.series):
-        ser = Series(idx=i, order=i, val=NumDataSource(numRef=NumRef(f=s.values.formula())))
-        ser.tx = SeriesLabel(strRef=StrRef(f=s.title.formula()))
-        ser.cat = AxDataSource(numRef=NumRef(f=chart.categories.formula()))
-        if chart.kind == "line":
-            ser.smooth = False
-        ch.series.append(ser)
-    ch.x_axis.number_format = "mmm yyyy"
-    ch.y_axis.number_format = chart.y_format
-    ch.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
-    ch.y_axis.delete = False
-    ch.legend.position = "b"
-    return _HEADER.encode("utf-8") + tostring(ch._write())

@@ -4,22 +4,19 @@
 workbook part, its sheets and relationships, the Excel Tables) with
 defusedxml, after ``safety.check_zip`` has vetted the central directory.
 
-Nothing here re-serialises an XML tree: the few shared parts a refresh must
-change (workbook.xml, its rels, [Content_Types].xml, styles.xml, calcChain)
-are edited as *text*, splicing elements in and out.  Re-serialising through
-ElementTree would drop namespace declarations that ``mc:Ignorable`` still
-names, which Excel reports as a corrupt file.
+Reading only: the parts a refresh edits are edited by their own modules
+(:mod:`.workbook`, :mod:`.relationships`, :mod:`.content_types`,
+:mod:`.styles`, :mod:`.calc_chain`) with lxml.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
 import zipfile
 from dataclasses import dataclass
 
 from xl_kpi.errors import UserError
-from xl_kpi.refresh.ooxml import NS_MAIN, NS_PKG_REL, NS_REL
+from xl_kpi.ooxml.namespaces import NS_MAIN, NS_PKG_REL, NS_REL
+from xl_kpi.ooxml.relationships import rels_part, resolve
 from xl_kpi.refresh.safety import check_zip, parse_xml, read_part
 
 _M = "{%s}" % NS_MAIN
@@ -41,7 +38,6 @@ class SheetEntry:
     sheet_id: int
     rid: str
     part: str | None  #: worksheet part, None when the relationship is missing
-    xml: str  #: the <sheet .../> element exactly as written in workbook.xml
     is_worksheet: bool
 
 
@@ -52,50 +48,8 @@ class TableEntry:
     name: str
     ref: str
     id: int
-
-
-def rels_part(part: str) -> str:
-    """Name of the relationships part of ``part``.
-
-    >>> rels_part("xl/workbook.xml"), rels_part("xl/worksheets/sheet1.xml")
-    ('xl/_rels/workbook.xml.rels', 'xl/worksheets/_rels/sheet1.xml.rels')
-    """
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-def resolve(source_part: str, target: str) -> str:
-    """Part name a relationship target points at.
-
-    >>> resolve("xl/workbook.xml", "worksheets/sheet1.xml"), resolve("xl/worksheets/sheet1.xml", "../tables/table1.xml")
-    ('xl/worksheets/sheet1.xml', 'xl/tables/table1.xml')
-    >>> resolve("xl/workbook.xml", "/xl/styles.xml")
-    'xl/styles.xml'
-    """
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
-
-
-def relative(source_part: str, part: str) -> str:
-    """Relationship target of ``part`` as seen from ``source_part``.
-
-    >>> relative("xl/worksheets/sheet4.xml", "xl/tables/table2.xml")
-    '../tables/table2.xml'
-    """
-    return posixpath.relpath(part, posixpath.dirname(source_part))
-
-
-def element_pattern(local: str, prefix: str) -> re.Pattern:
-    """Regex for one element (empty or with content) in raw XML text."""
-    p = re.escape(prefix + ":") if prefix else ""
-    return re.compile(rf"<{p}{local}(?=[\s/>])[^>]*?(?:/>|>.*?</{p}{local}\s*>)", re.S)
-
-
-def root_prefix(text: str) -> str:
-    """Namespace prefix of the root element ('' for a default namespace)."""
-    m = re.search(r"<(?!\?|!)([\w.-]+:)?[\w.-]+[\s>/]", text)
-    return (m.group(1) or "")[:-1] if m else ""
+    header_rows: int = 1  #: ``headerRowCount``: 0 for a table without a header row
+    totals_rows: int = 0  #: ``totalsRowCount``: 1 when the table shows a Total Row
 
 
 class WorkbookPackage:
@@ -114,8 +68,8 @@ class WorkbookPackage:
         self.names = {i.filename for i in self.zip.infolist()}
         self._rels: dict[str, list[Rel]] = {}
         self.workbook_part = self._office_document()
-        self.workbook_text = self.text(self.workbook_part)
-        self.workbook = parse_xml(self.workbook_text.encode("utf-8"), self.workbook_part, self.label)
+        self.workbook_bytes = self.read(self.workbook_part)
+        self.workbook = parse_xml(self.workbook_bytes, self.workbook_part, self.label)
         self.sheets = self._sheets()
 
     # ------------------------------------------------------------------ reading
@@ -152,20 +106,20 @@ class WorkbookPackage:
 
     def _sheets(self) -> list[SheetEntry]:
         rels = {r.id: r for r in self.rels(self.workbook_part)}
-        parsed = self.workbook.findall(f"{_M}sheets/{_M}sheet")
-        prefix = root_prefix(self.workbook_text)
-        block = element_pattern("sheets", prefix).search(self.workbook_text)
-        raw = element_pattern("sheet", prefix).findall(block.group(0)) if block else []
-        if len(raw) != len(parsed):
-            raise UserError(f"{self.label}: could not read the sheet list of {self.workbook_part}")
         out = []
-        for el, xml in zip(parsed, raw):
+        for el in self.workbook.findall(f"{_M}sheets/{_M}sheet"):
             rid = el.get(_R + "id", "")
             rel = rels.get(rid)
             out.append(SheetEntry(el.get("name", ""), int(el.get("sheetId", "0")), rid,
-                                  rel.target if rel else None, xml,
+                                  rel.target if rel else None,
                                   bool(rel) and rel.type.endswith("/worksheet")))
         return out
+
+    @property
+    def date1904(self) -> bool:
+        """True when the workbook uses the 1904 date system (``<workbookPr date1904="1"/>``)."""
+        pr = self.workbook.find(f"{_M}workbookPr")
+        return pr is not None and pr.get("date1904", "0").strip().lower() in ("1", "true")
 
     def tables(self) -> list[TableEntry]:
         """Every Excel Table of every worksheet, with its sheet."""
@@ -177,8 +131,19 @@ class WorkbookPackage:
                 if rel.type.endswith("/table") and not rel.external and rel.target in self.names:
                     root = parse_xml(self.read(rel.target), rel.target, self.label)
                     out.append(TableEntry(sheet.name, rel.target, root.get("name") or root.get("displayName", ""),
-                                          root.get("ref", ""), int(root.get("id", "0"))))
+                                          root.get("ref", ""), int(root.get("id", "0")),
+                                          self._count(root, "headerRowCount", 1, rel.target),
+                                          self._count(root, "totalsRowCount", 0, rel.target)))
         return out
+
+    def _count(self, el, name: str, default: int, part: str) -> int:
+        value = el.get(name)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise UserError(f"{self.label}: package part {part!r}: {name}={value!r} is not a whole number") from None
 
     def find_table(self, name: str) -> TableEntry | None:
         """The Excel Table called ``name`` (Excel table names ignore case), or None."""

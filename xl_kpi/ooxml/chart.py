@@ -1,0 +1,125 @@
+"""Render a report ``Chart`` as a chart part (``c:chartSpace``), with cached values.
+
+The XML comes from openpyxl's chart classes, which know the DrawingML
+schema.  Like Excel, every reference carries a cache of the values it
+points at (``c:strCache`` for series names, ``c:numCache`` for values and
+months), so a reader that does not calculate (previews, viewers, an e-mail
+client) draws the same chart as Excel.  The months sit on a date axis
+(``c:dateAx``, base unit months), as Excel itself puts a date column.
+
+The cached values are read from the report's own cells (:func:`cell_values`):
+the chart can only show what the sheet holds.  Month serials follow the
+workbook's date system.
+
+Example
+-------
+>>> import numpy as np
+>>> from xl_kpi.refresh.report import Block, Chart, Column, RangeRef, ReportSheet, Series
+>>> months = np.array(["2024-01-01", "2024-02-01"], dtype="datetime64[ns]")
+>>> sheet = ReportSheet("S", [Block(1, 1, [Column("Month", months, "mmm yyyy"),
+...                                       Column("MRR", np.array([10.0, np.nan]), "#,##0")])])
+>>> chart = Chart("line", "MRR", RangeRef("S", 2, 1, 3, 1), [Series(RangeRef("S", 1, 2, 1, 2),
+...               RangeRef("S", 2, 2, 3, 2))], row=1, col=4)
+>>> xml = chart_xml(chart, cell_values([sheet])).decode()
+>>> "<dateAx>" in xml, "<v>45292</v>" in xml, "<v>MRR</v>" in xml, xml.count("<pt ")
+(True, True, True, 4)
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+from openpyxl.chart import BarChart, LineChart
+from openpyxl.chart.axis import DateAxis, TextAxis
+from openpyxl.chart.data_source import AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef, StrVal
+from openpyxl.chart.series import Series, SeriesLabel
+from openpyxl.descriptors import Typed
+from openpyxl.xml.functions import tostring
+
+from xl_kpi.ooxml.namespaces import XML_DECLARATION
+from xl_kpi.ooxml.worksheet import serial
+from xl_kpi.cells import is_blank
+from xl_kpi.refresh.report import Chart, RangeRef, ReportSheet
+
+#: (sheet, row, column) -> (value, number format) of every cell the report writes.
+Cells = Mapping[tuple[str, int, int], tuple[object, "str | None"]]
+#: Number format of the month axis.
+MONTH_FORMAT = "mmm yyyy"
+
+
+class _BarChart(BarChart):
+    """openpyxl's column chart takes only a category axis; the schema (CT_PlotArea) allows a date axis."""
+
+    x_axis = Typed(expected_type=(TextAxis, DateAxis))
+
+
+def cell_values(sheets: Sequence[ReportSheet]) -> dict:
+    """Every value cell of the report's blocks (headers and titles included), by (sheet, row, column)."""
+    out = {}
+    for sheet in sheets:
+        for blk in sheet.blocks:
+            if blk.title:
+                out[(sheet.name, blk.row - 1, blk.col)] = (blk.title, None)
+            first = blk.row + int(blk.header)
+            for j, col in enumerate(blk.columns):
+                c = blk.col + j
+                if blk.header:
+                    out[(sheet.name, blk.row, c)] = (col.header, None)
+                for i in range(len(col.values)):
+                    out[(sheet.name, first + i, c)] = (col.values[i], col.format_at(i))
+    return out
+
+
+def _cells(ref: RangeRef, cells: Cells) -> list[tuple[object, "str | None"]]:
+    return [cells.get((ref.sheet, r, c), (None, None))
+            for r in range(ref.row1, ref.row2 + 1) for c in range(ref.col1, ref.col2 + 1)]
+
+
+def _num_ref(ref: RangeRef, cells: Cells, date1904: bool, default_format: str):
+    """A ``c:numRef`` with its ``c:numCache`` (blank cells have no point, as Excel writes them)."""
+    values = _cells(ref, cells)
+    points = []
+    for idx, (value, _) in enumerate(values):
+        if isinstance(value, np.datetime64):
+            value = None if np.isnat(value) else serial(value, date1904)
+        if value is None or isinstance(value, str) or is_blank(value):
+            continue
+        points.append(NumVal(idx=idx, v=float(value)))
+    fmt = next((f for _, f in values if f), None) or default_format
+    return NumRef(f=ref.formula(), numCache=NumData(formatCode=fmt, ptCount=len(values), pt=points))
+
+
+def _str_ref(ref: RangeRef, cells: Cells):
+    values = _cells(ref, cells)
+    points = [StrVal(idx=i, v=str(v)) for i, (v, _) in enumerate(values) if v is not None and not is_blank(v)]
+    return StrRef(f=ref.formula(), strCache=StrData(ptCount=len(values), pt=points))
+
+
+def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
+    """chartSpace XML of one chart: a line or clustered column chart over month categories."""
+    if chart.kind == "line":
+        ch = LineChart()
+    else:
+        ch = _BarChart()
+        ch.type = "col"
+        ch.grouping = "clustered"
+    ch.x_axis = DateAxis(crossAx=100, axPos="b", baseTimeUnit="months", majorTimeUnit="months", majorUnit=1,
+                         auto=True, lblOffset=100)
+    ch.y_axis.crossAx = ch.x_axis.axId
+    ch.title = chart.title
+    ch.height, ch.width = 7.5, 16
+    categories = _num_ref(chart.categories, cells, date1904, MONTH_FORMAT)
+    for i, s in enumerate(chart.series):
+        ser = Series(idx=i, order=i, val=NumDataSource(numRef=_num_ref(s.values, cells, date1904, chart.y_format)))
+        ser.tx = SeriesLabel(strRef=_str_ref(s.title, cells))
+        ser.cat = AxDataSource(numRef=categories)
+        if chart.kind == "line":
+            ser.smooth = False
+        ch.series.append(ser)
+    ch.x_axis.number_format = MONTH_FORMAT
+    ch.y_axis.number_format = chart.y_format
+    ch.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
+    ch.y_axis.delete = False
+    ch.legend.position = "b"
+    return XML_DECLARATION.encode("utf-8") + tostring(ch._write())

@@ -1,0 +1,36 @@
+"""Text of parts this project writes from scratch (worksheets, tables, drawings): escaping done once.
+
+>>> print(attr('Tom & "Jerry"\\n'), text("a < b\\x00"))
+"Tom &amp; &quot;Jerry&quot;&#10;" a &lt; b
+>>> number(3.0), number(0.125), number(1e16)
+('3', '0.125', '1e+16')
+"""
+
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import escape
+
+# Characters XML 1.0 forbids even when escaped.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def text(value: str) -> str:
+    """Element text: escaped, characters XML cannot hold dropped."""
+    return escape(_ILLEGAL.sub("", value))
+
+
+_ATTR = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+def attr(value: str) -> str:
+    """A double-quoted, escaped XML attribute value (line breaks and tabs as character references,
+    which attribute-value normalisation would otherwise turn into spaces)."""
+    return '"' + escape(_ILLEGAL.sub("", value), _ATTR) + '"'
+
+
+def number(value: float) -> str:
+    """A cell value as Excel writes it: integers without a decimal point, else the shortest repr."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
