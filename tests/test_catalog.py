@@ -213,3 +213,45 @@ def test_array_results_agree_elementwise_with_scalar_calls(name, data):
             else:
                 # numpy's vectorised pow may differ from the scalar one in the last bits
                 assert math.isclose(got[i], expected, rel_tol=1e-13), (name, i)
+
+
+
+#: Three valid rows per element-wise KPI: its worked example, scaled (fractions stay fractions, >= 0 stays >= 0).
+_SCALES = (1.0, 0.5, 0.9)
+
+
+def _valid_rows(d):
+    return [{a.name: float(v) * k for a, v in zip(d.args, d.example.args + tuple(d.defaults[a.name] for a in
+                                                   d.args[len(d.example.args):]))} for k in _SCALES]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_every_elementwise_kpi_broadcasts_like_a_ufunc(name):
+    """Lists, Series, scalars against lists and a column against a row: each element is the scalar call's float."""
+    import pandas as pd
+
+    d = REGISTRY[name]
+    rows = _valid_rows(d)
+    scalars = [d.function(**row) for row in rows]
+    assert all(type(s) in (float, str) for s in scalars)
+    columns = {a.name: [row[a.name] for row in rows] for a in d.args}
+    summed = {a.name for a in d.args if a.summed}
+    # A summed argument (CAC's spend) is totalled first: it stays one number while the others vary.
+    if summed:
+        for k in range(3):
+            kw = {a: (v if a not in summed else v[k]) for a, v in columns.items()}
+            assert d.function(**kw)[k] == scalars[k]
+        return
+    assert d.function(**columns).tolist() == scalars
+    assert d.function(**{a: pd.Series(v) for a, v in columns.items()}).tolist() == scalars
+    first, *rest = d.arg_names
+    one_list = d.function(**{first: columns[first], **{a: rows[0][a] for a in rest}})
+    assert one_list.tolist() == [d.function(**{**rows[0], first: v}) for v in columns[first]]
+    if rest:
+        second = rest[0]
+        matrix = d.function(**{**rows[0], first: np.array(columns[first]).reshape(3, 1),
+                               second: np.array(columns[second]).reshape(1, 3)})
+        assert matrix.shape == (3, 3)
+        for i in range(3):
+            for j in range(3):
+                assert matrix[i, j] == d.function(**{**rows[0], first: columns[first][i], second: columns[second][j]})

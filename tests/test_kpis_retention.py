@@ -69,20 +69,6 @@ def test_benchmark_boundaries_are_inclusive():
     assert xl_kpi.churn_benchmark(0.05) == "average"
 
 
-def test_broadcasting_column_against_row():
-    lost = np.array([[10.0], [20.0]])
-    start = np.array([100.0, 200.0, 400.0])
-    result = xl_kpi.churn_rate(lost, start)
-    assert result.shape == (2, 3)
-    np.testing.assert_allclose(result, lost / start)
-
-
-def test_pandas_series_in_array_out():
-    import pandas as pd
-    result = xl_kpi.churn_rate(pd.Series([20, 10]), pd.Series([200, 100]))
-    np.testing.assert_allclose(result, [0.1, 0.1])
-
-
 def test_bad_elements_of_an_array_are_nan_and_the_rest_computed():
     result = xl_kpi.churn_rate([20, -1, 5, 10], [200, 100, 0, np.nan])
     assert result[0] == 0.1

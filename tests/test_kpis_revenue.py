@@ -248,42 +248,6 @@ def _scalar_row(name, k):
     return {a: v[k] for a, v in VALID[name].items()}
 
 
-@pytest.mark.parametrize("name", ELEMENTWISE)
-def test_scalars_give_floats_and_arrays_agree_elementwise(name):
-    scalars = [_call(name, **_scalar_row(name, k)) for k in range(3)]
-    assert all(type(s) is float for s in scalars)
-    vector = _call(name, **VALID[name])
-    assert isinstance(vector, np.ndarray) and vector.shape == (3,)
-    assert vector.tolist() == scalars
-    # pandas Series in, the same numbers out
-    series = _call(name, **{a: pd.Series(v) for a, v in VALID[name].items()})
-    assert series.tolist() == scalars
-
-
-@pytest.mark.parametrize("name", ELEMENTWISE)
-def test_list_broadcasts_against_scalars(name):
-    first, *rest = REGISTRY[name].arg_names
-    kw = {first: VALID[name][first], **{a: VALID[name][a][0] for a in rest}}
-    result = _call(name, **kw)
-    assert result.shape == (3,)
-    for k in range(3):
-        assert result[k] == _call(name, **{**kw, first: VALID[name][first][k]})
-
-
-@pytest.mark.parametrize("name", [n for n in ELEMENTWISE if len(REGISTRY[n].args) >= 2])
-def test_column_against_row_gives_a_matrix(name):
-    first, second, *rest = REGISTRY[name].arg_names
-    column = np.array(VALID[name][first]).reshape(3, 1)
-    row = np.array(VALID[name][second]).reshape(1, 3)
-    others = {a: VALID[name][a][0] for a in rest}
-    result = _call(name, **{first: column, second: row, **others})
-    assert result.shape == (3, 3)
-    for i in range(3):
-        for j in range(3):
-            expected = _call(name, **{first: column[i, 0], second: row[0, j], **others})
-            assert result[i, j] == expected
-
-
 @pytest.mark.parametrize("name,arg,bad,error,words", INVALID, ids=[f"{n}-{a}" for n, a, *_ in INVALID])
 def test_a_bad_element_is_nan_and_the_others_are_right(name, arg, bad, error, words):
     kw = {a: list(v) for a, v in VALID[name].items()}

@@ -251,44 +251,6 @@ def _not_summed(name):
     return [a.name for a in REGISTRY[name].args if not a.summed]
 
 
-@pytest.mark.parametrize("name", FAMILY)
-def test_scalars_give_floats_and_arrays_agree_elementwise(name):
-    scalars = [_call(name, **_scalar_row(name, k)) for k in range(3)]
-    assert all(type(s) is float for s in scalars)
-    for k in range(3):
-        # A summed argument is totalled first: vary only the others, element by element.
-        kw = {a: (v if a in _not_summed(name) else v[k]) for a, v in VALID[name].items()}
-        vector = _call(name, **kw)
-        assert isinstance(vector, np.ndarray) and vector.shape == (3,)
-        assert vector[k] == scalars[k]
-    if not any(a.summed for a in REGISTRY[name].args):
-        assert _call(name, **VALID[name]).tolist() == scalars
-        assert _call(name, **{a: pd.Series(v) for a, v in VALID[name].items()}).tolist() == scalars
-
-
-@pytest.mark.parametrize("name", FAMILY)
-def test_list_broadcasts_against_scalars(name):
-    first = _not_summed(name)[0]
-    kw = {**_scalar_row(name, 0), first: VALID[name][first]}
-    result = _call(name, **kw)
-    assert result.shape == (3,)
-    for k in range(3):
-        assert result[k] == _call(name, **{**kw, first: VALID[name][first][k]})
-
-
-@pytest.mark.parametrize("name", [n for n in FAMILY if len(_not_summed(n)) >= 2])
-def test_column_against_row_gives_a_matrix(name):
-    first, second = _not_summed(name)[:2]
-    column = np.array(VALID[name][first]).reshape(3, 1)
-    row = np.array(VALID[name][second]).reshape(1, 3)
-    base = _scalar_row(name, 0)
-    result = _call(name, **{**base, first: column, second: row})
-    assert result.shape == (3, 3)
-    for i in range(3):
-        for j in range(3):
-            assert result[i, j] == _call(name, **{**base, first: column[i, 0], second: row[0, j]})
-
-
 @pytest.mark.parametrize("name,arg,bad,error,words", INVALID, ids=[f"{n}-{a}-{b}" for n, a, b, *_ in INVALID])
 def test_a_bad_element_is_nan_and_the_others_are_right(name, arg, bad, error, words):
     kw = {a: list(v) for a, v in VALID[name].items()}
