@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.kpis import arpa, churn_rate, net_revenue_retention, revenue_churn_rate, saas_quick_ratio
-from xl_kpi.ledger.customer_months import ActiveMonths
+from xl_kpi.ledger.customer_months import ActiveMonths, active_months
+from xl_kpi.ledger.segments import SEGMENT_COLUMN, SegmentSplit
 
-__all__ = ["BRIDGE_COLUMNS", "bridge_table", "EntryMoves", "entry_moves", "assemble_bridge"]
+__all__ = ["BRIDGE_COLUMNS", "bridge_table", "segment_bridge_table", "EntryMoves", "entry_moves", "assemble_bridge"]
 
 #: The bridge's columns, in the catalog's order.
 BRIDGE_COLUMNS = (
@@ -143,13 +144,34 @@ def assemble_bridge(month: np.ndarray, totals: dict[str, np.ndarray], starting: 
     return pd.DataFrame({name: np.asarray(cols[name]) for name in BRIDGE_COLUMNS})
 
 
+def _shifted(a: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(starting MRR, customers at start) of each month: the month before's end, 0 for the first."""
+    ending, cust_end = a["ending_mrr"], a["customers_end"]
+    starting = np.r_[0.0, ending[:-1]] if ending.size else ending
+    cust_start = np.r_[0, cust_end[:-1]].astype(np.int64) if cust_end.size else cust_end
+    return starting, cust_start
+
+
 def bridge_table(act: ActiveMonths, months: np.ndarray) -> pd.DataFrame:
     """The monthly bridge (:data:`BRIDGE_COLUMNS`) of a ledger's active customer-months.
 
     ``months`` are the ledger's calendar months (month starts), one per month code.
     """
     a = _bridge_arrays(act)
-    ending, cust_end = a["ending_mrr"], a["customers_end"]
-    starting = np.r_[0.0, ending[:-1]] if ending.size else ending
-    cust_start = np.r_[0, cust_end[:-1]].astype(np.int64) if cust_end.size else cust_end
-    return assemble_bridge(months, a, starting, cust_start)
+    return assemble_bridge(months, a, *_shifted(a))
+
+
+def segment_bridge_table(split: SegmentSplit, months: np.ndarray) -> pd.DataFrame:
+    """The bridge of each segment, one under the other, with a leading ``segment`` column.
+
+    ``split`` is :func:`xl_kpi.ledger.segments.split_by_segment` of the
+    ledger, ``months`` its calendar months. The stretched ledger's bridge is
+    computed once; each segment's spare month is dropped.
+    """
+    a = _bridge_arrays(active_months(split.ledger))
+    starting, cust_start = _shifted(a)
+    real = split.real_months()
+    frame = assemble_bridge(np.tile(months, len(split.labels)), {k: v[real] for k, v in a.items()},
+                            starting[real], cust_start[real])
+    frame.insert(0, SEGMENT_COLUMN, np.repeat(split.labels, split.n_months))
+    return frame

@@ -26,13 +26,19 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.ledger import validation
-from xl_kpi.ledger.bridge import bridge_table
+from xl_kpi.ledger.bridge import bridge_table, segment_bridge_table
+from xl_kpi.ledger.cohort_periods import cohort_size_table, period_cohort_totals
 from xl_kpi.ledger.cohorts import check_basis, cohort_totals, retention
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.monthly import monthly_kpis
+from xl_kpi.ledger.movements import movement_table
+from xl_kpi.ledger.periods import check_period, rollup
+from xl_kpi.ledger.report_range import through_with_rows
+from xl_kpi.ledger.segments import SegmentSplit, split_by_segment
+from xl_kpi.ledger.trailing import check_window, trailing_table
 from xl_kpi.ledger.validation import PreparedLedger
 
-__all__ = ["Ledger", "prepare_ledger", "mrr_bridge", "cohort_retention", "cohort_matrix"]
+__all__ = ["Ledger", "prepare_ledger", "mrr_bridge", "cohort_retention", "cohort_matrix", "cohort_sizes"]
 
 
 class Ledger:
@@ -56,8 +62,10 @@ class Ledger:
     [[1.0, 0.5]]
     """
 
-    def __init__(self, codes: PreparedLedger):
+    def __init__(self, codes: PreparedLedger, segments: np.ndarray | None = None):
         self.codes = codes
+        #: each row's segment value (aligned with ``codes``), when the ledger has a segment column
+        self.segments = segments
 
     def __repr__(self) -> str:
         return f"<Ledger: {self.n_rows} rows, {self.n_customers} customers, {self.n_months} months>"
@@ -93,17 +101,54 @@ class Ledger:
     def _active(self, method: str) -> ActiveMonths:
         return self.active if method == "auto" else active_months(self.codes, method)
 
-    def bridge(self, method: str = "auto") -> pd.DataFrame:
-        """The MRR bridge (see :func:`mrr_bridge`); ``method`` as :func:`~xl_kpi.ledger.customer_months.active_months`."""
+    def bridge(self, method: str = "auto", *, by_segment: bool = False) -> pd.DataFrame:
+        """The MRR bridge (see :func:`mrr_bridge`); ``method`` as :func:`~xl_kpi.ledger.customer_months.active_months`.
+
+        ``by_segment``: one bridge per segment, with a leading ``segment``
+        column (the ledger must have been prepared with ``segment=``).
+        """
+        if by_segment:
+            return segment_bridge_table(self.segment_split, self.month_starts())
         return bridge_table(self._active(method), self.month_starts())
 
-    def cohort_matrix(self, basis: str = "logo") -> pd.DataFrame:
-        """Cohort x months-since-start totals (see :func:`cohort_matrix`)."""
-        return cohort_totals(self.active, self.codes.first_month, basis)
+    @cached_property
+    def segment_split(self) -> SegmentSplit:
+        """The ledger stretched by segment (:func:`xl_kpi.ledger.segments.split_by_segment`)."""
+        if self.segments is None:
+            raise ValueError("this ledger has no segment column: prepare it with segment=<column name>")
+        return split_by_segment(self.codes, self.segments)
 
-    def cohorts(self, basis: str = "logo") -> pd.DataFrame:
+    def rollup(self, period: str = "quarter", fiscal_year_start: int = 1, *, by_segment: bool = False) -> pd.DataFrame:
+        """The bridge rolled up to quarters or years (see :func:`xl_kpi.ledger.rollup`)."""
+        return rollup(self.bridge(by_segment=by_segment), period, fiscal_year_start)
+
+    def trailing_retention(self, window: int = 12) -> pd.DataFrame:
+        """Trailing NRR, GRR and logo retention over ``window`` months (see :func:`xl_kpi.ledger.trailing_retention`)."""
+        return trailing_table(self.active, self.month_starts(), check_window(window))
+
+    def movements(self) -> pd.DataFrame:
+        """Every customer's MRR movement by month (see :func:`xl_kpi.ledger.mrr_movements`)."""
+        return movement_table(self.active, self.codes.first_month, self.customers)
+
+    def cohort_matrix(self, basis: str = "logo", period: str = "month", fiscal_year_start: int = 1) -> pd.DataFrame:
+        """Cohort x age totals (see :func:`cohort_matrix`); ``period`` "quarter" or "year" for period cohorts."""
+        if check_period(period) == "month":
+            return cohort_totals(self.active, self.codes.first_month, basis)
+        return period_cohort_totals(self.active, self.codes.first_month, check_basis(basis), check_period(period),
+                                    fiscal_year_start)
+
+    def cohorts(self, basis: str = "logo", period: str = "month", fiscal_year_start: int = 1) -> pd.DataFrame:
         """The cohort retention matrix by ``basis`` "logo" or "revenue" (see :func:`cohort_retention`)."""
-        return retention(self.cohort_matrix(basis))
+        if check_period(period) == "month":
+            return retention(self.cohort_matrix(basis))
+        totals = self.cohort_matrix(basis, period, fiscal_year_start)
+        sizes = self.cohort_sizes(period, fiscal_year_start)
+        size = sizes["customers" if check_basis(basis) == "logo" else "starting_mrr"].to_numpy(dtype=float)
+        return totals.div(size, axis=0)
+
+    def cohort_sizes(self, period: str = "month", fiscal_year_start: int = 1) -> pd.DataFrame:
+        """Customers and starting MRR of each cohort (see :func:`cohort_sizes`)."""
+        return cohort_size_table(self.active, self.codes.first_month, period, fiscal_year_start)
 
     def monthly_kpis(self) -> pd.DataFrame:
         """The monthly KPI table of the bridge (see :func:`xl_kpi.ledger.monthly_kpis`)."""
@@ -111,22 +156,33 @@ class Ledger:
 
 
 def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-                   *, first_row: int = 2, sheet: str | None = None, **options: Any) -> Ledger:
+                   *, first_row: int = 2, sheet: str | None = None, segment: str | None = None, as_of: Any = None,
+                   **options: Any) -> Ledger:
     """Validate a ledger once and return it as a :class:`Ledger` ready for every analysis.
 
     Arguments are those of :func:`xl_kpi.ledger.validate_ledger` (``options``
     are passed on to it); a bad ledger raises :class:`xl_kpi.ledger.LedgerError`
-    naming the row and column.
+    naming the row and column. ``segment`` names a column of segments (plan,
+    region ...) for ``.bridge(by_segment=True)``; ``as_of`` is the report
+    month (any date inside it): later rows are left out
+    (:mod:`xl_kpi.ledger.report_range`).
 
     >>> import pandas as pd
     >>> prepare_ledger(pd.DataFrame({"customer_id": ["a"], "month": ["2024-01-31"], "mrr": [10]}))
     <Ledger: 1 rows, 1 customers, 1 months>
     """
-    return Ledger(validation.prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, **options))
+    if segment is None:
+        codes = validation.prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, **options)
+        return Ledger(through_with_rows(codes, as_of)[0])
+    validation.require_columns(df, {"segment": segment}, sheet)
+    codes, keep = validation._prepare(df, customer, month, mrr, first_row, sheet, **options)
+    values = df[segment].to_numpy(dtype=object)[keep]
+    codes, rows = through_with_rows(codes, as_of)
+    return Ledger(codes, values if rows is None else values[rows])
 
 
 def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-               *, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
+               *, segment: str | None = None, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
     """Monthly MRR bridge (waterfall) of a customer x month ledger.
 
     Parameters
@@ -136,6 +192,11 @@ def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "mo
         month; several rows of one customer and month are added up).
     customer, month, mrr : str
         Column names of the customer id, the date and the MRR amount.
+    segment : str, optional
+        A column naming each row's segment (plan, region ...): the result
+        then has a leading ``segment`` column and one bridge per segment (every
+        month each); a customer counts in the segment of its most recent row,
+        so the segment bridges add up to the total (:mod:`xl_kpi.ledger.segments`).
     first_row, sheet : int, str, optional
         Where the data sits, for error messages (see :func:`validate_ledger`).
 
@@ -184,12 +245,27 @@ def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "mo
     2 2024-03-01         180.0      0.0            0.0              40.0          0.0       220.0
     >>> bridge["customer_churn_rate"].round(3).tolist()
     [nan, 0.5, 0.0]
+
+    By plan: a moved to Pro in March, so all of a's history is in Pro's bridge:
+
+    >>> plans = ["Basic", "Basic", "Basic", "Basic", "Pro", "Basic", "Basic"]
+    >>> by_plan = mrr_bridge(ledger.assign(plan=plans), segment="plan")
+    >>> print(by_plan[["segment", "month", "new_mrr", "churned_mrr", "ending_mrr"]].to_string())
+      segment      month  new_mrr  churned_mrr  ending_mrr
+    0   Basic 2024-01-01     50.0          0.0        50.0
+    1   Basic 2024-02-01     30.0         50.0        30.0
+    2   Basic 2024-03-01      0.0          0.0        70.0
+    3     Pro 2024-01-01    100.0          0.0       100.0
+    4     Pro 2024-02-01      0.0          0.0       150.0
+    5     Pro 2024-03-01      0.0          0.0       150.0
     """
-    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet).bridge()
+    ledger = prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, segment=segment)
+    return ledger.bridge(by_segment=segment is not None)
 
 
 def cohort_matrix(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-                  basis: str = "logo", *, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
+                  basis: str = "logo", *, period: str = "month", fiscal_year_start: int = 1, first_row: int = 2,
+                  sheet: str | None = None) -> pd.DataFrame:
     """Cohort x months-since-start totals: active customers ("logo") or their MRR ("revenue").
 
     Column 0 is the cohort's size (new customers of that month) or its
@@ -208,11 +284,14 @@ def cohort_matrix(df: pd.DataFrame, customer: str = "customer_id", month: str = 
     2024-02-01          1.0  NaN
     """
     b = check_basis(basis)  # before reading the data: a bad basis is the first thing to report
-    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet).cohort_matrix(b)
+    p = check_period(period)
+    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet).cohort_matrix(
+        b, p, fiscal_year_start)
 
 
 def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-                     basis: str = "logo", *, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
+                     basis: str = "logo", *, period: str = "month", fiscal_year_start: int = 1, first_row: int = 2,
+                     sheet: str | None = None) -> pd.DataFrame:
     """Cohort retention matrix of a customer x month ledger.
 
     Parameters
@@ -224,6 +303,12 @@ def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str
     basis : {"logo", "revenue"}
         "logo": share of the cohort's customers active at age k;
         "revenue": cohort MRR at age k / cohort MRR at age 0.
+    period : {"month", "quarter", "year"}
+        "quarter" or "year": cohorts by the period of the first active month,
+        retention measured at the last month of each period, divided by the
+        cohort's size (:func:`cohort_sizes`); see :mod:`xl_kpi.ledger.cohort_periods`.
+    fiscal_year_start : int, default 1
+        First month of the fiscal year, for quarters and years.
     first_row, sheet : optional
         Where the data sits, for error messages.
 
@@ -231,8 +316,9 @@ def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str
     -------
     DataFrame
         Index ``cohort`` = the month-start of each cohort that has at least
-        one customer; columns 0..N = months since start (N = last month of
-        the data - first cohort). NaN past the end of the data.
+        one customer (of its period's first month for quarters and years);
+        columns 0..N = months (periods) since start (N = last month of the
+        data - first cohort). NaN past the end of the data.
 
     Notes
     -----
@@ -255,6 +341,37 @@ def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str
     cohort
     2024-01-01          1.0  0.8333
     2024-02-01          1.0     NaN
+    >>> cohort_retention(ledger, period="quarter")  # doctest: +NORMALIZE_WHITESPACE
+    periods_since_start    0
+    cohort
+    2024-01-01           NaN
     """
     b = check_basis(basis)
-    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet).cohorts(b)
+    p = check_period(period)
+    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet).cohorts(b, p, fiscal_year_start)
+
+
+def cohort_sizes(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
+                 *, period: str = "month", fiscal_year_start: int = 1, as_of: Any = None, first_row: int = 2,
+                 sheet: str | None = None) -> pd.DataFrame:
+    """The size of each cohort: its customers and their starting MRR (MRR in their first active month).
+
+    Index ``cohort`` as :func:`cohort_retention` (same ``period``); columns
+    ``customers`` and ``starting_mrr``: the denominators of the logo and
+    revenue retention matrices.
+
+    >>> import pandas as pd
+    >>> ledger = pd.DataFrame({"customer_id": ["a", "b", "a", "c"],
+    ...                        "month": ["2024-01-01", "2024-01-01", "2024-02-01", "2024-02-01"],
+    ...                        "mrr": [10, 20, 25, 5]})
+    >>> cohort_sizes(ledger)  # doctest: +NORMALIZE_WHITESPACE
+                customers  starting_mrr
+    cohort
+    2024-01-01          2          30.0
+    2024-02-01          1           5.0
+    >>> cohort_sizes(ledger, period="quarter").values.tolist()
+    [[3.0, 35.0]]
+    """
+    p = check_period(period)
+    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, as_of=as_of).cohort_sizes(
+        p, fiscal_year_start)

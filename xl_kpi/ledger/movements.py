@@ -1,0 +1,137 @@
+"""MRR movements: which customers moved, month by month (the drill-down behind the bridge).
+
+One row per customer and month in which its MRR moved (the catalog's "MRR
+movements"):
+
+============  ===========================================================
+new           active in m, never active before       mrr_before = 0
+reactivation  active in m, not in m-1, active before  mrr_before = 0
+expansion     active in m-1 and m, MRR went up
+contraction   active in m-1 and m, MRR went down
+churn         active in m-1, not in m                 mrr_after = 0
+============  ===========================================================
+
+change = mrr_after - mrr_before. Grouped by month and movement, the changes
+add up to the bridge's columns (contraction and churn with the opposite
+sign), and the numbers of new, reactivation and churn rows are the bridge's
+customer counts: both come from the same classification
+(:func:`xl_kpi.ledger.bridge.entry_moves`).
+
+Computed without loops: the classified active customer-months are masked,
+concatenated and sorted once with ``np.lexsort``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xl_kpi.ledger.bridge import entry_moves
+from xl_kpi.ledger.customer_months import ActiveMonths, active_months
+from xl_kpi.ledger.report_range import through
+from xl_kpi.ledger.validation import months_to_timestamps, prepare_ledger
+
+__all__ = ["mrr_movements", "MOVEMENT_COLUMNS", "MOVEMENTS", "movement_table"]
+
+#: Columns of :func:`mrr_movements`, in order.
+MOVEMENT_COLUMNS = ("month", "customer", "movement", "mrr_before", "mrr_after", "change")
+#: The movement types, in the bridge's order.
+MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
+_NEW, _EXPANSION, _REACTIVATION, _CONTRACTION, _CHURN = range(5)
+
+
+def movement_table(act: ActiveMonths, first_month: int, customers: Any) -> pd.DataFrame:
+    """:func:`mrr_movements` of a ledger's active customer-months.
+
+    ``first_month`` is the ledger's month 0 (months since 1970-01),
+    ``customers`` its distinct ids in code order.
+    """
+    mv = entry_moves(act)
+    c, m, v = act.customer, act.month, act.mrr
+    before_consecutive = v - mv.delta  # the previous month's MRR where active in both (delta is 0 otherwise)
+    kind = np.full(c.size, -1, np.int8)
+    kind[mv.new] = _NEW
+    kind[mv.returning] = _REACTIVATION
+    kind[mv.delta > 0] = _EXPANSION
+    kind[mv.delta < 0] = _CONTRACTION
+    moved = kind >= 0
+    before = np.where(mv.new | mv.returning, 0.0, before_consecutive)[moved]
+    churn = mv.churns
+    month = np.concatenate([m[moved], m[churn] + 1])
+    customer = np.concatenate([c[moved], c[churn]])
+    kinds = np.concatenate([kind[moved], np.full(int(churn.sum()), _CHURN, np.int8)])
+    mrr_before = np.concatenate([before, v[churn]])
+    mrr_after = np.concatenate([v[moved], np.zeros(int(churn.sum()))])
+    change = mrr_after - mrr_before
+    # month first, then the largest move (either way) first; ties by movement type, then customer
+    order = np.lexsort((customer, kinds, -np.abs(change), month))
+    ids = np.asarray(customers, dtype=object)
+    return pd.DataFrame({
+        "month": months_to_timestamps(first_month + month[order]),
+        "customer": ids[customer[order]] if ids.size else np.empty(0, dtype=object),
+        "movement": np.asarray(MOVEMENTS, dtype=object)[kinds[order]],
+        "mrr_before": mrr_before[order],
+        "mrr_after": mrr_after[order],
+        "change": change[order],
+    }, columns=list(MOVEMENT_COLUMNS))
+
+
+def mrr_movements(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
+                  *, as_of: Any = None, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
+    """Every customer's MRR movement, month by month: the rows behind the MRR bridge.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The ledger (see :func:`xl_kpi.ledger.mrr_bridge`).
+    customer, month, mrr : str
+        Column names.
+    as_of : date-like, optional
+        The report month (any date inside it): later rows are left out, and a
+        customer whose last active month is before it churns the month after.
+    first_row, sheet : optional
+        Where the data sits, for error messages.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`MOVEMENT_COLUMNS`: ``month`` (month start), the
+        ``customer`` id as in the ledger, ``movement`` (one of
+        :data:`MOVEMENTS`), ``mrr_before`` (MRR in m - 1, 0 if inactive),
+        ``mrr_after`` (MRR in m, 0 if inactive) and ``change`` = after -
+        before. Sorted by month, then by the size of the change (largest
+        first, up or down). A month without movement has no rows.
+
+    Notes
+    -----
+    .. math::
+
+        \\sum_{new} change = new\\_mrr_m, \\quad
+        \\sum_{contraction} change = -contraction\\_mrr_m, \\quad
+        \\sum_{churn} change = -churned\\_mrr_m, \\ldots
+
+    Examples
+    --------
+    a grows from 100 to 120, b (50) leaves in February and comes back in
+    April at 40, c starts in February:
+
+    >>> import pandas as pd
+    >>> ledger = pd.DataFrame({
+    ...     "customer_id": ["a", "b", "a", "c", "a", "c", "a", "b", "c"],
+    ...     "month": ["2024-01-01", "2024-01-01", "2024-02-01", "2024-02-01", "2024-03-01", "2024-03-01",
+    ...               "2024-04-01", "2024-04-01", "2024-04-01"],
+    ...     "mrr": [100, 50, 120, 30, 120, 30, 120, 40, 20]})
+    >>> mrr_movements(ledger)  # doctest: +NORMALIZE_WHITESPACE
+           month customer      movement  mrr_before  mrr_after  change
+    0 2024-01-01        a           new         0.0      100.0   100.0
+    1 2024-01-01        b           new         0.0       50.0    50.0
+    2 2024-02-01        b         churn        50.0        0.0   -50.0
+    3 2024-02-01        c           new         0.0       30.0    30.0
+    4 2024-02-01        a     expansion       100.0      120.0    20.0
+    5 2024-04-01        b  reactivation         0.0       40.0    40.0
+    6 2024-04-01        c   contraction        30.0       20.0   -10.0
+    """
+    ledger = through(prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet), as_of)
+    return movement_table(active_months(ledger), ledger.first_month, ledger.customers)
