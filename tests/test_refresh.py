@@ -281,6 +281,9 @@ def test_libreoffice_opens_and_computes(books, ledger, tmp_path):
         assert kpi["Latest month"].date() == last["month"].date()
         assert kpi["Ending MRR"] == pytest.approx(last["ending_mrr"], rel=1e-12)
         assert kpi["ARR (12 x ending MRR)"] == pytest.approx(12 * last["ending_mrr"], rel=1e-12)
+        # the KPI definition's formula over the movements equals the change of MRR (the bridge identity)
+        assert kpi["Net new MRR (latest month)"] == pytest.approx(last["ending_mrr"] - last["starting_mrr"],
+                                                                  rel=1e-9, abs=1e-9)
         assert kpi["Net revenue retention"] == pytest.approx(last["net_revenue_retention"], rel=1e-12)
         assert kpi["New MRR (all months)"] == pytest.approx(expected["new_mrr"].sum(), rel=1e-12)
         assert_bridge_equals(read_table(path), expected, rtol=1e-9)

@@ -30,6 +30,27 @@ MAX_ROW, MAX_COL = 1_048_576, 16_384
 # --------------------------------------------------------------------------- the double
 
 
+class FakeCom:
+    """A COM object (``.api``): remembers the properties set on it, in ``props``; reading an unset one fails."""
+
+    def __init__(self, on_set=None, **children):
+        object.__setattr__(self, "props", {})
+        object.__setattr__(self, "on_set", on_set)
+        object.__setattr__(self, "children", children)
+
+    def __getattr__(self, key):
+        if key in self.children:
+            return self.children[key]
+        if key in self.props:
+            return self.props[key]
+        raise AttributeError(f"COM property {key!r} read before it was set")
+
+    def __setattr__(self, key, value):
+        self.props[key] = value
+        if self.on_set:
+            self.on_set(key, value)
+
+
 class FakeConditionalFormats:
     def __init__(self, rng):
         self.rng = rng
@@ -126,6 +147,15 @@ class FakeRange:
     def conditional_formats(self):
         return FakeConditionalFormats(self)
 
+    @property
+    def api(self):
+        """COM Range: ``HorizontalAlignment`` is recorded per cell in ``sheet.align``."""
+        def record(key, value):
+            assert key == "HorizontalAlignment", key
+            r1, c1, r2, c2 = self.box
+            self.sheet.align.update({(r, c): value for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)})
+        return FakeCom(record)
+
 
 class FakeTable:
     def __init__(self, sheet, name, rng):
@@ -185,6 +215,11 @@ class FakeSheet:
         self.book, self.name = book, name
         self.grid, self.formats, self.widths, self.color_scales = {}, {}, {}, []
         self.tables, self.charts = FakeTables(self), FakeCharts()
+        self.align, self.frozen = {}, None  # (row, col) -> XlHAlign; (rows, cols) frozen by its window
+        self.api = FakeCom(PageSetup=FakeCom())
+
+    def activate(self):
+        self.book.active = self
 
     def range(self, a, b=None):
         b = b or a
@@ -216,6 +251,10 @@ class FakeSheets(list):
             raise KeyError(key)
         return list.__getitem__(self, key)
 
+    @property
+    def active(self):
+        return self.book.active or self[0]
+
     def add(self, name, after=None):
         assert name not in [s.name for s in self]
         sheet = FakeSheet(self.book, name)
@@ -239,10 +278,27 @@ class FakeNames(list):
         return self[-1]
 
 
+class FakeWindow(FakeCom):
+    """COM Window of the active sheet: freezing its panes records (SplitRow, SplitColumn) on that sheet."""
+
+    def __init__(self, app):
+        super().__init__(self._changed)
+        object.__setattr__(self, "app", app)
+
+    def _changed(self, key, value):
+        sheet = self.app.book.sheets.active
+        if key == "FreezePanes":
+            sheet.frozen = (self.props.get("SplitRow", 0), self.props.get("SplitColumn", 0)) if value else None
+        elif key in ("SplitRow", "SplitColumn"):
+            assert self.props.get("ScrollRow") == 1 and self.props.get("ScrollColumn") == 1, "split of a scrolled window"
+
+
 class FakeApp:
-    def __init__(self):
+    def __init__(self, book=None):
         self.status_bar, self.screen_updating = False, True
         self.status_history, self.alerts = [], []
+        self.book = book
+        self.api = FakeCom(ActiveWindow=FakeWindow(self))
 
     def __setattr__(self, key, value):
         if key == "status_bar" and "status_history" in self.__dict__:
@@ -255,8 +311,8 @@ class FakeApp:
 
 class FakeBook:
     def __init__(self, name="Book1.xlsx"):
-        self.name, self.app = name, FakeApp()
-        self.sheets, self.names = FakeSheets(self), FakeNames()
+        self.name, self.app = name, FakeApp(self)
+        self.sheets, self.names, self.active = FakeSheets(self), FakeNames(), None
 
 
 def ledger_book(df: pd.DataFrame, header_row: int = 1) -> FakeBook:
@@ -432,6 +488,8 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     ("Book", "sheets", ()), ("Book", "names", ()), ("Book", "app", ()), ("Book", "caller", ()),
     ("App", "status_bar", ()), ("App", "screen_updating", ()), ("App", "alert", ("title", "mode")),
     ("Sheets", "add", ("name", "after")), ("Names", "add", ("name", "refers_to")),
+    ("Sheets", "active", ()), ("Sheet", "activate", ()), ("Sheet", "api", ()), ("Range", "api", ()),
+    ("App", "api", ()),
     ("Sheet", "name", ()), ("Sheet", "tables", ()), ("Sheet", "charts", ()), ("Sheet", "used_range", ()),
     ("Sheet", "cells", ()), ("Sheet", "range", ()),
     ("Range", "value", ()), ("Range", "options", ()), ("Range", "row", ()), ("Range", "left", ()),
@@ -516,3 +574,33 @@ def test_ribbon_refuses_a_user_table_named_like_a_report_name_before_writing(df)
     message = live.refresh(book)
     assert "holds a table named 'KPISummary', which xl-kpi needs for its report" in message
     assert snapshot(book) == before
+
+
+def test_live_back_end_freezes_panes_sets_print_setup_and_alignment_like_the_file(df, tmp_path):
+    """What the file back end writes as XML, the live one sets through COM: the same panes, page and alignment."""
+    from tests.test_refresh_layout import report_sheets, write_ledger_book
+    from xl_kpi.refresh import refresh_file
+
+    book = ledger_book(df)
+    book.sheets["Intro"].activate()
+    refresh_book(book)
+    assert book.sheets.active.name == "Intro"  # the user's active sheet is given back
+    path = tmp_path / "b.xlsx"
+    write_ledger_book(path, n_customers=30, n_months=8, seed=5)
+    refresh_file(path)
+    files = report_sheets(path)
+    for name, sheet in files.items():
+        live_sheet = book.sheets[name]
+        pane = sheet.root.find("m:sheetViews/m:sheetView/m:pane", {"m": "http://schemas.openxmlformats.org/"
+                                                                        "spreadsheetml/2006/main"})
+        expected = None if pane is None else (int(float(pane.get("ySplit", 0))), int(float(pane.get("xSplit", 0))))
+        assert live_sheet.frozen == expected, name
+        setup = live_sheet.api.PageSetup.props
+        assert setup["Orientation"] == 2 and setup["Zoom"] is False, name
+        assert (setup["FitToPagesWide"], setup["FitToPagesTall"]) == (1, False), name
+        assert (setup["LeftMargin"], setup["TopMargin"], setup["FooterMargin"]) == (0.4 * 72, 0.6 * 72, 0.3 * 72)
+        assert (setup["LeftFooter"], setup["RightFooter"]) == ("&A", "Page &P of &N")
+        assert setup["PrintTitleRows"] == ("$1:$1" if name == "MRR Bridge" else ""), name
+        left = {rc for rc, v in live_sheet.align.items() if v == -4131}
+        assert left & set(live_sheet.grid) == {rc for rc in sheet.left if rc in live_sheet.grid}, name
+    assert book.app.api.PrintCommunication is True

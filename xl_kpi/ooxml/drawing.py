@@ -22,8 +22,7 @@ def drawing_xml(charts: Sequence[Chart], chart_rids: Sequence[str]) -> str:
     for n, (chart, rid) in enumerate(zip(charts, chart_rids), start=1):
         frm = (f"<xdr:from><xdr:col>{chart.col - 1}</xdr:col><xdr:colOff>0</xdr:colOff>"
                f"<xdr:row>{chart.row - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>")
-        end_row, row_off, end_col, col_off = chart.end or (chart.row + chart.height_rows, 0,
-                                                           chart.col + chart.width_cols, 0)
+        end_row, row_off, end_col, col_off = chart.end
         to = (f"<xdr:to><xdr:col>{end_col - 1}</xdr:col><xdr:colOff>{col_off}</xdr:colOff>"
               f"<xdr:row>{end_row - 1}</xdr:row><xdr:rowOff>{row_off}</xdr:rowOff></xdr:to>")
         anchors.append(

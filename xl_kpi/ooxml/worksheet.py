@@ -34,6 +34,7 @@ from xl_kpi.ooxml.namespaces import NS_MAIN, NS_REL, XML_DECLARATION
 from xl_kpi.ooxml.text import number as _number
 from xl_kpi.ooxml.text import text as _text
 from xl_kpi.refresh.report import HEAT_COLORS, ReportSheet
+from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
 
 Style = Callable[..., int]  # (number_format, bold, wrap=False, horizontal=None) -> cellXfs index
 
@@ -117,7 +118,7 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
     else:
         parts.append('<sheetViews><sheetView workbookViewId="0"/></sheetViews>')
     parts.append('<sheetFormatPr defaultRowHeight="15"/>')
-    widths = sheet.widths_with_wrapping  # this back end wraps long table headers
+    widths = sheet.widths
     if widths:
         parts.append("<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
                                         for c, w in sorted(widths.items())) + "</cols>")
@@ -142,10 +143,8 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
     return "".join(parts)
 
 
-#: Page margins (inches): narrow sides so a wide table prints larger, room for the footer.
-MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
-#: Footer on every printed page: sheet name left, "Page n of m" right (&-codes of the header/footer syntax).
-FOOTER = "&L&A&RPage &P of &N"
+#: Footer on every printed page: sheet name left, "Page n of m" right (&L / &R start the parts).
+FOOTER = f"&L{FOOTER_LEFT}&R{FOOTER_RIGHT}"
 
 
 def print_setup_xml(sheet: ReportSheet) -> str:
@@ -163,7 +162,7 @@ def print_setup_xml(sheet: ReportSheet) -> str:
     <oddFooter>&amp;L&amp;A&amp;RPage &amp;P of &amp;N</oddFooter>
     </headerFooter>
     """
-    margins = " ".join(f'{k}="{v}"' for k, v in MARGINS.items())
+    margins = " ".join(f'{k}="{v}"' for k, v in PRINT_MARGINS.items())
     setup = ' orientation="landscape"' if sheet.landscape else ' orientation="portrait"'
     if sheet.fit_width:
         setup += ' fitToWidth="1" fitToHeight="0"'

@@ -50,8 +50,8 @@ from xl_kpi.ooxml.workbook import NewName, edit_workbook
 from xl_kpi.ooxml.worksheet import print_titles_formula, worksheet_xml
 from xl_kpi.ooxml.zipcopy import RawZipWriter
 from xl_kpi.refresh.pipeline import Progress
-from xl_kpi.refresh.ownership import check_ownership
-from xl_kpi.refresh.report import MARKER, MARKER_VALUE, REPORT_NAMES, Report, ReportSheet
+from xl_kpi.refresh.ownership import MARKER, MARKER_VALUE, REPORT_NAMES, check_ownership
+from xl_kpi.refresh.report import Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
 
 #: Test hook: when this variable names a file, the writer creates it half-way

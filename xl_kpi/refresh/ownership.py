@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Iterable
 
 from xl_kpi.errors import UserError
-from xl_kpi.refresh.report import MARKER, REPORT_NAMES, REPORT_SHEETS, REPORT_TABLES
+from xl_kpi.refresh.report import BRIDGE_TABLE, MONTHLY_TABLE, REPORT_SHEETS, Report
+
+#: Every Excel Table a refresh owns.
+REPORT_TABLES = (BRIDGE_TABLE, MONTHLY_TABLE)
+#: Workbook-level names the report owns (replaced on every refresh).
+REPORT_NAMES = ("CohortRetentionLogo", "CohortRetentionRevenue", "KPISummary")
+#: The hidden workbook-level name that marks a workbook whose report a refresh wrote, and its
+#: value (a formula without the "="): the report's sheet names.
+MARKER = "_xlkpi_report"
+MARKER_VALUE = '"' + "|".join(REPORT_SHEETS) + '"'
 
 
 def check_ownership(*, label: str, global_names: Iterable[str], sheet_names: Iterable[str],

@@ -32,7 +32,7 @@ from xl_kpi.errors import UserError
 from xl_kpi.ledger import Ledger, monthly_kpis, prepare_ledger
 from xl_kpi.ledger.formats import CUSTOMER, MONTH, MRR, InputFormat, formats, get_format, grid, ledger_frame
 from xl_kpi.ledger.raw import RawTable, TableSource
-from xl_kpi.refresh.report import Report, build_report
+from xl_kpi.refresh.report import Report, ReportData, build_report
 
 Progress = Callable[[float, str], None]
 
@@ -148,7 +148,7 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     result = analyse(df, table.sheet, table.first_row)
     if result.bridge.empty:
         raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
-    report = build_report(result.bridge, result.logo_cohorts, result.revenue_cohorts, result.monthly)
+    report = build_report(ReportData(result.bridge, result.logo_cohorts, result.revenue_cohorts, result.monthly))
     say(0.75, "writing the report")
     writer.write(report, progress)
     say(1.0, "done")

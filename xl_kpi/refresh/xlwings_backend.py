@@ -4,27 +4,35 @@ Used by the ribbon's "Refresh KPIs" button (``xl_kpi.main()``).  Only these
 xlwings objects and members are used, so a small test double of them is
 enough to test this module without Excel:
 
-* ``book.sheets`` (iterate, ``[name]``, ``.add(name, after=sheet)``),
+* ``book.sheets`` (iterate, ``[name]``, ``.add(name, after=sheet)``, ``.active``),
   ``book.names`` (iterate ``.name``, ``.add(name, refers_to)``),
-  ``book.app`` (``.status_bar``, ``.screen_updating``);
-* ``sheet.name``, ``sheet.tables`` (iterate; ``.add(source=, name=)``),
+  ``book.app`` (``.status_bar``, ``.screen_updating``, ``.api``);
+* ``sheet.name``, ``sheet.activate()``, ``sheet.api``, ``sheet.tables`` (iterate; ``.add(source=, name=)``),
   ``sheet.charts`` (iterate; ``.add(left, top, width, height, chart_type=,
   source=, plot_by=)``), ``sheet.used_range``, ``sheet.cells``,
   ``sheet.range((row, col), (row, col))``;
 * ``range.value`` (get / set a 2-D list), ``range.options(ndim=2)``,
   ``range.row``, ``range.left`` / ``.top``, ``range.number_format``,
   ``range.column_width``, ``range.wrap_text``, ``range.row_height``,
-  ``range.clear_contents()``, ``range.clear_formats()``,
+  ``range.clear_contents()``, ``range.clear_formats()``, ``range.api``,
   ``range.conditional_formats.clear()`` / ``.add_color_scale(colors)``;
 * ``table.name``, ``table.header_row_range``, ``table.data_body_range``,
   ``table.resize(range)``; ``chart.name``, ``chart.title``,
-  ``chart.set_x_axis_values(range)``, ``chart.delete()``.
+  ``chart.set_x_axis_values(range)``, ``chart.delete()``;
+* through COM (``.api``, Windows Excel): what xlwings 0.37 has no API for on
+  Windows, namely frozen panes (``Window.SplitRow`` / ``SplitColumn`` /
+  ``FreezePanes``, on ``app.api.ActiveWindow`` after ``sheet.activate()``),
+  print setup (``sheet.api.PageSetup``: ``Orientation``, ``Zoom``,
+  ``FitToPagesWide`` / ``Tall``, margins in points, ``CenterHorizontally``,
+  ``LeftFooter`` / ``RightFooter``, ``PrintTitleRows``; between
+  ``app.api.PrintCommunication = False`` and ``True``, which makes them one
+  round trip to the printer driver) and horizontal alignment
+  (``range.api.HorizontalAlignment``).
 
 Differences from the file back end, on purpose: a report sheet that exists is
 *reused* (cleared and rewritten), never deleted, because deleting a sheet in
 a live workbook turns every formula that points at it into #REF!; its table
-is resized rather than re-created.  Frozen panes are not set (xlwings has no
-API for them; it would need the COM window object).  Everything is computed
+is resized rather than re-created.  Everything is computed
 before the first cell is written; a failure while writing (Excel busy,
 protected sheet) can leave a report sheet half-written, never a user sheet.
 """
@@ -36,14 +44,19 @@ from typing import Any
 
 import numpy as np
 
-from xl_kpi.refresh.ownership import check_ownership
 from xl_kpi.errors import UserError
 from xl_kpi.ledger.raw import RawTable
 from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.cells import is_blank
-from xl_kpi.refresh.report import HEAT_COLORS, MARKER, MARKER_VALUE, Block, Report, ReportSheet
+from xl_kpi.refresh.ownership import MARKER, MARKER_VALUE, check_ownership
+from xl_kpi.refresh.report import HEAT_COLORS, Block, Report, ReportSheet
+from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
 
 _CHART_TYPES = {"line": "line", "column": "column_clustered"}
+#: Excel's COM constants (XlPageOrientation, XlHAlign).
+XL_PORTRAIT, XL_LANDSCAPE = 1, 2
+XL_ALIGN = {"left": -4131, "center": -4108, "right": -4152}
+POINTS_PER_INCH = 72
 
 #: The first xlwings with every member listed above (conditional formats came
 #: in 0.37.6, chart titles and axis values in 0.37.4).  xlwings 0.37.1 and
@@ -146,6 +159,7 @@ class XlwingsReportWriter:
         app = book.app
         updating = app.screen_updating
         app.screen_updating = False
+        active = book.sheets.active  # frozen panes need each sheet activated in turn
         try:
             for n, spec in enumerate(report.sheets):
                 if progress:
@@ -156,6 +170,7 @@ class XlwingsReportWriter:
             for name in report.names:
                 names.add(name.name, "=" + name.ref.formula())
         finally:
+            active.activate()
             app.screen_updating = updating
 
     def _sheet(self, name: str):
@@ -184,6 +199,8 @@ class XlwingsReportWriter:
             first = blk.row + int(blk.header)
             for j, col in enumerate(blk.columns):
                 c = blk.col + j
+                if col.align:
+                    sheet.range((first, c), (blk.last_row, c)).api.HorizontalAlignment = XL_ALIGN[col.align]
                 if isinstance(col.number_format, str):
                     sheet.range((first, c), (blk.last_row, c)).number_format = col.number_format
                 elif col.number_format is not None:
@@ -198,13 +215,45 @@ class XlwingsReportWriter:
             sheet.range((r1, c1), (r2, c2)).conditional_formats.add_color_scale(["#" + c for c in HEAT_COLORS])
         # Long table headers wrap onto two lines in a taller row, with narrower columns (as in the file).
         for row, height in spec.wrap_rows.items():
-            header = sheet.range((row, 1), (row, max(spec.wrap_widths)))
+            header = sheet.range((row, 1), (row, max(spec.widths)))
             header.wrap_text = True
             header.row_height = height
-        for col, width in spec.widths_with_wrapping.items():
+        for col, width in spec.widths.items():
             sheet.range((1, col), (1, col)).column_width = width
         for chart in spec.charts:
             self._add_chart(sheet, chart)
+        self._freeze_panes(sheet, spec)
+        self._print_setup(sheet, spec)
+
+    def _freeze_panes(self, sheet, spec: ReportSheet) -> None:
+        """Frozen panes are a property of the window, not the sheet: activate the sheet, set its window."""
+        sheet.activate()
+        window = self.book.app.api.ActiveWindow
+        window.FreezePanes = False
+        if not (spec.freeze_rows or spec.freeze_cols):
+            return
+        window.ScrollRow, window.ScrollColumn = 1, 1  # the split counts from the top-left visible cell
+        window.SplitRow, window.SplitColumn = spec.freeze_rows, spec.freeze_cols
+        window.FreezePanes = True
+
+    def _print_setup(self, sheet, spec: ReportSheet) -> None:
+        """The file back end's print setup (landscape, one page wide, margins, footer, title rows)."""
+        app = self.book.app.api
+        app.PrintCommunication = False
+        try:
+            setup = sheet.api.PageSetup
+            setup.Orientation = XL_LANDSCAPE if spec.landscape else XL_PORTRAIT
+            if spec.fit_width:
+                setup.Zoom = False  # FitToPages* apply only without a zoom
+                setup.FitToPagesWide, setup.FitToPagesTall = 1, False
+            for side, inches in PRINT_MARGINS.items():
+                setattr(setup, f"{side.capitalize()}Margin", inches * POINTS_PER_INCH)
+            setup.CenterHorizontally = True
+            setup.LeftFooter, setup.RightFooter = FOOTER_LEFT, FOOTER_RIGHT
+            first, last = spec.print_title_rows or (None, None)
+            setup.PrintTitleRows = f"${first}:${last}" if first else ""
+        finally:
+            app.PrintCommunication = True
 
     def _add_chart(self, sheet, chart) -> None:
         data = self.book.sheets[chart.categories.sheet]
@@ -214,9 +263,8 @@ class XlwingsReportWriter:
             raise ValueError("a live chart needs its series in adjacent columns")
         source = data.range((first.title.row1, first.values.col1), (last.values.row2, last.values.col2))
         anchor = sheet.range((chart.row, chart.col), (chart.row, chart.col))
-        # Columns are ~8.43 characters = 48 points wide, rows 15 points high (Excel's defaults).
-        width = chart.width_pt if chart.width_pt is not None else chart.width_cols * 48
-        obj = sheet.charts.add(anchor.left, anchor.top, width, chart.height_rows * 15,
+        # Rows are 15 points high (Excel's default); the width is the file back end's, in points.
+        obj = sheet.charts.add(anchor.left, anchor.top, chart.width_pt, chart.height_rows * 15,
                                chart_type=_CHART_TYPES[chart.kind], source=source, plot_by="columns")
         c = chart.categories
         obj.set_x_axis_values(data.range((c.row1, c.col1), (c.row2, c.col2)))
