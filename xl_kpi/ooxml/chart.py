@@ -19,7 +19,7 @@ Example
 >>> sheet = ReportSheet("S", [Block(1, 1, [Column("Month", months, "mmm yyyy"),
 ...                                       Column("MRR", np.array([10.0, np.nan]), "#,##0")])])
 >>> chart = Chart("line", "MRR", RangeRef("S", 2, 1, 3, 1), [Series(RangeRef("S", 1, 2, 1, 2),
-...               RangeRef("S", 2, 2, 3, 2))], row=1, col=4)
+...               RangeRef("S", 2, 2, 3, 2))], row=1, col=4, height_rows=13, width_pt=360.0, end=(14, 0, 12, 0))
 >>> xml = chart_xml(chart, cell_values([sheet])).decode()
 >>> "<dateAx>" in xml, "<v>45292</v>" in xml, "<v>MRR</v>" in xml, xml.count("<pt ")
 (True, True, True, 4)

@@ -2,7 +2,8 @@
 
 >>> from xl_kpi.refresh.report import Chart, RangeRef
 >>> r = RangeRef("S", 2, 1, 3, 1)
->>> xml = drawing_xml([Chart("line", "MRR", r, [], row=2, col=3)], ["rId1"])
+>>> chart = Chart("line", "MRR", r, [], row=2, col=3, height_rows=13, width_pt=360.0, end=(15, 0, 10, 0))
+>>> xml = drawing_xml([chart], ["rId1"])
 >>> '<xdr:from><xdr:col>2</xdr:col>' in xml, 'r:id="rId1"' in xml
 (True, True)
 """
