@@ -31,10 +31,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from openpyxl.chart import BarChart, LineChart
-from openpyxl.chart.axis import DateAxis, TextAxis
+from openpyxl.chart.axis import DateAxis
 from openpyxl.chart.data_source import AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef, StrVal
 from openpyxl.chart.series import Series, SeriesLabel
-from openpyxl.descriptors import Typed
 from openpyxl.xml.functions import tostring
 
 from xl_kpi.ooxml.namespaces import XML_DECLARATION
@@ -46,12 +45,6 @@ from xl_kpi.refresh.report import Chart, RangeRef, ReportSheet
 Cells = Mapping[tuple[str, int, int], tuple[object, "str | None"]]
 #: Number format of the month axis.
 MONTH_FORMAT = "mmm yyyy"
-
-
-class _BarChart(BarChart):
-    """openpyxl's column chart takes only a category axis; the schema (CT_PlotArea) allows a date axis."""
-
-    x_axis = Typed(expected_type=(TextAxis, DateAxis))
 
 
 def cell_values(sheets: Sequence[ReportSheet]) -> dict:
@@ -101,11 +94,14 @@ def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
     if chart.kind == "line":
         ch = LineChart()
     else:
-        ch = _BarChart()
+        ch = BarChart()
         ch.type = "col"
         ch.grouping = "clustered"
-    ch.x_axis = DateAxis(crossAx=100, axPos="b", baseTimeUnit="months", majorTimeUnit="months", majorUnit=1,
-                         auto=True, lblOffset=100)
+    months = DateAxis(crossAx=100, axPos="b", baseTimeUnit="months", majorTimeUnit="months", majorUnit=1,
+                      auto=True, lblOffset=100)
+    # openpyxl's BarChart types x_axis as a category axis only; the schema (CT_PlotArea) allows a date
+    # axis for any chart, and openpyxl's plot area writes whichever axis type it is given.
+    ch.__dict__["x_axis"] = months
     ch.y_axis.crossAx = ch.x_axis.axId
     ch.title = chart.title
     ch.height, ch.width = 7.5, 16

@@ -59,8 +59,11 @@ def _align_key(attrib) -> tuple:
     return (("align",) + tuple(sorted(attrib.items()))) if attrib else ()
 
 
-def _font_key(font) -> bytes:
-    return etree.tostring(font, with_tail=False)
+def _font_key(el) -> tuple:
+    """What a font says (tags, attributes, text), not how it is written: a font copied out of the tree
+    serialises with namespace declarations that the same font inside the tree inherits."""
+    return (el.tag, tuple(sorted(el.attrib.items())), (el.text or "").strip(),
+            tuple(_font_key(k) for k in el if isinstance(k.tag, str)))
 
 
 class StyleSheet:
@@ -126,7 +129,7 @@ class StyleSheet:
         if key in self.fonts:
             return self.fonts.index(key)
         self.fonts_el.append(bold)
-        self.fonts.append(_font_key(bold))
+        self.fonts.append(key)
         xmltree.set_count(self.fonts_el, "font")
         self.changed = True
         return len(self.fonts) - 1
