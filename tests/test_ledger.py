@@ -292,7 +292,15 @@ def test_monthly_kpis_hand_worked():
     np.testing.assert_allclose(kpis["net_revenue_retention"], [NaN, 100 / 180, 1.2, 0, NaN, 340 / 320])
     np.testing.assert_allclose(kpis["gross_revenue_retention"], [NaN, 100 / 180, 1.0, 0, NaN, 290 / 320])
     np.testing.assert_allclose(kpis["customer_churn_rate"], [NaN, 2 / 3, 0, 1, NaN, 0])
-    np.testing.assert_allclose(kpis["revenue_churn_rate"], [NaN, 80 / 180, 0, 1, NaN, 30 / 320])
+    np.testing.assert_allclose(kpis["gross_revenue_churn_rate"], [NaN, 80 / 180, 0, 1, NaN, 30 / 320])
+    # the bridge and the table share the name (and the number) of each rate they both have
+    bridge = mrr_bridge(hand_ledger())
+    for name in set(MONTHLY_KPI_COLUMNS) & set(BRIDGE_COLUMNS) - {"month"}:
+        np.testing.assert_array_equal(kpis[name].to_numpy(dtype=float), bridge[name].to_numpy(dtype=float), name)
+    # the former name still reads the same column, with a warning
+    with pytest.warns(DeprecationWarning, match="gross_revenue_churn_rate"):
+        former = kpis["revenue_churn_rate"]
+    pd.testing.assert_series_equal(former, kpis["gross_revenue_churn_rate"])
     np.testing.assert_allclose(kpis["quick_ratio"], [NaN, 0, NaN, 0, NaN, 3.0])
     np.testing.assert_allclose(kpis["net_new_mrr"], [180, -80, 90, -190, 320, 60])
 

@@ -36,31 +36,10 @@ import pandas as pd
 from xl_kpi.cells import ERROR_CODES, ERROR_LITERALS, VALUE, blank_mask, error_literal
 from xl_kpi.excel_values import CallFailed, ExcelError
 from xl_kpi.ledger import BRIDGE_COLUMNS, Ledger, LedgerError, prepare_ledger
+from xl_kpi.ledger.columns import TERMS
 from xl_kpi.ledger.cohorts import BASES
 
-__all__ = ["mrr_bridge_table", "cohort_retention_table", "BRIDGE_TITLES", "SpillFunction", "SPILL_FUNCTIONS"]
-
-#: Header row of MRR_BRIDGE, one title per column of :data:`xl_kpi.ledger.BRIDGE_COLUMNS`.
-BRIDGE_TITLES = {
-    "month": "Month",
-    "starting_mrr": "Starting MRR",
-    "new_mrr": "New MRR",
-    "expansion_mrr": "Expansion MRR",
-    "reactivation_mrr": "Reactivation MRR",
-    "contraction_mrr": "Contraction MRR",
-    "churned_mrr": "Churned MRR",
-    "ending_mrr": "Ending MRR",
-    "customers_start": "Customers at start",
-    "new_customers": "New customers",
-    "reactivated_customers": "Reactivated customers",
-    "churned_customers": "Churned customers",
-    "customers_end": "Customers at end",
-    "customer_churn_rate": "Customer churn rate",
-    "gross_revenue_churn_rate": "Gross revenue churn rate",
-    "net_revenue_retention": "Net revenue retention",
-    "quick_ratio": "Quick ratio",
-    "arpa": "ARPA",
-}
+__all__ = ["mrr_bridge_table", "cohort_retention_table", "SpillFunction", "SPILL_FUNCTIONS"]
 
 _ARGS = ("customer_ids", "months", "mrr")
 
@@ -177,7 +156,8 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]
     Returns
     -------
     list of rows
-        A header row (:data:`BRIDGE_TITLES`) and one row per calendar month
+        A header row (:data:`xl_kpi.ledger.columns.TERMS`, the headers of the
+        refresh's ``MRRBridge`` table) and one row per calendar month
         from the first to the last month of the data: the month as a
         ``datetime`` (month start), money and counts as numbers, rates as
         fractions, "" where a rate's denominator is 0. A failing call is a
@@ -201,9 +181,8 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]
 
     def build():
         bridge = _prepared(customer_ids, months, mrr).bridge()
-        header = [BRIDGE_TITLES[c] for c in BRIDGE_COLUMNS]
         body = [[_cell(v) for v in row] for row in bridge.itertuples(index=False)]  # one row per month
-        return [header, *body]
+        return [[TERMS[c].header for c in BRIDGE_COLUMNS], *body]
 
     return _guard(build)
 

@@ -24,8 +24,8 @@ specifies. A subscription list converts to it with
 Everything is vectorised numpy/pandas: no Python loop over rows or customers.
 """
 
-from xl_kpi.ledger.bridge import BRIDGE_COLUMNS
-from xl_kpi.ledger.monthly import MONTHLY_KPI_COLUMNS, monthly_kpis
+from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_ALIASES, MONTHLY_KPI_COLUMNS, TERMS
+from xl_kpi.ledger.monthly import monthly_kpis
 from xl_kpi.ledger.movements import MOVEMENT_COLUMNS, MOVEMENTS, mrr_movements
 from xl_kpi.ledger.periods import ROLLUP_COLUMNS, rollup
 from xl_kpi.ledger.prepared import Ledger, cohort_matrix, cohort_retention, cohort_sizes, mrr_bridge, prepare_ledger
@@ -38,4 +38,5 @@ __all__ = [
     "validate_ledger", "prepare_ledger", "Ledger", "LedgerError", "BRIDGE_COLUMNS", "MONTHLY_KPI_COLUMNS",
     "trailing_retention", "TRAILING_COLUMNS", "mrr_movements", "MOVEMENT_COLUMNS", "MOVEMENTS", "rollup",
     "ROLLUP_COLUMNS", "cohort_sizes",
+    "MONTHLY_KPI_ALIASES", "TERMS",
 ]

@@ -37,18 +37,12 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.kpis import arpa, churn_rate, net_revenue_retention, revenue_churn_rate, saas_quick_ratio
+from xl_kpi.ledger.columns import BRIDGE_COLUMNS
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.segments import SEGMENT_COLUMN, SegmentSplit
 
 __all__ = ["BRIDGE_COLUMNS", "bridge_table", "segment_bridge_table", "EntryMoves", "entry_moves", "assemble_bridge"]
 
-#: The bridge's columns, in the catalog's order.
-BRIDGE_COLUMNS = (
-    "month", "starting_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr",
-    "churned_mrr", "ending_mrr", "customers_start", "new_customers", "reactivated_customers",
-    "churned_customers", "customers_end", "customer_churn_rate", "gross_revenue_churn_rate",
-    "net_revenue_retention", "quick_ratio", "arpa",
-)
 
 @dataclass(frozen=True)
 class EntryMoves:

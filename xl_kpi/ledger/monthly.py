@@ -3,30 +3,44 @@
 Every figure is computed by the core KPI function of the same name
 (:func:`xl_kpi.arr`, :func:`xl_kpi.net_revenue_retention` ...), called in
 array mode over the months, so the table, the Excel functions and the
-template formulas share one definition. A month whose denominator is 0 (no
-MRR or no customers at the start) gets NaN, never inf.
+template formulas share one definition. The core gives NaN, never inf, where
+a denominator is 0 (no MRR or no customers at the start). Columns shared
+with the bridge have the bridge's names (:mod:`xl_kpi.ledger.columns`).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from xl_kpi.kpis import (arpa, arr, churn_rate, gross_revenue_retention, mrr_growth_rate, net_new_mrr,
                          net_revenue_retention, revenue_churn_rate, saas_quick_ratio)
-from xl_kpi.ledger.bridge import BRIDGE_COLUMNS
+from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_ALIASES, MONTHLY_KPI_COLUMNS
 
-__all__ = ["monthly_kpis", "MONTHLY_KPI_COLUMNS"]
-
-#: Columns of :func:`monthly_kpis`, in order.
-MONTHLY_KPI_COLUMNS = (
-    "month", "mrr", "arr", "customers", "arpa", "net_new_mrr", "mrr_growth_rate",
-    "net_revenue_retention", "gross_revenue_retention", "customer_churn_rate", "revenue_churn_rate",
-    "quick_ratio",
-)
+__all__ = ["monthly_kpis", "MONTHLY_KPI_COLUMNS", "MONTHLY_KPI_ALIASES", "MonthlyKPIs"]
 
 
-def monthly_kpis(bridge: pd.DataFrame) -> pd.DataFrame:
+class MonthlyKPIs(pd.DataFrame):
+    """The frame :func:`monthly_kpis` returns: a DataFrame that still answers to former column names.
+
+    ``kpis["revenue_churn_rate"]`` (the name before the table took the
+    bridge's ``gross_revenue_churn_rate``) gives that column with a
+    ``DeprecationWarning`` (:data:`MONTHLY_KPI_ALIASES`). Anything derived
+    from it (slices, copies) is a plain DataFrame.
+    """
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and key in MONTHLY_KPI_ALIASES and key not in self.columns:
+            new = MONTHLY_KPI_ALIASES[key]
+            warnings.warn(f"monthly KPI column {key!r} is now {new!r} (the bridge's name)", DeprecationWarning,
+                          stacklevel=2)
+            key = new
+        return super().__getitem__(key)
+
+
+def monthly_kpis(bridge: pd.DataFrame) -> MonthlyKPIs:
     """Monthly SaaS KPIs from an MRR bridge (the output of :func:`xl_kpi.ledger.mrr_bridge`).
 
     Parameters
@@ -48,7 +62,8 @@ def monthly_kpis(bridge: pd.DataFrame) -> pd.DataFrame:
         net_revenue_retention       ``NET_REVENUE_RETENTION(starting, expansion, contraction, churned)``
         gross_revenue_retention     ``GROSS_REVENUE_RETENTION(starting, contraction, churned)``
         customer_churn_rate         ``CHURN_RATE(churned customers, customers at start)`` (logo churn)
-        revenue_churn_rate          ``REVENUE_CHURN_RATE(churned + contraction, starting)``
+        gross_revenue_churn_rate    ``REVENUE_CHURN_RATE(churned + contraction, starting)``
+                                    (formerly ``revenue_churn_rate``, still readable)
         quick_ratio                 ``SAAS_QUICK_RATIO(new, expansion, contraction, churned, reactivation)``
         ==========================  ====================================================
 
@@ -64,6 +79,8 @@ def monthly_kpis(bridge: pd.DataFrame) -> pd.DataFrame:
            month     arr   arpa  net_revenue_retention  customer_churn_rate
     0 2024-01-01  1800.0   75.0                    NaN                  NaN
     1 2024-02-01  1440.0  120.0                    0.8                  0.5
+    >>> kpis["gross_revenue_churn_rate"].round(4).tolist()  # b's 50 churned, of 150 at the start
+    [nan, 0.3333]
     """
     missing = [c for c in BRIDGE_COLUMNS if c not in bridge.columns]
     if missing:
@@ -76,22 +93,18 @@ def monthly_kpis(bridge: pd.DataFrame) -> pd.DataFrame:
     new, exp, react = col("new_mrr"), col("expansion_mrr"), col("reactivation_mrr")
     con, churned = col("contraction_mrr"), col("churned_mrr")
     customers = col("customers_end")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = {
-            "month": bridge["month"].to_numpy(),
-            "mrr": end,
-            "arr": arr(end),
-            "customers": bridge["customers_end"].to_numpy(),
-            "arpa": arpa(end, customers),
-            "net_new_mrr": net_new_mrr(new, exp, con, churned, react),
-            "mrr_growth_rate": mrr_growth_rate(end, start),
-            "net_revenue_retention": net_revenue_retention(start, exp, con, churned),
-            "gross_revenue_retention": gross_revenue_retention(start, con, churned),
-            "customer_churn_rate": churn_rate(col("churned_customers"), col("customers_start")),
-            "revenue_churn_rate": revenue_churn_rate(churned + con, start),
-            "quick_ratio": saas_quick_ratio(new, exp, con, churned, react),
-        }
-    frame = pd.DataFrame({k: np.asarray(values[k]) for k in MONTHLY_KPI_COLUMNS}, index=bridge.index)
-    rates = [c for c in MONTHLY_KPI_COLUMNS if c not in ("month", "customers")]
-    frame[rates] = frame[rates].replace([np.inf, -np.inf], np.nan)
-    return frame
+    values = {
+        "month": bridge["month"].to_numpy(),
+        "mrr": end,
+        "arr": arr(end),
+        "customers": bridge["customers_end"].to_numpy(),
+        "arpa": arpa(end, customers),
+        "net_new_mrr": net_new_mrr(new, exp, con, churned, react),
+        "mrr_growth_rate": mrr_growth_rate(end, start),
+        "net_revenue_retention": net_revenue_retention(start, exp, con, churned),
+        "gross_revenue_retention": gross_revenue_retention(start, con, churned),
+        "customer_churn_rate": churn_rate(col("churned_customers"), col("customers_start")),
+        "gross_revenue_churn_rate": revenue_churn_rate(churned + con, start),
+        "quick_ratio": saas_quick_ratio(new, exp, con, churned, react),
+    }
+    return MonthlyKPIs({k: np.asarray(values[k]) for k in MONTHLY_KPI_COLUMNS}, index=bridge.index)

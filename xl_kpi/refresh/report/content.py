@@ -41,13 +41,14 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from xl_kpi.kpis import get as kpi
 from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
+from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_COLUMNS, TERMS
 from xl_kpi.refresh.report.layout import CHART_ROWS, chart_slots, col_edges, sheet_widths
 from xl_kpi.refresh.report.model import (DATE_FORMAT, Block, Chart, Column, DefinedName, RangeRef, Report,
                                          ReportSheet, Series)
@@ -58,45 +59,18 @@ SUMMARY_SHEET = "KPI Summary"
 BRIDGE_TABLE = "MRRBridge"
 MONTHLY_TABLE = "MonthlyKPIs"
 
+
+def _layout(keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """column -> (Excel header, number format), from the ledger's vocabulary (:mod:`xl_kpi.ledger.columns`)."""
+    return {k: (TERMS[k].header, TERMS[k].unit.number_format if TERMS[k].unit else DATE_FORMAT) for k in keys}
+
+
 #: bridge column -> (Excel header, number format); order = the table's columns.
-BRIDGE_LAYOUT: dict[str, tuple[str, str]] = {
-    "month": ("Month", DATE_FORMAT),
-    "starting_mrr": ("Starting MRR", MONEY.number_format),
-    "new_mrr": ("New MRR", MONEY.number_format),
-    "expansion_mrr": ("Expansion MRR", MONEY.number_format),
-    "reactivation_mrr": ("Reactivation MRR", MONEY.number_format),
-    "contraction_mrr": ("Contraction MRR", MONEY.number_format),
-    "churned_mrr": ("Churned MRR", MONEY.number_format),
-    "ending_mrr": ("Ending MRR", MONEY.number_format),
-    "customers_start": ("Customers Start", COUNT.number_format),
-    "new_customers": ("New Customers", COUNT.number_format),
-    "reactivated_customers": ("Reactivated Customers", COUNT.number_format),
-    "churned_customers": ("Churned Customers", COUNT.number_format),
-    "customers_end": ("Customers End", COUNT.number_format),
-    "customer_churn_rate": ("Customer Churn Rate", FRACTION.number_format),
-    "gross_revenue_churn_rate": ("Gross Revenue Churn Rate", FRACTION.number_format),
-    "net_revenue_retention": ("Net Revenue Retention", FRACTION.number_format),
-    "quick_ratio": ("Quick Ratio", RATIO.number_format),
-    "arpa": ("ARPA", MONEY.number_format),
-}
-BRIDGE_COLUMNS = tuple(BRIDGE_LAYOUT)
+BRIDGE_LAYOUT = _layout(BRIDGE_COLUMNS)
 BRIDGE_HEADERS = tuple(h for h, _ in BRIDGE_LAYOUT.values())
 
 #: monthly_kpis column -> (Excel header, number format), for the ``MonthlyKPIs`` table.
-MONTHLY_LAYOUT: dict[str, tuple[str, str]] = {
-    "month": ("Month", DATE_FORMAT),
-    "mrr": ("MRR", MONEY.number_format),
-    "arr": ("ARR", MONEY.number_format),
-    "customers": ("Customers", COUNT.number_format),
-    "arpa": ("ARPA", MONEY.number_format),
-    "net_new_mrr": ("Net New MRR", MONEY.number_format),
-    "mrr_growth_rate": ("MRR Growth Rate", FRACTION.number_format),
-    "net_revenue_retention": ("Net Revenue Retention", FRACTION.number_format),
-    "gross_revenue_retention": ("Gross Revenue Retention", FRACTION.number_format),
-    "customer_churn_rate": ("Customer Churn Rate", FRACTION.number_format),
-    "revenue_churn_rate": ("Revenue Churn Rate", FRACTION.number_format),
-    "quick_ratio": ("Quick Ratio", RATIO.number_format),
-}
+MONTHLY_LAYOUT = _layout(MONTHLY_KPI_COLUMNS)
 
 
 @dataclass(frozen=True)
