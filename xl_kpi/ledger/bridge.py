@@ -41,7 +41,8 @@ from xl_kpi.ledger.columns import BRIDGE_COLUMNS
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.segments import SEGMENT_COLUMN, SegmentSplit
 
-__all__ = ["BRIDGE_COLUMNS", "bridge_table", "segment_bridge_table", "EntryMoves", "entry_moves", "assemble_bridge"]
+__all__ = ["BRIDGE_COLUMNS", "BRIDGE_TOTALS", "bridge_table", "bridge_from_totals", "segment_bridge_table",
+           "EntryMoves", "entry_moves", "assemble_bridge"]
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,7 @@ def bridge_table(act: ActiveMonths, months: np.ndarray) -> pd.DataFrame:
 
     ``months`` are the ledger's calendar months (month starts), one per month code.
     """
-    a = _bridge_arrays(act)
-    return assemble_bridge(months, a, *_shifted(a))
+    return bridge_from_totals(months, _bridge_arrays(act))
 
 
 def segment_bridge_table(split: SegmentSplit, months: np.ndarray) -> pd.DataFrame:
@@ -169,3 +169,28 @@ def segment_bridge_table(split: SegmentSplit, months: np.ndarray) -> pd.DataFram
                             starting[real], cust_start[real])
     frame.insert(0, SEGMENT_COLUMN, np.repeat(split.labels, split.n_months))
     return frame
+
+
+#: The per-month totals from which :func:`bridge_from_totals` derives the whole bridge.
+BRIDGE_TOTALS = (
+    "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr", "ending_mrr",
+    "new_customers", "reactivated_customers", "churned_customers", "customers_end",
+)
+
+
+def bridge_from_totals(months: np.ndarray, totals: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The monthly bridge from each month's :data:`BRIDGE_TOTALS`, however they were added up.
+
+    Starting MRR and customers are the previous month's ending ones (0 in the
+    first month); :func:`assemble_bridge` derives the rates. The numpy path
+    and the Ibis engine (:mod:`xl_kpi.engines`) both end here.
+
+    >>> t = dict(new_mrr=[10.0, 0.0], expansion_mrr=[0.0, 5.0], reactivation_mrr=[0.0, 0.0],
+    ...          contraction_mrr=[0.0, 0.0], churned_mrr=[0.0, 0.0], ending_mrr=[10.0, 15.0], new_customers=[1, 0],
+    ...          reactivated_customers=[0, 0], churned_customers=[0, 0], customers_end=[1, 1])
+    >>> b = bridge_from_totals(np.array(["2024-01-01", "2024-02-01"], "datetime64[ns]"), t)
+    >>> b[["starting_mrr", "net_revenue_retention"]].to_numpy().tolist(), b["customers_start"].tolist()
+    ([[0.0, nan], [10.0, 1.5]], [0, 1])
+    """
+    a = {k: np.asarray(totals[k], dtype=np.int64 if "customers" in k else float) for k in BRIDGE_TOTALS}
+    return assemble_bridge(months, a, *_shifted(a))

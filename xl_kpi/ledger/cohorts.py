@@ -27,7 +27,7 @@ import pandas as pd
 from xl_kpi.ledger.customer_months import ActiveMonths
 from xl_kpi.ledger.validation import months_to_timestamps
 
-__all__ = ["BASES", "check_basis", "cohort_totals", "retention"]
+__all__ = ["BASES", "check_basis", "cohort_totals", "cohort_frame", "retention"]
 
 #: The two ways to count a cohort.
 BASES = ("logo", "revenue")
@@ -60,9 +60,26 @@ def cohort_totals(act: ActiveMonths, first_month: int, basis: str = "logo") -> p
     rank = np.searchsorted(cohorts, cohort)
     weights = act.mrr if basis == "revenue" else None
     grid = np.bincount(rank * ages + (act.month - cohort), weights=weights, minlength=cohorts.size * ages)
-    grid = grid.reshape(cohorts.size, ages).astype(float)
+    return cohort_frame(grid.reshape(cohorts.size, ages), cohorts, first_month, n_m)
+
+
+def cohort_frame(grid: np.ndarray, cohorts: np.ndarray, first_month: int, n_months: int) -> pd.DataFrame:
+    """The cohort x age frame of a 2-D ``grid`` of totals, one row per month code in ``cohorts``.
+
+    Ages past the end of the data (cohort + age >= ``n_months``) become NaN.
+    The numpy path and the Ibis engine (:mod:`xl_kpi.engines`) both end here.
+
+    >>> cohort_frame(np.array([[2, 1], [3, 0]]), np.array([0, 1]), 648, 2)  # doctest: +NORMALIZE_WHITESPACE
+    months_since_start    0    1
+    cohort
+    2024-01-01          2.0  1.0
+    2024-02-01          3.0  NaN
+    """
+    cohorts = np.asarray(cohorts, dtype=np.int64)
+    grid = np.array(grid, dtype=float)  # a copy: the NaNs below stay out of the caller's array
+    ages = grid.shape[1]
     # age k of cohort c exists only while c + k is inside the data
-    grid[cohorts[:, None] + np.arange(ages)[None, :] >= n_m] = np.nan
+    grid[cohorts[:, None] + np.arange(ages)[None, :] >= n_months] = np.nan
     index = pd.DatetimeIndex(months_to_timestamps(first_month + cohorts), name="cohort")
     columns = pd.RangeIndex(ages, name="months_since_start")
     return pd.DataFrame(grid, index=index, columns=columns)

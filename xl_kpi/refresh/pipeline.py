@@ -29,7 +29,8 @@ import pandas as pd
 
 from xl_kpi.cells import blank_mask
 from xl_kpi.errors import UserError
-from xl_kpi.ledger import Ledger, monthly_kpis, prepare_ledger
+from xl_kpi.engines import Analysis, analysis_of
+from xl_kpi.ledger import prepare_ledger
 from xl_kpi.ledger.formats import CUSTOMER, MONTH, MRR, InputFormat, formats, get_format, grid, ledger_frame
 from xl_kpi.ledger.raw import RawTable, TableSource
 from xl_kpi.refresh.report import Report, ReportData, build_report
@@ -100,40 +101,19 @@ class RefreshResult:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """What :func:`analyse` computed from a ledger: the report's inputs, by name.
-
-    ``ledger`` is the prepared :class:`xl_kpi.ledger.Ledger`, for any further
-    analysis a report sheet needs (it reuses the same customer-month totals).
-    """
-
-    ledger: Ledger = field(repr=False)
-    bridge: pd.DataFrame = field(repr=False)
-    logo_cohorts: pd.DataFrame = field(repr=False)
-    revenue_cohorts: pd.DataFrame = field(repr=False)
-    monthly: pd.DataFrame = field(repr=False)
-
-    @property
-    def customers(self) -> int:
-        return self.ledger.n_customers
-
-    @property
-    def rows(self) -> int:
-        """Ledger rows used (completely blank rows are skipped)."""
-        return self.ledger.n_rows
-
-
 def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
     """Validate the ledger and compute the bridge, both cohort matrices and the monthly KPIs.
+
+    A source too large for memory (a big Parquet file, a database table) is
+    analysed where it is instead: ``analysis_of(xl_kpi.engines.ledger(source,
+    ...))`` gives the same :class:`~xl_kpi.engines.Analysis` from the Ibis
+    engine (see :func:`xl_kpi.engines.choose_engine`).
 
     Validation errors are ``xl_kpi.ledger.LedgerError`` (a ``UserError``)
     naming sheet, row and column.  The ledger is validated, and its
     customer-month totals computed, once for all the analyses.
     """
-    ledger = prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet)
-    bridge = ledger.bridge()
-    return Analysis(ledger, bridge, ledger.cohorts("logo"), ledger.cohorts("revenue"), monthly_kpis(bridge))
+    return analysis_of(prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet))
 
 
 def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None) -> RefreshResult:

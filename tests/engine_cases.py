@@ -1,0 +1,42 @@
+"""Ledgers that are hard on an engine, and the comparison of two engines' results (shared by the engine tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Customer ids that differ only in ways an engine might blur: case, spaces,
+#: leading zeros, digits that look like numbers, non-ASCII text.
+HOSTILE_IDS = ["1", "01", "1.0", "a", "A", " a", "a ", "x y", "é", "ß", "10", "-1", "0", "NULL", "None", "nan"]
+
+#: Amounts whose sums are not exact in binary (0.1 + 0.2), ties of rounding
+#: (0.125, 2.5e-7), tiny and large ones, and zero.
+HOSTILE_AMOUNTS = [0.0, 0.1, 0.2, 0.3, 0.125, 1 / 3, 2.5e-7, 1e-9, 7.0, 99.99, 100.0, 12345.678, 1e6, 0.0078125]
+
+
+def random_ledger(seed: int, rows: int = 200, months: int = 14, ids: int = 12) -> pd.DataFrame:
+    """A ledger with gaps, reactivations, $0 months, several rows per customer-month, random days."""
+    rng = np.random.default_rng(seed)
+    pool = HOSTILE_IDS[:ids]
+    month = rng.integers(0, months, rows)
+    day = rng.integers(1, 29, rows)
+    stamps = pd.to_datetime({"year": 2023 + month // 12, "month": month % 12 + 1, "day": day})
+    amounts = np.array(HOSTILE_AMOUNTS)[rng.integers(0, len(HOSTILE_AMOUNTS), rows)]
+    amounts = np.where(rng.random(rows) < 0.2, 0.0, amounts)  # plenty of $0 months
+    return pd.DataFrame({"customer_id": np.array(pool, dtype=object)[rng.integers(0, len(pool), rows)],
+                         "month": stamps, "mrr": amounts})
+
+
+def assert_frames_match(got: pd.DataFrame, want: pd.DataFrame, tol: float = 1e-9) -> None:
+    """Same columns, index, dtypes and blanks; numbers equal to ``tol`` (relative, and absolute near 0)."""
+    assert list(got.columns) == list(want.columns)
+    assert list(got.dtypes) == list(want.dtypes), (got.dtypes, want.dtypes)
+    pd.testing.assert_index_equal(got.index, want.index)
+    assert type(got.columns) is type(want.columns) and got.columns.name == want.columns.name
+    for name in want.columns:
+        a, b = got[name].to_numpy(), want[name].to_numpy()
+        if a.dtype.kind == "f":
+            np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"blanks of {name}")
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=str(name))
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=str(name))

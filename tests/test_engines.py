@@ -1,0 +1,179 @@
+"""The Ibis engine (on DuckDB) gives the numpy path's frames: same columns, dtypes, blanks and numbers to 1e-9."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.engine_cases import HOSTILE_AMOUNTS, HOSTILE_IDS, assert_frames_match, random_ledger
+from tests.test_ledger import HAND_BRIDGE, MONEY, COUNTS, hand_ledger
+from xl_kpi import engines
+from xl_kpi.engines.ibis_engine import IbisLedger
+from xl_kpi.ledger import LedgerError, cohort_matrix, cohort_retention, mrr_bridge, prepare_ledger
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def assert_same_analyses(df: pd.DataFrame, led) -> None:
+    """Every analysis of ``led`` equals the numpy path's on ``df``."""
+    assert_frames_match(led.bridge(), mrr_bridge(df))
+    for basis in ("logo", "revenue"):
+        assert_frames_match(led.cohort_matrix(basis), cohort_matrix(df, basis=basis))
+        assert_frames_match(led.cohorts(basis), cohort_retention(df, basis=basis))
+    prepared = prepare_ledger(df)
+    assert (led.n_customers, led.n_rows) == (prepared.n_customers, prepared.n_rows)
+
+
+def test_hand_worked_ledger_gives_the_hand_worked_bridge():
+    df = hand_ledger()
+    df["month"] = pd.to_datetime(df["month"])  # a database column has one type: timestamps
+    bridge = IbisLedger(df).bridge()
+    expected = pd.DataFrame(list(HAND_BRIDGE.values()), columns=MONEY + COUNTS)
+    np.testing.assert_allclose(bridge[MONEY].to_numpy(), expected[MONEY].to_numpy(), atol=1e-9)
+    np.testing.assert_array_equal(bridge[COUNTS].to_numpy(), expected[COUNTS].to_numpy())
+    assert_same_analyses(df, IbisLedger(df))
+
+
+rows = st.lists(st.tuples(st.sampled_from(HOSTILE_IDS), st.integers(0, 13), st.integers(1, 28),
+                          st.one_of(st.sampled_from(HOSTILE_AMOUNTS), st.floats(0, 1e6))),
+                min_size=1, max_size=60)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows, st.booleans())
+def test_random_hostile_ledgers_agree_with_the_numpy_path(rows, as_text):
+    ids, month, day, mrr = zip(*rows)
+    month = np.array(month)
+    stamps = pd.to_datetime({"year": 2023 + month // 12, "month": month % 12 + 1, "day": np.array(day)})
+    df = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object), "month": stamps, "mrr": np.array(mrr, float)})
+    if as_text:  # dates as ISO text, amounts as numeric text (what a CSV gives)
+        df = df.assign(month=stamps.dt.strftime("%Y-%m-%d"), mrr=[repr(x) for x in mrr])
+    assert_same_analyses(df, IbisLedger(df))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_larger_random_ledgers_agree(seed):
+    df = random_ledger(seed, rows=3000, months=30, ids=16)
+    assert_same_analyses(df, IbisLedger(df))
+
+
+def test_a_parquet_file_is_read_where_it_is(tmp_path):
+    df = random_ledger(7, rows=500)
+    path = tmp_path / "ledger.parquet"
+    df.to_parquet(path)
+    assert engines.choose_engine(path) == "numpy"  # small: read into memory
+    assert_same_analyses(df, engines.ledger(path, engine="ibis"))
+    got = engines.analyse(path, engine="ibis")
+    want = engines.analyse(df, engine="numpy")
+    assert_frames_match(got.bridge, want.bridge)
+    assert (got.customers, got.rows) == (want.customers, want.rows)
+
+
+def test_as_of_extends_the_report_and_leaves_later_rows_out():
+    df = random_ledger(3, rows=400, months=12)
+    as_of = "2024-03"  # three months past the data's last month (2023-12)
+    led = IbisLedger(df, as_of=as_of)
+    # the numpy path without as_of: the same ledger plus a $0 row in the report month extends the months
+    extended = pd.concat([df, pd.DataFrame({"customer_id": ["zz-pad"], "month": [pd.Timestamp("2024-03-10")],
+                                            "mrr": [0.0]})], ignore_index=True)
+    assert_frames_match(led.bridge(), mrr_bridge(extended))
+    assert led.bridge()["ending_mrr"].iloc[-1] == 0 and led.bridge()["churned_mrr"].iloc[12] > 0
+    early = IbisLedger(df, as_of="2023-06-30")
+    assert_frames_match(early.bridge(), mrr_bridge(df[df["month"] < "2023-07-01"]))
+    assert early.rows_after_as_of == int((df["month"] >= "2023-07-01").sum())
+    with pytest.raises(LedgerError, match="no rows on or before the report month 2022-12"):
+        IbisLedger(df, as_of="2022-12")
+
+
+BAD = [
+    ("customer_id", [None, "b"], "Row 3, column 'customer_id': the customer id is blank"),
+    ("customer_id", ["  ", "b"], "Row 3, column 'customer_id': the customer id is blank"),
+    ("month", ["2024-01-05", "31/02/2024"], "Row 4, column 'month': '31/02/2024' is not a date"),
+    ("month", ["2024-01-05", "1850-01-01"], "Row 4, column 'month': '1850-01-01' is outside the supported dates"),
+    ("mrr", ["10", "n/a"], "Row 4, column 'mrr': 'n/a' is not a number"),
+    ("mrr", [10.0, -5.0], "Row 4, column 'mrr': -5 is negative; MRR must be 0 or more"),
+    ("mrr", [10.0, float("inf")], "Row 4, column 'mrr': inf is not a number"),
+    ("mrr", [None, 1.0], "Row 3, column 'mrr': the MRR is blank"),
+]
+
+
+@pytest.mark.parametrize("column, values, message", BAD)
+def test_a_bad_row_gets_the_numpy_paths_message(column, values, message):
+    df = pd.DataFrame({"customer_id": ["a", "a", "b"], "month": ["2024-01-05", "2024-02-05", "2024-02-05"],
+                       "mrr": ["10", "20", "30"]})
+    df = df.astype({"mrr": object})
+    df.loc[1:, column] = pd.Series(values, index=[1, 2], dtype=object)
+    if column != "mrr" or not any(isinstance(v, str) for v in values):
+        df["mrr"] = df["mrr"].astype(float)  # one type per column, as in a database
+    if column == "customer_id":
+        df["month"] = pd.to_datetime(df["month"])
+    with pytest.raises(LedgerError) as numpy_error:
+        prepare_ledger(df, sheet=None)
+    with pytest.raises(LedgerError) as ibis_error:
+        IbisLedger(df)
+    assert str(ibis_error.value).startswith(message)
+    assert str(ibis_error.value) == str(numpy_error.value)
+    assert (ibis_error.value.row, ibis_error.value.column) == (numpy_error.value.row, numpy_error.value.column)
+
+
+def test_completely_blank_rows_are_skipped_and_a_parquet_row_is_named(tmp_path):
+    df = pd.DataFrame({"customer_id": ["a", None, "b", "c"],
+                       "month": pd.to_datetime(["2024-01-05", None, "2024-02-05", "2024-02-05"]),
+                       "mrr": [10.0, None, 20.0, -1.0]})
+    path = tmp_path / "l.parquet"
+    df.iloc[:3].to_parquet(path)
+    assert engines.analyse(path, engine="ibis").rows == 2
+    df.to_parquet(path)
+    with pytest.raises(LedgerError, match=r"^Sheet 'big.parquet', row 5, column 'mrr': -1 is negative"):
+        engines.ledger(path, engine="ibis", sheet="big.parquet")
+
+
+def test_a_missing_column_is_named():
+    df = pd.DataFrame({"customer_id": ["a"], "month": pd.to_datetime(["2024-01-01"]), "amount": [1.0]})
+    with pytest.raises(LedgerError, match=r"The ledger has no MRR column 'mrr' \(its columns: 'customer_id', "
+                                          r"'month', 'amount'\)"):
+        IbisLedger(df)
+
+
+def test_mixed_id_types_are_refused_rather_than_merged():
+    df = pd.DataFrame({"customer_id": [1, "1"], "month": pd.to_datetime(["2024-01-01"] * 2), "mrr": [1.0, 2.0]})
+    with pytest.raises(LedgerError, match="mixes int, str values"):
+        IbisLedger(df)
+
+
+def test_without_the_warehouse_extra_the_message_names_it():
+    # a fresh interpreter in which ibis cannot be imported (as on a core-only install)
+    code = ("import sys; sys.modules['ibis'] = None\n"
+            "import pandas as pd\n"
+            "from xl_kpi import engines\n"
+            "from xl_kpi.errors import UserError\n"
+            "df = pd.DataFrame({'customer_id': ['a'], 'month': ['2024-01-01'], 'mrr': [1.0]})\n"
+            "print(engines.analyse(df).bridge['ending_mrr'].tolist())\n"  # the numpy path needs no extra
+            "try:\n"
+            "    engines.analyse(df, engine='ibis')\n"
+            "except UserError as e:\n"
+            "    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.splitlines() == [
+        "[1.0]", "the Ibis engine needs the optional package 'ibis': pip install \"xl_kpi[warehouse]\""]
+
+
+def test_the_extras_are_declared():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    names = lambda reqs: {r.split("[")[0].split(">")[0].split("=")[0].strip() for r in reqs}  # noqa: E731
+    assert {"ibis-framework", "pyarrow"} <= names(extras["warehouse"])
+    assert any("duckdb" in r for r in extras["warehouse"])
+    assert "pyspark" in names(extras["spark"])
+    assert "ibis-framework" not in names(project["dependencies"])
+    # the suite runs both engines: the test extra brings them
+    assert any(r.startswith("xl_kpi[") and "warehouse" in r and "spark" in r for r in extras["test"])

@@ -1,0 +1,76 @@
+"""The Ibis engine's expressions on Spark (local mode) give the numpy path's numbers.
+
+This is the code that runs on a Spark cluster, run by a local one: one
+SparkSession for the module, one core, one shuffle partition, a few small
+ledgers (Spark's start-up dominates; the module takes well under two
+minutes). Java 17 is needed (``.ci/run`` installs it where missing).
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+import pytest
+from pyspark.sql import SparkSession
+
+from tests.engine_cases import assert_frames_match, random_ledger
+from tests.test_engines import assert_same_analyses
+from tests.test_ledger import hand_ledger
+from xl_kpi.engines.ibis_engine import IbisLedger
+from xl_kpi.ledger import LedgerError, mrr_bridge
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    scratch = tmp_path_factory.mktemp("spark")
+    session = (SparkSession.builder.master("local[1]").appName("xl_kpi-tests")
+               .config("spark.sql.shuffle.partitions", "1")
+               .config("spark.default.parallelism", "1")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.memory", "1g")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+               # small data: compiling whole-stage code and re-planning cost more than they save, and
+               # the JVM's quick compiler starts faster (about 3x quicker here than Spark's defaults)
+               .config("spark.sql.codegen.wholeStage", "false")
+               .config("spark.sql.adaptive.enabled", "false")
+               .config("spark.driver.extraJavaOptions",
+                       f"-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dderby.system.home={scratch}")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield ibis.pyspark.connect(session)
+    session.stop()
+
+
+def on_spark(con, df: pd.DataFrame, name: str):
+    """``df`` as a Spark temporary view (what a cluster's source would be; nothing written to disk)."""
+    return con.create_view(name, ibis.memtable(df), overwrite=True)
+
+
+def test_the_spark_backend_runs_the_queries(spark):
+    led = IbisLedger(on_spark(spark, random_ledger(1, rows=60), "probe"))
+    assert led.table.get_backend().name == "pyspark"
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_random_hostile_ledgers_on_spark_agree_with_the_numpy_path(spark, seed):
+    df = random_ledger(seed, rows=300, months=16)
+    assert_same_analyses(df, IbisLedger(on_spark(spark, df, f"ledger_{seed}")))
+
+
+def test_hand_worked_ledger_and_as_of_on_spark(spark):
+    df = hand_ledger()
+    df["month"] = pd.to_datetime(df["month"])
+    t = on_spark(spark, df, "hand")
+    assert_same_analyses(df, IbisLedger(t))
+    early = IbisLedger(t, as_of="2024-03-31")
+    assert_frames_match(early.bridge(), mrr_bridge(df[df["month"] < "2024-04-01"]))
+    assert early.rows_after_as_of == int((df["month"] >= "2024-04-01").sum())
+
+
+def test_a_bad_row_on_spark_is_named_by_its_value(spark):
+    df = pd.DataFrame({"customer_id": ["a", "b", "c"], "month": pd.to_datetime(["2024-01-01"] * 3),
+                       "mrr": [1.0, -4.0, -2.5]})
+    with pytest.raises(LedgerError, match=r"^Column 'mrr': -(4|2\.5) is negative; MRR must be 0 or more \(2 rows\)$"):
+        IbisLedger(on_spark(spark, df, "bad"))

@@ -1,0 +1,151 @@
+"""Compute engines: the same ledger analyses in memory (numpy) or where the data lives (Ibis).
+
+======== ====================================================================
+engine   what it is
+======== ====================================================================
+numpy    :mod:`xl_kpi.ledger`, in memory: a DataFrame in, fast up to a few
+         million rows (an Excel sheet holds at most 1,048,576)
+ibis     :mod:`xl_kpi.engines.ibis_engine`: the analyses as Ibis expressions
+         run by the database that holds the data (DuckDB embedded by default,
+         for Parquet files and frames; Spark, BigQuery, Snowflake, Postgres
+         when the source is an Ibis table of that backend). Needs
+         ``pip install "xl_kpi[warehouse]"``
+======== ====================================================================
+
+Both give the same frames (columns, dtypes, numbers to 1e-9, checked by the
+test suite on random ledgers), because both end in the ledger package's frame
+builders (:func:`xl_kpi.ledger.bridge.bridge_from_totals`,
+:func:`xl_kpi.ledger.cohorts.cohort_frame`) and compute every rate with the
+core KPI functions.
+
+:func:`ledger` returns the ledger object of the chosen engine
+(:class:`xl_kpi.ledger.Ledger` or :class:`~xl_kpi.engines.ibis_engine.IbisLedger`),
+both with ``bridge()``, ``cohorts(basis)``, ``cohort_matrix(basis)``,
+``monthly_kpis()``, ``n_rows``, ``n_customers``, ``n_months``;
+:func:`analysis_of` computes from either what a refresh reports
+(:class:`Analysis`), and :func:`analyse` is the two in one call.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"customer_id": ["a", "b", "a"], "month": pd.to_datetime(["2024-01-01"] * 2 + ["2024-02-01"]),
+...                    "mrr": [10.0, 20.0, 25.0]})
+>>> [analyse(df, engine=e).bridge["churned_mrr"].tolist() for e in ENGINES]
+[[0.0, 20.0], [0.0, 20.0]]
+>>> choose_engine(df), choose_engine("big.parquet", rows=10_000_000)
+('numpy', 'ibis')
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from xl_kpi.engines.extras import WAREHOUSE, MissingExtraError, import_optional
+from xl_kpi.ledger.monthly import monthly_kpis
+from xl_kpi.ledger.prepared import prepare_ledger
+
+__all__ = ["ENGINES", "LARGE_ROWS", "Analysis", "analyse", "analysis_of", "choose_engine", "ledger",
+           "MissingExtraError"]
+
+ENGINES = ("numpy", "ibis")
+
+#: A Parquet file with more rows than this is analysed by the Ibis engine with
+#: ``engine="auto"`` (the numpy path holds every row in memory as Python ids).
+LARGE_ROWS = 1_048_576
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a refresh reports of a ledger: the bridge, both cohort matrices, the monthly KPIs.
+
+    ``ledger`` is the engine's ledger object, for any further analysis a
+    report sheet needs (it reuses the same customer-month totals, or the same
+    database).
+    """
+
+    ledger: Any = field(repr=False)
+    bridge: pd.DataFrame = field(repr=False)
+    logo_cohorts: pd.DataFrame = field(repr=False)
+    revenue_cohorts: pd.DataFrame = field(repr=False)
+    monthly: pd.DataFrame = field(repr=False)
+
+    @property
+    def customers(self) -> int:
+        return self.ledger.n_customers
+
+    @property
+    def rows(self) -> int:
+        """Ledger rows used (completely blank rows are skipped)."""
+        return self.ledger.n_rows
+
+
+def analysis_of(ledger: Any) -> Analysis:
+    """The :class:`Analysis` of a ledger object of either engine."""
+    bridge = ledger.bridge()
+    return Analysis(ledger, bridge, ledger.cohorts("logo"), ledger.cohorts("revenue"), monthly_kpis(bridge))
+
+
+def _is_ibis_table(source: Any) -> bool:
+    mod = type(source).__module__
+    return mod.startswith("ibis.") and hasattr(source, "schema") and hasattr(source, "to_pyarrow")
+
+
+def _is_path(source: Any) -> bool:
+    return isinstance(source, (str, os.PathLike))
+
+
+def parquet_rows(path: str | os.PathLike) -> int:
+    """The row count in a Parquet file's footer (nothing else is read)."""
+    pq = import_optional("pyarrow.parquet", WAREHOUSE, "reading Parquet files")
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def choose_engine(source: Any, rows: int | None = None) -> str:
+    """The engine ``engine="auto"`` uses: ibis for database tables and Parquet files of more than
+    :data:`LARGE_ROWS` rows (``rows``: their count if known), numpy for frames and smaller files."""
+    if _is_ibis_table(source):
+        return "ibis"
+    if _is_path(source):
+        n = parquet_rows(source) if rows is None else rows
+        return "ibis" if n > LARGE_ROWS else "numpy"
+    return "numpy"
+
+
+def ledger(source: Any, customer: str = "customer_id", month: str = "month", mrr: str = "mrr", *,
+           engine: str = "auto", first_row: int = 2, sheet: str | None = None, **options: Any):
+    """The ledger ``source`` (a DataFrame, a Parquet path or an Ibis table) validated, with its analyses.
+
+    ``options`` (such as ``as_of``) go to the engine's ledger. Raises
+    :class:`xl_kpi.ledger.LedgerError` for a bad row (naming row and column),
+    :class:`MissingExtraError` (naming the pip command) when the Ibis engine
+    is needed and not installed.
+    """
+    if engine not in ("auto", *ENGINES):
+        raise ValueError(f"engine must be 'auto', 'numpy' or 'ibis', got {engine!r}")
+    if engine == "auto":
+        engine = choose_engine(source)
+    if engine == "ibis":
+        from xl_kpi.engines.ibis_engine import IbisLedger
+
+        return IbisLedger(source, customer, month, mrr, first_row=first_row, sheet=sheet, **options)
+    if _is_path(source):
+        import_optional("pyarrow", WAREHOUSE, "reading Parquet files")
+        source = pd.read_parquet(Path(source))
+    elif _is_ibis_table(source):
+        source = source.to_pandas()
+    return prepare_ledger(source, customer, month, mrr, first_row=first_row, sheet=sheet, **options)
+
+
+def analyse(source: Any, customer: str = "customer_id", month: str = "month", mrr: str = "mrr", *,
+            engine: str = "auto", first_row: int = 2, sheet: str | None = None, **options: Any) -> Analysis:
+    """Validate ``source`` and compute what a refresh reports, with the chosen engine (see :func:`ledger`).
+
+    With the Ibis engine this is two queries where the data is (the checks,
+    then one pass for the bridge and both cohorts); only per-month and
+    per-cohort totals come back to Python.
+    """
+    return analysis_of(ledger(source, customer, month, mrr, engine=engine, first_row=first_row, sheet=sheet,
+                              **options))

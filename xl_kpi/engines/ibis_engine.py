@@ -1,0 +1,442 @@
+"""The ledger analyses as Ibis expressions, computed where the data is.
+
+The same expressions run on DuckDB (embedded, the default: a Parquet file or
+a pandas frame is read by an in-process DuckDB), Spark, BigQuery, Snowflake,
+Postgres ... whatever Ibis backend the source table is bound to. Only results
+come back to Python: a few numbers per month (bridge), per cohort and age
+(cohorts) or per month and window (trailing retention). No Python object is
+made per ledger row, so Python's memory is bounded by the result, not the
+data; the database does the heavy lifting with its own memory management.
+
+The definitions are the catalog's "Ledger analysis" and "Additions", the same
+as the numpy path (:mod:`xl_kpi.ledger`); the test suite checks the two equal
+to 1e-9 on random ledgers, on DuckDB and on PySpark. How the SQL reaches each
+number:
+
+1. ``m`` = the row's calendar month as an integer (months since 1970-01), so
+   "the previous month" is ``m - 1`` on every backend.
+2. Customer-months: ``GROUP BY customer, m``, the sum rounded by the money
+   rule (:data:`MONEY_DECIMALS`, the same rounding as the numpy path); the
+   active ones (sum > 0) are kept.
+3. Over each customer's active months in order (one window): the previous
+   active month and its MRR (``LAG``), the next active month (``LEAD``) and
+   the first one (the cohort). Then, per row: new (no previous), reactivation
+   (previous < m - 1), expansion / contraction (previous = m - 1, by the
+   change), churn in m + 1 (no next, or next > m + 1).
+4. One ``GROUP BY m, cohort`` adds these up. The bridge is that summed over
+   cohorts, the cohort matrices are its customers and MRR by (cohort, m -
+   cohort): one pass over the data for the bridge and both cohort matrices.
+
+The result frames are built by the numpy path's own functions
+(:func:`xl_kpi.ledger.bridge.bridge_from_totals`,
+:func:`xl_kpi.ledger.cohorts.cohort_frame`), which compute every rate with
+the core KPI functions: one definition of each number, whichever engine
+added up the totals.
+
+Example (DuckDB in memory, reading a pandas frame):
+
+>>> import pandas as pd
+>>> ledger = pd.DataFrame({"customer_id": ["a", "b", "a", "b", "a"],
+...     "month": pd.to_datetime(["2024-01-15", "2024-01-20", "2024-02-10", "2024-02-11", "2024-03-01"]),
+...     "mrr": [100.0, 50.0, 120.0, 0.0, 120.0]})
+>>> led = IbisLedger(ledger)
+>>> led.bridge()[["new_mrr", "expansion_mrr", "churned_mrr", "ending_mrr"]].values.tolist()
+[[150.0, 0.0, 0.0, 150.0], [0.0, 20.0, 50.0, 120.0], [0.0, 0.0, 0.0, 120.0]]
+>>> led.cohorts("logo").values.tolist()
+[[1.0, 0.5, 0.5]]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xl_kpi.engines.extras import WAREHOUSE, import_optional
+from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
+from xl_kpi.ledger.cohorts import check_basis, cohort_frame, retention
+from xl_kpi.ledger.monthly import monthly_kpis
+from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, LedgerError, _describe, _where,
+                                      days_to_months, months_to_timestamps)
+
+ibis = import_optional("ibis", WAREHOUSE, "the Ibis engine")
+
+__all__ = ["IbisLedger", "ibis_table", "MONEY_DECIMALS"]
+
+#: Customer-month sums are rounded to this many decimals before anything is
+#: compared (None: not rounded). Kept equal to the numpy path's money rule.
+MONEY_DECIMALS: int | None = None
+
+#: The supported months (as the numpy path: 1900-01 .. 2261-12), as months since 1970-01.
+FIRST_MONTH = int(days_to_months(np.array([FIRST_DAY]))[0])
+LAST_MONTH = int(days_to_months(np.array([LAST_DAY]))[0])
+
+#: Name of the position column added to a pandas frame (row numbers for messages).
+_POS = "__xl_kpi_row"
+
+
+# ------------------------------------------------------------------ the source
+
+
+def ibis_table(source: Any, *, row_numbers: bool = True):
+    """An Ibis table for ``source``: an Ibis table as it is, a Parquet path read by DuckDB, a DataFrame.
+
+    A Parquet file gets its row position as a column (DuckDB's
+    ``file_row_number``), so that a message can name the row; so does a
+    DataFrame (``row_numbers``).
+    """
+    if isinstance(source, ibis.Table):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.suffix.lower() != ".parquet":
+            raise LedgerError(f"{path}: the Ibis engine reads Parquet files (.parquet) or Ibis tables; "
+                              f"give a database table as an Ibis table (ibis.duckdb.connect(...).table(...))")
+        if not path.exists():
+            raise LedgerError(f"{path}: no such file")
+        con = ibis.duckdb.connect()
+        return con.read_parquet(str(path), file_row_number=row_numbers)
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy(deep=False)
+        for name in frame.columns:
+            col = frame[name]
+            if col.dtype == object and len(col):
+                kinds = set(map(type, col.dropna()))
+                if len(kinds) > 1:  # 1 and "1" are two customers in the numpy path; a SQL column has one type
+                    raise LedgerError(f"Column {name!r} mixes {', '.join(sorted(k.__name__ for k in kinds))} "
+                                      f"values; the Ibis engine needs one type per column (use engine='numpy')",
+                                      column=str(name))
+        if row_numbers:
+            frame[_POS] = np.arange(len(frame), dtype=np.int64)
+        return ibis.memtable(frame)
+    raise LedgerError(f"The ledger must be an Ibis table, a Parquet path or a DataFrame, got {type(source).__name__}")
+
+
+def _month_number(value):
+    """A date or timestamp -> months since 1970-01 (the numpy path's month numbers)."""
+    return (value.year() - 1970) * 12 + value.month() - 1
+
+
+def round_money(x):
+    """``x`` rounded to :data:`MONEY_DECIMALS` exactly as numpy's ``np.round``: rint(x * 10^d) / 10^d.
+
+    Written with float arithmetic only (fmod, no cast to an integer type, no
+    backend ROUND, whose half-way rule differs between databases), so every
+    backend gives numpy's bits. Amounts are >= 0 here.
+    """
+    if MONEY_DECIMALS is None:
+        return x
+    scale = float(10 ** MONEY_DECIMALS)
+    y = x * scale
+    frac = y % 1.0                 # exact in IEEE arithmetic
+    down = y - frac                # floor(y), still a float
+    half_even = down + (down % 2.0)  # a tie goes to the even neighbour, like rint
+    rounded = ibis.cases((frac > 0.5, down + 1.0), (frac < 0.5, down), else_=half_even)
+    return rounded / scale
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What the checks query found: rows used, the report's months, customers, rows after ``as_of``."""
+
+    rows: int
+    first_month: int
+    n_months: int
+    n_customers: int
+    rows_after_as_of: int
+
+
+# ------------------------------------------------------------------ the ledger
+
+
+class IbisLedger:
+    """A ledger where it lives, with the analyses of :mod:`xl_kpi.ledger` as methods.
+
+    Parameters
+    ----------
+    source : Ibis table, Parquet path or DataFrame
+        The ledger (see :func:`ibis_table`), one row per customer per month.
+    customer, month, mrr : str
+        Column names. ``month`` is a date or timestamp column (or ISO date
+        text); ``mrr`` is numeric (or numeric text).
+    as_of : date-like, optional
+        The last month reported (the catalog's "Report month"); rows after it
+        are left out and counted in :attr:`rows_after_as_of`.
+    row_number : str, optional
+        A column holding each row's position (0 for the first data row), so
+        that a message names the row (``first_row`` + position). Parquet files
+        and DataFrames get one automatically.
+    first_row, sheet : optional
+        As in :func:`xl_kpi.ledger.validate_ledger`: the row number of the
+        first data row and the sheet, for messages.
+
+    Constructing it runs one query of checks (the numpy path's: blank ids,
+    months and amounts, dates that are not dates or out of range, amounts that
+    are not numbers or negative; completely blank rows are skipped); a bad
+    row raises :class:`xl_kpi.ledger.LedgerError` naming row and column.
+    """
+
+    def __init__(self, source: Any, customer: str = "customer_id", month: str = "month", mrr: str = "mrr", *,
+                 as_of: Any = None, row_number: str | None = None, first_row: int = 2, sheet: str | None = None):
+        table = ibis_table(source)
+        if row_number is None:
+            for name in (_POS, "file_row_number"):
+                if name in table.columns and name not in (customer, month, mrr):
+                    row_number = name
+        self.names = {"customer": customer, "month": month, "MRR": mrr}
+        for role, name in self.names.items():
+            if name not in table.columns:
+                have = ", ".join(repr(c) for c in table.columns if c not in (_POS, "file_row_number")) or "none"
+                where = f"Sheet {sheet!r}: the" if sheet else "The"
+                raise LedgerError(f"{where} ledger has no {role} column {name!r} (its columns: {have})",
+                                  column=name, sheet=sheet)
+        self.table, self.customer, self.month, self.mrr = table, customer, month, mrr
+        self.row_number, self.first_row, self.sheet = row_number, first_row, sheet
+        self.as_of_month = None if as_of is None else _as_of_month(as_of)
+        self._flags = self._flagged()
+        self.checks = self._run_checks()
+        self._summary: pd.DataFrame | None = None
+
+    # ---------------------------------------------------------- checks
+
+    def _flagged(self):
+        """The ledger as (c, m, v) with one flag per check (the numpy path's checks, in its order)."""
+        t = self.table
+        c, d, v = t[self.customer], t[self.month], t[self.mrr]
+        c_blank = c.isnull()
+        if c.type().is_string():
+            c_blank = c_blank | (c.strip() == "")
+        if d.type().is_string():
+            text = d.strip()
+            d_blank = d.isnull() | (text == "")
+            stamp = text.try_cast("timestamp")
+            d_bad = stamp.isnull() & ~d_blank
+            m = _month_number(stamp)
+        elif d.type().is_temporal() and not d.type().is_time():
+            d_blank, d_bad, m = d.isnull(), ibis.literal(False), _month_number(d)
+        else:
+            raise LedgerError(f"{_where(None, self.month, self.sheet)}: holds {d.type()} values; the Ibis engine "
+                              f"needs dates, timestamps or ISO date text (Excel serial numbers: use engine='numpy')",
+                              column=self.month, sheet=self.sheet)
+        if v.type().is_string():
+            text = v.strip()
+            v_blank = v.isnull() | (text == "")
+            x = text.try_cast("float64")
+            v_bad = (x.isnull() & ~v_blank) | x.isinf().fill_null(False)
+        elif v.type().is_numeric() and not v.type().is_boolean():
+            x = v.cast("float64")
+            v_blank = x.isnull() | x.isnan().fill_null(False)
+            v_bad = x.isinf().fill_null(False)
+        else:
+            raise LedgerError(f"{_where(None, self.mrr, self.sheet)}: holds {v.type()} values, not numbers",
+                              column=self.mrr, sheet=self.sheet)
+        keep = ~(c_blank & d_blank & v_blank)
+        bad_d = d_bad & keep
+        flags = {
+            "c_blank": c_blank & keep,
+            "d_blank": d_blank & keep,
+            "d_bad": bad_d,
+            "d_out": (~d_blank & ~d_bad & ((m < FIRST_MONTH) | (m > LAST_MONTH))).fill_null(False) & keep,
+            "v_blank": v_blank & keep,
+            "v_bad": v_bad & keep,
+            "v_neg": (~v_blank & ~v_bad & (x < 0)).fill_null(False) & keep,
+        }
+        cols = {"c": c, "m": m, "v": x, "keep": keep, **flags, "raw_c": c, "raw_d": d, "raw_v": v}
+        if self.row_number is not None:
+            cols["pos"] = t[self.row_number]
+        return t.select(**cols)
+
+    _MESSAGES = {
+        "c_blank": ("customer", "the customer id is blank (only completely blank rows are skipped)"),
+        "d_blank": ("month", "the month is blank (only completely blank rows are skipped)"),
+        "d_bad": ("month", "{value} is not a date"),
+        "d_out": ("month", DATE_RANGE_MESSAGE),
+        "v_blank": ("MRR", "the MRR is blank (only completely blank rows are skipped)"),
+        "v_bad": ("MRR", "{value} is not a number"),
+        "v_neg": ("MRR", "{value} is negative; MRR must be 0 or more"),
+    }
+
+    def _run_checks(self) -> Checks:
+        f = self._flags
+        last = self.as_of_month
+        in_range = f.keep if last is None else f.keep & (f.m <= last)
+        metrics = {name: f.count(where=f[name]) for name in self._MESSAGES}
+        metrics.update(rows=f.count(where=in_range), first=f.m.min(where=in_range), last=f.m.max(where=f.keep),
+                       customers=f.c.nunique(where=in_range))
+        if last is not None:
+            metrics["after"] = f.count(where=f.keep & (f.m > last))
+        got = f.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+        failing = [name for name in self._MESSAGES if got[name]]
+        if failing:
+            self._raise_first(failing, got)
+        if not got["rows"]:
+            where = f"Sheet {self.sheet!r}: the" if self.sheet else "The"
+            if last is not None and got["last"] is not None:
+                raise LedgerError(f"{where} ledger has no rows on or before the report month {_month_text(last)}")
+            raise LedgerError(f"{where} ledger has no data rows")
+        first = int(got["first"])
+        end = int(got["last"]) if last is None else last
+        return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(got.get("after") or 0))
+
+    def _raise_first(self, failing: list[str], counts: dict) -> None:
+        """Raise the numpy path's message for the first bad row (the smallest position, then check order)."""
+        f = self._flags
+        sel = f.filter(ibis.or_(*(f[name] for name in failing)))
+        if "pos" in f.columns:
+            sel = sel.order_by("pos")
+        first = sel.limit(1).to_pyarrow().to_pylist()[0]
+        name = next(n for n in self._MESSAGES if first[n])
+        role, message = self._MESSAGES[name]
+        column = self.names[role]
+        row = self.first_row + int(first["pos"]) if first.get("pos") is not None else None
+        value = first[{"customer": "raw_c", "month": "raw_d", "MRR": "raw_v"}[role]]
+        text = message.format(value=_describe(value))
+        if row is None and counts[name] > 1:
+            text += f" ({counts[name]:,} rows)"
+        raise LedgerError(f"{_where(row, column, self.sheet)}: {text}", row=row, column=column, value=value,
+                          sheet=self.sheet, detail=text)
+
+    # ---------------------------------------------------------- the shared steps
+
+    @property
+    def first_month(self) -> int:
+        return self.checks.first_month
+
+    @property
+    def n_months(self) -> int:
+        return self.checks.n_months
+
+    @property
+    def n_customers(self) -> int:
+        return self.checks.n_customers
+
+    @property
+    def n_rows(self) -> int:
+        """Ledger rows used (completely blank rows and rows after ``as_of`` are not counted)."""
+        return self.checks.rows
+
+    @property
+    def rows_after_as_of(self) -> int:
+        return self.checks.rows_after_as_of
+
+    def month_starts(self) -> np.ndarray:
+        return months_to_timestamps(self.first_month + np.arange(self.n_months))
+
+    def active_months(self):
+        """Customer-months in the report with MRR > 0: (c, m, v), m counted from the first month."""
+        f = self._flags
+        last = self.first_month + self.n_months - 1
+        rows = f.filter(f.keep & (f.m <= last))
+        cm = rows.group_by(["c", "m"]).aggregate(v=rows.v.sum())
+        cm = cm.mutate(v=round_money(cm.v), m=cm.m - self.first_month)
+        return cm.filter(cm.v > 0)
+
+    def sequence(self):
+        """Each active customer-month with its customer's previous / next active month and cohort."""
+        a = self.active_months()
+        w = ibis.window(group_by=a.c, order_by=a.m)
+        return a.mutate(prev_m=a.m.lag().over(w), prev_v=a.v.lag().over(w), next_m=a.m.lead().over(w),
+                        cohort=a.m.min().over(ibis.window(group_by=a.c)))
+
+    def summary(self) -> pd.DataFrame:
+        """Per (month, cohort): customers, MRR and the movements (the one query behind bridge and cohorts)."""
+        if self._summary is None:
+            s = self.sequence()
+            consecutive = s.prev_m == s.m - 1
+            returning = s.prev_m < s.m - 1
+            delta = s.v - s.prev_v
+            churns = s.next_m.isnull() | (s.next_m > s.m + 1)
+            zero = ibis.literal(0.0)
+            q = s.group_by(["m", "cohort"]).aggregate(
+                customers=s.count(),
+                mrr=s.v.sum(),
+                reactivated=s.count(where=returning),
+                reactivation_mrr=s.v.sum(where=returning),
+                expansion_mrr=ibis.ifelse(consecutive & (delta > 0), delta, zero).sum(),
+                contraction_mrr=ibis.ifelse(consecutive & (delta < 0), -delta, zero).sum(),
+                churning=s.count(where=churns),
+                churning_mrr=s.v.sum(where=churns),
+            )
+            got = q.to_pyarrow().to_pandas()
+            money = ["mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churning_mrr"]
+            got[money] = got[money].astype(float).fillna(0.0)
+            counts = ["m", "cohort", "customers", "reactivated", "churning"]
+            got[counts] = got[counts].fillna(0).astype(np.int64)
+            self._summary = got.sort_values(["m", "cohort"], ignore_index=True)
+        return self._summary
+
+    # ---------------------------------------------------------- the analyses
+
+    def bridge(self) -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.mrr_bridge` of this ledger (same columns, dtypes and numbers)."""
+        s, n = self.summary(), self.n_months
+        m = s["m"].to_numpy()
+        new = (s["m"] == s["cohort"]).to_numpy()
+
+        def per_month(col, mask=None):
+            w = s[col].to_numpy(dtype=float)
+            if mask is not None:
+                w = np.where(mask, w, 0.0)
+            return np.bincount(m, weights=w, minlength=n)[:n]
+
+        churning = per_month("churning_mrr"), per_month("churning")
+        totals = {
+            "new_mrr": per_month("mrr", new),
+            "expansion_mrr": per_month("expansion_mrr"),
+            "reactivation_mrr": per_month("reactivation_mrr"),
+            "contraction_mrr": per_month("contraction_mrr"),
+            # a customer last active in m - 1 churns in m; churn after the last month is outside the report
+            "churned_mrr": np.r_[0.0, churning[0][:-1]] if n else churning[0],
+            "ending_mrr": per_month("mrr"),
+            "new_customers": per_month("customers", new),
+            "reactivated_customers": per_month("reactivated"),
+            "churned_customers": np.r_[0.0, churning[1][:-1]] if n else churning[1],
+            "customers_end": per_month("customers"),
+        }
+        totals = {k: (np.rint(v).astype(np.int64) if "customers" in k else v) for k, v in totals.items()}
+        assert set(totals) == set(BRIDGE_TOTALS)
+        return bridge_from_totals(self.month_starts(), totals)
+
+    def cohort_matrix(self, basis: str = "logo") -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.cohort_matrix`: customers ("logo") or MRR ("revenue") per cohort and age."""
+        b = check_basis(basis)
+        s = self.summary()
+        cohorts = np.unique(s["cohort"].to_numpy())
+        ages = self.n_months - (int(cohorts[0]) if cohorts.size else self.n_months)
+        grid = np.zeros((cohorts.size, ages))
+        rank = np.searchsorted(cohorts, s["cohort"].to_numpy())
+        values = s["mrr" if b == "revenue" else "customers"].to_numpy(dtype=float)
+        np.add.at(grid, (rank, s["m"].to_numpy() - s["cohort"].to_numpy()), values)
+        return cohort_frame(grid, cohorts, self.first_month, self.n_months)
+
+    def cohorts(self, basis: str = "logo") -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.cohort_retention`: each cohort row divided by its age 0."""
+        return retention(self.cohort_matrix(basis))
+
+    def monthly_kpis(self) -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.monthly_kpis` of the bridge."""
+        return monthly_kpis(self.bridge())
+
+    def __repr__(self) -> str:
+        return (f"<IbisLedger on {self.table.get_backend().name}: {self.n_rows} rows, {self.n_customers} customers, "
+                f"{self.n_months} months>")
+
+
+def _as_of_month(as_of: Any) -> int:
+    """A date-like (``"2024-03"``, a date, a Timestamp) -> months since 1970-01."""
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        raise LedgerError(f"as_of: {as_of!r} is not a date (give a month as YYYY-MM)") from None
+    month = (ts.year - 1970) * 12 + ts.month - 1
+    if not FIRST_MONTH <= month <= LAST_MONTH:
+        raise LedgerError(f"as_of: {DATE_RANGE_MESSAGE.format(value=repr(str(as_of)))}")
+    return month
+
+
+def _month_text(month: int) -> str:
+    return str(np.datetime64("1970-01", "M") + month)
