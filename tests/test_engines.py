@@ -95,6 +95,7 @@ def test_as_of_extends_the_report_and_leaves_later_rows_out():
 BAD = [
     ("customer_id", [None, "b"], "Row 3, column 'customer_id': the customer id is blank"),
     ("customer_id", ["  ", "b"], "Row 3, column 'customer_id': the customer id is blank"),
+    ("customer_id", ["b", "\u00a0\t"], "Row 4, column 'customer_id': the customer id is blank"),  # Unicode space
     ("month", ["2024-01-05", "31/02/2024"], "Row 4, column 'month': '31/02/2024' is not a date"),
     ("month", ["2024-01-05", "1850-01-01"], "Row 4, column 'month': '1850-01-01' is outside the supported dates"),
     ("mrr", ["10", "n/a"], "Row 4, column 'mrr': 'n/a' is not a number"),

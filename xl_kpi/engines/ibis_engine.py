@@ -99,6 +99,7 @@ def ibis_table(source: Any, *, row_numbers: bool = True):
         if not path.exists():
             raise LedgerError(f"{path}: no such file")
         con = ibis.duckdb.connect()
+        con.raw_sql("SET enable_progress_bar = false")  # DuckDB's bar would cut through the command's own
         return con.read_parquet(str(path), file_row_number=row_numbers)
     if isinstance(source, pd.DataFrame):
         frame = source.copy(deep=False)
@@ -114,6 +115,22 @@ def ibis_table(source: Any, *, row_numbers: bool = True):
             frame[_POS] = np.arange(len(frame), dtype=np.int64)
         return ibis.memtable(frame)
     raise LedgerError(f"The ledger must be an Ibis table, a Parquet path or a DataFrame, got {type(source).__name__}")
+
+
+#: What Python's str.isspace() calls white space (the numpy path's blank text), as a regex class.
+_SPACE_CLASS = "[" + "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + "]"
+
+
+def _blank(text):
+    """Null, empty or only white space (as the numpy path's blank text).
+
+    The regular expression runs only on strings whose first character is a
+    control character, a space or not ASCII: a cheap test that leaves out
+    nearly every real id (TRIM on every row costs as much as the bridge).
+    """
+    code = text.ascii_str()
+    maybe = (code <= 32) | (code >= 127)
+    return text.isnull() | ibis.ifelse(maybe, text.re_search(f"^{_SPACE_CLASS}*$"), False).fill_null(False)
 
 
 def _month_number(value):
@@ -204,16 +221,18 @@ class IbisLedger:
     # ---------------------------------------------------------- checks
 
     def _flagged(self):
-        """The ledger as (c, m, v) with one flag per check (the numpy path's checks, in its order)."""
+        """The ledger as (c, m, v) with one flag per check (the numpy path's checks, in its order).
+
+        ``skip`` marks the completely blank rows. A flag is not masked by it
+        (that would repeat the blank tests in every flag): the checks query
+        subtracts the skipped rows where a flag can hold on one.
+        """
         t = self.table
         c, d, v = t[self.customer], t[self.month], t[self.mrr]
-        c_blank = c.isnull()
-        if c.type().is_string():
-            c_blank = c_blank | (c.strip() == "")
+        c_blank = _blank(c) if c.type().is_string() else c.isnull()
         if d.type().is_string():
-            text = d.strip()
-            d_blank = d.isnull() | (text == "")
-            stamp = text.try_cast("timestamp")
+            d_blank = _blank(d)
+            stamp = d.strip().try_cast("timestamp")
             d_bad = stamp.isnull() & ~d_blank
             m = _month_number(stamp)
         elif d.type().is_temporal() and not d.type().is_time():
@@ -223,9 +242,8 @@ class IbisLedger:
                               f"needs dates, timestamps or ISO date text (Excel serial numbers: use engine='numpy')",
                               column=self.month, sheet=self.sheet)
         if v.type().is_string():
-            text = v.strip()
-            v_blank = v.isnull() | (text == "")
-            x = text.try_cast("float64")
+            v_blank = _blank(v)
+            x = v.strip().try_cast("float64")
             v_bad = (x.isnull() & ~v_blank) | x.isinf().fill_null(False)
         elif v.type().is_numeric() and not v.type().is_boolean():
             x = v.cast("float64")
@@ -234,18 +252,16 @@ class IbisLedger:
         else:
             raise LedgerError(f"{_where(None, self.mrr, self.sheet)}: holds {v.type()} values, not numbers",
                               column=self.mrr, sheet=self.sheet)
-        keep = ~(c_blank & d_blank & v_blank)
-        bad_d = d_bad & keep
         flags = {
-            "c_blank": c_blank & keep,
-            "d_blank": d_blank & keep,
-            "d_bad": bad_d,
-            "d_out": (~d_blank & ~d_bad & ((m < FIRST_MONTH) | (m > LAST_MONTH))).fill_null(False) & keep,
-            "v_blank": v_blank & keep,
-            "v_bad": v_bad & keep,
-            "v_neg": (~v_blank & ~v_bad & (x < 0)).fill_null(False) & keep,
+            "c_blank": c_blank,
+            "d_blank": d_blank,
+            "d_bad": d_bad,
+            "d_out": ((m < FIRST_MONTH) | (m > LAST_MONTH)).fill_null(False),  # m is null for blank / bad dates
+            "v_blank": v_blank,
+            "v_bad": v_bad,
+            "v_neg": (x < 0).fill_null(False) & ~v_bad,  # -inf is "not a number" first
         }
-        cols = {"c": c, "m": m, "v": x, "keep": keep, **flags, "raw_c": c, "raw_d": d, "raw_v": v}
+        cols = {"c": c, "m": m, "v": x, **flags, "raw_c": c, "raw_d": d, "raw_v": v}
         if self.row_number is not None:
             cols["pos"] = t[self.row_number]
         return t.select(**cols)
@@ -259,17 +275,22 @@ class IbisLedger:
         "v_bad": ("MRR", "{value} is not a number"),
         "v_neg": ("MRR", "{value} is negative; MRR must be 0 or more"),
     }
+    #: The flags that also hold on a completely blank row (which is skipped, not an error).
+    _BLANK_FLAGS = ("c_blank", "d_blank", "v_blank")
 
     def _run_checks(self) -> Checks:
+        """One aggregate query: how many rows fail each check, the months, the customers."""
         f = self._flags
         last = self.as_of_month
-        in_range = f.keep if last is None else f.keep & (f.m <= last)
+        skip = f.c_blank & f.d_blank & f.v_blank
+        in_range = f.m.notnull() if last is None else f.m <= last  # a valid row has a month (null m: blank)
         metrics = {name: f.count(where=f[name]) for name in self._MESSAGES}
-        metrics.update(rows=f.count(where=in_range), first=f.m.min(where=in_range), last=f.m.max(where=f.keep),
-                       customers=f.c.nunique(where=in_range))
-        if last is not None:
-            metrics["after"] = f.count(where=f.keep & (f.m > last))
+        metrics.update(skipped=f.count(where=skip), total=f.count(), first=f.m.min(where=in_range),
+                       last=f.m.max(), rows=f.count(where=in_range),
+                       customers=f.c.nunique(where=in_range & ~f.c_blank))
         got = f.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+        for name in self._BLANK_FLAGS:
+            got[name] -= got["skipped"]
         failing = [name for name in self._MESSAGES if got[name]]
         if failing:
             self._raise_first(failing, got)
@@ -280,12 +301,14 @@ class IbisLedger:
             raise LedgerError(f"{where} ledger has no data rows")
         first = int(got["first"])
         end = int(got["last"]) if last is None else last
-        return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(got.get("after") or 0))
+        after = got["total"] - got["skipped"] - got["rows"]
+        return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after))
 
     def _raise_first(self, failing: list[str], counts: dict) -> None:
         """Raise the numpy path's message for the first bad row (the smallest position, then check order)."""
         f = self._flags
-        sel = f.filter(ibis.or_(*(f[name] for name in failing)))
+        skip = f.c_blank & f.d_blank & f.v_blank
+        sel = f.filter(ibis.or_(*(f[name] for name in failing)) & ~skip)
         if "pos" in f.columns:
             sel = sel.order_by("pos")
         first = sel.limit(1).to_pyarrow().to_pylist()[0]
@@ -330,7 +353,7 @@ class IbisLedger:
         """Customer-months in the report with MRR > 0: (c, m, v), m counted from the first month."""
         f = self._flags
         last = self.first_month + self.n_months - 1
-        rows = f.filter(f.keep & (f.m <= last))
+        rows = f.filter(f.m <= last)  # the checks passed: every row but the completely blank ones has a month
         cm = rows.group_by(["c", "m"]).aggregate(v=rows.v.sum())
         cm = cm.mutate(v=round_money(cm.v), m=cm.m - self.first_month)
         return cm.filter(cm.v > 0)
@@ -339,8 +362,9 @@ class IbisLedger:
         """Each active customer-month with its customer's previous / next active month and cohort."""
         a = self.active_months()
         w = ibis.window(group_by=a.c, order_by=a.m)
+        # all four over the same window: the database sorts each customer's months once
         return a.mutate(prev_m=a.m.lag().over(w), prev_v=a.v.lag().over(w), next_m=a.m.lead().over(w),
-                        cohort=a.m.min().over(ibis.window(group_by=a.c)))
+                        cohort=a.m.first().over(w))
 
     def summary(self) -> pd.DataFrame:
         """Per (month, cohort): customers, MRR and the movements (the one query behind bridge and cohorts)."""
