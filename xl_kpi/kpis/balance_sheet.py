@@ -23,7 +23,8 @@ from xl_kpi.kpis.definition import ANY, FRACTION, MONEY, RATIO, Arg, Example, ex
     summary="Current ratio: current assets / current liabilities.",
     unit=RATIO,
     args=(
-        Arg("current_assets", "Current assets: cash, receivables, inventory and other assets due within a year", unit=MONEY),
+        Arg("current_assets", "Current assets: cash, receivables, inventory and other assets due within a year",
+            unit=MONEY),
         Arg("current_liabilities", "Current liabilities: obligations due within a year", unit=MONEY),
     ),
     excel="current_assets/current_liabilities",

@@ -564,7 +564,8 @@ def nps_from_counts(promoters, passives, detractors):
     unit=POINTS,
     args=(
         Arg("activity_counts", "How often the lead did each activity; a blank counts as 0", array=True, unit=COUNT),
-        Arg("points", "Points per activity (may be negative), same size as activity_counts", domain=ANY, array=True, unit=POINTS),
+        Arg("points", "Points per activity (may be negative), same size as activity_counts",
+            domain=ANY, array=True, unit=POINTS),
     ),
     excel="SUMPRODUCT(activity_counts,points)",
     elementwise=False,
@@ -632,7 +633,8 @@ def lead_score(activity_counts, points):
     unit=HOURS,
     args=(
         Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True, unit=DATETIME),
-        Arg("first_response_at", "Date-times of the first response; blank if not answered yet", domain=ANY, array=True, unit=DATETIME),
+        Arg("first_response_at", "Date-times of the first response; blank if not answered yet",
+            domain=ANY, array=True, unit=DATETIME),
     ),
     excel='24*SUMPRODUCT((first_response_at<>"")*(first_response_at-opened_at))/COUNT(first_response_at)',
     elementwise=False,
@@ -693,7 +695,8 @@ def avg_first_response_hours(opened_at, first_response_at):
     unit=HOURS,
     args=(
         Arg("opened_at", "Date-times the tickets were opened", domain=ANY, array=True, unit=DATETIME),
-        Arg("resolved_at", "Date-times the tickets were resolved; blank if still open", domain=ANY, array=True, unit=DATETIME),
+        Arg("resolved_at", "Date-times the tickets were resolved; blank if still open",
+            domain=ANY, array=True, unit=DATETIME),
     ),
     excel='24*SUMPRODUCT((resolved_at<>"")*(resolved_at-opened_at))/COUNT(resolved_at)',
     elementwise=False,

@@ -20,7 +20,8 @@ QUARTERS_PER_YEAR = 4
     summary="Customer acquisition cost: total sales and marketing spend / new customers.",
     unit=MONEY,
     args=(
-        Arg("sales_marketing_spend", "Sales and marketing spend of the period (a range is totalled)", summed=True, unit=MONEY),
+        Arg("sales_marketing_spend", "Sales and marketing spend of the period (a range is totalled)",
+            summed=True, unit=MONEY),
         Arg("new_customers", "Customers acquired in the period", unit=COUNT),
     ),
     excel="SUM(sales_marketing_spend)/new_customers",
@@ -76,7 +77,8 @@ def cac(sales_marketing_spend, new_customers):
     args=(
         Arg("cac", "Customer acquisition cost", unit=MONEY),
         Arg("mrr_per_customer", "Monthly recurring revenue per new customer", unit=MONEY),
-        Arg("gross_margin", "Gross margin as a fraction (0.8 = 80%); 1 to ignore costs", domain=UNIT_INTERVAL, unit=FRACTION),
+        Arg("gross_margin", "Gross margin as a fraction (0.8 = 80%); 1 to ignore costs",
+            domain=UNIT_INTERVAL, unit=FRACTION),
     ),
     excel="cac/(mrr_per_customer*gross_margin)",
     denominators=("mrr_per_customer*gross_margin",),
@@ -390,7 +392,8 @@ def burn_multiple(net_burn, net_new_arr):
     unit=FRACTION,
     args=(
         Arg("revenue_growth_rate", "Revenue growth rate, as a fraction (0.3 = 30%)", domain=ANY, unit=FRACTION),
-        Arg("profit_margin", "Profit margin (e.g. EBITDA or free-cash-flow margin), as a fraction", domain=ANY, unit=FRACTION),
+        Arg("profit_margin", "Profit margin (e.g. EBITDA or free-cash-flow margin), as a fraction",
+            domain=ANY, unit=FRACTION),
     ),
     excel="revenue_growth_rate+profit_margin",
 )
