@@ -186,6 +186,14 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
         "total-row": xlsxwriter_book(d / "total-row.xlsx", total_row=True),
         "dxf-numfmt": xlsxwriter_book(d / "dxf-numfmt.xlsx", dxf_format=True, dates=False),
     }
+    # The round-trip books of tests/test_refresh.py: every kind of user content, names, a VBA project.
+    from tests.test_refresh import write_openpyxl_book, write_xlsxwriter_book
+
+    write_xlsxwriter_book(d / "xlsxwriter-rich.xlsx", LEDGER)
+    write_xlsxwriter_book(d / "xlsxwriter-vba.xlsm", LEDGER, vba=True)
+    write_openpyxl_book(d / "openpyxl-rich.xlsx", LEDGER)
+    books.update({"xlsxwriter-rich": d / "xlsxwriter-rich.xlsx", "xlsxwriter-vba": d / "xlsxwriter-vba.xlsm",
+                  "openpyxl-rich": d / "openpyxl-rich.xlsx"})
     base = xlsxwriter_book(d / "base.xlsx")
     books["r-per-sheet"] = rewrite(base, d / "r-per-sheet.xlsx", {"xl/workbook.xml": r_per_sheet})
     books["single-quotes"] = rewrite(base, d / "single-quotes.xlsx", {
@@ -211,8 +219,8 @@ def refreshed(inputs, tmp_path_factory) -> dict[str, Path]:
 # --------------------------------------------------------------------------- every writer
 
 
-NAMES = ["openpyxl-lxml", "openpyxl-etree", "xlsxwriter", "libreoffice", "quickstart", "r-per-sheet",
-         "single-quotes", "dxf-numfmt", "date1904", "total-row"]
+NAMES = ["openpyxl-lxml", "openpyxl-etree", "openpyxl-rich", "xlsxwriter", "xlsxwriter-rich", "xlsxwriter-vba",
+         "libreoffice", "quickstart", "r-per-sheet", "single-quotes", "dxf-numfmt", "date1904", "total-row"]
 
 
 def test_the_writers_are_what_they_say(inputs):
