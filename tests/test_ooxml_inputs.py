@@ -35,6 +35,7 @@ from lxml import etree
 
 from tests import libreoffice
 from tests.ooxml_schema import problems
+from xl_kpi.errors import UserError
 from xl_kpi.ledger import mrr_bridge
 from xl_kpi.refresh import BRIDGE_HEADERS, refresh_file
 
@@ -378,3 +379,12 @@ def test_addin_is_schema_valid(tmp_path):
 
     path = build_addin(tmp_path)
     assert problems(path, ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"]) == []
+
+
+def test_a_ledger_table_without_header_row_is_a_clear_message(inputs, tmp_path):
+    book = rewrite(inputs["xlsxwriter"], tmp_path / "noheader.xlsx", {
+        "xl/tables/table1.xml": lambda xml: xml.replace(' ref="A1:C10"', ' ref="A2:C10" headerRowCount="0"')})
+    before = book.read_bytes()
+    with pytest.raises(UserError, match=r"noheader.xlsx: the table 'Ledger' on sheet 'Data' has no header row"):
+        refresh_file(book)
+    assert book.read_bytes() == before
