@@ -21,6 +21,12 @@ Example
 >>> _ = add_child(root, "definedNames", order=("sheets", "definedNames", "calcPr"))
 >>> serialise(root, b'<?xml version="1.0"?>\\r\\n<workbook/>')
 b'<?xml version="1.0"?>\\r\\n<workbook xmlns="urn:m"><sheets/><definedNames/><calcPr/></workbook>'
+>>> parse(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "xl/styles.xml", "book.xlsx")
+Traceback (most recent call last):
+xl_kpi.errors.UserError: book.xlsx: refused: package part 'xl/styles.xml' declares a DTD or entities; workbooks never need them
+>>> parse(b'<a><r:b/></a>', "xl/workbook.xml", "book.xlsx")
+Traceback (most recent call last):
+xl_kpi.errors.UserError: book.xlsx: package part 'xl/workbook.xml' is not well-formed XML (Namespace prefix r on b is not defined, line 1, column 8)
 """
 
 from __future__ import annotations
@@ -35,9 +41,10 @@ from xl_kpi.ooxml.namespaces import XML_DECLARATION
 
 Element = etree._Element
 
-# No DTD is loaded and no entity is expanded or fetched; parts with a DTD are refused below.
+# No DTD is loaded and no entity is expanded or fetched (parts with a DTD are refused below);
+# libxml2 keeps its default limits on depth and node size (huge_tree=False) against hostile parts.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                          remove_blank_text=False, remove_comments=False, huge_tree=True)
+                          remove_blank_text=False, remove_comments=False, huge_tree=False)
 _DECLARATION = re.compile(rb"<\?xml[^>]*\?>[ \t\r\n]*")
 
 
@@ -46,7 +53,7 @@ def parse(data: bytes, part: str, label: str) -> Element:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise UserError(f"{label}: package part {part!r} is not well-formed XML ({exc})") from None
+        raise UserError(f"{label}: package part {part!r} is not well-formed XML ({exc.msg})") from None
     if root.getroottree().docinfo.doctype:
         raise UserError(f"{label}: refused: package part {part!r} declares a DTD or entities; "
                         "workbooks never need them")
