@@ -388,3 +388,25 @@ def test_a_ledger_table_without_header_row_is_a_clear_message(inputs, tmp_path):
     with pytest.raises(UserError, match=r"noheader.xlsx: the table 'Ledger' on sheet 'Data' has no header row"):
         refresh_file(book)
     assert book.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["line", "column"])
+@pytest.mark.parametrize("categories", ["months", "labels"])
+def test_chart_parts_are_schema_valid_for_months_and_labels(kind, categories):
+    from tests.ooxml_schema import part_problems
+    from xl_kpi.ooxml.chart import cell_values, chart_xml
+    from xl_kpi.refresh.report import Block, Chart, Column, RangeRef, ReportSheet, Series
+
+    first = (np.array(["2024-01-01", "2024-02-01", "2024-03-01"], dtype="datetime64[ns]") if categories == "months"
+             else np.array(["Basic", "Pro", "Team"], dtype=object))
+    sheet = ReportSheet("S", [Block(1, 1, [Column("Category", first, "mmm yyyy"),
+                                           Column("MRR", np.array([10.0, np.nan, 30.0]), "#,##0")])])
+    chart = Chart(kind, "MRR", RangeRef("S", 2, 1, 4, 1), [Series(RangeRef("S", 1, 2, 1, 2), RangeRef("S", 2, 2, 4, 2))],
+                  row=1, col=4, height_rows=13, width_pt=360.0, end=(14, 0, 12, 0))
+    xml = chart_xml(chart, cell_values([sheet]), date1904=True)
+    assert part_problems(xml, f"{kind}-{categories}") == []
+    root = etree.fromstring(xml)
+    axis = "dateAx" if categories == "months" else "catAx"
+    assert root.find(f".//c:plotArea/c:{axis}", NS) is not None
+    values = [(int(p.get("idx")), float(p.find("c:v", NS).text)) for p in root.iterfind(".//c:val//c:pt", NS)]
+    assert values == [(0, 10.0), (2, 30.0)]  # the blank month has no point, as Excel writes it

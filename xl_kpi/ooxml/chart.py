@@ -23,6 +23,14 @@ Example
 >>> xml = chart_xml(chart, cell_values([sheet])).decode()
 >>> "<dateAx>" in xml, "<v>45292</v>" in xml, "<v>MRR</v>" in xml, xml.count("<pt ")
 (True, True, True, 4)
+
+Categories that are not dates (labels) go on a category axis:
+
+>>> labels = ReportSheet("S", [Block(1, 1, [Column("Plan", np.array(["Basic", "Pro"], dtype=object)),
+...                                        Column("MRR", np.array([10.0, 20.0]), "#,##0")])])
+>>> xml = chart_xml(chart, cell_values([labels])).decode()
+>>> "<catAx>" in xml, "<dateAx>" in xml, "<v>Pro</v>" in xml
+(True, False, True)
 """
 
 from __future__ import annotations
@@ -89,31 +97,42 @@ def _str_ref(ref: RangeRef, cells: Cells):
     return StrRef(f=ref.formula(), strCache=StrData(ptCount=len(values), pt=points))
 
 
+def _dated(ref: RangeRef, cells: Cells) -> bool:
+    """True when the categories are dates (months): they then sit on a date axis."""
+    values = [v for v, _ in _cells(ref, cells) if v is not None and not (not isinstance(v, str) and is_blank(v))]
+    return bool(values) and all(isinstance(v, np.datetime64) for v in values)
+
+
 def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
-    """chartSpace XML of one chart: a line or clustered column chart over month categories."""
+    """chartSpace XML of one chart: a line or clustered column chart; month categories on a date axis
+    (other categories, e.g. text labels, on a category axis with a string cache)."""
     if chart.kind == "line":
         ch = LineChart()
     else:
         ch = BarChart()
         ch.type = "col"
         ch.grouping = "clustered"
-    months = DateAxis(crossAx=100, axPos="b", baseTimeUnit="months", majorTimeUnit="months", majorUnit=1,
-                      auto=True, lblOffset=100)
-    # openpyxl's BarChart types x_axis as a category axis only; the schema (CT_PlotArea) allows a date
-    # axis for any chart, and openpyxl's plot area writes whichever axis type it is given.
-    ch.__dict__["x_axis"] = months
+    dated = _dated(chart.categories, cells)
+    if dated:
+        months = DateAxis(crossAx=100, axPos="b", baseTimeUnit="months", majorTimeUnit="months", majorUnit=1,
+                          auto=True, lblOffset=100)
+        # openpyxl's BarChart types x_axis as a category axis only; the schema (CT_PlotArea) allows a
+        # date axis for any chart, and openpyxl's plot area writes whichever axis type it is given.
+        ch.__dict__["x_axis"] = months
+        ch.x_axis.number_format = MONTH_FORMAT
+        categories = AxDataSource(numRef=_num_ref(chart.categories, cells, date1904, MONTH_FORMAT))
+    else:
+        categories = AxDataSource(strRef=_str_ref(chart.categories, cells))
     ch.y_axis.crossAx = ch.x_axis.axId
     ch.title = chart.title
     ch.height, ch.width = 7.5, 16
-    categories = _num_ref(chart.categories, cells, date1904, MONTH_FORMAT)
     for i, s in enumerate(chart.series):
         ser = Series(idx=i, order=i, val=NumDataSource(numRef=_num_ref(s.values, cells, date1904, chart.y_format)))
         ser.tx = SeriesLabel(strRef=_str_ref(s.title, cells))
-        ser.cat = AxDataSource(numRef=categories)
+        ser.cat = categories
         if chart.kind == "line":
             ser.smooth = False
         ch.series.append(ser)
-    ch.x_axis.number_format = MONTH_FORMAT
     ch.y_axis.number_format = chart.y_format
     ch.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
     ch.y_axis.delete = False
