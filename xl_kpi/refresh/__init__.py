@@ -34,13 +34,20 @@ SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 
 def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = None,
-                 progress: Progress | None = None) -> RefreshResult:
+                 progress: Progress | None = None, *, ledger=None, **source_options) -> RefreshResult:
     """Refresh the report of a closed workbook file, in place or into ``output``.
 
     Only the report's parts change; everything else in the package is copied
     byte for byte.  The new file is written beside the target and atomically
     moved over it.  Raises :class:`xl_kpi.errors.UserError` (with sheet, row
     and column for a bad ledger row) before anything is written.
+
+    ``ledger`` reads the ledger from elsewhere instead of the workbook's own
+    table: a CSV, Parquet, DuckDB or SQLite file, another workbook, or a
+    DataFrame / DuckDB relation; ``source_options`` are those of
+    :class:`xl_kpi.sources.ledger_input.ExternalLedgerSource` (``input``,
+    ``table``, ``query``, ``columns``, ``amount_unit``, ``fx``, ``currency``,
+    ``as_of``).  Messages then name the source's file, line or row and column.
     """
     from xl_kpi.ooxml.package import WorkbookPackage
     from xl_kpi.refresh.file_backend import FileReportWriter, FileTableSource
@@ -54,16 +61,27 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         raise UserError(f"{target}: keep the extension {src.suffix} (the package keeps its macros or not)")
     if not src.is_file():
         raise UserError(f"{src}: no such file")
+    external = None
+    if ledger is not None:
+        from xl_kpi.sources.ledger_input import ExternalLedgerSource
+
+        external = ExternalLedgerSource(ledger, **source_options)
+    elif source_options:
+        raise UserError(f"{', '.join(sorted(source_options))}: only with a ledger source (ledger=...)")
     pkg = WorkbookPackage(src, label=str(src))
     try:
-        result = run(FileTableSource(pkg), FileReportWriter(pkg, target), progress)
+        result = run(external or FileTableSource(pkg), FileReportWriter(pkg, target), progress)
     except LedgerError as exc:
+        if external is not None:
+            raise external.relocate(exc) from None
         # The ledger names sheet, row and column; the command line adds the file.
         raise LedgerError(f"{src}: {exc}", row=exc.row, column=exc.column, value=exc.value,
                           sheet=exc.sheet, detail=exc.detail) from None
     finally:
         pkg.close()
     result.target = str(target)
+    if external is not None:
+        result.source, result.checks = external.describe(), external.checks()
     return result
 
 

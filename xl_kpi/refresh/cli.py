@@ -18,6 +18,22 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--output", "-o", metavar="OUT",
                         help="write the refreshed workbook here instead of updating BOOK in place")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    src = parser.add_argument_group("a ledger from elsewhere (see README: Where your data lives)")
+    src.add_argument("--ledger", metavar="SOURCE",
+                     help="read the ledger from a CSV, Parquet, DuckDB or SQLite file or another workbook "
+                          "instead of BOOK's own table")
+    src.add_argument("--input", metavar="FORMAT", help="what the source's columns mean: ledger (default), "
+                     "subscriptions, stripe (Stripe's subscriptions export), baremetrics (its import template)")
+    src.add_argument("--table", metavar="NAME", help="the database table (or view) to read")
+    src.add_argument("--query", metavar="SQL", help='a SELECT whose result is the input ("SELECT ...")')
+    src.add_argument("--columns", metavar="MAP",
+                     help='your column names: customer=Account,month="Invoice Date",mrr=Amount')
+    src.add_argument("--amount-unit", choices=("units", "cents"),
+                     help="billing exports: what amounts count in (default: stripe units, baremetrics cents)")
+    src.add_argument("--fx", metavar="RATES", help="billing exports in several currencies: a table with columns "
+                     "currency, rate (value of 1 unit in the reporting currency)")
+    src.add_argument("--currency", metavar="CODE", help="billing exports: keep this currency, skip the others")
+    src.add_argument("--as-of", metavar="YYYY-MM", help="billing exports: the last month reported")
 
 
 def progress_bar(stream=None, width: int = 30):
@@ -39,8 +55,15 @@ def progress_bar(stream=None, width: int = 30):
 def run(args: argparse.Namespace) -> int:
     from xl_kpi.refresh import refresh_file
 
+    options = {k: v for k, v in (("input", args.input), ("table", args.table), ("query", args.query),
+                                 ("columns", args.columns), ("amount_unit", args.amount_unit), ("fx", args.fx),
+                                 ("currency", args.currency), ("as_of", args.as_of)) if v is not None}
+    if options and args.ledger is None:
+        flags = ", ".join("--" + k.replace("_", "-") for k in options)
+        raise UserError(f"{flags}: only with --ledger SOURCE (a ledger outside the workbook)")
     try:
-        result = refresh_file(args.book, args.output, progress=progress_bar())
+        result = refresh_file(args.book, args.output, progress=progress_bar(),
+                              **({"ledger": args.ledger, **options} if args.ledger is not None else {}))
     except PermissionError as exc:
         raise UserError(f"{exc.filename or args.book}: permission denied (is the workbook open in Excel? "
                         "close it and try again)") from None
@@ -49,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError:
         raise UserError(f"{args.book}: not enough memory to refresh this workbook") from None
     if not args.quiet:
-        print(f"{result.target}: refreshed {', '.join(result.sheets)} from {result.ledger_rows:,} ledger rows "
-              f"({result.months} months, {result.customers:,} customers) in {result.seconds:.1f} s")
+        for line in result.checks:
+            print(f"xl-kpi refresh: {line}", file=sys.stderr)
+        counts = f"{result.months} months, {result.customers:,} customers"
+        if result.source:
+            print(f"{result.target}: refreshed {', '.join(result.sheets)} from {result.source} "
+                  f"({result.ledger_rows:,} ledger rows, {counts}) in {result.seconds:.1f} s")
+        else:
+            print(f"{result.target}: refreshed {', '.join(result.sheets)} from {result.ledger_rows:,} ledger rows "
+                  f"({counts}) in {result.seconds:.1f} s")
     return 0

@@ -99,6 +99,10 @@ class RefreshResult:
     customers: int
     bridge: pd.DataFrame = field(repr=False)
     seconds: float = 0.0
+    #: The input in one line (a ledger source's file, format, amount unit); "" for the workbook's own table.
+    source: str = ""
+    #: Data-check lines (a billing export's rows used and skipped, and why).
+    checks: list[str] = field(default_factory=list)
 
 
 def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:

@@ -1,0 +1,232 @@
+"""Billing exports as a subscription list: the rules Stripe and Baremetrics share.
+
+A billing system exports one row per subscription with a price, a billing
+interval, a quantity, a currency and some dates.  Each export's own module
+(:mod:`xl_kpi.ledger.stripe`, :mod:`xl_kpi.ledger.baremetrics`) decides which
+of its fields are the start and the end; this module holds what they share:
+
+* **months per interval**: a month is 1, a year 12, and days and weeks are
+  counted in a 365-day year, so a day is 12/365 of a month and a week 84/365
+  (a weekly price x 365 / 84 = about 4.345 per month; a daily one x 30.42):
+
+  MRR = amount x quantity / (interval_count x months_per_interval)
+
+* **amount unit**: ``"units"`` (``"49.00"`` is 49) or ``"cents"``, the
+  currency's minor unit (``4900`` is 49; for a zero-decimal currency such as
+  JPY the minor unit is the unit itself, as in Stripe's API);
+* **currencies**: one currency is reported as it is; several are refused
+  unless an FX table (currency -> rate to the reporting currency, applied
+  per row) is given, or one currency is kept and the others skipped;
+* **row fates** (:class:`RowFates`): every row of the export is either used
+  or skipped for a stated reason, and the counts are shown in the data checks.
+
+The result, :class:`BillingExport`, holds the subscription list in the
+columns of :func:`xl_kpi.ledger.subscriptions_to_ledger` (amount per billing
+period, billing period in months), so an export becomes a ledger the same way
+a ``Subscriptions`` table does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts
+
+__all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport",
+           "find_columns", "interval_months", "to_reporting_currency", "check_amount_unit"]
+
+#: Length of one billing interval in months (days and weeks in a 365-day year).
+MONTHS_PER_INTERVAL: dict[str, float] = {"day": 12 / 365, "week": 84 / 365, "month": 1.0, "year": 12.0}
+#: ``amount_unit`` -> what the amounts are counted in.
+AMOUNT_UNITS = {"units": "currency units (49.00 = 49)", "cents": "minor units, cents (4900 = 49)"}
+#: Currencies whose minor unit is the unit (Stripe's list): "cents" divides them by 1, not 100.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
+
+#: The subscription-list columns a billing export becomes.
+CUSTOMER, START, END, AMOUNT, BILLING = "customer_id", "start_date", "end_date", "amount", "billing_months"
+
+
+def check_amount_unit(unit: str) -> str:
+    """The amount unit, checked: ``"units"`` or ``"cents"``."""
+    key = str(unit).strip().lower()
+    if key not in AMOUNT_UNITS:
+        raise LedgerError(f"amount unit must be 'units' or 'cents', got {unit!r}", value=unit)
+    return key
+
+
+@dataclass
+class RowFates:
+    """What happened to each row of an export: used, or skipped and why.
+
+    ``skipped`` maps a reason ("incomplete", "trial", "other currency" ...) to
+    the row numbers (as the user counts them) skipped for it; ``notes`` are
+    facts about the conversion the report states (amount unit, FX rates).
+    """
+
+    what: str
+    rows: int = 0
+    used: int = 0
+    skipped: dict[str, list[int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str, row_numbers) -> None:
+        row_numbers = [int(r) for r in row_numbers]
+        if row_numbers:
+            self.skipped.setdefault(reason, []).extend(row_numbers)
+
+    def lines(self, examples: int = 3, locate=None) -> list[str]:
+        """One line per fate, for the data checks; ``locate(row)`` names a row ("line 12").
+
+        >>> f = RowFates("Stripe export", rows=5, used=3, skipped={"incomplete": [4, 7]})
+        >>> f.lines()
+        ['Stripe export: 5 rows: 3 used, 2 skipped', '2 rows skipped (incomplete): row 4, row 7']
+        """
+        n_skipped = sum(len(v) for v in self.skipped.values())
+        out = [f"{self.what}: {self.rows:,} rows: {self.used:,} used, {n_skipped:,} skipped"]
+        for reason, rows in self.skipped.items():
+            shown = ", ".join((locate or "row {}".format)(r) for r in rows[:examples])
+            more = f" and {len(rows) - examples:,} more" if len(rows) > examples else ""
+            out.append(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} skipped ({reason}): {shown}{more}")
+        return out + list(self.notes)
+
+
+@dataclass
+class BillingExport:
+    """A billing export converted: the subscription list and each row's fate.
+
+    ``subscriptions`` has the columns customer_id, start_date, end_date,
+    amount (per billing period, in the reporting currency and in units) and
+    billing_months; ``source_rows`` gives each of its rows' row number in the
+    export.  ``amount_unit`` and ``currency`` are what the stamp states.
+    """
+
+    subscriptions: pd.DataFrame
+    fates: RowFates
+    amount_unit: str
+    currency: str
+    fx: dict[str, float] | None = None
+    source_rows: np.ndarray | None = None
+
+    def stamp(self) -> str:
+        """What a reader of the report must know about the amounts, in one line."""
+        text = f"{self.fates.what}; amounts read as {self.amount_unit}"
+        if self.fx:
+            text += "; FX per row to " + self.currency + ": " + ", ".join(
+                f"{c} x {r:g}" for c, r in sorted(self.fx.items()))
+        elif self.currency:
+            text += f"; currency {self.currency}"
+        return text
+
+    def to_ledger(self, as_of=None) -> pd.DataFrame:
+        """The monthly ledger (customer_id, month, mrr), via :func:`subscriptions_to_ledger`."""
+        from xl_kpi.ledger.subscriptions import subscriptions_to_ledger
+
+        return subscriptions_to_ledger(self.subscriptions, CUSTOMER, START, END, AMOUNT, BILLING, as_of=as_of)
+
+
+def _key(header) -> str:
+    return " ".join(str(header).split()).lower()
+
+
+def find_columns(df: pd.DataFrame, wanted: Mapping[str, tuple[str, ...]], required: tuple[str, ...],
+                 what: str, sheet: str | None = None) -> dict[str, str]:
+    """Role -> the export's column name, matching headers without regard to case or spacing.
+
+    ``wanted`` maps a role to the headers that may hold it (the first found
+    wins: Stripe's newer ``Start Date (UTC)`` beside the older ``Start (UTC)``).
+    """
+    have = {}
+    for c in df.columns:
+        have.setdefault(_key(c), c)
+    found = {}
+    for role, names in wanted.items():
+        for name in names:
+            if _key(name) in have:
+                found[role] = have[_key(name)]
+                break
+    missing = [r for r in required if r not in found]
+    if missing:
+        names = " or ".join(repr(n) for n in wanted[missing[0]])
+        cols = ", ".join(repr(str(c)) for c in df.columns[:12]) + (" ..." if len(df.columns) > 12 else "")
+        raise LedgerError(f"the {what} has no column {names} (its columns: {cols or 'none'})",
+                          column=wanted[missing[0]][0], sheet=sheet)
+    return found
+
+
+def interval_months(problems: Problems, interval: pd.Series, count: pd.Series | None,
+                    interval_col: str, count_col: str | None) -> np.ndarray:
+    """Months per billing period of each row: count x :data:`MONTHS_PER_INTERVAL` [interval].
+
+    An unknown interval or a count that is not a whole number > 0 is reported
+    through ``problems`` (naming row and column).
+    """
+    text = interval.astype(object).where(interval.notna(), "").astype(str).str.strip().str.lower()
+    text = text.str.removesuffix("s")  # "months", "years"
+    per = text.map(MONTHS_PER_INTERVAL).to_numpy(dtype=float, na_value=np.nan)
+    problems.check(np.isnan(per), interval_col,
+                   "{value} is not a billing interval (day, week, month or year)")
+    if count is None:
+        return np.nan_to_num(per, nan=1.0)
+    n, blank, bad = parse_amounts(count)
+    n = np.where(blank, 1.0, n)
+    problems.check(bad | (~blank & ~bad & ((np.nan_to_num(n) <= 0) | (np.nan_to_num(n) % 1 != 0))),
+                   count_col, "{value} is not a whole number of intervals (1 or more)")
+    return np.nan_to_num(per, nan=1.0) * np.nan_to_num(n, nan=1.0)
+
+
+def to_reporting_currency(problems: Problems, currency: pd.Series | None, currency_col: str | None,
+                          keep: np.ndarray, fates: RowFates, row_numbers: np.ndarray,
+                          fx: Mapping[str, float] | None, only: str | None, what: str,
+                          ) -> tuple[np.ndarray, np.ndarray, str, dict[str, float] | None]:
+    """Per row: (factor to the reporting currency, kept mask, reporting currency, FX rates used).
+
+    ``keep`` is the rows still in play; rows of another currency than ``only``
+    are skipped ("other currency").  Without ``fx`` and ``only``, an export
+    in several currencies is refused: amounts in different currencies do not
+    add up.  With ``fx`` every currency used must have a rate (> 0).
+    """
+    n = len(keep)
+    if currency is None:
+        return np.ones(n), keep, (only or "").upper(), None
+    codes = currency.astype(object).where(currency.notna(), "").astype(str).str.strip().str.upper().to_numpy()
+    problems.check(keep & (codes == ""), currency_col, "the currency is blank")
+    problems.raise_first()
+    if only is not None:
+        only = str(only).strip().upper()
+        other = keep & (codes != only)
+        fates.skip("other currency", row_numbers[other])
+        keep = keep & ~other
+        return np.ones(n), keep, only, None
+    present = pd.Series(codes[keep]).value_counts()
+    if fx is None:
+        if len(present) > 1:
+            listed = ", ".join(f"{c} ({k:,} rows)" for c, k in present.items())
+            raise LedgerError(
+                f"the {what} has amounts in several currencies: {listed}; they do not add up. Give an FX table "
+                f"(--fx rates.csv with columns currency, rate: the value of 1 unit in the reporting currency) or "
+                f"keep one currency (--currency {present.index[0]})", column=currency_col)
+        return np.ones(n), keep, (present.index[0] if len(present) else ""), None
+    rates = {str(c).strip().upper(): float(r) for c, r in fx.items()}
+    for c, r in rates.items():
+        if not (np.isfinite(r) and r > 0):
+            raise LedgerError(f"the FX rate for {c} must be a number > 0, got {r!r}", value=r)
+    factor = pd.Series(codes).map(rates).to_numpy(dtype=float, na_value=np.nan)
+    problems.check(keep & np.isnan(factor), currency_col, "the FX table has no rate for {value}")
+    problems.raise_first()
+    used = {c: rates[c] for c in present.index}
+    ones = [c for c, r in rates.items() if r == 1.0]
+    reporting = ones[0] if len(ones) == 1 else "the reporting currency"
+    return np.nan_to_num(factor, nan=1.0), keep, reporting, used
+
+
+def minor_unit_divisor(codes: np.ndarray, unit: str) -> np.ndarray:
+    """What an amount is divided by to be in currency units: 1, or 100 for cents (1 for JPY & co)."""
+    if unit == "units":
+        return np.ones(len(codes))
+    upper = pd.Series(codes, dtype=object).astype(str).str.strip().str.upper()
+    return np.where(upper.isin(ZERO_DECIMAL_CURRENCIES).to_numpy(), 1.0, 100.0)
