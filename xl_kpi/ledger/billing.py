@@ -205,7 +205,7 @@ def to_reporting_currency(problems: Problems, currency: pd.Series | None, curren
     present = pd.Series(codes[keep]).value_counts()
     if fx is None:
         if len(present) > 1:
-            listed = ", ".join(f"{c} ({k:,} rows)" for c, k in present.items())
+            listed = ", ".join(f"{c} ({k:,} row{'s' if k != 1 else ''})" for c, k in present.items())
             raise LedgerError(
                 f"the {what} has amounts in several currencies: {listed}; they do not add up. Give an FX table "
                 f"(--fx rates.csv with columns currency, rate: the value of 1 unit in the reporting currency) or "

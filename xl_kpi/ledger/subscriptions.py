@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.ledger.validation import (
-    LedgerError, Problems, days_to_months, months_to_timestamps, out_of_range, parse_amounts, parse_dates, parse_ids,
-    require_columns,
+    LedgerError, Problems, days_to_months, from_source, months_to_timestamps, out_of_range, parse_amounts,
+    parse_dates, parse_ids, require_columns,
 )
 
 __all__ = ["subscriptions_to_ledger"]
@@ -93,6 +93,9 @@ def subscriptions_to_ledger(
     2           b 2024-02-01   30.0
     3           b 2024-03-01   30.0
     """
+    if not isinstance(df, pd.DataFrame):  # a file or a database relation (see validation.from_source)
+        return from_source(df, lambda frame: subscriptions_to_ledger(frame, customer, start, end, amount,
+                                                                     billing_months, as_of, sheet=sheet))
     cols = {"customer": customer, "start date": start, "amount": amount}
     if end is not None:
         cols["end date"] = end

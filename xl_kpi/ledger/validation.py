@@ -88,6 +88,17 @@ def _describe(value: Any) -> str:
 # ------------------------------------------------------------------ columns
 
 
+def from_source(df: Any, compute):
+    """``compute(df)``; a path or a database relation is read first (:func:`xl_kpi.sources.compute_on`),
+    and a bad row is then named by the source's file and line or row.  So every ledger function takes a
+    CSV / Parquet / DuckDB / SQLite path or a DuckDB relation as well as a DataFrame."""
+    if isinstance(df, pd.DataFrame):
+        return compute(df)
+    from xl_kpi.sources import compute_on  # the sources read files; the ledger itself does no I/O
+
+    return compute_on(df, compute)
+
+
 def require_columns(df: pd.DataFrame, columns: dict[str, str], sheet: str | None, what: str = "ledger") -> None:
     """Raise LedgerError when one of ``columns`` (role -> column name) is missing."""
     if not isinstance(df, pd.DataFrame):
@@ -388,7 +399,7 @@ class Problems:
 def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
                    *, first_row: int = 2, sheet: str | None = None) -> PreparedLedger:
     """Validate a ledger and turn it into integer codes (see :func:`validate_ledger`)."""
-    return _prepare(df, customer, month, mrr, first_row, sheet)[0]
+    return from_source(df, lambda frame: _prepare(frame, customer, month, mrr, first_row, sheet)[0])
 
 
 def _prepare(df, customer, month, mrr, first_row, sheet) -> tuple[PreparedLedger, np.ndarray]:
@@ -466,6 +477,8 @@ def validate_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str 
     ...
     xl_kpi.ledger.validation.LedgerError: Row 4, column 'mrr': 'fifty' is not a number
     """
+    if not isinstance(df, pd.DataFrame):
+        return from_source(df, lambda frame: validate_ledger(frame, customer, month, mrr, sheet=sheet))
     prepared, keep = _prepare(df, customer, month, mrr, first_row, sheet)
     return pd.DataFrame(
         {

@@ -39,7 +39,8 @@ import pandas as pd
 
 from xl_kpi.errors import UserError
 
-__all__ = ["SourceTable", "Source", "SOURCES", "register_source", "open_source", "source_for", "need_extra"]
+__all__ = ["SourceTable", "Source", "SOURCES", "register_source", "open_source", "source_for", "need_extra",
+           "relocate", "compute_on"]
 
 #: The pip extra that brings pyarrow and duckdb.
 WAREHOUSE_EXTRA = "warehouse"
@@ -162,6 +163,36 @@ def open_source(spec: Any, *, table: str | None = None, query: str | None = None
     if source.modules:
         need_extra(f"Reading {path} ({source.description})", source.modules, source.extra)
     return source.read(path, str(path), table=table, query=query)
+
+
+def relocate(exc, table: SourceTable, first_row: int = 2, column=None):
+    """A :class:`~xl_kpi.ledger.LedgerError` about ``table.frame`` (rows counted from ``first_row``) restated
+    in the source's terms: ``ledger.csv: line 12, column 'MRR': ...``.  ``column`` maps a header back to
+    the user's name."""
+    from xl_kpi.ledger.validation import LedgerError
+
+    name = column(exc.column) if column is not None else exc.column
+    if exc.row is None:
+        return LedgerError(f"{table.label}: {exc.detail}", column=name, value=exc.value, detail=exc.detail)
+    position = exc.row - first_row
+    where = table.locate(position) if 0 <= position < len(table.frame) else f"row {exc.row}"
+    text = f"{where}, column {name!r}" if name else where
+    return LedgerError(f"{table.label}: {text}: {exc.detail}", row=exc.row, column=name, value=exc.value,
+                       sheet=table.sheet, detail=exc.detail)
+
+
+def compute_on(spec: Any, compute: Callable[[pd.DataFrame], Any], *, table: str | None = None,
+               query: str | None = None) -> Any:
+    """``compute(frame)`` on the table ``spec`` names (see :func:`open_source`), rows counted from 2;
+    a bad row is reported in the source's terms (:func:`relocate`).  The ledger functions use it for
+    input that is not a DataFrame."""
+    from xl_kpi.ledger.validation import LedgerError
+
+    source = open_source(spec, table=table, query=query)
+    try:
+        return compute(source.frame)
+    except LedgerError as exc:
+        raise relocate(exc, source) from None
 
 
 def _no_database_options(what: str, table, query) -> None:

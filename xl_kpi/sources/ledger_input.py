@@ -23,7 +23,7 @@ import pandas as pd
 from xl_kpi.errors import UserError
 from xl_kpi.ledger.billing import BillingExport
 from xl_kpi.ledger.validation import LedgerError, parse_amounts
-from xl_kpi.sources import SourceTable, open_source
+from xl_kpi.sources import SourceTable, open_source, relocate
 from xl_kpi.sources.columns import ColumnMap, parse_columns
 
 __all__ = ["ExternalLedgerSource", "INPUT_FORMATS", "read_fx", "FIRST_ROW"]
@@ -169,17 +169,9 @@ class ExternalLedgerSource:
     # ------------------------------------------------------------------ reporting
     def relocate(self, exc: LedgerError) -> LedgerError:
         """``exc`` (rows counted from :data:`FIRST_ROW`, the format's headers) in the source's terms."""
-        src = self.source
-        if src is None:
+        if self.source is None:
             return exc
-        column = self.map.user_column(exc.column) if self.map is not None else exc.column
-        if exc.row is None:
-            return LedgerError(f"{src.label}: {exc.detail}", column=column, value=exc.value, detail=exc.detail)
-        position = exc.row - FIRST_ROW
-        where = src.locate(position) if 0 <= position < len(src.frame) else f"row {exc.row}"
-        text = f"{where}, column {column!r}" if column else where
-        return LedgerError(f"{src.label}: {text}: {exc.detail}", row=exc.row, column=column, value=exc.value,
-                           sheet=src.sheet, detail=exc.detail)
+        return relocate(exc, self.source, FIRST_ROW, self.map.user_column if self.map is not None else None)
 
     def where(self, row: int) -> str:
         """The source's name for format row ``row`` (counted from :data:`FIRST_ROW`)."""

@@ -1,0 +1,276 @@
+"""Billing exports: Stripe's dashboard subscriptions export and Baremetrics' import template.
+
+The files are written here in the exact layouts of those exports.  The MRR
+each subscription contributes, month by month, is worked out in this file
+from the documented rules (MRR = amount x quantity / months per interval; a
+trial counts from its end; ends at Ended At, or at Current Period End when
+canceled at period end; incomplete never counts) with plain date arithmetic,
+and compared with the MRR Bridge the refresh writes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.test_sources import bridge_in, expected_bridge
+from xl_kpi.cli import main as cli_main
+from xl_kpi.ledger.baremetrics import baremetrics_subscriptions
+from xl_kpi.ledger.stripe import stripe_subscriptions
+from xl_kpi.refresh import refresh_file
+from xl_kpi.templates import ledger_book
+
+STRIPE_HEADER = ["id", "Customer ID", "Customer Name", "Customer Email", "Plan", "Product", "Quantity", "Currency",
+                 "Interval", "Amount", "Status", "Created (UTC)", "Start (UTC)", "Current Period Start (UTC)",
+                 "Current Period End (UTC)", "Trial Start (UTC)", "Trial End (UTC)", "Canceled At (UTC)",
+                 "Ended At (UTC)", "plan_tier (metadata)"]
+
+#: (id, customer, qty, currency, interval, amount, status, start, period end, trial start, trial end,
+#:  canceled at, ended at)
+STRIPE_ROWS = [
+    ("sub_m", "cus_1", 2, "usd", "month", 25.00, "active", "2024-01-10", "2024-07-10", "", "", "", ""),
+    ("sub_y", "cus_2", 1, "usd", "year", 1200.00, "active", "2024-02-01", "2025-02-01", "", "", "", ""),
+    ("sub_w", "cus_3", 1, "usd", "week", 10.00, "past_due", "2024-03-05", "2024-07-02", "", "", "", ""),
+    ("sub_d", "cus_4", 3, "usd", "day", 1.00, "canceled", "2024-01-01", "2024-04-16", "", "", "2024-04-15",
+     "2024-04-15"),
+    ("sub_t1", "cus_5", 1, "usd", "month", 40.00, "active", "2024-01-01", "2024-06-15", "2024-01-01", "2024-02-15",
+     "", ""),
+    ("sub_t2", "cus_6", 1, "usd", "month", 99.00, "trialing", "2024-06-01", "2024-06-30", "2024-06-01",
+     "2024-06-30", "", ""),
+    ("sub_t3", "cus_7", 1, "usd", "month", 20.00, "canceled", "2024-02-01", "2024-03-01", "2024-02-01",
+     "2024-03-01", "2024-02-20", "2024-02-20"),
+    ("sub_pe", "cus_8", 1, "usd", "month", 30.00, "active", "2024-01-15", "2024-05-10", "", "", "2024-04-20", ""),
+    ("sub_i", "cus_9", 1, "usd", "month", 70.00, "incomplete", "2024-03-01", "2024-04-01", "", "", "", ""),
+    ("sub_ix", "cus_10", 1, "usd", "month", 80.00, "incomplete_expired", "2024-03-01", "2024-04-01", "", "", "", ""),
+    ("sub_m2", "cus_1", 1, "usd", "month", 5.00, "active", "2024-03-01", "2024-07-01", "", "", "", ""),
+    ("sub_f", "cus_11", 1, "usd", "month", 0.00, "active", "2024-01-01", "2024-07-01", "", "", "", ""),
+]
+AS_OF = (2024, 6)
+#: months per interval, as documented: a 365-day year
+MONTHS = {"day": 12 / 365, "week": 7 * 12 / 365, "month": 1, "year": 12}
+
+
+def write_stripe(path: Path, rows=STRIPE_ROWS, start_header="Start (UTC)", scale=1.0) -> Path:
+    header = [start_header if h == "Start (UTC)" else h for h in STRIPE_HEADER]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for (sid, cust, qty, cur, interval, amount, status, start, pend, tstart, tend, canc, ended) in rows:
+            stamp = lambda d: f"{d} 08:30" if d else ""  # noqa: E731 - Stripe writes "YYYY-MM-DD HH:MM"
+            w.writerow([sid, cust, f"Name, {cust}", f"{cust}@example.com", f"price_{interval}", "prod_1", qty, cur,
+                        interval, f"{amount * scale:.2f}" if scale == 1 else f"{amount * scale:.0f}", status,
+                        stamp(start), stamp(start), stamp(start), stamp(pend), stamp(tstart), stamp(tend),
+                        stamp(canc), stamp(ended), 'gold, "annual"'])
+    return path
+
+
+def last_day(y: int, m: int) -> dt.date:
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def months_until(as_of):
+    y, m = 2024, 1
+    while (y, m) <= as_of:
+        yield y, m
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+
+def stripe_expected(rows=STRIPE_ROWS, as_of=AS_OF, fx=None):
+    """Ledger rows (customer, month, MRR) from the README's Stripe rules, by hand."""
+    out = []
+    for (sid, cust, qty, cur, interval, amount, status, start, pend, tstart, tend, canc, ended) in rows:
+        day = dt.date.fromisoformat
+        if status in ("incomplete", "incomplete_expired", "trialing") or amount == 0:
+            continue
+        paid = day(tend) if tend and day(tend) > day(start) else day(start)
+        end = day(ended) if ended else (day(pend) if canc else None)
+        if end is not None and tend and end <= paid:
+            continue  # canceled during the trial
+        mrr = amount * qty / MONTHS[interval] * (fx or {}).get(cur.upper(), 1.0)
+        for y, m in months_until(as_of):
+            if paid <= last_day(y, m) and (end is None or end > last_day(y, m)):
+                out.append((cust, f"{y}-{m:02d}-01", mrr))
+    return out
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    return ledger_book.build(tmp_path / "book.xlsx")
+
+
+def assert_bridge(book: Path, rows) -> None:
+    got, want = bridge_in(book), expected_bridge(rows)
+    assert got["Month"] == want["Month"]
+    for col in ("Ending MRR", "New MRR", "Reactivation MRR", "Churned MRR", "Expansion MRR", "Contraction MRR"):
+        assert got[col] == pytest.approx(want[col], rel=1e-12, abs=1e-9), col
+
+
+# --------------------------------------------------------------------------- Stripe
+
+
+@pytest.mark.parametrize("start_header", ["Start (UTC)", "Start Date (UTC)"])
+def test_stripe_export_through_the_command_line(book, tmp_path, capsys, start_header):
+    src = write_stripe(tmp_path / "subscriptions.csv", start_header=start_header)
+    assert cli_main(["refresh", str(book), "--ledger", str(src), "--input", "stripe", "--as-of", "2024-06"]) == 0
+    assert_bridge(book, stripe_expected())
+    cap = capsys.readouterr()
+    assert f"from {src} (stripe); amounts read as units; currency USD (" in cap.out
+    lines = cap.err.splitlines()
+    assert "xl-kpi refresh: Stripe export: 12 rows: 7 used, 5 skipped" in lines
+    assert "xl-kpi refresh: 2 rows skipped (trial): line 7, line 8" in lines
+    assert "xl-kpi refresh: 2 rows skipped (incomplete): line 10, line 11" in lines
+    assert "xl-kpi refresh: 1 row skipped (free: amount 0): line 13" in lines
+
+
+def test_stripe_worked_numbers(book, tmp_path):
+    """A few months by hand: the weekly and daily plans, the trial, the cancellation at period end."""
+    src = write_stripe(tmp_path / "s.csv")
+    refresh_file(book, ledger=src, input="stripe", as_of="2024-06")
+    ending = dict(zip(bridge_in(book)["Month"], bridge_in(book)["Ending MRR"]))
+    jan = 2 * 25 + 3 * 365 / 12 + 30  # sub_m, sub_d (3 x 1.00 a day), sub_pe; sub_t1 still in trial
+    assert ending[dt.datetime(2024, 1, 1)] == pytest.approx(jan)
+    feb = jan + 100 + 40  # + the annual plan (1200 / 12) + the trial that turned paid on Feb 15
+    assert ending[dt.datetime(2024, 2, 1)] == pytest.approx(feb)
+    # March: + the weekly plan (10 x 365 / 84) + cus_1's second subscription (5)
+    assert ending[dt.datetime(2024, 3, 1)] == pytest.approx(feb + 10 * 365 / 84 + 5)
+    # April: the daily plan ended on Apr 15; May: sub_pe ended with its period (May 10), not at Canceled At
+    assert ending[dt.datetime(2024, 4, 1)] == pytest.approx(feb + 10 * 365 / 84 + 5 - 3 * 365 / 12)
+    assert ending[dt.datetime(2024, 5, 1)] == pytest.approx(feb + 10 * 365 / 84 + 5 - 3 * 365 / 12 - 30)
+
+
+def test_stripe_cents_give_the_same_report(book, tmp_path):
+    units = write_stripe(tmp_path / "units.csv")
+    cents = write_stripe(tmp_path / "cents.csv", scale=100)
+    refresh_file(book, ledger=units, input="stripe", as_of="2024-06")
+    a = bridge_in(book)
+    result = refresh_file(book, ledger=cents, input="stripe", as_of="2024-06", amount_unit="cents")
+    assert bridge_in(book) == a
+    assert "amounts read as cents" in result.source
+    # the wrong unit is visible at once: 100x the MRR, and the unit in the summary
+    result = refresh_file(book, ledger=cents, input="stripe", as_of="2024-06")
+    assert bridge_in(book)["Ending MRR"][0] == pytest.approx(100 * a["Ending MRR"][0])
+    assert "amounts read as units" in result.source
+
+
+def _with_euro(rows=STRIPE_ROWS):
+    return rows + [("sub_eur", "cus_12", 1, "eur", "month", 50.00, "active", "2024-02-01", "2024-07-01", "", "", "",
+                    "")]
+
+
+def test_several_currencies_refused_then_converted_or_kept(book, tmp_path, capsys):
+    src = write_stripe(tmp_path / "s.csv", rows=_with_euro())
+    before = book.read_bytes()
+    args = ["refresh", str(book), "--quiet", "--ledger", str(src), "--input", "stripe", "--as-of", "2024-06"]
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "has amounts in several currencies: USD (8 rows), EUR (1 row); they do not add up" in err
+    assert "--fx rates.csv" in err and "\n" not in err
+    assert book.read_bytes() == before
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate\nUSD,1\nEUR,1.1\n")
+    assert cli_main(args + ["--fx", str(rates)]) == 0
+    assert_bridge(book, stripe_expected(_with_euro(), fx={"EUR": 1.1}))
+    result = refresh_file(book, ledger=src, input="stripe", as_of="2024-06", fx=rates)
+    assert "FX per row: EUR x 1.1, USD x 1" in result.source
+
+    result = refresh_file(book, ledger=src, input="stripe", as_of="2024-06", currency="usd")
+    assert_bridge(book, stripe_expected())
+    assert "1 row skipped (other currency): line 14" in result.checks
+
+    rates.write_text("currency,rate\nUSD,1\n")
+    assert cli_main(args + ["--fx", str(rates)]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"{src}: line 14, column 'Currency': the FX table has no rate "
+                                                    f"for 'eur'")
+
+
+def test_stripe_bad_rows_are_named(book, tmp_path, capsys):
+    rows = list(STRIPE_ROWS)
+    rows[3] = rows[3][:6] + ("cancelled",) + rows[3][7:]
+    src = write_stripe(tmp_path / "s.csv", rows=rows)
+    before = book.read_bytes()
+    assert cli_main(["refresh", str(book), "--ledger", str(src), "--input", "stripe"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"xl-kpi refresh: error: {src}: line 5, column 'Status': 'cancelled' is not a Stripe "
+                          f"subscription status")
+    assert book.read_bytes() == before
+    rows = list(STRIPE_ROWS)
+    rows[1] = rows[1][:4] + ("fortnight",) + rows[1][5:]
+    write_stripe(src, rows=rows)
+    assert cli_main(["refresh", str(book), "--ledger", str(src), "--input", "stripe"]) == 2
+    assert ("line 3, column 'Interval': 'fortnight' is not a billing interval (day, week, month or year)"
+            in capsys.readouterr().err)
+
+
+def test_stripe_python_api():
+    df = pd.DataFrame([dict(zip(STRIPE_HEADER, [sid, cust, "", "", "", "", qty, cur, interval, amount, status,
+                                                 start, start, start, pend, ts, te, c, e, ""]))
+                       for (sid, cust, qty, cur, interval, amount, status, start, pend, ts, te, c, e) in STRIPE_ROWS])
+    export = stripe_subscriptions(df.replace("", None))
+    ledger = export.to_ledger(as_of="2024-06")
+    want = pd.DataFrame(stripe_expected(), columns=["customer_id", "month", "mrr"])
+    want = want.groupby(["customer_id", "month"], as_index=False)["mrr"].sum()
+    got = ledger.assign(month=ledger["month"].dt.strftime("%Y-%m-%d")).sort_values(["customer_id", "month"])
+    assert got["customer_id"].tolist() == want.sort_values(["customer_id", "month"])["customer_id"].tolist()
+    assert got["mrr"].to_numpy() == pytest.approx(want.sort_values(["customer_id", "month"])["mrr"].to_numpy())
+    assert export.fates.used == 7 and sorted(export.fates.skipped) == ["free: amount 0", "incomplete", "trial"]
+
+
+# --------------------------------------------------------------------------- Baremetrics
+
+BM_HEADER = ["plan_oid", "plan_name", "plan_currency", "plan_amount", "plan_interval", "plan_interval_count",
+             "customer_oid", "customer_name", "customer_email", "subscription_oid", "subscription_started_at",
+             "subscription_canceled_at", "subscription_quantity"]
+#: (plan, currency, cents, interval, count, customer, started, canceled, quantity)
+BM_ROWS = [
+    ("plan_1", "USD", 5000, "month", 1, "customer_1", "2024-01-05", "2024-04-04", 1),
+    ("plan_2", "USD", 60000, "year", 1, "customer_2", "2024-02-01", "", 2),
+    ("plan_3", "USD", 9000, "month", 3, "customer_3", "2024-01-20", "", ""),
+    ("plan_4", "USD", 700, "week", 2, "customer_1", "2024-03-01", "", 1),
+]
+
+
+def write_baremetrics(path: Path, rows=BM_ROWS) -> Path:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(BM_HEADER)
+        for plan, cur, cents, interval, count, cust, start, canc, qty in rows:
+            w.writerow([plan, plan.upper(), cur, cents, interval, count, cust, cust.title(), f"{cust}@example.com",
+                        f"sub_{plan}", start, canc, qty])
+    return path
+
+
+def baremetrics_expected(rows=BM_ROWS, as_of=AS_OF):
+    out = []
+    for plan, cur, cents, interval, count, cust, start, canc, qty in rows:
+        mrr = cents / 100 * (qty or 1) / (MONTHS[interval] * count)
+        s, e = dt.date.fromisoformat(start), dt.date.fromisoformat(canc) if canc else None
+        for y, m in months_until(as_of):
+            if s <= last_day(y, m) and (e is None or e > last_day(y, m)):
+                out.append((cust, f"{y}-{m:02d}-01", mrr))
+    return out
+
+
+def test_baremetrics_template_through_the_command_line(book, tmp_path, capsys):
+    src = write_baremetrics(tmp_path / "baremetrics.csv")
+    assert cli_main(["refresh", str(book), "--ledger", str(src), "--input", "baremetrics", "--as-of", "2024-06"]) == 0
+    assert_bridge(book, baremetrics_expected())
+    assert "(baremetrics); amounts read as cents; currency USD" in capsys.readouterr().out
+    # by hand: March = 50 (plan_1) + 2 x 600 / 12 + 90 / 3 + 7 x 365 / (84 x 2)
+    march = dict(zip(bridge_in(book)["Month"], bridge_in(book)["Ending MRR"]))[dt.datetime(2024, 3, 1)]
+    assert march == pytest.approx(50 + 100 + 30 + 7 * 365 / 168)
+
+
+def test_baremetrics_python_api_and_bad_row(tmp_path):
+    df = pd.read_csv(write_baremetrics(tmp_path / "b.csv"), dtype=str, keep_default_na=False).replace("", None)
+    ledger = baremetrics_subscriptions(df).to_ledger(as_of="2024-06")
+    assert ledger["mrr"].sum() == pytest.approx(sum(v for _, _, v in baremetrics_expected()))
+    bad = df.copy()
+    bad.loc[2, "plan_interval_count"] = "1.5"
+    with pytest.raises(ValueError, match=r"Row 4, column 'plan_interval_count': '1.5' is not a whole number"):
+        baremetrics_subscriptions(bad)
