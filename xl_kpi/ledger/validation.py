@@ -25,6 +25,7 @@ a few dozen date parses.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import warnings
 
 from dataclasses import dataclass
@@ -92,7 +93,8 @@ def from_source(df: Any, compute):
     """``compute(df)``; a path or a database relation is read first (:func:`xl_kpi.sources.compute_on`),
     and a bad row is then named by the source's file and line or row.  So every ledger function takes a
     CSV / Parquet / DuckDB / SQLite path or a DuckDB relation as well as a DataFrame."""
-    if isinstance(df, pd.DataFrame):
+    readable = isinstance(df, (str, os.PathLike)) or hasattr(df, "df") or hasattr(df, "to_pandas")
+    if isinstance(df, pd.DataFrame) or not readable:  # (anything else is refused by require_columns)
         return compute(df)
     from xl_kpi.sources import compute_on  # the sources read files; the ledger itself does no I/O
 
@@ -102,7 +104,8 @@ def from_source(df: Any, compute):
 def require_columns(df: pd.DataFrame, columns: dict[str, str], sheet: str | None, what: str = "ledger") -> None:
     """Raise LedgerError when one of ``columns`` (role -> column name) is missing."""
     if not isinstance(df, pd.DataFrame):
-        raise LedgerError(f"The {what} must be a pandas DataFrame, got {type(df).__name__}", sheet=sheet)
+        raise LedgerError(f"The {what} must be a pandas DataFrame (or a file path or a database relation), "
+                          f"got {type(df).__name__}", sheet=sheet)
     for role, name in columns.items():
         if name not in df.columns:
             have = ", ".join(repr(str(c)) for c in df.columns) or "none"
