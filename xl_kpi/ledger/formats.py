@@ -179,3 +179,7 @@ LEDGER = register_format(InputFormat(
 SUBSCRIPTIONS = register_format(InputFormat(
     "subscriptions", "Subscriptions", SUBSCRIPTION_HEADERS, _subscriptions, optional=(END, BILLING),
     description="one row per subscription: Customer ID, Start Date, [End Date], Amount, [Billing Months]"))
+
+# The billing exports register themselves (after the two table formats: a workbook's Ledger or
+# Subscriptions table is preferred to a table named Stripe or Baremetrics).
+from xl_kpi.ledger import baremetrics, stripe  # noqa: E402,F401

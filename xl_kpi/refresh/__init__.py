@@ -70,7 +70,12 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         raise UserError(f"{', '.join(sorted(source_options))}: only with a ledger source (ledger=...)")
     pkg = WorkbookPackage(src, label=str(src))
     try:
-        result = run(external or FileTableSource(pkg), FileReportWriter(pkg, target), progress)
+        if external is not None:
+            options = external.format_options()  # opens the source: its format is known from here
+            result = run(external, FileReportWriter(pkg, target), progress, input=external.format.name,
+                         options=options)
+        else:
+            result = run(FileTableSource(pkg), FileReportWriter(pkg, target), progress)
     except LedgerError as exc:
         if external is not None:
             raise external.relocate(exc) from None
@@ -81,7 +86,7 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         pkg.close()
     result.target = str(target)
     if external is not None:
-        result.source, result.checks = external.describe(), external.checks()
+        result.source = external.describe(result.source)
     return result
 
 

@@ -99,9 +99,10 @@ class RefreshResult:
     customers: int
     bridge: pd.DataFrame = field(repr=False)
     seconds: float = 0.0
-    #: The input in one line (a ledger source's file, format, amount unit); "" for the workbook's own table.
+    #: What the reader must know about the input (a ledger source's file and format, a billing export's
+    #: amount unit and currency); "" for a workbook's own Ledger table.
     source: str = ""
-    #: Data-check lines (a billing export's rows used and skipped, and why).
+    #: Data-check lines (a billing export's rows used and skipped, and why), from the format's converter.
     checks: list[str] = field(default_factory=list)
 
 
@@ -120,14 +121,19 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
     return analysis_of(prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet))
 
 
-def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None) -> RefreshResult:
-    """Read, check, compute, write.  Nothing is written unless everything before succeeded."""
+def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None, *,
+        input: str | None = None, options: dict | None = None) -> RefreshResult:
+    """Read, check, compute, write.  Nothing is written unless everything before succeeded.
+
+    ``input`` chooses the input format (or table); ``options`` go to the
+    format's converter (a billing export's ``amount_unit``, ``fx`` ...).
+    """
     say = progress or (lambda fraction, message: None)
     start = time.perf_counter()
     say(0.0, "reading the ledger")
-    fmt, table = select_input(source)
+    fmt, table = select_input(source, input)
     say(0.45, "checking the ledger")
-    df = ledger_frame(table, fmt)
+    df = ledger_frame(table, fmt, **(options or {}))
     say(0.55, "computing the MRR bridge and cohorts")
     result = analyse(df, table.sheet, table.first_row)
     if result.bridge.empty:
@@ -137,4 +143,5 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     writer.write(report, progress)
     say(1.0, "done")
     return RefreshResult(source.label, [s.name for s in report.sheets], result.rows, len(result.bridge),
-                         result.customers, result.bridge, time.perf_counter() - start)
+                         result.customers, result.bridge, time.perf_counter() - start,
+                         source=df.attrs.get("input", ""), checks=list(df.attrs.get("checks", ())))

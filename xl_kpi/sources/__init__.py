@@ -85,8 +85,9 @@ class Source:
 
     ``read(path, label, table=None, query=None) -> SourceTable``; ``magic``
     tells from a file's first 16 bytes whether it is this kind of file;
-    ``database`` sources take ``table`` / ``query``; ``extra`` is the pip
-    extra that brings ``modules``.
+    ``database`` sources take ``table`` / ``query``, ``tables`` ones only
+    ``table`` (a workbook's Excel Tables); ``extra`` is the pip extra that
+    brings ``modules``.
     """
 
     name: str
@@ -95,6 +96,7 @@ class Source:
     read: Callable[..., SourceTable]
     magic: Callable[[bytes], bool] | None = None
     database: bool = False
+    tables: bool = False
     extra: str | None = None
     modules: tuple[str, ...] = ()
 
@@ -156,7 +158,9 @@ def open_source(spec: Any, *, table: str | None = None, query: str | None = None
     if not path.exists():
         raise UserError(f"{path}: no such file")
     source = source_for(path)
-    if not source.database:
+    if source.tables and query is None:
+        pass
+    elif not source.database:
         _no_database_options(f"{path} ({source.description})", table, query)
     elif table is not None and query is not None:
         raise UserError(f"{path}: give either a table (--table) or a query (--query), not both")

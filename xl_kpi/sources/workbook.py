@@ -1,4 +1,4 @@
-"""Another workbook's input table (``Ledger``, else ``Subscriptions``) as a source.
+"""Another workbook's input table (``Ledger`` or ``Subscriptions``, or any Excel Table named) as a source.
 
 It is read exactly as a refresh reads its own workbook's table (the closed-file
 back end's reader, python-calamine, with the same safety checks); the file is
@@ -20,22 +20,25 @@ __all__ = ["read_workbook"]
 SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 
-def read_workbook(path: Path, label: str, table=None, query=None) -> SourceTable:
-    from xl_kpi.refresh.file_backend import FileLedgerSource
+def read_workbook(path: Path, label: str, table: str | None = None, query=None) -> SourceTable:
+    """The workbook's Excel Table ``table``, or the input table a refresh of that workbook would read."""
+    from xl_kpi.refresh.file_backend import FileTableSource
     from xl_kpi.refresh.package import WorkbookPackage
+    from xl_kpi.refresh.pipeline import select_input
 
     pkg = WorkbookPackage(path, label=label)
     try:
-        found = FileLedgerSource(pkg).read_ledger()
+        tables = FileTableSource(pkg)
+        raw = tables.read_table(table) if table is not None else select_input(tables)[1]
     finally:
         pkg.close()
-    width = found.col1 - found.col0
-    rows = [list(r[found.col0:found.col1]) + [None] * max(0, width - len(r[found.col0:found.col1]))
-            for r in found.rows]
+    width = len(raw.header)
+    rows = [(list(r) + [None] * width)[:width] for r in raw.rows]
     grid = np.array(rows, dtype=object).reshape(len(rows), width)
-    frame = pd.DataFrame({str(h): pd.Series(grid[:, j], dtype=object) for j, h in enumerate(found.header)})
-    numbers = found.first_row + np.arange(len(rows), dtype=np.int64)
-    return SourceTable(label, frame, "row", numbers, sheet=found.sheet, table=found.table)
+    frame = pd.DataFrame({str(h): pd.Series(grid[:, j], dtype=object) for j, h in enumerate(raw.header)})
+    numbers = raw.first_row + np.arange(len(rows), dtype=np.int64)
+    return SourceTable(label, frame, "row", numbers, sheet=raw.sheet, table=raw.table)
 
 
-register_source(Source("workbook", "an Excel workbook", SUFFIXES, read_workbook))
+#: ``table=`` names one of its Excel Tables (``--table``), as for a database; a query is refused.
+register_source(Source("workbook", "an Excel workbook", SUFFIXES, read_workbook, tables=True))
