@@ -58,8 +58,9 @@ def test_a_new_format_is_one_entry_and_the_pipeline_reads_it():
 
 def test_formats_are_found_by_name_or_table_and_columns_by_header():
     assert get_format("SUBSCRIPTIONS") is get_format("subscriptions")
-    with pytest.raises(UserError, match="unknown input 'stripe' .known inputs: Ledger, Subscriptions"):
-        get_format("stripe")
+    with pytest.raises(UserError, match="unknown input 'chargebee' .known inputs: Ledger, Subscriptions, Stripe, "
+                                        "Baremetrics"):
+        get_format("chargebee")
     raw = RawTable([" mrr ", "MONTH", "customer  id", "Notes"], [[1.0, "2024-01", "x", "n"]], table="Ledger")
     frame = format_frame(raw, get_format("ledger"))
     assert frame.columns.tolist() == list(LEDGER_HEADERS)

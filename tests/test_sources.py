@@ -269,3 +269,17 @@ def test_open_source_numbers_rows_as_the_user_does(tmp_path):
     assert [t.locate(i) for i in range(2)] == ["line 2", "line 4"]
     with pytest.raises(UserError, match="--table and --query are for databases"):
         open_source(src, table="x")
+
+
+def test_ledger_functions_take_a_path_or_a_relation(tmp_path):
+    from xl_kpi.ledger import LedgerError, cohort_retention, mrr_bridge
+
+    src = write_csv(tmp_path / "l.csv", header="customer_id,month,mrr")
+    want = expected_bridge(ROWS)
+    assert mrr_bridge(src)["ending_mrr"].tolist() == pytest.approx(want["Ending MRR"])
+    rel = duckdb.sql(f"SELECT * FROM read_csv('{src}', all_varchar = true)")
+    assert mrr_bridge(rel)["new_mrr"].tolist() == pytest.approx(want["New MRR"])
+    assert cohort_retention(src).equals(cohort_retention(frame(names=("customer_id", "month", "mrr"))))
+    src.write_text("customer_id,month,mrr\na,2024-01-05,1\n\nb,2024-02-01,-3\n")
+    with pytest.raises(LedgerError, match=r"l\.csv: line 4, column 'mrr': '-3' is negative"):
+        mrr_bridge(src)

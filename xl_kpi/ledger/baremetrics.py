@@ -130,8 +130,3 @@ def baremetrics_subscriptions(df: pd.DataFrame, amount_unit: str = "cents", fx: 
         billing.BILLING: months[idx],
     })
     return BillingExport(subs, fates, unit, reporting, rates, numbers[idx])
-
-
-BAREMETRICS = billing.register_export(
-    "baremetrics", "Baremetrics", BAREMETRICS_COLUMNS, baremetrics_subscriptions, "cents",
-    "Baremetrics' manual subscription import template, plan_amount in cents")

@@ -233,32 +233,3 @@ def minor_unit_divisor(codes: np.ndarray, unit: str) -> np.ndarray:
         return np.ones(len(codes))
     upper = pd.Series(codes, dtype=object).astype(str).str.strip().str.upper()
     return np.where(upper.isin(ZERO_DECIMAL_CURRENCIES).to_numpy(), 1.0, 100.0)
-
-
-def register_export(name: str, table: str, columns: Mapping[str, tuple[str, ...]], convert, default_unit: str,
-                    description: str):
-    """Register a billing export as an input format of :mod:`xl_kpi.ledger.formats`.
-
-    Its converter reads the export (``convert(frame, amount_unit, fx,
-    currency, first_row=, sheet=) -> BillingExport``), expands it to the
-    ledger frame, and leaves on the frame's ``attrs`` the lines for the data
-    checks (``"checks"``: each row's fate) and for the stamp (``"input"``:
-    amount unit and currency), which the refresh shows.  Options:
-    ``amount_unit``, ``fx`` (a mapping), ``currency``, ``as_of``.
-    """
-    from xl_kpi.ledger.formats import CUSTOMER as C, LEDGER_HEADERS, MONTH, MRR, InputFormat, register_format
-
-    headers = tuple(dict.fromkeys(h for names in columns.values() for h in names))
-
-    def to_ledger(frame: pd.DataFrame, raw, *, amount_unit: str | None = None, fx=None, currency=None,
-                  as_of=None) -> pd.DataFrame:
-        export = convert(frame, amount_unit or default_unit, fx, currency, first_row=raw.first_row, sheet=raw.sheet)
-        ledger = export.to_ledger(as_of).rename(columns={CUSTOMER: C, "month": MONTH, "mrr": MRR})
-        ledger = ledger[list(LEDGER_HEADERS)]
-        ledger.attrs["checks"] = export.fates.lines(locate=raw.row_label)
-        ledger.attrs["input"] = export.stamp()
-        return ledger
-
-    # every header is optional to the registry: the export's own converter knows which it needs
-    # (and that "Start Date (UTC)" and "Start (UTC)" are one field under two names)
-    return register_format(InputFormat(name, table, headers, to_ledger, optional=headers, description=description))

@@ -13,11 +13,11 @@ a ledger with the format's converter.
 
 Adding a format::
 
-    register_format(InputFormat("stripe", "StripeExport", ("Customer", "Created", "Amount"),
+    register_format(InputFormat("chargebee", "Chargebee", ("Customer Id", "Plan Amount", ...),
                                 optional=(), convert=my_converter))
 
 >>> [f.table for f in formats()]
-['Ledger', 'Subscriptions']
+['Ledger', 'Subscriptions', 'Stripe', 'Baremetrics']
 >>> raw = RawTable(["MRR", " month ", "Customer ID"], [[10.0, "2024-01", "a"]], first_row=2, table="Ledger")
 >>> ledger_frame(raw, get_format("ledger")).columns.tolist()
 ['Customer ID', 'Month', 'MRR']
@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from xl_kpi.ledger import baremetrics, stripe
 from xl_kpi.ledger.raw import RawTable
 from xl_kpi.ledger.subscriptions import subscriptions_to_ledger
 from xl_kpi.ledger.validation import LedgerError
@@ -180,6 +181,38 @@ SUBSCRIPTIONS = register_format(InputFormat(
     "subscriptions", "Subscriptions", SUBSCRIPTION_HEADERS, _subscriptions, optional=(END, BILLING),
     description="one row per subscription: Customer ID, Start Date, [End Date], Amount, [Billing Months]"))
 
-# The billing exports register themselves (after the two table formats: a workbook's Ledger or
-# Subscriptions table is preferred to a table named Stripe or Baremetrics).
-from xl_kpi.ledger import baremetrics, stripe  # noqa: E402,F401
+
+
+def export_format(name: str, table: str, columns: dict[str, tuple[str, ...]], convert, default_unit: str,
+                  description: str) -> InputFormat:
+    """A billing export as an input format (see :mod:`xl_kpi.ledger.billing`).
+
+    Its converter reads the export (``convert(frame, amount_unit, fx,
+    currency, first_row=, sheet=) -> BillingExport``), expands it to the
+    ledger frame, and leaves on the frame's ``attrs`` the lines for the data
+    checks (``"checks"``: each row's fate) and for the stamp (``"input"``:
+    amount unit and currency), which the refresh shows.  Options:
+    ``amount_unit``, ``fx`` (a mapping), ``currency``, ``as_of``.
+    """
+    headers = tuple(dict.fromkeys(h for names in columns.values() for h in names))
+
+    def to_ledger(frame: pd.DataFrame, raw: RawTable, *, amount_unit: str | None = None, fx=None, currency=None,
+                  as_of=None) -> pd.DataFrame:
+        export = convert(frame, amount_unit or default_unit, fx, currency, first_row=raw.first_row, sheet=raw.sheet)
+        ledger = export.to_ledger(as_of).rename(columns={"customer_id": CUSTOMER, "month": MONTH, "mrr": MRR})
+        ledger = ledger[list(LEDGER_HEADERS)]
+        ledger.attrs["checks"] = export.fates.lines(locate=raw.row_label)
+        ledger.attrs["input"] = export.stamp()
+        return ledger
+
+    # every header is optional to the registry: the export's own converter knows which it needs
+    # (and that "Start Date (UTC)" and "Start (UTC)" are one field under two names)
+    return InputFormat(name, table, headers, to_ledger, optional=headers, description=description)
+
+
+STRIPE = register_format(export_format(
+    "stripe", "Stripe", stripe.STRIPE_COLUMNS, stripe.stripe_subscriptions, "units",
+    "Stripe's dashboard subscriptions export (Billing > Subscriptions > Export), amounts in units"))
+BAREMETRICS = register_format(export_format(
+    "baremetrics", "Baremetrics", baremetrics.BAREMETRICS_COLUMNS, baremetrics.baremetrics_subscriptions, "cents",
+    "Baremetrics' manual subscription import template, plan_amount in cents"))

@@ -220,8 +220,3 @@ def stripe_subscriptions(df: pd.DataFrame, amount_unit: str = "units", fx: Mappi
         billing.BILLING: months[idx],
     })
     return BillingExport(subs, fates, unit, reporting, rates, numbers[idx])
-
-
-STRIPE = billing.register_export(
-    "stripe", "Stripe", STRIPE_COLUMNS, stripe_subscriptions, "units",
-    "Stripe's dashboard subscriptions export (Billing > Subscriptions > Export), amounts in units")

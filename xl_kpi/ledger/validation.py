@@ -90,15 +90,33 @@ def _describe(value: Any) -> str:
 
 
 def from_source(df: Any, compute):
-    """``compute(df)``; a path or a database relation is read first (:func:`xl_kpi.sources.compute_on`),
-    and a bad row is then named by the source's file and line or row.  So every ledger function takes a
-    CSV / Parquet / DuckDB / SQLite path or a DuckDB relation as well as a DataFrame."""
+    """``compute(df)``; a path or a database relation is read first (:func:`xl_kpi.sources.open_source`),
+    and a bad row is then named by the source's file and line or row (:func:`relocate`).  So every ledger
+    function takes a CSV / Parquet / DuckDB / SQLite path or a DuckDB relation as well as a DataFrame."""
     readable = isinstance(df, (str, os.PathLike)) or hasattr(df, "df") or hasattr(df, "to_pandas")
     if isinstance(df, pd.DataFrame) or not readable:  # (anything else is refused by require_columns)
         return compute(df)
-    from xl_kpi.sources import compute_on  # the sources read files; the ledger itself does no I/O
+    from xl_kpi.sources import open_source  # the sources read files; the ledger itself does no I/O
 
-    return compute_on(df, compute)
+    table = open_source(df)
+    try:
+        return compute(table.frame)
+    except LedgerError as exc:
+        raise relocate(exc, table) from None
+
+
+def relocate(exc: LedgerError, table: Any, first_row: int = 2, column=None) -> LedgerError:
+    """``exc``, about the rows of ``table.frame`` counted from ``first_row``, restated where the user
+    looks: ``ledger.csv: line 12, column 'MRR': ...`` (``table`` is an :class:`xl_kpi.sources.SourceTable`;
+    ``column`` maps a header back to the user's name)."""
+    name = column(exc.column) if column is not None else exc.column
+    if exc.row is None:
+        return LedgerError(f"{table.label}: {exc.detail}", column=name, value=exc.value, detail=exc.detail)
+    position = exc.row - first_row
+    where = table.locate(position) if 0 <= position < len(table.frame) else f"row {exc.row}"
+    text = f"{where}, column {name!r}" if name else where
+    return LedgerError(f"{table.label}: {text}: {exc.detail}", row=exc.row, column=name, value=exc.value,
+                       sheet=table.sheet, detail=exc.detail)
 
 
 def require_columns(df: pd.DataFrame, columns: dict[str, str], sheet: str | None, what: str = "ledger") -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from xl_kpi.errors import UserError
-from xl_kpi.sources import WAREHOUSE_EXTRA, Source, SourceTable, register_source
+from xl_kpi.sources.registry import WAREHOUSE_EXTRA, Source, SourceTable, register_source
 
 __all__ = ["read_duckdb", "read_sqlite"]
 

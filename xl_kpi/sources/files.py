@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.errors import UserError
-from xl_kpi.sources import WAREHOUSE_EXTRA, Source, SourceTable, register_source
+from xl_kpi.sources.registry import WAREHOUSE_EXTRA, Source, SourceTable, register_source
 
 __all__ = ["read_csv", "read_parquet"]
 

@@ -23,8 +23,9 @@ import pandas as pd
 
 from xl_kpi.errors import UserError
 from xl_kpi.ledger.raw import RawTable
-from xl_kpi.ledger.validation import LedgerError, parse_amounts
-from xl_kpi.sources import SourceTable, open_source, relocate
+from xl_kpi.ledger.validation import LedgerError, parse_amounts, relocate
+from xl_kpi.refresh import workbook_source  # noqa: F401 - registers the workbook source
+from xl_kpi.sources import SourceTable, open_source
 from xl_kpi.sources.columns import ColumnMap, parse_columns
 
 __all__ = ["ExternalLedgerSource", "SourceRawTable", "read_fx", "FIRST_ROW"]

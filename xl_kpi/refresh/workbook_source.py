@@ -2,7 +2,9 @@
 
 It is read exactly as a refresh reads its own workbook's table (the closed-file
 back end's reader, python-calamine, with the same safety checks); the file is
-only read.  Rows keep their sheet row numbers, so a message reads
+only read.  (It lives with the refresh, whose reader it uses, and registers
+itself when :mod:`xl_kpi.sources.ledger_input` is imported: the sources
+package itself stays below the refresh.)  Rows keep their sheet row numbers, so a message reads
 ``other.xlsx: sheet 'Data', row 12, column 'MRR'``.
 """
 
@@ -13,19 +15,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xl_kpi.sources import Source, SourceTable, register_source
+from xl_kpi.refresh.file_backend import FileTableSource
+from xl_kpi.refresh.package import WorkbookPackage
+from xl_kpi.refresh.pipeline import select_input
+from xl_kpi.sources.registry import Source, SourceTable, register_source
 
 __all__ = ["read_workbook"]
 
-SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+from xl_kpi.sources import WORKBOOK_SUFFIXES as SUFFIXES  # noqa: E402
 
 
 def read_workbook(path: Path, label: str, table: str | None = None, query=None) -> SourceTable:
     """The workbook's Excel Table ``table``, or the input table a refresh of that workbook would read."""
-    from xl_kpi.refresh.file_backend import FileTableSource
-    from xl_kpi.refresh.package import WorkbookPackage
-    from xl_kpi.refresh.pipeline import select_input
-
     pkg = WorkbookPackage(path, label=label)
     try:
         tables = FileTableSource(pkg)
