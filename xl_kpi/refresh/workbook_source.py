@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.refresh.file_backend import FileTableSource
-from xl_kpi.refresh.package import WorkbookPackage
+from xl_kpi.ooxml.package import WorkbookPackage
 from xl_kpi.refresh.pipeline import select_input
 from xl_kpi.sources.registry import Source, SourceTable, register_source
 
