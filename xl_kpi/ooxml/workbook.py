@@ -102,13 +102,18 @@ def replace_sheets(root, plan: TabPlan, old: Sequence[SheetEntry], new: Sequence
     kept_ids = [s.sheet_id for i, s in enumerate(old) if i not in plan.removed]
     for i in sorted(plan.removed, reverse=True):
         sheets.remove(elements[i])
+    kept = xmltree.children(sheets, "sheet")
+    # The new sheets go before the kept sheet that follows them in the tab order (comments and other
+    # nodes between the <sheet> elements stay where they are).
+    before = kept[plan.insert_at] if plan.insert_at < len(kept) else None
     next_id = max(kept_ids or [0]) + 1
     for n, (name, rid) in enumerate(new):
         # r:id needs the relationships namespace in scope; declare it here when the part does not.
         nsmap = {} if NS_REL in sheets.nsmap.values() else {"r": NS_REL}
-        el = xmltree.add_child(sheets, "sheet", {"name": name, "sheetId": str(next_id + n)},
-                               index=plan.insert_at + n, nsmap=nsmap)
+        el = xmltree.add_child(sheets, "sheet", {"name": name, "sheetId": str(next_id + n)}, nsmap=nsmap)
         el.set(qn(NS_REL, "id"), rid)
+        if before is not None:
+            before.addprevious(el)
 
 
 def replace_names(root, plan: TabPlan, owned: set[str], new: Sequence[NewName]) -> None:
