@@ -175,6 +175,18 @@ class FakeTable:
         assert rng.sheet is self.sheet and rng.box[0] == self.range.box[0]
         self.range = rng
 
+    @property
+    def api(self):
+        table = self
+
+        class ListObject:  # COM: only Delete() is used
+            @staticmethod
+            def Delete():  # noqa: N802 - COM's name
+                table.sheet.tables.remove(table)
+                table.range.clear_contents()
+
+        return ListObject()
+
 
 class FakeTables(list):
     def __init__(self, sheet):
@@ -263,8 +275,11 @@ class FakeSheets(list):
 
 
 class FakeName:
-    def __init__(self, name, refers_to):
-        self.name, self.refers_to = name, refers_to
+    def __init__(self, names, name, refers_to):
+        self.names, self.name, self.refers_to = names, name, refers_to
+
+    def delete(self):
+        self.names.remove(self)
 
 
 class FakeNames(list):
@@ -274,7 +289,7 @@ class FakeNames(list):
             if n.name.lower() == name.lower():
                 n.refers_to = refers_to
                 return n
-        self.append(FakeName(name, refers_to))
+        self.append(FakeName(self, name, refers_to))
         return self[-1]
 
 
@@ -427,7 +442,7 @@ def test_ribbon_bad_row_shows_reason_and_changes_nothing(df):
 def test_ribbon_unexpected_failure_shows_its_reason_once(df, monkeypatch):
     from xl_kpi.refresh.xlwings_backend import XlwingsReportWriter
 
-    def busy(self, report, progress=None):
+    def busy(self, report, plan, progress=None):
         raise RuntimeError("Excel is busy")
 
     monkeypatch.setattr(XlwingsReportWriter, "write", busy)
@@ -489,7 +504,7 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     ("App", "status_bar", ()), ("App", "screen_updating", ()), ("App", "alert", ("title", "mode")),
     ("Sheets", "add", ("name", "after")), ("Names", "add", ("name", "refers_to")),
     ("Sheets", "active", ()), ("Sheet", "activate", ()), ("Sheet", "api", ()), ("Range", "api", ()),
-    ("App", "api", ()),
+    ("App", "api", ()), ("Name", "refers_to", ()), ("Name", "delete", ()), ("Table", "api", ()),
     ("Sheet", "name", ()), ("Sheet", "tables", ()), ("Sheet", "charts", ()), ("Sheet", "used_range", ()),
     ("Sheet", "cells", ()), ("Sheet", "range", ()),
     ("Range", "value", ()), ("Range", "options", ()), ("Range", "row", ()), ("Range", "left", ()),

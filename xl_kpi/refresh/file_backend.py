@@ -10,13 +10,11 @@ styles.xml, and calcChain entries of the replaced sheets.  So sparklines,
 shapes, pictures, comments, VBA ... survive untouched, and the million-row
 ledger sheet is never parsed or re-compressed.
 
-Ownership: the hidden workbook-level name ``_xlkpi_report`` marks a workbook
-whose report sheets (``REPORT_SHEETS``), table ``MRRBridge`` and names
-(``REPORT_NAMES``) were written by a refresh; the next refresh removes exactly
-those (and the parts reachable only from those sheets) and writes them anew,
-at the same position in the tab order.  Without the marker, a user's sheet,
-table or name that happens to use one of those names is never overwritten:
-the refresh stops with a message instead.
+Ownership: the pipeline's :class:`~xl_kpi.refresh.ownership.Plan` names the
+sheets and workbook-level names an earlier refresh recorded as its own; this
+writer removes exactly those (and the parts reachable only from those
+sheets) and writes the report anew, at the same position in the tab order,
+with the new record in the hidden marker name ``_xlkpi_report``.
 
 Safety: the new package is written through :func:`xl_kpi.ooxml.atomic.atomic_file`
 (a temporary file in the target's folder, flushed to disk, then
@@ -50,7 +48,7 @@ from xl_kpi.ooxml.workbook import NewName, edit_workbook
 from xl_kpi.ooxml.worksheet import print_titles_formula, worksheet_xml
 from xl_kpi.ooxml.zipcopy import RawZipWriter
 from xl_kpi.refresh.pipeline import Progress
-from xl_kpi.refresh.ownership import MARKER, MARKER_VALUE, REPORT_NAMES, check_ownership
+from xl_kpi.refresh.ownership import MARKER, Inventory, Plan
 from xl_kpi.refresh.report import Report, ReportSheet
 from xl_kpi.refresh.safety import check_no_dtd
 
@@ -163,14 +161,10 @@ class FileTableSource:
 
 # --------------------------------------------------------------------------- writing
 
-#: Workbook-level names a refresh replaces: its marker and the report's names.
-OWNED_NAMES = frozenset({MARKER, *REPORT_NAMES})
-
-
-def report_names(report: Report) -> list[NewName]:
-    """The defined names a report writes: the hidden ownership marker, the report's ranges, and
-    each sheet's print titles (rows repeated on every printed page: a name local to its sheet)."""
-    names = [NewName(MARKER, MARKER_VALUE, hidden=True)]
+def report_names(report: Report, marker: str) -> list[NewName]:
+    """The defined names a report writes: the hidden ownership marker (value ``marker``), the report's
+    ranges, and each sheet's print titles (rows repeated on every printed page: a name local to its sheet)."""
+    names = [NewName(MARKER, marker, hidden=True)]
     names += [NewName(d.name, d.ref.formula()) for d in report.names]
     names += [NewName("_xlnm.Print_Titles", titles, local_sheet=sheet.name)
               for sheet in report.sheets if (titles := print_titles_formula(sheet))]
@@ -185,17 +179,14 @@ class FileReportWriter:
         self.output = Path(output)
 
     # ---------------------------------------------------------------- planning
-    def _owned_sheets(self) -> list[SheetEntry]:
-        """Report sheets already in the workbook; refuses (before anything is written) whatever the
-        report would overwrite or collide with (:func:`~xl_kpi.refresh.ownership.check_ownership`)."""
+    def inventory(self) -> Inventory:
+        """The package's sheets, tables and workbook-level names, and the marker's value if any."""
         pkg = self.pkg
-        owned = check_ownership(
-            label=pkg.label,
-            global_names=[n for n, local, _ in pkg.defined_names() if local is None],
-            sheet_names=[s.name for s in pkg.sheets],
-            tables=[(t.sheet, t.name) for t in pkg.tables()],
-        )
-        return [s for s in pkg.sheets if s.name in owned]
+        names = [(n, text) for n, local, text in pkg.defined_names() if local is None]
+        marker = next((text for n, text in names if n.lower() == MARKER.lower()), None)
+        return Inventory(pkg.label, [s.name for s in pkg.sheets],
+                         [n for n, _ in names if n.lower() != MARKER.lower()],
+                         [(t.sheet, t.name) for t in pkg.tables()], marker)
 
     def _removed_parts(self, sheets: list[SheetEntry]) -> set[str]:
         """Parts reachable only from the owned sheets (and those sheets)."""
@@ -221,9 +212,10 @@ class FileReportWriter:
         return removed | {rels_part(p) for p in removed if rels_part(p) in pkg.names}
 
     # ---------------------------------------------------------------- writing
-    def write(self, report: Report, progress: Progress | None = None) -> None:
+    def write(self, report: Report, plan: Plan, progress: Progress | None = None) -> None:
         pkg = self.pkg
-        owned_sheets = self._owned_sheets()
+        replaced_names = {s.lower() for s in plan.sheets + plan.stale_sheets}
+        owned_sheets = [s for s in pkg.sheets if s.name.lower() in replaced_names]
         removed = self._removed_parts(owned_sheets)
         kept_names = pkg.names - removed
         kept_tables = [t for t in pkg.tables() if t.part not in removed]
@@ -249,7 +241,6 @@ class FileReportWriter:
             raise UserError(f"{pkg.label}: the workbook has no styles part; open and save it in Excel first")
         styles = StyleSheet(pkg.read(styles_part), pkg.label, styles_part)
         used_table_ids = {t.id for t in kept_tables}
-        table_names = {t.name.lower() for t in kept_tables}
         date1904 = pkg.date1904
         cells = cell_values(report.sheets)  # what the charts' caches hold
 
@@ -261,8 +252,6 @@ class FileReportWriter:
             for blk in sheet.blocks:
                 if not blk.table:
                     continue
-                if blk.table.lower() in table_names:
-                    raise UserError(f"{pkg.label}: a table named {blk.table!r} already exists")
                 table_id = min(set(range(1, len(used_table_ids) + 2)) - used_table_ids)
                 used_table_ids.add(table_id)
                 tpart = free("xl/tables/table{}.xml")
@@ -307,7 +296,7 @@ class FileReportWriter:
             [(ns.REL_WORKSHEET, relative(pkg.workbook_part, part)) for _, part in sheet_parts], wb_rels, pkg.label)
         replaced[pkg.workbook_part] = edit_workbook(
             pkg.workbook_bytes, pkg.label, pkg.sheets, owned_sheets,
-            [(sheet.name, rid) for (sheet, _), rid in zip(sheet_parts, rids)], report_names(report), OWNED_NAMES,
+            [(sheet.name, rid) for (sheet, _), rid in zip(sheet_parts, rids)], report_names(report, plan.marker), set(plan.names),
             pkg.workbook_part)
         replaced[ns.CT_PART] = edit_content_types(pkg.read(ns.CT_PART), pkg.label, removed, content_types)
         self._write_zip(removed, replaced, new_parts, progress)

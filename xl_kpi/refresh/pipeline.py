@@ -7,12 +7,14 @@
         -> ledger_frame()        the format's converter: its columns -> the ledger frame
         -> analyse()             validation + MRR bridge + cohorts + monthly KPIs (xl_kpi.ledger)
         -> build_report()        what to write (xl_kpi.refresh.report)
-    ReportWriter.write(report)                     (file: zip package; live: xlwings)
+        -> plan_refresh()        what of the workbook's it may replace: the recorded earlier
+                                 report, nothing of the user's (xl_kpi.refresh.ownership)
+    ReportWriter.inventory() / .write(report, plan)  (file: zip package; live: xlwings)
 
 The pipeline never knows which back end it talks to, nor which format it
 reads: both are looked up.  Everything that can fail on the user's data
-(missing column, text amount, bad date, negative MRR) fails *before*
-``write`` is called, so a bad ledger changes nothing.
+(missing column, text amount, bad date, negative MRR, a user's sheet named
+like a report sheet) fails *before* ``write`` is called, so it changes nothing.
 
 Progress is reported through a callback ``progress(fraction, message)``
 with ``fraction`` in [0, 1]; the CLI draws a bar, the live back end sets
@@ -33,6 +35,7 @@ from xl_kpi.engines import Analysis, analysis_of
 from xl_kpi.ledger import prepare_ledger
 from xl_kpi.ledger.formats import CUSTOMER, MONTH, MRR, InputFormat, formats, get_format, grid, ledger_frame
 from xl_kpi.ledger.raw import RawTable, TableSource
+from xl_kpi.refresh.ownership import Inventory, Plan, plan_refresh
 from xl_kpi.refresh.report import Report, ReportData, build_report
 
 Progress = Callable[[float, str], None]
@@ -85,7 +88,11 @@ def select_input(source: TableSource, choice: str | None = None) -> tuple[InputF
 
 
 class ReportWriter(Protocol):
-    def write(self, report: Report, progress: Progress | None = None) -> None: ...
+    def inventory(self) -> Inventory:
+        """The workbook's sheets, tables, workbook-level names and ownership marker, before writing."""
+
+    def write(self, report: Report, plan: Plan, progress: Progress | None = None) -> None:
+        """Write ``report``, replacing exactly what ``plan`` names (see :mod:`xl_kpi.refresh.ownership`)."""
 
 
 @dataclass
@@ -139,8 +146,9 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     if result.bridge.empty:
         raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
     report = build_report(ReportData(result.bridge, result.logo_cohorts, result.revenue_cohorts, result.monthly))
+    plan = plan_refresh(report, writer.inventory())  # the one ownership check, before anything is written
     say(0.75, "writing the report")
-    writer.write(report, progress)
+    writer.write(report, plan, progress)
     say(1.0, "done")
     return RefreshResult(source.label, [s.name for s in report.sheets], result.rows, len(result.bridge),
                          result.customers, result.bridge, time.perf_counter() - start,

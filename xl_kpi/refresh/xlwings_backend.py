@@ -5,7 +5,7 @@ xlwings objects and members are used, so a small test double of them is
 enough to test this module without Excel:
 
 * ``book.sheets`` (iterate, ``[name]``, ``.add(name, after=sheet)``, ``.active``),
-  ``book.names`` (iterate ``.name``, ``.add(name, refers_to)``),
+  ``book.names`` (iterate ``.name`` / ``.refers_to`` / ``.delete()``, ``.add(name, refers_to)``),
   ``book.app`` (``.status_bar``, ``.screen_updating``, ``.api``);
 * ``sheet.name``, ``sheet.activate()``, ``sheet.api``, ``sheet.tables`` (iterate; ``.add(source=, name=)``),
   ``sheet.charts`` (iterate; ``.add(left, top, width, height, chart_type=,
@@ -17,7 +17,7 @@ enough to test this module without Excel:
   ``range.clear_contents()``, ``range.clear_formats()``, ``range.api``,
   ``range.conditional_formats.clear()`` / ``.add_color_scale(colors)``;
 * ``table.name``, ``table.header_row_range``, ``table.data_body_range``,
-  ``table.resize(range)``; ``chart.name``, ``chart.title``,
+  ``table.resize(range)``, ``table.api.Delete()``; ``chart.name``, ``chart.title``,
   ``chart.set_x_axis_values(range)``, ``chart.delete()``;
 * through COM (``.api``, Windows Excel): what xlwings 0.37 has no API for on
   Windows, namely frozen panes (``Window.SplitRow`` / ``SplitColumn`` /
@@ -48,7 +48,7 @@ from xl_kpi.errors import UserError
 from xl_kpi.ledger.raw import RawTable
 from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.cells import is_blank
-from xl_kpi.refresh.ownership import MARKER, MARKER_VALUE, check_ownership
+from xl_kpi.refresh.ownership import MARKER, Inventory, Plan, Record
 from xl_kpi.refresh.report import HEAT_COLORS, Block, Report, ReportSheet
 from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
 
@@ -144,18 +144,16 @@ class XlwingsReportWriter:
     def __init__(self, book) -> None:
         self.book = book
 
-    def _check_ownership(self) -> None:
-        """Refuse, before writing, whatever would overwrite or collide with the user's things."""
-        check_ownership(
-            label="",
-            global_names=[n.name for n in self.book.names if "!" not in n.name],  # "Sheet!x" is sheet-local
-            sheet_names=[s.name for s in self.book.sheets],
-            tables=[(s.name, t.name) for s in self.book.sheets for t in s.tables],
-        )
+    def inventory(self) -> Inventory:
+        """The open workbook's sheets, tables and workbook-level names, and the marker's value if any."""
+        names = [(n.name, n.refers_to) for n in self.book.names if "!" not in n.name]  # "Sheet!x" is local
+        marker = next((ref for n, ref in names if n.lower() == MARKER.lower()), None)
+        return Inventory("", [s.name for s in self.book.sheets], [n for n, _ in names if n.lower() != MARKER.lower()],
+                         [(s.name, t.name) for s in self.book.sheets for t in s.tables],
+                         None if marker is None else marker.lstrip("="))
 
-    def write(self, report: Report, progress: Progress | None = None) -> None:
+    def write(self, report: Report, plan: Plan, progress: Progress | None = None) -> None:
         book = self.book
-        self._check_ownership()
         app = book.app
         updating = app.screen_updating
         app.screen_updating = False
@@ -165,8 +163,16 @@ class XlwingsReportWriter:
                 if progress:
                     progress(0.75 + 0.2 * n / len(report.sheets), f"writing {spec.name}")
                 self._write_sheet(spec)
+            for name in plan.stale_sheets:  # ours, no longer in the report: emptied, never deleted
+                self._write_sheet(ReportSheet(name, [], fit_width=False))
             names = book.names
-            names.add(MARKER, "=" + MARKER_VALUE)
+            written = {n.name.lower() for n in report.names}
+            for name in list(names):
+                if name.name in plan.names and name.name.lower() not in written and name.name != MARKER:
+                    name.delete()
+            # The emptied sheets stay recorded: they are still the refresh's own.
+            record = Record(plan.record.sheets + tuple(plan.stale_sheets), plan.record.tables, plan.record.names)
+            names.add(MARKER, "=" + record.formula())
             for name in report.names:
                 names.add(name.name, "=" + name.ref.formula())
         finally:
@@ -189,6 +195,9 @@ class XlwingsReportWriter:
         used.clear_contents()
         used.clear_formats()
         tables = {t.name: t for t in sheet.tables}
+        keep = {blk.table for blk in spec.blocks if blk.table}
+        for name in set(tables) - keep:  # an earlier report's table (the plan refused any of the user's)
+            tables.pop(name).api.Delete()  # COM: xlwings' Table has no delete()
         for blk in spec.blocks:
             values = block_values(blk)
             if blk.title:
