@@ -30,7 +30,14 @@ class MemorySource:
 
 
 class KeepReport:
-    def write(self, report, progress=None):
+    """A report writer over an empty workbook that keeps what it was given."""
+
+    def inventory(self):
+        from xl_kpi.refresh.ownership import Inventory
+
+        return Inventory("test", [], [], [], None)
+
+    def write(self, report, plan, progress=None):
         self.report = report
 
 
