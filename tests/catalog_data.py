@@ -117,4 +117,4 @@ FAMILY = dict(zip(
 #: Functions that reduce a whole range to one number; every other KPI is element-wise.
 REDUCTIONS = frozenset({"MRR", "NPS", "LEAD_SCORE", "AVG_FIRST_RESPONSE_HOURS", "AVG_RESOLUTION_HOURS"})
 
-LEDGER_FUNCTIONS = ("MRR_BRIDGE", "COHORT_RETENTION")
+LEDGER_FUNCTIONS = ("MRR_BRIDGE", "COHORT_RETENTION", "TRAILING_RETENTION", "MRR_MOVEMENTS")

@@ -77,8 +77,35 @@ def test_every_catalog_function_gets_a_vba_wrapper_with_its_arguments(vba, entry
 
 
 def test_ledger_functions_get_wrappers(vba):
-    assert _signature(vba, "MRR_BRIDGE") == ["customer_ids", "months", "mrr"]
+    assert _signature(vba, "MRR_BRIDGE") == ["customer_ids", "months", "mrr", "Optional period", "Optional segments"]
     assert _signature(vba, "COHORT_RETENTION") == ["customer_ids", "months", "mrr", "Optional basis"]
+    assert _signature(vba, "TRAILING_RETENTION") == ["customer_ids", "months", "mrr", "Optional window"]
+    assert _signature(vba, "MRR_MOVEMENTS") == ["customer_ids", "months", "mrr", "Optional month"]
+    for name, args in [("TRAILING_RETENTION", "customer_ids, months, mrr, window"),
+                       ("MRR_BRIDGE", "customer_ids, months, mrr, period, segments")]:
+        assert (f'{name} = XLPy.CallUDF("xl_kpi.udfs", "{name}", Array({args}), ActiveWorkbook, '
+                'Application.Caller)') in vba
+
+
+@pytest.mark.parametrize("name", LEDGER_FUNCTIONS)
+def test_ledger_function_wizard_metadata(windows_udfs, name):
+    """Every argument of a spilling function has its help; ranges read 2-D with errors as text, options as values."""
+    _, module = windows_udfs
+    info = getattr(module, name).__xlfunc__
+    assert info["category"] == "xl_kpi" and 0 < len(info["ret"]["doc"]) <= 255
+    for arg in info["args"]:
+        assert not arg["doc"].startswith("Positional argument") and len(arg["doc"]) <= 255, arg["name"]
+        is_range = arg["name"] in ("customer_ids", "months", "mrr", "segments")
+        assert arg["options"] == ({"ndim": 2, "err_to_str": True} if is_range else {}), arg["name"]
+
+
+def test_windows_decorated_ledger_functions_compute(windows_udfs):
+    _, module = windows_udfs
+    ids, months, mrr = (("a",), ("b",), ("a",)), ((45292.0,), (45292.0,), (45658.0,)), ((100.0,), (50.0,), (120.0,))
+    rows = module.TRAILING_RETENTION(ids, months, mrr)
+    assert rows[-1][6] == pytest.approx(0.8)  # NRR: 120 of the base 150
+    february = module.MRR_MOVEMENTS(ids, months, mrr, "2024-02")[1:]  # both leave; a's 100 is the larger move
+    assert [row[:3] for row in february] == [[rows[2][0], "a", "churn"], [rows[2][0], "b", "churn"]]
 
 
 def test_no_other_function_is_exported(vba):

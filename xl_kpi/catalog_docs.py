@@ -15,6 +15,15 @@ from xl_kpi.ledger_excel import SPILL_FUNCTIONS
 from xl_kpi.kpis.definition import KPIDefinition
 
 
+def _parameter(p: inspect.Parameter) -> str:
+    """``name``, ``[basis = "logo"]``, ``[window = 12]`` or ``[segments]`` (optional, no default value)."""
+    if p.default is inspect.Parameter.empty:
+        return p.name
+    if p.default is None:
+        return f"[{p.name}]"
+    return f'[{p.name} = "{p.default}"]' if isinstance(p.default, str) else f"[{p.name} = {p.default}]"
+
+
 def ledger_functions() -> list[tuple[str, str, str]]:
     """(name, arguments, description) of the spilling ledger functions (:data:`xl_kpi.ledger_excel.SPILL_FUNCTIONS`).
 
@@ -23,8 +32,7 @@ def ledger_functions() -> list[tuple[str, str, str]]:
     out = []
     for spec in SPILL_FUNCTIONS:
         params = inspect.signature(spec.table).parameters.values()
-        args = ", ".join(p.name if p.default is inspect.Parameter.empty else f'[{p.name} = "{p.default}"]'
-                         for p in params)
+        args = ", ".join(_parameter(p) for p in params)
         out.append((spec.name, args, " ".join(spec.summary.split())))
     return out
 

@@ -1,4 +1,4 @@
-"""The Excel face of the ledger analyses: MRR_BRIDGE and COHORT_RETENTION.
+"""The Excel face of the ledger analyses: MRR_BRIDGE, COHORT_RETENTION, TRAILING_RETENTION, MRR_MOVEMENTS.
 
 These adapters take exactly what Excel (through xlwings) passes and return a
 list of rows ready to spill. They hold no analysis: the numbers come from
@@ -14,7 +14,8 @@ Rules, following the catalog's conventions:
 * trailing completely blank rows are ignored (a whole column selected);
   completely blank rows in between are skipped as in Python;
 * an Excel error in an input -> that same error (the first one found, by
-  argument then by row);
+  argument then by row), also in a single-value option (basis, period,
+  window, month);
 * ranges of different sizes, a range that is not one column, text amounts,
   bad dates, negative MRR, an unknown basis, no data at all -> ``#VALUE!``
   whose reason names the argument and the row of the range;
@@ -36,10 +37,14 @@ import pandas as pd
 from xl_kpi.cells import ERROR_CODES, ERROR_LITERALS, VALUE, blank_mask, error_literal
 from xl_kpi.excel_values import CallFailed, ExcelError
 from xl_kpi.ledger import BRIDGE_COLUMNS, Ledger, LedgerError, prepare_ledger
-from xl_kpi.ledger.columns import TERMS
+from xl_kpi.ledger.columns import TERMS, header
 from xl_kpi.ledger.cohorts import BASES
+from xl_kpi.ledger.periods import PERIODS
+from xl_kpi.ledger.segments import SEGMENT_COLUMN
+from xl_kpi.ledger.validation import months_to_timestamps, parse_dates
 
-__all__ = ["mrr_bridge_table", "cohort_retention_table", "SpillFunction", "SPILL_FUNCTIONS"]
+__all__ = ["mrr_bridge_table", "cohort_retention_table", "trailing_retention_table", "mrr_movements_table",
+           "SpillFunction", "SPILL_FUNCTIONS"]
 
 _ARGS = ("customer_ids", "months", "mrr")
 
@@ -81,10 +86,10 @@ def _column(value: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _first_error(columns: list[np.ndarray]) -> tuple[str, str, int] | None:
+def _first_error(columns: list[np.ndarray], names: tuple[str, ...] = _ARGS) -> tuple[str, str, int] | None:
     """The first Excel error (literal, argument, row of the range), by argument then row."""
     codes = list(ERROR_CODES) + sorted(ERROR_LITERALS)
-    for name, arr in zip(_ARGS, columns):
+    for name, arr in zip(names, columns):
         hit = pd.Series(arr, dtype=object).isin(codes).to_numpy()
         for i in np.flatnonzero(hit):  # isin compares by value (-2146826246.0 == the int); confirm
             literal = error_literal(arr[i])
@@ -93,33 +98,56 @@ def _first_error(columns: list[np.ndarray]) -> tuple[str, str, int] | None:
     return None
 
 
-def _ledger_frame(customer_ids: Any, months: Any, mrr: Any) -> pd.DataFrame:
-    cols = [_column(v, n) for v, n in zip((customer_ids, months, mrr), _ARGS)]
+def _ledger_frame(customer_ids: Any, months: Any, mrr: Any, segments: Any = None) -> pd.DataFrame:
+    names = _ARGS if segments is None else (*_ARGS, "segments")
+    values = (customer_ids, months, mrr) if segments is None else (customer_ids, months, mrr, segments)
+    cols = [_column(v, n) for v, n in zip(values, names)]
     sizes = [len(c) for c in cols]
     if len(set(sizes)) > 1:
-        found = _first_error(cols)  # an error in an input still wins over the size problem
+        found = _first_error(cols, names)  # an error in an input still wins over the size problem
         if found is None:
-            raise CallFailed(VALUE, "customer_ids, months and mrr must be ranges of the same size, got "
+            raise CallFailed(VALUE, f"{', '.join(names[:-1])} and {names[-1]} must be ranges of the same size, got "
                                + ", ".join(f"{n} rows" for n in sizes))
     else:
+        # a row is blank when the ledger's three cells are (a segment beside an empty row does not make it data)
         filled = ~(blank_mask(cols[0]) & blank_mask(cols[1]) & blank_mask(cols[2]))
         last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0  # trailing blank rows are ignored
         cols = [c[:last] for c in cols]
-        found = _first_error(cols)  # (an error is never blank, so none is cut off)
+        found = _first_error(cols, names)  # (an error is never blank, so none is cut off)
     if found is not None:  # like Excel's own functions: an error in an input propagates
         literal, name, row = found
         raise CallFailed(literal, f"{name}, row {row} of the range holds {literal}")
     if not len(cols[0]):
         raise CallFailed(VALUE, "the ledger ranges are blank: no rows to analyse")
-    return pd.DataFrame(dict(zip(_ARGS, cols)))
+    return pd.DataFrame(dict(zip(names, cols)))
 
 
-def _prepared(customer_ids: Any, months: Any, mrr: Any) -> Ledger:
-    frame = _ledger_frame(customer_ids, months, mrr)
+def _prepared(customer_ids: Any, months: Any, mrr: Any, segments: Any = None) -> Ledger:
+    frame = _ledger_frame(customer_ids, months, mrr, segments)
     try:
-        return prepare_ledger(frame, *_ARGS, first_row=1)
+        return prepare_ledger(frame, *_ARGS, first_row=1, segment=None if segments is None else "segments")
     except LedgerError as err:
         raise CallFailed(VALUE, f"{err.column}, row {err.row} of the range: {err.detail}") from None
+
+
+def _option(value: Any, name: str) -> Any:
+    """A single-value argument: its Excel error propagates; blank (None, "") is None (the default)."""
+    if isinstance(value, (tuple, list, np.ndarray)):  # a one-cell range
+        flat = np.asarray(value, dtype=object).reshape(-1)
+        if flat.size != 1:
+            raise CallFailed(VALUE, f"{name} must be a single value, got a range of {flat.size} cells")
+        value = flat[0]
+    literal = error_literal(value)
+    if literal is not None:
+        raise CallFailed(literal, f"{name} holds {literal}")
+    if value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def _rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """A result frame as spill rows: the header of each column (:data:`xl_kpi.ledger.columns.TERMS`), then its rows."""
+    return [[header(c) for c in frame.columns], *[[_cell(v) for v in row] for row in frame.itertuples(index=False)]]
 
 
 def _cell(value: Any) -> Any:
@@ -143,7 +171,8 @@ def _guard(build):
         return [[ExcelError(VALUE, f"unexpected error: {type(exc).__name__}: {exc}", unexpected=True)]]
 
 
-def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]]:
+def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any, period: Any = "month",
+                     segments: Any = None) -> list[list[Any]]:
     """MRR_BRIDGE: the monthly MRR bridge of a ledger as rows to spill.
 
     Parameters
@@ -152,6 +181,13 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]
         Equal-sized single-column ranges: the customer of each ledger row,
         any date inside its month (datetime, serial number or date text) and
         its MRR (>= 0).
+    period : str, default "month"
+        "month", "quarter" or "year" (calendar): the bridge rolled up
+        (:func:`xl_kpi.ledger.rollup`); blank means "month".
+    segments : range, optional
+        A range of the same size naming each row's segment (plan, region):
+        one bridge per segment, with a leading "Segment" column; a customer
+        counts in the segment of its most recent row.
 
     Returns
     -------
@@ -160,8 +196,11 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]
         refresh's ``MRRBridge`` table) and one row per calendar month
         from the first to the last month of the data: the month as a
         ``datetime`` (month start), money and counts as numbers, rates as
-        fractions, "" where a rate's denominator is 0. A failing call is a
-        1 x 1 ``[[ExcelError]]`` (see the module docstring).
+        fractions, "" where a rate's denominator is 0. By quarter or year the
+        month column becomes Period ("2024-Q1", "2024"), Period start and
+        Period end, and Months and Partial (TRUE for a period the data cuts)
+        follow the rates. A failing call is a 1 x 1 ``[[ExcelError]]`` (see
+        the module docstring).
 
     Examples
     --------
@@ -177,12 +216,28 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any) -> list[list[Any]
     ''
     >>> mrr_bridge_table([["a"], ["b"]], [[45306.0], [45306.0]], [[10.0], ["ten"]])[0][0].reason
     "mrr, row 2 of the range: 'ten' is not a number"
+
+    By quarter and plan (2024-01-14 and 2024-04-17: the data ends inside Q2):
+
+    >>> q = mrr_bridge_table([["a"], ["b"]], [[45306.0], [45400.0]], [[10.0], [20.0]], "quarter", [["Pro"], ["Pro"]])
+    >>> q[0][:5], q[0][-2:]
+    (['Segment', 'Period', 'Period Start', 'Period End', 'Starting MRR'], ['Months', 'Partial'])
+    >>> [row[:2] + row[-2:] for row in q[1:]]
+    [['Pro', '2024-Q1', 3, False], ['Pro', '2024-Q2', 1, True]]
     """
 
     def build():
-        bridge = _prepared(customer_ids, months, mrr).bridge()
-        body = [[_cell(v) for v in row] for row in bridge.itertuples(index=False)]  # one row per month
-        return [[TERMS[c].header for c in BRIDGE_COLUMNS], *body]
+        p = _option(period, "period")
+        p = "month" if p is None else p
+        if not isinstance(p, str) or p.strip().lower() not in PERIODS:
+            raise CallFailed(VALUE, f'period must be "month", "quarter" or "year", got {period!r}')
+        p = p.strip().lower()
+        if segments is not None and error_literal(segments) is not None:  # an error cell given as the range
+            raise CallFailed(error_literal(segments), f"segments holds {error_literal(segments)}")
+        ledger = _prepared(customer_ids, months, mrr, segments)
+        bridge = ledger.bridge(by_segment=segments is not None)
+        table = bridge if p == "month" else ledger.rollup(p, by_segment=segments is not None)
+        return _rows(table)
 
     return _guard(build)
 
@@ -234,6 +289,107 @@ def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any 
     return _guard(build)
 
 
+def trailing_retention_table(customer_ids: Any, months: Any, mrr: Any, window: Any = 12) -> list[list[Any]]:
+    """TRAILING_RETENTION: trailing NRR, GRR and logo retention of a ledger by month, as rows to spill.
+
+    Parameters
+    ----------
+    customer_ids, months, mrr : range
+        As for :func:`mrr_bridge_table`.
+    window : number, default 12
+        Months between the base month and the measured month (12 = T12M);
+        a whole number, 1 or more; blank means 12.
+
+    Returns
+    -------
+    list of rows
+        A header row (:data:`xl_kpi.ledger.columns.TERMS`) and one row per month
+        (:func:`xl_kpi.ledger.trailing_retention`); the first ``window``
+        months have no full window and are blank after their month.
+
+    Examples
+    --------
+    The catalog's example: a 100 -> 120, b 50 -> gone, c new at 80, twelve months apart:
+
+    >>> rows = trailing_retention_table([["a"], ["b"], ["a"], ["c"]], [[45292.0], [45292.0], [45658.0], [45658.0]],
+    ...                                 [[100.0], [50.0], [120.0], [80.0]])
+    >>> rows[0][3:]
+    ['Logo Retention', 'Base MRR', 'Retained MRR', 'Net Revenue Retention', 'Gross Revenue Retention']
+    >>> [round(v, 4) for v in rows[-1][1:]]
+    [2.0, 1.0, 0.5, 150.0, 120.0, 0.8, 0.6667]
+    >>> rows[1][1:3], len(rows)
+    (['', ''], 14)
+    >>> trailing_retention_table([["a"]], [[45292.0]], [[10.0]], 0.5)[0][0].reason
+    'window must be a whole number of months, 1 or more, got 0.5'
+    """
+
+    def build():
+        w = _option(window, "window")
+        w = 12 if w is None else w
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not float(w).is_integer() or w < 1:
+            raise CallFailed(VALUE, f"window must be a whole number of months, 1 or more, got {window!r}")
+        return _rows(_prepared(customer_ids, months, mrr).trailing_retention(int(w)))
+
+    return _guard(build)
+
+
+def mrr_movements_table(customer_ids: Any, months: Any, mrr: Any, month: Any = None) -> list[list[Any]]:
+    """MRR_MOVEMENTS: every customer's MRR movement (new, expansion, reactivation, contraction, churn), as rows.
+
+    Parameters
+    ----------
+    customer_ids, months, mrr : range
+        As for :func:`mrr_bridge_table`.
+    month : date, optional
+        Only the movements of this month (any date inside it: a date,
+        serial number or text such as "2024-03"); blank: every month.
+
+    Returns
+    -------
+    list of rows
+        A header row (:data:`xl_kpi.ledger.columns.TERMS`) and one row per movement
+        (:func:`xl_kpi.ledger.mrr_movements`): month, customer, movement,
+        MRR before, MRR after, change; by month, the largest change first.
+        A month inside the data without movements gives the header alone;
+        a month outside the data is ``#N/A``.
+
+    Examples
+    --------
+    >>> ids, dates, amounts = [["a"], ["b"], ["a"]], [[45292.0], [45292.0], [45323.0]], [[10.0], [30.0], [15.0]]
+    >>> for row in mrr_movements_table(ids, dates, amounts):
+    ...     print(row)
+    ['Month', 'Customer', 'Movement', 'MRR Before', 'MRR After', 'Change']
+    [datetime.datetime(2024, 1, 1, 0, 0), 'b', 'new', 0.0, 30.0, 30.0]
+    [datetime.datetime(2024, 1, 1, 0, 0), 'a', 'new', 0.0, 10.0, 10.0]
+    [datetime.datetime(2024, 2, 1, 0, 0), 'b', 'churn', 30.0, 0.0, -30.0]
+    [datetime.datetime(2024, 2, 1, 0, 0), 'a', 'expansion', 10.0, 15.0, 5.0]
+    >>> len(mrr_movements_table(ids, dates, amounts, "2024-02")), str(mrr_movements_table(ids, dates, amounts, 45000)[0][0])
+    (3, '#N/A')
+    """
+
+    def build():
+        m = _option(month, "month")
+        wanted = None
+        if m is not None:
+            d = parse_dates(pd.Series([m], dtype=object))
+            days, blank, bad = d[0], d[1], d[2]
+            if bad[0] or blank[0]:
+                raise CallFailed(VALUE, f"month must be a date inside the month, got {month!r}")
+            wanted = np.datetime64(int(days[0]), "D").astype("datetime64[M]")
+        ledger = _prepared(customer_ids, months, mrr)
+        table = ledger.movements()
+        if wanted is not None:
+            first = np.datetime64(ledger.codes.first_month, "M")
+            if not first <= wanted < first + ledger.n_months:
+                span = f"{first} to {first + max(ledger.n_months - 1, 0)}"
+                raise CallFailed("#N/A", f"month {wanted} is outside the ledger's months ({span})")
+            table = table[table["month"].to_numpy() == months_to_timestamps(
+                np.array([wanted.astype(np.int64)]))[0]]
+        return _rows(table)
+
+    return _guard(build)
+
+
 # --------------------------------------------------------------------------- the Excel functions
 @dataclass(frozen=True)
 class SpillFunction:
@@ -265,8 +421,10 @@ SPILL_FUNCTIONS = (
     SpillFunction(
         "MRR_BRIDGE", mrr_bridge_table,
         "Monthly MRR bridge of a subscription ledger (starting, new, expansion, reactivation, contraction, churned, "
-        "ending MRR, counts and rates); spills with a header row.",
-        LEDGER_RANGES),
+        "ending MRR, counts and rates), or by quarter or year, or one bridge per segment; spills with a header row.",
+        {**LEDGER_RANGES, "segments": "Optional: the segment (plan, region ...) of each ledger row, a column of the "
+                                      "same size; one bridge per segment"},
+        {"period": '"month" (the default), "quarter" or "year": the bridge rolled up to calendar quarters or years'}),
     SpillFunction(
         "COHORT_RETENTION", cohort_retention_table,
         "Cohort retention matrix of a subscription ledger: one row per cohort month, one column per month since "
@@ -274,4 +432,18 @@ SPILL_FUNCTIONS = (
         LEDGER_RANGES,
         {"basis": '"logo" (share of customers still active, the default) or "revenue" (share of the cohort\'s '
                   'first-month MRR)'}),
+    SpillFunction(
+        "TRAILING_RETENTION", trailing_retention_table,
+        "Trailing (cohort-based) net and gross revenue retention and logo retention of a subscription ledger: "
+        "for each month, the customers active [window] months before and what they pay now; spills with a header "
+        "row.",
+        LEDGER_RANGES,
+        {"window": "Months between the base month and the measured month: 12 (the default) for trailing twelve "
+                   "months, 3 for a quarter"}),
+    SpillFunction(
+        "MRR_MOVEMENTS", mrr_movements_table,
+        "Every customer's MRR movement by month (new, expansion, reactivation, contraction, churn) with its MRR "
+        "before and after; the rows behind MRR_BRIDGE; spills with a header row.",
+        LEDGER_RANGES,
+        {"month": "Only this month's movements (any date inside it); blank for every month"}),
 )

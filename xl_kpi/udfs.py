@@ -116,4 +116,5 @@ def _spill_function(spec: ledger_excel.SpillFunction) -> Callable[..., Any]:
     return xw.func(category=CATEGORY)(udf)
 
 
-MRR_BRIDGE, COHORT_RETENTION = (_spill_function(spec) for spec in ledger_excel.SPILL_FUNCTIONS)
+MRR_BRIDGE, COHORT_RETENTION, TRAILING_RETENTION, MRR_MOVEMENTS = (
+    _spill_function(spec) for spec in ledger_excel.SPILL_FUNCTIONS)

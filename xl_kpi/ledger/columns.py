@@ -65,6 +65,25 @@ TERMS: dict[str, Term] = {
     "arr": Term("ARR", MONEY),
     "customers": Term("Customers", COUNT),
     "net_new_mrr": Term("Net New MRR", MONEY),
+    # segments and periods (mrr_bridge(segment=...), rollup)
+    "segment": Term("Segment", None),
+    "period": Term("Period", None),
+    "period_start": Term("Period Start", None),
+    "period_end": Term("Period End", None),
+    "months": Term("Months", COUNT),
+    "partial": Term("Partial", None),
+    # trailing retention
+    "base_customers": Term("Base Customers", COUNT),
+    "retained_customers": Term("Retained Customers", COUNT),
+    "logo_retention": Term("Logo Retention", FRACTION),
+    "base_mrr": Term("Base MRR", MONEY),
+    "retained_mrr": Term("Retained MRR", MONEY),
+    # MRR movements
+    "customer": Term("Customer", None),
+    "movement": Term("Movement", None),
+    "mrr_before": Term("MRR Before", MONEY),
+    "mrr_after": Term("MRR After", MONEY),
+    "change": Term("Change", MONEY),
 }
 
 #: The bridge's columns, in the catalog's order.
