@@ -50,28 +50,30 @@ def movement_table(act: ActiveMonths, first_month: int, customers: Any) -> pd.Da
     """
     mv = entry_moves(act)
     c, m, v = act.customer, act.month, act.mrr
-    before_consecutive = v - mv.delta  # the previous month's MRR where active in both (delta is 0 otherwise)
     kind = np.full(c.size, -1, np.int8)
     kind[mv.new] = _NEW
     kind[mv.returning] = _REACTIVATION
     kind[mv.delta > 0] = _EXPANSION
     kind[mv.delta < 0] = _CONTRACTION
-    moved = kind >= 0
-    before = np.where(mv.new | mv.returning, 0.0, before_consecutive)[moved]
-    churn = mv.churns
+    moved = np.flatnonzero(kind >= 0)
+    churn = np.flatnonzero(mv.churns)
+    # the previous month's MRR: v - delta when active in both months (delta is 0 otherwise), else 0
+    before = np.where(mv.new[moved] | mv.returning[moved], 0.0, v[moved] - mv.delta[moved])
     month = np.concatenate([m[moved], m[churn] + 1])
     customer = np.concatenate([c[moved], c[churn]])
-    kinds = np.concatenate([kind[moved], np.full(int(churn.sum()), _CHURN, np.int8)])
+    kinds = np.concatenate([kind[moved], np.full(churn.size, _CHURN, np.int8)])
     mrr_before = np.concatenate([before, v[churn]])
-    mrr_after = np.concatenate([v[moved], np.zeros(int(churn.sum()))])
+    mrr_after = np.concatenate([v[moved], np.zeros(churn.size)])
     change = mrr_after - mrr_before
-    # month first, then the largest move (either way) first; ties by movement type, then customer
-    order = np.lexsort((customer, kinds, -np.abs(change), month))
+    # month first, then the largest move (either way) first, then the movement type; the sort is
+    # stable and both parts are in customer order, so equal moves keep the ledger's customer order
+    order = np.lexsort((kinds, -np.abs(change), month))
     ids = np.asarray(customers, dtype=object)
+    # object columns: pandas would otherwise convert every id and label to its string dtype, one by one
     return pd.DataFrame({
         "month": months_to_timestamps(first_month + month[order]),
-        "customer": ids[customer[order]] if ids.size else np.empty(0, dtype=object),
-        "movement": np.asarray(MOVEMENTS, dtype=object)[kinds[order]],
+        "customer": pd.Series(ids[customer[order]] if ids.size else np.empty(0, dtype=object), dtype=object),
+        "movement": pd.Series(np.asarray(MOVEMENTS, dtype=object)[kinds[order]], dtype=object),
         "mrr_before": mrr_before[order],
         "mrr_after": mrr_after[order],
         "change": change[order],
