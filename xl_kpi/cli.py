@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from xl_kpi import __version__
@@ -40,19 +41,25 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one sub-command; return its exit code (0 on success, 2 on a user error)."""
+    """Run one sub-command; return its exit code (0 on success, 2 on a user error, 130 on Ctrl-C).
+
+    Ctrl-C is one line at any moment, also while the sub-command's module
+    (pandas, numpy ...) is still being imported.  An exception that is not
+    a user error is a bug: one line saying so (exit 3), the traceback only
+    with ``XL_KPI_TRACEBACK=1``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
         _top_parser().parse_args(argv)  # prints help / version / a usage error and exits
         return 2
     command = argv[0]
     module_name, text = COMMANDS[command]
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"xl-kpi {command}", description=text)
-    module.add_arguments(parser, command)
-    args = parser.parse_args(argv[1:])
-    args.command = command
     try:
+        module = importlib.import_module(module_name)
+        parser = argparse.ArgumentParser(prog=f"xl-kpi {command}", description=text)
+        module.add_arguments(parser, command)
+        args = parser.parse_args(argv[1:])
+        args.command = command
         return int(module.run(args) or 0)
     except (UserError, KPIError) as exc:
         print(f"xl-kpi {command}: error: {exc}", file=sys.stderr)
@@ -60,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"xl-kpi {command}: interrupted; nothing was changed", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("XL_KPI_TRACEBACK"):
+            raise
+        print(f"xl-kpi {command}: internal error ({type(exc).__name__}: {exc}); this is a "
+              "bug, please report it (XL_KPI_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

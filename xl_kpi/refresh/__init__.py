@@ -38,9 +38,12 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     """Refresh the report of a closed workbook file, in place or into ``output``.
 
     Only the report's parts change; everything else in the package is copied
-    byte for byte.  The new file is written beside the target and atomically
-    moved over it.  Raises :class:`xl_kpi.errors.UserError` (with sheet, row
-    and column for a bad ledger row) before anything is written.
+    byte for byte.  The new file is written beside the target, checked, and
+    atomically moved over it, unless the file was saved meanwhile, is open in
+    Excel, is read-only or is being refreshed by someone else
+    (:mod:`.replace`).  Raises :class:`xl_kpi.errors.UserError` (with sheet,
+    row and column for a bad ledger row; with the part for a damaged
+    package, :mod:`.damaged`) and leaves the file byte for byte as it was.
 
     ``ledger`` reads the ledger from elsewhere instead of the workbook's own
     table: a CSV, Parquet, DuckDB or SQLite file, another workbook, or a
@@ -50,7 +53,9 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     ``as_of``).  Messages then name the source's file, line or row and column.
     """
     from xl_kpi.ooxml.package import WorkbookPackage
+    from xl_kpi.refresh.damaged import check_structure, open_zip
     from xl_kpi.refresh.file_backend import FileReportWriter, FileTableSource
+    from xl_kpi.refresh.replace import Replacement
 
     src = Path(path)
     target = Path(output) if output is not None else src
@@ -68,22 +73,26 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         external = ExternalLedgerSource(ledger, **source_options)
     elif source_options:
         raise UserError(f"{', '.join(sorted(source_options))}: only with a ledger source (ledger=...)")
-    pkg = WorkbookPackage(src, label=str(src))
-    try:
-        if external is not None:
-            options = external.format_options()  # opens the source: its format is known from here
-            result = run(external, FileReportWriter(pkg, target), progress, input=external.format.name,
-                         options=options)
-        else:
-            result = run(FileTableSource(pkg), FileReportWriter(pkg, target), progress)
-    except LedgerError as exc:
-        if external is not None:
-            raise external.relocate(exc) from None
-        # The ledger names sheet, row and column; the command line adds the file.
-        raise LedgerError(f"{src}: {exc}", row=exc.row, column=exc.column, value=exc.value,
-                          sheet=exc.sheet, detail=exc.detail) from None
-    finally:
-        pkg.close()
+    label = str(src)
+    with Replacement(target, str(target), watch=[src]) as replacement:
+        with open_zip(src, label) as zf:  # what it is, and whether it is damaged, before anything relies on it
+            check_structure(zf, label)
+        pkg = WorkbookPackage(src, label=label)
+        try:
+            writer = FileReportWriter(pkg, target, replacement)
+            if external is not None:
+                options = external.format_options()  # opens the source: its format is known from here
+                result = run(external, writer, progress, input=external.format.name, options=options)
+            else:
+                result = run(FileTableSource(pkg), writer, progress)
+        except LedgerError as exc:
+            if external is not None:
+                raise external.relocate(exc) from None
+            # The ledger names sheet, row and column; the command line adds the file.
+            raise LedgerError(f"{src}: {exc}", row=exc.row, column=exc.column, value=exc.value,
+                              sheet=exc.sheet, detail=exc.detail) from None
+        finally:
+            pkg.close()
     result.target = str(target)
     if external is not None:
         result.source = external.describe(result.source)

@@ -17,8 +17,11 @@ sheets) and writes the report anew, at the same position in the tab order,
 with the new record in the hidden marker name ``_xlkpi_report``.
 
 Safety: the new package is written through :func:`xl_kpi.ooxml.atomic.atomic_file`
-(a temporary file in the target's folder, flushed to disk, then
-``os.replace``d over the target): killed at any moment, the old file is intact.
+(a temporary file in the target's folder, flushed to disk), read back and
+checked (:func:`~xl_kpi.refresh.verify.verify_package`), then ``os.replace``d
+over the target by a :class:`~xl_kpi.refresh.replace.Replacement`, which also
+refuses when the file was saved meanwhile or is open in Excel: killed at any
+moment, the old file is intact.
 
 The parts themselves are rendered and edited by :mod:`xl_kpi.ooxml`, one
 module per kind of part; this module decides which parts change.
@@ -28,14 +31,12 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 from xl_kpi.cells import col_number, parse_range as parse_ref
 from xl_kpi.errors import UserError
 from xl_kpi.ledger.raw import ErrorCell, RawTable
 from xl_kpi.ooxml import namespaces as ns
-from xl_kpi.ooxml.atomic import atomic_file
 from xl_kpi.ooxml.calc_chain import UNCHANGED, edit_calc_chain
 from xl_kpi.ooxml.chart import cell_values, chart_xml
 from xl_kpi.ooxml.content_types import edit_content_types
@@ -50,11 +51,9 @@ from xl_kpi.ooxml.zipcopy import RawZipWriter
 from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.refresh.ownership import MARKER, Inventory, Plan
 from xl_kpi.refresh.report import Report, ReportSheet
+from xl_kpi.refresh.replace import Replacement
 from xl_kpi.refresh.safety import check_no_dtd
-
-#: Test hook: when this variable names a file, the writer creates it half-way
-#: through writing the new package and sleeps, so a test can kill it there.
-PAUSE_ENV = "XL_KPI_REFRESH_TEST_PAUSE"
+from xl_kpi.refresh.verify import verify_package
 
 
 # --------------------------------------------------------------------------- reading
@@ -132,10 +131,10 @@ class FileTableSource:
             raise UserError(f"{self.label}: no Excel Table named {name!r}")
         sheet = next(s for s in self.pkg.sheets if s.name == table.sheet)
         # calamine parses these parts itself: refuse a DTD in any of them first.
-        check_no_dtd(self.pkg.zip, sheet.part, self.label)
+        check_no_dtd(self.pkg.zip, sheet.part, self.label, ns.qn(ns.NS_MAIN, "worksheet"))
         for rel in self.pkg.rels(self.pkg.workbook_part):
             if rel.type.endswith("/sharedStrings") and rel.target in self.pkg.names:
-                check_no_dtd(self.pkg.zip, rel.target, self.label)
+                check_no_dtd(self.pkg.zip, rel.target, self.label, ns.qn(ns.NS_MAIN, "sst"))
         r1, c1, r2, c2 = parse_ref(table.ref)
         # A table without a header row has no header to read; a Total Row is a sum, not a ledger row.
         if table.header_rows < 1:
@@ -172,11 +171,18 @@ def report_names(report: Report, marker: str) -> list[NewName]:
 
 
 class FileReportWriter:
-    """Writes a ``Report`` into a copy of the package and moves it over ``output``."""
+    """Writes a ``Report`` into a copy of the package and moves it over ``output``.
 
-    def __init__(self, pkg: WorkbookPackage, output: os.PathLike | str) -> None:
+    ``replacement`` guards the target for the whole refresh (see
+    :class:`~xl_kpi.refresh.replace.Replacement`); without one, the writer
+    takes one for the write alone.
+    """
+
+    def __init__(self, pkg: WorkbookPackage, output: os.PathLike | str,
+                 replacement: Replacement | None = None) -> None:
         self.pkg = pkg
         self.output = Path(output)
+        self.replacement = replacement
 
     # ---------------------------------------------------------------- planning
     def inventory(self) -> Inventory:
@@ -299,26 +305,23 @@ class FileReportWriter:
             [(sheet.name, rid) for (sheet, _), rid in zip(sheet_parts, rids)], report_names(report, plan.marker), set(plan.names),
             pkg.workbook_part)
         replaced[ns.CT_PART] = edit_content_types(pkg.read(ns.CT_PART), pkg.label, removed, content_types)
-        self._write_zip(removed, replaced, new_parts, progress)
+        # Where the new package must have its tables: the user's where they were, the report's where it put them.
+        tables = {t.name.lower(): (t.sheet, t.ref) for t in kept_tables}
+        tables.update({blk.table.lower(): (sheet.name, blk.ref()) for sheet in report.sheets for blk in sheet.blocks
+                       if blk.table})
+        self._write_zip(removed, replaced, new_parts, progress, tables)
 
     def _write_zip(self, removed: set[str], replaced: dict[str, bytes], new_parts: dict[str, bytes],
-                   progress: Progress | None) -> None:
+                   progress: Progress | None, tables: dict[str, tuple[str, str]]) -> None:
         pkg = self.pkg
         infos = [i for i in pkg.zip.infolist() if i.filename not in removed]
         total = sum(i.compress_size for i in infos) or 1
-        pause = os.environ.get(PAUSE_ENV)
 
-        def close_source(_tmp: Path) -> None:
-            pkg.zip.close()  # Windows cannot replace a file that is still open
-
-        with atomic_file(self.output, before_replace=close_source) as fh:
+        def fill(fh) -> None:
             report = (lambda done: progress(0.8 + 0.18 * min(done / total, 1.0), "writing the workbook")) \
                 if progress else None
             writer = RawZipWriter(fh, report)
-            for n, info in enumerate(infos):
-                if pause and n == len(infos) // 2:
-                    Path(pause).write_text(fh.name)
-                    time.sleep(60)
+            for info in infos:
                 if info.filename in replaced:
                     writer.add(info.filename, replaced[info.filename])
                 else:
@@ -326,6 +329,15 @@ class FileReportWriter:
             for name in sorted(new_parts, key=_part_order):
                 writer.add(name, new_parts[name])
             writer.close()
+
+        def check(tmp: Path) -> None:
+            verify_package(tmp, pkg.label, tables, set(replaced) | set(new_parts))
+
+        if self.replacement is not None:
+            self.replacement.write(fill, check, before_replace=pkg.zip.close)
+        else:
+            with Replacement(self.output, str(self.output)) as replacement:
+                replacement.write(fill, check, before_replace=pkg.zip.close)
 
 
 def _part_order(name: str) -> tuple:

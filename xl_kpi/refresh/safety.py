@@ -9,7 +9,12 @@ An .xlsx / .xlsm is a zip package of XML parts; two classic attacks hide in it:
 * an **XML entity bomb** ("billion laughs"): a DTD whose entities expand
   exponentially.  Every package part this package parses goes through
   ``parse_xml``, which uses defusedxml and refuses any DTD at all (OOXML never
-  needs one).
+  needs one); the parts handed to another parser (calamine) are streamed
+  whole through expat with defusedxml's guards first (``check_no_dtd``).
+
+A damaged member (bad CRC, broken deflate stream, cut short) or text that is
+not UTF-8 is named in a one-line ``UserError`` too: ``read_part`` and
+``parse_xml`` never let zipfile's or the parser's exceptions escape.
 
 Limits (why these numbers): a 1,000,000-row ledger sheet is ~150 MB of XML
 compressed ~9:1; plain XML rarely compresses better than ~100:1, bombs reach
@@ -32,7 +37,11 @@ bomb.xlsx: refused: zip member 'xl/worksheets/sheet1.xml' in
 
 from __future__ import annotations
 
+import codecs
+import re
 import zipfile
+import zlib
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _defused_fromstring
@@ -77,12 +86,56 @@ def check_zip(zf: zipfile.ZipFile, label: str) -> None:
         raise UserError(f"{label}: refused: the package would inflate to {total / 2**30:.1f} GiB")
 
 
+def damaged_member(label: str, name: str, exc: BaseException) -> UserError:
+    """The message for a member whose stored bytes do not inflate to what the directory says."""
+    reason = "its checksum does not match" if "CRC" in str(exc) else \
+        "it is cut short" if isinstance(exc, EOFError) else "its compressed data is broken"
+    return UserError(f"{label}: package part {name!r} is damaged ({reason}): the file is corrupt; "
+                     "open it in Excel, let Excel repair it and save it again")
+
+
+#: What reading a zip member raises when its bytes are damaged (zipfile lets zlib's errors through).
+MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError)
+
+
 def read_part(zf: zipfile.ZipFile, name: str, label: str, limit: int = MAX_PARSED_PART) -> bytes:
-    """The bytes of one member, refusing one larger than ``limit``."""
+    """The bytes of one member, refusing one larger than ``limit`` or one that is damaged."""
     info = zf.getinfo(name)
     if info.file_size > limit:
         raise UserError(f"{label}: refused: package part {name!r} is {info.file_size:,} bytes")
-    return zf.read(info)
+    try:
+        return zf.read(info)
+    except MEMBER_ERRORS as exc:
+        raise damaged_member(label, name, exc) from None
+
+
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _is_utf8(head: bytes) -> bool:
+    """Whether a part starting with ``head`` is meant to be UTF-8 (no BOM or declaration saying otherwise)."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    m = _DECLARED.match(head)
+    return not m or m.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8")
+
+
+def not_utf8(data: bytes) -> str | None:
+    r"""Where a part that should be UTF-8 is not ('byte 0xE9 at offset 12'), else None.
+
+    Parts that declare another encoding (or start with a UTF-16 byte order
+    mark) are left to the parser, which honours the declaration.
+
+    >>> not_utf8(b"<a>caf\xc3\xa9</a>"), not_utf8(b"<a>caf\xe9</a>")
+    (None, 'byte 0xE9 at offset 6')
+    """
+    if not _is_utf8(data[:200]):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"byte 0x{data[exc.start]:02X} at offset {exc.start:,}"
+    return None
 
 
 def parse_xml(data: bytes, part: str, label: str) -> Element:
@@ -92,17 +145,74 @@ def parse_xml(data: bytes, part: str, label: str) -> Element:
     except DefusedXmlException as exc:
         raise UserError(f"{label}: refused: package part {part!r} declares a DTD or entities "
                         f"({type(exc).__name__}); workbooks never need them") from None
-    except ParseError as exc:
+    except (ParseError, LookupError, ValueError) as exc:  # LookupError, ValueError: an encoding it cannot read
+        where = not_utf8(data)
+        if where:
+            raise UserError(f"{label}: package part {part!r} is not UTF-8 text ({where}): the file is "
+                            "damaged; open it in Excel and save it again") from None
         raise UserError(f"{label}: package part {part!r} is not well-formed XML ({exc})") from None
 
 
-def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str) -> None:
-    """Refuse a part handed to another parser (calamine) if it opens with a DTD.
+class _Refused(Exception):
+    pass
 
-    A DTD can only come before the root element, so the first few KB decide.
+
+def _refuse(*args) -> None:
+    raise _Refused
+
+
+def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = None, chunk: int = 1 << 20) -> None:
+    """Stream a whole part through expat before it goes to another parser (calamine).
+
+    The part is refused if it declares a DTD or an entity anywhere (the
+    handlers defusedxml installs with ``forbid_dtd=True``, on a bare expat
+    parser: a tree of a 150 MB sheet is not needed), is not well-formed
+    (unbound namespace prefixes included), is not UTF-8, or (with ``root``,
+    '{namespace}name') has another root element.  Memory stays at one
+    chunk; a damaged member (bad CRC, broken deflate stream) is named too.
     """
-    with zf.open(name) as fh:
-        head = fh.read(4096)
-    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+    parser = expat.ParserCreate(namespace_separator=" ")  # namespace-aware: an unbound prefix is an error
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    seen: list[str] = []
+
+    def first_element(tag, attrs):
+        seen.append(tag)
+        parser.StartElementHandler = None  # one Python call for the root only: the rest stays in C
+
+    if root is not None:
+        parser.StartElementHandler = first_element
+    check = codecs.getincrementaldecoder("utf-8")()
+    utf8, offset = None, 0
+    try:
+        with zf.open(name) as fh:
+            while True:
+                block = fh.read(chunk)
+                if utf8 is None:
+                    utf8 = _is_utf8(block[:200])
+                if utf8:
+                    try:
+                        check.decode(block, final=not block)
+                    except UnicodeDecodeError as exc:  # exc.object: the decoder's held-back bytes + block
+                        at = offset - (len(exc.object) - len(block)) + exc.start
+                        raise UserError(f"{label}: package part {name!r} is not UTF-8 text (byte "
+                                        f"0x{exc.object[exc.start]:02X} at offset {at:,}): the file is "
+                                        "damaged; open it in Excel and save it again") from None
+                parser.Parse(block, not block)
+                offset += len(block)
+                if not block:
+                    break
+        if root is not None and seen and seen[0] != root.lstrip("{").replace("}", " "):
+            ns, _, local = seen[0].rpartition(" ")
+            raise UserError(f"{label}: package part {name!r} is not what its relationship says (its root is <{local}>"
+                            f"{f' in namespace {ns}' if ns else ''}, not <{root.rpartition('}')[2]}>): the file is "
+                            "damaged; open it in Excel and save it again")
+    except _Refused:
         raise UserError(f"{label}: refused: package part {name!r} declares a DTD or entities; "
-                        "workbooks never need them")
+                        "workbooks never need them") from None
+    except (expat.ExpatError, LookupError) as exc:
+        raise UserError(f"{label}: package part {name!r} is not well-formed XML ({exc})") from None
+    except MEMBER_ERRORS as exc:
+        raise damaged_member(label, name, exc) from None
