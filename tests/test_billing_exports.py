@@ -274,3 +274,37 @@ def test_baremetrics_python_api_and_bad_row(tmp_path):
     bad.loc[2, "plan_interval_count"] = "1.5"
     with pytest.raises(ValueError, match=r"Row 4, column 'plan_interval_count': '1.5' is not a whole number"):
         baremetrics_subscriptions(bad)
+
+
+def test_cancel_at_period_end_column_paused_and_zero_decimal_cents():
+    df = pd.DataFrame({
+        "Customer ID": ["a", "b", "c"], "Currency": ["jpy", "jpy", "jpy"], "Interval": ["month"] * 3,
+        "Amount": ["3000", "1000", "500"], "Quantity": ["1", "1", "2"], "Status": ["active", "paused", "active"],
+        "Start Date (UTC)": ["2024-01-05 10:00"] * 3, "Current Period End (UTC)": ["2024-03-05 10:00"] * 3,
+        "Cancel At Period End": ["true", "false", "false"],
+    })
+    export = stripe_subscriptions(df, amount_unit="cents")  # JPY has no minor unit: 3000 "cents" are 3000 yen
+    ledger = export.to_ledger(as_of="2024-04")
+    by = ledger.groupby(["customer_id"])["mrr"].agg(["sum", "count"])
+    assert by.loc["a"].tolist() == [6000.0, 2]  # Jan, Feb; ends with its period on Mar 5
+    assert by.loc["b"].tolist() == [4000.0, 4]  # paused: counted as running, and said so
+    assert by.loc["c"].tolist() == [4000.0, 4]
+    assert any("1 paused subscription(s) counted as running" in line for line in export.fates.lines())
+
+
+def test_another_workbooks_named_table_as_a_subscription_list(book, tmp_path):
+    import openpyxl
+    from openpyxl.worksheet.table import Table
+
+    other = tmp_path / "crm.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Deals"
+    ws.append(["Customer ID", "Start Date", "End Date", "Amount", "Billing Months"])
+    ws.append(["a", dt.datetime(2024, 1, 10), dt.datetime(2024, 3, 5), 1200, 12])
+    ws.append(["b", dt.datetime(2024, 2, 1), None, 30, None])
+    ws.add_table(Table(displayName="Contracts", ref="A1:E3"))
+    wb.save(other)
+    refresh_file(book, ledger=other, table="Contracts", input="subscriptions", as_of="2024-03")
+    assert_bridge(book, [("a", "2024-01-01", 100.0), ("a", "2024-02-01", 100.0), ("b", "2024-02-01", 30.0),
+                         ("b", "2024-03-01", 30.0)])
