@@ -39,6 +39,7 @@ import pandas as pd
 from xl_kpi.kpis import arpa, churn_rate, net_revenue_retention, revenue_churn_rate, saas_quick_ratio
 from xl_kpi.ledger.columns import BRIDGE_COLUMNS
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
+from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.segments import SEGMENT_COLUMN, SegmentSplit
 
 __all__ = ["BRIDGE_COLUMNS", "BRIDGE_TOTALS", "bridge_table", "bridge_from_totals", "segment_bridge_table",
@@ -118,10 +119,14 @@ def assemble_bridge(month: np.ndarray, totals: dict[str, np.ndarray], starting: 
     the monthly bridge computes them). Any bridge-shaped table (the monthly
     bridge, a regrouping of it) is assembled here, so every rate has one
     definition: the core KPI function.
+
+    The money columns are rounded by the money rule (:mod:`xl_kpi.ledger.money`)
+    before any rate is taken: a month whose only "contraction" was float
+    residue has exactly 0 and a blank quick ratio, not 0 or 8.6e16.
     """
-    a = totals
-    ending, cust_end = np.asarray(a["ending_mrr"], float), np.asarray(a["customers_end"])
-    starting = np.asarray(starting, float)
+    a = {k: round_money(v) if k.endswith("_mrr") else v for k, v in totals.items()}
+    ending, cust_end = a["ending_mrr"], np.asarray(a["customers_end"])
+    starting = round_money(starting)
     cust_start = np.asarray(customers_start).astype(np.int64)
     lost = a["churned_mrr"] + a["contraction_mrr"]
     # One definition of each rate: the core KPI functions. In array mode they give NaN, never inf,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.ledger.customer_months import ActiveMonths
+from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.periods import _LENGTH, check_fiscal_year_start, check_period, period_keys
 from xl_kpi.ledger.validation import months_to_timestamps
 
@@ -68,7 +69,7 @@ def cohort_size_table(act: ActiveMonths, first_month: int, period: str = "month"
     cohorts, inverse = np.unique(keys, return_inverse=True)
     starts = period_first[np.unique(inverse, return_index=True)[1]] if cohorts.size else period_first[:0]
     customers = np.bincount(inverse, minlength=cohorts.size).astype(np.int64)
-    mrr = np.bincount(inverse, weights=start_mrr[active], minlength=cohorts.size).astype(float)
+    mrr = round_money(np.bincount(inverse, weights=start_mrr[active], minlength=cohorts.size))
     index = pd.DatetimeIndex(months_to_timestamps(starts), name="cohort")
     return pd.DataFrame({"customers": customers, "starting_mrr": mrr}, index=index)
 
@@ -110,6 +111,8 @@ def period_cohort_totals(act: ActiveMonths, first_month: int, basis: str, period
     age = entry_key[pick] - cust_key[act.customer[pick]]
     weights = act.mrr[pick] if basis == "revenue" else None
     grid = np.bincount(rank * n_ages + age, weights=weights, minlength=cohorts.size * n_ages).astype(float)
+    if weights is not None:  # money totals: the rule of xl_kpi.ledger.money
+        grid = round_money(grid)
     grid = grid.reshape(cohorts.size, n_ages)
     ends = cohort_first[:, None] + length * np.arange(n_ages)[None, :] + length - 1  # each cell's month-end
     grid[ends > last_report] = np.nan

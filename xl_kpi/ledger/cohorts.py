@@ -5,7 +5,8 @@ calendar month cohort + k.
 
 * logo retention(cohort, k) = cohort customers active at age k / cohort size
 * revenue retention(cohort, k) = cohort MRR at age k / cohort MRR at age 0
-  (can exceed 1 when the cohort expands)
+  (can exceed 1 when the cohort expands); the MRR are the customer-month
+  amounts and totals of the money rule (:mod:`xl_kpi.ledger.money`)
 
 Ages past the last month of the data are NaN (a blank cell in Excel); an age
 inside the data where nobody is left is 0.
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.ledger.customer_months import ActiveMonths
+from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.validation import months_to_timestamps
 
 __all__ = ["BASES", "check_basis", "cohort_totals", "cohort_frame", "retention"]
@@ -67,7 +69,9 @@ def cohort_frame(grid: np.ndarray, cohorts: np.ndarray, first_month: int, n_mont
     """The cohort x age frame of a 2-D ``grid`` of totals, one row per month code in ``cohorts``.
 
     Ages past the end of the data (cohort + age >= ``n_months``) become NaN.
-    The numpy path and the Ibis engine (:mod:`xl_kpi.engines`) both end here.
+    The numpy path and the Ibis engine (:mod:`xl_kpi.engines`) both end here,
+    so both get the money rule (:mod:`xl_kpi.ledger.money`) here: MRR totals
+    are rounded to its decimals (customer counts are whole numbers, unchanged).
 
     >>> cohort_frame(np.array([[2, 1], [3, 0]]), np.array([0, 1]), 648, 2)  # doctest: +NORMALIZE_WHITESPACE
     months_since_start    0    1
@@ -76,7 +80,7 @@ def cohort_frame(grid: np.ndarray, cohorts: np.ndarray, first_month: int, n_mont
     2024-02-01          3.0  NaN
     """
     cohorts = np.asarray(cohorts, dtype=np.int64)
-    grid = np.array(grid, dtype=float)  # a copy: the NaNs below stay out of the caller's array
+    grid = round_money(grid)  # a new array: the NaNs below stay out of the caller's
     ages = grid.shape[1]
     # age k of cohort c exists only while c + k is inside the data
     grid[cohorts[:, None] + np.arange(ages)[None, :] >= n_months] = np.nan

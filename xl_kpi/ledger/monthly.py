@@ -4,7 +4,9 @@ Every figure is computed by the core KPI function of the same name
 (:func:`xl_kpi.arr`, :func:`xl_kpi.net_revenue_retention` ...), called in
 array mode over the months, so the table, the Excel functions and the
 template formulas share one definition. The core gives NaN, never inf, where
-a denominator is 0 (no MRR or no customers at the start). Columns shared
+a denominator is 0 (no MRR or no customers at the start). Money is read and
+net new MRR written by the money rule (:mod:`xl_kpi.ledger.money`), so a
+bridge built elsewhere gets the same blanks as the ledger's own. Columns shared
 with the bridge have the bridge's names (:mod:`xl_kpi.ledger.columns`).
 """
 
@@ -18,6 +20,7 @@ import pandas as pd
 from xl_kpi.kpis import (arpa, arr, churn_rate, gross_revenue_retention, mrr_growth_rate, net_new_mrr,
                          net_revenue_retention, revenue_churn_rate, saas_quick_ratio)
 from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_ALIASES, MONTHLY_KPI_COLUMNS
+from xl_kpi.ledger.money import round_money
 
 __all__ = ["monthly_kpis", "MONTHLY_KPI_COLUMNS", "MONTHLY_KPI_ALIASES", "MonthlyKPIs"]
 
@@ -87,7 +90,8 @@ def monthly_kpis(bridge: pd.DataFrame) -> MonthlyKPIs:
         raise ValueError(f"not an MRR bridge: missing columns {', '.join(missing)}")
 
     def col(name: str) -> np.ndarray:
-        return bridge[name].to_numpy(dtype=float)
+        values = bridge[name].to_numpy(dtype=float)
+        return round_money(values) if name.endswith("_mrr") else values
 
     start, end = col("starting_mrr"), col("ending_mrr")
     new, exp, react = col("new_mrr"), col("expansion_mrr"), col("reactivation_mrr")
@@ -99,7 +103,7 @@ def monthly_kpis(bridge: pd.DataFrame) -> MonthlyKPIs:
         "arr": arr(end),
         "customers": bridge["customers_end"].to_numpy(),
         "arpa": arpa(end, customers),
-        "net_new_mrr": net_new_mrr(new, exp, con, churned, react),
+        "net_new_mrr": round_money(net_new_mrr(new, exp, con, churned, react)),
         "mrr_growth_rate": mrr_growth_rate(end, start),
         "net_revenue_retention": net_revenue_retention(start, exp, con, churned),
         "gross_revenue_retention": gross_revenue_retention(start, con, churned),

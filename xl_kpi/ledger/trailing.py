@@ -36,6 +36,7 @@ import pandas as pd
 
 from xl_kpi.kpis import gross_revenue_retention, net_revenue_retention, retention_rate
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
+from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.report_range import through
 from xl_kpi.ledger.validation import prepare_ledger
 
@@ -77,7 +78,8 @@ def trailing_table(act: ActiveMonths, months: np.ndarray, window: int = 12) -> p
     def per_month(weights=None, mask=None):
         t = target if mask is None else target[mask]
         wts = weights if weights is None or mask is None else weights[mask]
-        return np.bincount(t, weights=wts, minlength=n_m)[:n_m].astype(float)
+        totals = np.bincount(t, weights=wts, minlength=n_m)[:n_m].astype(float)
+        return totals if weights is None else round_money(totals)  # money: the rule of xl_kpi.ledger.money
 
     change = later - base_mrr
     totals = {
