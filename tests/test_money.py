@@ -246,3 +246,15 @@ def test_docs_state_the_rule_the_code_applies():
     assert f"rounded to {DECIMALS} decimal places" in text and f"(= {DECIMALS})" in text
     result = doctest.testfile(str(page), module_relative=False)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_the_ibis_engine_applies_the_same_rule():
+    """Both engines read the rule from xl_kpi.ledger.money and agree to the bit on the issue's example."""
+    from xl_kpi.engines import ibis_engine
+
+    assert ibis_engine.MONEY_DECIMALS == DECIMALS
+    df = point_three_ledger([0.1, 0.2], [0.3])
+    bridge = ibis_engine.IbisLedger(df).bridge()
+    feb = bridge.iloc[1]
+    assert feb["contraction_mrr"] == 0.0 and math.isnan(feb["quick_ratio"])
+    pd.testing.assert_frame_equal(bridge, mrr_bridge(df), check_exact=True)

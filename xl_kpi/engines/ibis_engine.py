@@ -59,6 +59,7 @@ import pandas as pd
 from xl_kpi.engines.extras import WAREHOUSE, import_optional
 from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
 from xl_kpi.ledger.cohorts import check_basis, cohort_frame, retention
+from xl_kpi.ledger.money import DECIMALS
 from xl_kpi.ledger.monthly import monthly_kpis
 from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, LedgerError, _describe, _where,
                                       days_to_months, months_to_timestamps)
@@ -68,8 +69,8 @@ ibis = import_optional("ibis", WAREHOUSE, "the Ibis engine")
 __all__ = ["IbisLedger", "ibis_table", "MONEY_DECIMALS"]
 
 #: Customer-month sums are rounded to this many decimals before anything is
-#: compared (None: not rounded). Kept equal to the numpy path's money rule.
-MONEY_DECIMALS: int | None = None
+#: compared: the numpy path's money rule (:data:`xl_kpi.ledger.money.DECIMALS`, docs/money.md).
+MONEY_DECIMALS: int | None = DECIMALS
 
 #: The supported months (as the numpy path: 1900-01 .. 2261-12), as months since 1970-01.
 FIRST_MONTH = int(days_to_months(np.array([FIRST_DAY]))[0])
