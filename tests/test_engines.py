@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.engine_cases import HOSTILE_AMOUNTS, HOSTILE_IDS, assert_frames_match, random_ledger
 from tests.test_ledger import HAND_BRIDGE, MONEY, COUNTS, hand_ledger
 from xl_kpi import engines
-from xl_kpi.engines.ibis_engine import IbisLedger
+from xl_kpi.engines.ibis_engine import IbisLedger, ibis_table
 from xl_kpi.ledger import LedgerError, cohort_matrix, cohort_retention, mrr_bridge, prepare_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +74,17 @@ def test_a_parquet_file_is_read_where_it_is(tmp_path):
     want = engines.analyse(df, engine="numpy")
     assert_frames_match(got.bridge, want.bridge)
     assert (got.customers, got.rows) == (want.customers, want.rows)
+
+
+@pytest.mark.parametrize("unit, scale", [("ns", 9), ("us", 6), ("ms", 6)])  # DuckDB reads ms as us
+def test_a_parquet_file_gives_the_same_months_in_every_timestamp_unit(tmp_path, unit, scale):
+    # pandas 2 writes nanoseconds, pandas 3 microseconds; DuckDB used to take the
+    # statistics of a nanosecond column for microseconds and call every date out of range.
+    df = random_ledger(8, rows=300)
+    path = tmp_path / "ledger.parquet"
+    df.assign(month=df["month"].astype(f"datetime64[{unit}]")).to_parquet(path)
+    assert ibis_table(path).schema()["month"].scale == scale
+    assert_same_analyses(df, engines.ledger(path, engine="ibis"))
 
 
 def test_as_of_extends_the_report_and_leaves_later_rows_out():

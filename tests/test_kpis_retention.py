@@ -45,6 +45,15 @@ def test_annualize_and_monthly_churn_invert_each_other(m):
     assert xl_kpi.monthly_churn(xl_kpi.annualize_churn(m)) == pytest.approx(m, abs=1e-9)
 
 
+@pytest.mark.parametrize("function", [xl_kpi.annualize_churn, xl_kpi.monthly_churn])
+def test_a_range_of_churn_rates_gives_each_cell_its_own_scalar_result(function):
+    # numpy's float64 power loop (SVML on AVX-512 with numpy 1.x, its own SIMD code in 2.x)
+    # differs from the C library's pow, which a single cell uses, in the last bit for some
+    # inputs: 5% to 30% of these with a plain ** (the catalog's three examples happen to agree).
+    rates = np.random.default_rng(12).random(5000)
+    assert function(rates).tolist() == [function(float(r)) for r in rates]
+
+
 @given(m=st.floats(min_value=1e-6, max_value=1))
 def test_annual_churn_is_at_least_monthly_and_below_twelve_times(m):
     annual = xl_kpi.annualize_churn(m)

@@ -383,7 +383,11 @@ def annualize_churn(monthly_churn):
     >>> round(xl_kpi.annualize_churn(0.05), 6)
     0.45964
     """
-    return 1.0 - (1.0 - monthly_churn) ** 12
+    # float_power, not **: numpy's power loop for float64 arrays is its own SIMD code
+    # (SVML on AVX-512 under numpy 1.x), which misses the C library's pow by an ulp on
+    # some inputs, so a range would differ from the same cells one by one; float_power
+    # calls pow for every element, as Python's ** does for one number.
+    return 1.0 - np.float_power(1.0 - monthly_churn, 12)
 
 
 @kpi(
@@ -423,7 +427,7 @@ def monthly_churn(annual_churn):
     >>> round(xl_kpi.monthly_churn(0.20), 6)
     0.018423
     """
-    return 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)
+    return 1.0 - np.float_power(1.0 - annual_churn, 1.0 / 12.0)  # pow per element: see annualize_churn
 
 
 @kpi(
