@@ -610,7 +610,7 @@ INTERRUPTED = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("where", ["xl_kpi.refresh.cli", "pandas", "python_calamine", "written", "replacing"])
+@pytest.mark.parametrize("where", ["numpy", "xl_kpi.refresh.cli", "pandas", "python_calamine", "written", "replacing"])
 def test_ctrl_c_at_any_moment_is_one_line(good, tmp_path, where):
     path = tmp_path / "book.xlsx"
     shutil.copy(good, path)
