@@ -178,6 +178,19 @@ def test_writing_the_docs_does_not_need_xlwings():
     assert not bad, "; ".join(chain[b] for b in bad)
 
 
+#: What renders a package (the report and the part writers); reading one needs none of it.
+RENDERERS = ("xl_kpi.refresh", "xl_kpi.ooxml.worksheet", "xl_kpi.ooxml.drawing", "xl_kpi.ooxml.chart",
+             "xl_kpi.ooxml.table", "xl_kpi.templates", "openpyxl")
+
+
+def test_reading_a_package_does_not_import_the_modules_that_render_one():
+    reader = [m for m, path in modules().items() if "class WorkbookPackage" in path.read_text(encoding="utf-8")]
+    assert reader == ["xl_kpi.ooxml.package"]
+    chain = loaded_on_import(reader[0], lazy_of_start=True)
+    bad = forbidden(chain, RENDERERS)
+    assert not bad, "; ".join(chain[b] for b in bad)
+
+
 def test_the_static_graph_finds_a_lazy_upward_import(tmp_path, monkeypatch):
     """The checker itself: a function-level ``import xl_kpi`` in a ledger module is caught."""
     fake = dict(modules())

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from xl_kpi.errors import UserError
 from xl_kpi.ooxml.namespaces import NS_MAIN, NS_PKG_REL, NS_REL
 from xl_kpi.ooxml.relationships import rels_part, resolve
-from xl_kpi.refresh.safety import check_zip, parse_xml, read_part
+from xl_kpi.ooxml.safety import check_zip, parse_xml, read_part
 
 _M = "{%s}" % NS_MAIN
 _R = "{%s}" % NS_REL

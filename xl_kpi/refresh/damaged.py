@@ -41,7 +41,7 @@ from pathlib import Path
 from xl_kpi.errors import UserError
 from xl_kpi.ooxml.namespaces import NS_CT, NS_MAIN, NS_PKG_REL, NS_REL
 from xl_kpi.ooxml.relationships import resolve, rels_part
-from xl_kpi.refresh.safety import check_zip, parse_xml, read_part
+from xl_kpi.ooxml.safety import check_zip, parse_xml, read_part
 
 #: First bytes of an OLE compound file: how Office stores an encrypted (password-protected) package.
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")

@@ -52,7 +52,7 @@ from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.refresh.ownership import MARKER, Inventory, Plan
 from xl_kpi.refresh.report import Report, ReportSheet
 from xl_kpi.refresh.replace import Replacement
-from xl_kpi.refresh.safety import check_no_dtd
+from xl_kpi.ooxml.safety import check_no_dtd
 from xl_kpi.refresh.verify import verify_package
 
 

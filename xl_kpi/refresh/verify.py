@@ -26,7 +26,7 @@ from typing import Mapping
 
 from xl_kpi.errors import UserError
 from xl_kpi.refresh.damaged import check_structure, open_zip
-from xl_kpi.refresh.safety import MEMBER_ERRORS, check_no_dtd, damaged_member
+from xl_kpi.ooxml.safety import MEMBER_ERRORS, check_no_dtd, damaged_member
 
 #: XML parts up to this size (uncompressed) are parsed whole; bigger copied parts are CRC-checked.
 PARSE_LIMIT = 16 * 2**20
