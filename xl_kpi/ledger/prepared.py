@@ -35,7 +35,7 @@ from xl_kpi.ledger.movements import movement_table
 from xl_kpi.ledger.periods import check_period, rollup
 from xl_kpi.ledger.report_range import through_with_rows
 from xl_kpi.ledger.segments import SegmentSplit, split_by_segment
-from xl_kpi.ledger.trailing import check_window, trailing_table
+from xl_kpi.ledger.trailing import check_window, segment_trailing_table, trailing_table
 from xl_kpi.ledger.validation import PreparedLedger
 
 __all__ = ["Ledger", "prepare_ledger", "mrr_bridge", "cohort_retention", "cohort_matrix", "cohort_sizes"]
@@ -122,8 +122,17 @@ class Ledger:
         """The bridge rolled up to quarters or years (see :func:`xl_kpi.ledger.rollup`)."""
         return rollup(self.bridge(by_segment=by_segment), period, fiscal_year_start)
 
-    def trailing_retention(self, window: int = 12) -> pd.DataFrame:
-        """Trailing NRR, GRR and logo retention over ``window`` months (see :func:`xl_kpi.ledger.trailing_retention`)."""
+    def trailing_retention(self, window: int = 12, *, by_segment: bool = False) -> pd.DataFrame:
+        """Trailing NRR, GRR and logo retention over ``window`` months (see :func:`xl_kpi.ledger.trailing_retention`).
+
+        ``by_segment``: one table per segment (a customer in the segment of
+        its most recent row, as for the segment bridges), with a leading
+        ``segment`` column.
+        """
+        if by_segment:
+            split = self.segment_split
+            return segment_trailing_table(self.active, split.customer_segment, split.labels, self.month_starts(),
+                                          check_window(window))
         return trailing_table(self.active, self.month_starts(), check_window(window))
 
     def movements(self) -> pd.DataFrame:

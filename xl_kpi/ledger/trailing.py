@@ -40,7 +40,7 @@ from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.report_range import through
 from xl_kpi.ledger.validation import prepare_ledger
 
-__all__ = ["trailing_retention", "TRAILING_COLUMNS", "trailing_table", "check_window"]
+__all__ = ["trailing_retention", "TRAILING_COLUMNS", "trailing_table", "segment_trailing_table", "check_window"]
 
 #: Columns of :func:`trailing_retention`, in order.
 TRAILING_COLUMNS = (
@@ -107,6 +107,39 @@ def trailing_table(act: ActiveMonths, months: np.ndarray, window: int = 12) -> p
         "gross_revenue_retention": gross_revenue_retention(t["base_mrr"], t["contraction"], t["churned"]),
     }
     return pd.DataFrame({k: np.asarray(out[k]) for k in TRAILING_COLUMNS})
+
+
+def segment_trailing_table(act: ActiveMonths, customer_segment: np.ndarray, labels: np.ndarray,
+                           months: np.ndarray, window: int = 12) -> pd.DataFrame:
+    """Trailing retention of each segment, one table under the other, with a leading ``segment`` column.
+
+    ``customer_segment`` is each customer's segment code and ``labels`` the
+    segments (:class:`xl_kpi.ledger.segments.SegmentSplit`), so a customer's
+    whole history counts in one segment and the segments' bases and retained
+    MRR add up to the total. As for the segment bridges, each segment gets
+    its own stretch of the month axis, here ``window`` spare months long so
+    that no base month reaches into the next segment's months, and the
+    computation runs once.
+
+    >>> import numpy as np
+    >>> act = ActiveMonths(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([10.0, 12.0, 5.0, 0.5]), 2, 2)
+    >>> t = segment_trailing_table(act, np.array([0, 1]), np.array(["Pro", "Basic"], dtype=object),
+    ...                            np.array(["2024-01-01", "2024-02-01"], dtype="datetime64[ns]"), window=1)
+    >>> t[["segment", "base_mrr", "retained_mrr", "gross_revenue_retention"]].values.tolist()
+    [['Pro', nan, nan, nan], ['Pro', 10.0, 12.0, 1.0], ['Basic', nan, nan, nan], ['Basic', 5.0, 0.5, 0.1]]
+    """
+    w = check_window(window)
+    n_m, n_seg = act.n_months, len(labels)
+    span = n_m + w
+    stretched = ActiveMonths(act.customer, customer_segment[act.customer] * span + act.month, act.mrr,
+                             act.n_customers, n_seg * span)
+    table = trailing_table(stretched, np.zeros(n_seg * span, dtype="datetime64[ns]"), w)
+    within = np.arange(n_seg * span) % span
+    table = table[within < n_m].reset_index(drop=True)
+    table.loc[(within[within < n_m] < w), list(TRAILING_COLUMNS[1:])] = np.nan  # no full window yet
+    table["month"] = np.tile(np.asarray(months), n_seg)
+    table.insert(0, "segment", np.repeat(np.asarray(labels, dtype=object), n_m))
+    return table
 
 
 def trailing_retention(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
