@@ -21,7 +21,8 @@ from xl_kpi.ledger import (
     trailing_retention,
 )
 from xl_kpi.ledger.cohort_periods import cohort_size_table, period_cohort_totals
-from xl_kpi.ledger.bridge import active_months
+from xl_kpi.ledger.customer_months import active_months
+from xl_kpi.ledger.money import DECIMALS
 from xl_kpi.ledger.validation import prepare_ledger
 from xl_kpi.sample import generate_ledger
 from tests.test_ledger import HAND_BRIDGE, HAND_ROWS, check_identities, hand_ledger, random_ledger
@@ -121,6 +122,16 @@ def test_hand_worked_movements(shuffle):
     else:  # ties between equal changes follow the ledger's order of customers
         assert sorted(got) == sorted(HAND_MOVEMENTS)
     np.testing.assert_array_equal(mv["change"], mv["mrr_after"] - mv["mrr_before"])
+
+
+def test_float_residue_is_no_movement_and_no_retention_change():
+    """0.1 + 0.2 in one month and 0.3 the next: the money rule makes it no movement at all."""
+    df = ledger_of([("a", "2024-01-01", 0.1), ("a", "2024-01-15", 0.2), ("a", "2024-02-01", 0.3),
+                    ("b", "2024-01-01", 1.0), ("b", "2024-02-01", 1.0)])
+    mv = mrr_movements(df)
+    assert mv["movement"].tolist() == ["new", "new"]
+    t = trailing_retention(df, window=1).iloc[-1]
+    assert t.net_revenue_retention == 1.0 and t.gross_revenue_retention == 1.0
 
 
 def test_movement_of_a_zero_month_is_churn_and_unchanged_mrr_is_no_movement():
@@ -345,6 +356,7 @@ def reference(rows, window):
     mrr = defaultdict(float)
     for c, m, v, *_ in rows:
         mrr[(c, month_index(m))] += v
+    mrr = defaultdict(float, {k: round(v, DECIMALS) for k, v in mrr.items()})  # the money rule (docs/money.md)
     months = [m for _, m in mrr]
     first, last = min(months), max(months)
     customers = {c for c, _ in mrr}
