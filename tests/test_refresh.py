@@ -37,6 +37,8 @@ from xl_kpi.refresh.report import BRIDGE_COLUMNS, MONTHLY_LAYOUT
 from xl_kpi.sample import generate_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The report sheets of a ledger without a segment column.
+REPORT = ("MRR Bridge", "Cohort Retention", "KPI Summary", "Retention", "MRR Movements")
 #: Shared parts the report is allowed to edit (its own entries only).
 SHARED = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
 
@@ -221,7 +223,7 @@ def test_user_content_kept_in_shared_parts(books):
     d, out = books
     wb_before = openpyxl.load_workbook(d / "xw.xlsx")
     wb_after = openpyxl.load_workbook(out / "xw.xlsx")
-    assert wb_after.sheetnames == ["Intro", "Data", "MRR Bridge", "Cohort Retention", "KPI Summary"]
+    assert wb_after.sheetnames == ["Intro", "Data", *REPORT]
     assert wb_after.defined_names["TotalMRR"].attr_text == wb_before.defined_names["TotalMRR"].attr_text
     assert wb_after["Intro"].defined_names["LocalName"].attr_text == "Intro!$B$3"
     assert wb_after["Intro"]["B2"].value == f"=SUM(Data!C2:C{wb_before['Data'].max_row})"
@@ -252,10 +254,10 @@ def test_report_structure(books):
     parts = members(out / "xw.xlsx")  # openpyxl does not load charts: look at the new chart parts
     new_charts = set(parts) - set(members(books[0] / "xw.xlsx"))
     refs = b"".join(parts[p] for p in new_charts if p.startswith("xl/charts/chart"))
-    assert b"'MRR Bridge'!$H$2:$H$10" in refs  # Ending MRR, 9 months
-    assert b"'MRR Bridge'!$A$2:$A$10" in refs
+    assert b"'MRR Movements'!$F$4:$F$12" in refs  # Churned MRR (negative) of the movements by month, 9 months
+    assert b"'MRR Movements'!$A$4:$A$12" in refs
     names = {n: wb.defined_names[n].attr_text for n in wb.defined_names}
-    assert names["CohortRetentionLogo"].startswith("'Cohort Retention'!$B$3:")
+    assert names["CohortRetentionLogo"].startswith("'Cohort Retention'!$C$4:")  # right of the cohorts' sizes
     assert "_xlkpi_report" in names
 
 
@@ -265,7 +267,9 @@ def test_libreoffice_opens_and_computes(books, ledger, tmp_path):
                           tmp_path / "lo")
     blank = openpyxl.load_workbook(results.pop(), data_only=True)
     kpi = {row[0]: row[1] for row in blank["KPI Summary"].iter_rows(min_row=4, max_col=2, values_only=True)}
-    assert kpi["Quick ratio"] in (None, "") and kpi["Ending MRR"] == 12 and kpi["Net revenue retention"] == 1.2
+    assert kpi["Quick ratio (latest month)"] in (None, "") and kpi["Ending MRR"] == 12
+    assert kpi["Net revenue retention (latest month)"] == 1.2
+    assert kpi["T12M net revenue retention (12 months)"] in (None, "")  # two months: no twelve-month window
     expected = mrr_bridge(ledger, customer="customer_id", month="month", mrr="mrr")
     last = expected.iloc[-1]
     for path in results:
@@ -281,7 +285,7 @@ def test_libreoffice_opens_and_computes(books, ledger, tmp_path):
         # the KPI definition's formula over the movements equals the change of MRR (the bridge identity)
         assert kpi["Net new MRR (latest month)"] == pytest.approx(last["ending_mrr"] - last["starting_mrr"],
                                                                   rel=1e-9, abs=1e-9)
-        assert kpi["Net revenue retention"] == pytest.approx(last["net_revenue_retention"], rel=1e-12)
+        assert kpi["Net revenue retention (latest month)"] == pytest.approx(last["net_revenue_retention"], rel=1e-12)
         assert kpi["New MRR (all months)"] == pytest.approx(expected["new_mrr"].sum(), rel=1e-12)
         assert_bridge_equals(read_table(path), expected, rtol=1e-9)
         assert_monthly_equals(read_table(path, "MonthlyKPIs"), monthly_kpis(expected), rtol=1e-9)
@@ -317,13 +321,13 @@ def test_report_sheets_keep_their_place_and_user_names_their_sheet(books, tmp_pa
     import re
     sheets = re.findall(r"<sheet [^>]*/>", wb_xml)
     moved = wb_xml.replace("".join(sheets), "".join(sheets[2:] + sheets[:2]))
-    moved = moved.replace('localSheetId="0"', 'localSheetId="3"')
+    moved = moved.replace('localSheetId="0"', f'localSheetId="{len(REPORT)}"')  # Intro, after the report
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for k, v in data.items():
             z.writestr(k, moved if k == "xl/workbook.xml" else v)
     refresh_file(path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["MRR Bridge", "Cohort Retention", "KPI Summary", "Intro", "Data"]
+    assert wb.sheetnames == [*REPORT, "Intro", "Data"]
     assert wb["Intro"].defined_names["LocalName"].attr_text == "Intro!$B$3"
 
 
@@ -472,8 +476,7 @@ def test_cli_success_and_errors(tmp_path, capsys):
     out = tmp_path / "sub" / "result.xlsx"
     assert cli_main(["refresh", str(path), "--output", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "refreshed MRR Bridge, Cohort Retention, KPI Summary from 3 ledger rows (2 months, 2 customers)" \
-        in captured.out
+    assert f"refreshed {', '.join(REPORT)} from 3 ledger rows (2 months, 2 customers)" in captured.out
     assert read_table(out)["Ending MRR"].tolist() == [30, 15]
 
     assert cli_main(["refresh", str(tmp_path / "missing.xlsx")]) == 2
@@ -571,7 +574,7 @@ def test_prefixed_spreadsheetml_namespace(tmp_path):
     assert '<x:sheet name="MRR Bridge"' in wb_xml and "<x:definedName " in wb_xml and "<sheet " not in wb_xml
     assert "<xf " not in first["xl/styles.xml"].decode()
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Data", "MRR Bridge", "Cohort Retention", "KPI Summary"]
+    assert wb.sheetnames == ["Data", *REPORT]
     assert read_table(path)["Ending MRR"].tolist() == [30, 15]
     refresh_file(path)
     assert members(path) == first

@@ -256,7 +256,8 @@ def test_every_header_and_value_fits_its_column(sheets, name):
 def test_long_table_headers_wrap_on_two_lines_whole(sheets):
     bridge = sheets["MRR Bridge"]
     assert [bridge.cells[(1, c)][0] for c in range(1, 19)] == list(BRIDGE_HEADERS)  # whole, not cut
-    assert bridge.heights == {1: 30.0}  # the header row: two lines
+    assert bridge.heights[1] == 30.0  # the header row: two lines
+    assert set(bridge.heights) == {r1 for r1, _, _, _ in bridge.tables.values()}  # and the annual table's
     assert {(1, c) for c in range(1, 19)} <= bridge.wrapped
     assert wrap_lines("Gross Revenue Churn Rate", bridge.widths[15] - 2) == ["Gross Revenue", "Churn Rate"]
     summary = sheets["KPI Summary"]
@@ -306,7 +307,7 @@ def test_worksheet_children_in_schema_order(sheets, name):
 
 @pytest.mark.parametrize("name, top_left, header_cell", [
     ("MRR Bridge", "B2", (1, 1)),  # header row + month column
-    ("Cohort Retention", "B3", (2, 1)),  # title row + header row ("Cohort", "Month 0", ...) + cohort column
+    ("Cohort Retention", "B4", (3, 1)),  # sheet title + block title + header row ("Cohort", ...) + cohort column
 ])
 def test_frozen_header_panes(sheets, name, top_left, header_cell):
     sheet = sheets[name]
@@ -316,7 +317,7 @@ def test_frozen_header_panes(sheets, name, top_left, header_cell):
     assert (int(pane.get("ySplit")), int(pane.get("xSplit"))) == (row - 1, col - 1)
     assert pane.get("activePane") == "bottomRight"
     r, c = header_cell
-    assert sheet.cells[(r, c)][0] in ("Month", "Cohort") and sheet.cells[(r, c + 1)][0] in ("Starting MRR", "Month 0")
+    assert sheet.cells[(r, c)][0] in ("Month", "Cohort") and sheet.cells[(r, c + 1)][0] in ("Starting MRR", "Customers")
 
 
 # --------------------------------------------------------------------------- charts
@@ -334,7 +335,7 @@ def test_charts_cover_no_data_and_have_a_sensible_size(sheets):
     (a1, b1, a2, b2), (p1, q1, p2, q2) = boxes
     assert a2 < p1 or p2 < a1 or b2 < q1 or q2 < b1  # the two charts do not overlap either
     # Beside the KPI block (same top row), the table below them.
-    kpi_title_row = min(r for (r, c) in sheet.cells if c == 1)
+    kpi_title_row = sorted({r for (r, c) in sheet.cells if c == 1})[1]  # below the sheet's title
     assert a1 == p1 == kpi_title_row
     table_top, _, _, table_right = sheet.tables["MonthlyKPIs"]
     assert max(a2, p2) < table_top - 1  # the table's title row too is clear of the charts

@@ -20,7 +20,7 @@ from xl_kpi.errors import UserError
 from xl_kpi.ledger import cohort_retention, monthly_kpis, mrr_bridge
 from xl_kpi.refresh import BRIDGE_HEADERS, refresh_book
 from xl_kpi.refresh import live
-from xl_kpi.refresh.report import BRIDGE_COLUMNS
+from xl_kpi.refresh.report import BRIDGE_COLUMNS, REPORT_SHEETS
 from xl_kpi.refresh.xlwings_backend import xlwings_too_old
 from xl_kpi.sample import generate_ledger
 
@@ -210,6 +210,26 @@ class FakeChart:
     def set_x_axis_values(self, rng):
         self.x_values = rng
 
+    @property
+    def api(self):
+        """(ChartObject, Chart) as COM gives them; ``Chart.Axes(n)`` records its title in ``axis_titles``."""
+        chart = self
+        chart.__dict__.setdefault("axis_titles", {})
+
+        chart.__dict__.setdefault("axis_groups", {})
+
+        class ComChart:
+            @staticmethod
+            def Axes(n, group=1):  # noqa: N802 - COM's name
+                title = FakeCom(lambda key, value: chart.axis_titles.__setitem__((n, group), value))
+                return FakeCom(None, AxisTitle=title)
+
+            @staticmethod
+            def SeriesCollection(k):  # noqa: N802
+                return FakeCom(lambda key, value: chart.axis_groups.__setitem__(k, value))
+
+        return (None, ComChart())
+
     def delete(self):
         self.charts.remove(self)
 
@@ -367,7 +387,7 @@ def test_live_refresh_writes_the_bridge_table(df):
     book = ledger_book(df)
     result = refresh_book(book)
     expected = mrr_bridge(df, customer="customer_id", month="month", mrr="mrr")
-    assert [s.name for s in book.sheets] == ["Intro", "Data", "MRR Bridge", "Cohort Retention", "KPI Summary"]
+    assert [s.name for s in book.sheets] == ["Intro", "Data", *REPORT_SHEETS[:-1]]  # no segment column: no Segments
     table = read_bridge(book)
     assert tuple(table.columns) == BRIDGE_HEADERS and len(table) == len(expected) == result.months
     assert [m.date() for m in table["Month"]] == [m.date() for m in expected["month"]]
@@ -384,15 +404,25 @@ def test_live_report_parts(df):
     refresh_book(book)
     cohort = book.sheets["Cohort Retention"]
     logo = cohort_retention(df, customer="customer_id", month="month", mrr="mrr")
-    assert cohort.grid[(3, 2)] == 1.0 and cohort.grid[(4, 3)] == pytest.approx(logo.iloc[1, 1])
+    # row 3: headers; column B: the cohort's size (customers), C: month 0
+    sizes = df.groupby("customer_id")["month"].min().value_counts().sort_index()
+    assert cohort.grid[(3, 2)] == "Customers" and cohort.grid[(4, 2)] == sizes.iloc[0]
+    assert cohort.grid[(4, 3)] == 1.0 and cohort.grid[(5, 4)] == pytest.approx(logo.iloc[1, 1])
     assert len(cohort.color_scales) == 2
     summary = book.sheets["KPI Summary"]
     assert summary.grid[(5, 2)] == "=INDEX(MRRBridge[Ending MRR],ROWS(MRRBridge[Ending MRR]))"
     charts = summary.charts
-    assert [c.kw["chart_type"] for c in charts] == ["line", "column_clustered"]
-    assert charts[0].kw["source"].box == (1, 8, 9, 8)  # Ending MRR with its header, 8 months
-    assert charts[1].kw["source"].box == (1, 3, 9, 7)  # New .. Churned MRR
-    assert charts[0].x_values.box == (2, 1, 9, 1) and charts[0].x_values.sheet.name == "MRR Bridge"
+    assert [c.kw["chart_type"] for c in charts] == ["line", "column_stacked"]
+    top = next(r for (r, c), v in summary.grid.items() if v == "Monthly KPIs") + 1  # MonthlyKPIs' header row
+    assert charts[0].kw["source"].box == (top, 2, top + 8, 3)  # MRR and ARR with their headers, 8 months
+    assert charts[0].x_values.box == (top + 1, 1, top + 8, 1) and charts[0].x_values.sheet.name == "KPI Summary"
+    assert charts[0].axis_groups == {2: 2}  # ARR on the secondary axis
+    assert charts[0].axis_titles == {(1, 1): "Month", (2, 1): "MRR", (2, 2): "ARR"}
+    moves = book.sheets["MRR Movements"]
+    assert charts[1].kw["source"].box == (3, 2, 11, 6)  # New .. Churned MRR of MovementsByMonth
+    assert charts[1].x_values.sheet is moves
+    bridge = mrr_bridge(df, customer="customer_id", month="month", mrr="mrr")
+    assert moves.grid[(11, 6)] == -bridge["churned_mrr"].iloc[-1] or bridge["churned_mrr"].iloc[-1] == 0
     names = {n.name: n.refers_to for n in book.names}
     assert names["KPISummary"].startswith("='KPI Summary'!$A$4:")
     assert "_xlkpi_report" in names
@@ -516,7 +546,7 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     ("Table", "data_body_range", ()), ("Table", "resize", ("range",)),
     ("Charts", "add", ("left", "top", "width", "height", "chart_type", "source", "plot_by")),
     ("Chart", "name", ()), ("Chart", "title", ()), ("Chart", "set_x_axis_values", ("source",)),
-    ("Chart", "delete", ()),
+    ("Chart", "delete", ()), ("Chart", "api", ()),
 ])
 def test_the_double_only_uses_what_xlwings_has(cls, member, kwargs):
     """Every xlwings member the back end uses (and the double imitates) exists in the installed xlwings,

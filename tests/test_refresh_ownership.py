@@ -114,38 +114,63 @@ def test_file_a_user_sheet_named_like_a_new_report_sheet_is_refused(tmp_path, ne
     assert mine.read_bytes() == before
 
 
-def test_file_legacy_marker_user_sheet_named_like_a_new_report_sheet_is_refused(tmp_path, newer_version):
-    """A book refreshed before the record existed (marker = the three sheet names) and a user sheet 'Forecast'."""
-    path = tmp_path / "b.xlsx"
+#: What the versions before the record wrote that today's report writes too.
+LEGACY_SHEETS = ("MRR Bridge", "Cohort Retention", "KPI Summary")
+LEGACY_TABLES = ("MRRBridge", "MonthlyKPIs")
+
+
+def legacy_book(path, tmp_path):
+    """A book as the versions before the record left it: three report sheets with two tables, the
+    three-name marker (today's refresh with what those versions did not write taken out again)."""
     ledger_file(path)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(content, "SHEET_FUNCTIONS", content.SHEET_FUNCTIONS[:-1])
-        refresh_file(path)
+    full = tmp_path / "full.xlsx"
+    refresh_file(path, full)
+    wb = openpyxl.load_workbook(full)
+    for ws in wb.worksheets:
+        if ws.title not in ("Data", *LEGACY_SHEETS):
+            wb.remove(ws)
+        elif ws.title != "Data":
+            for name in [t for t in ws.tables if t not in LEGACY_TABLES]:
+                del ws.tables[name]
+    old = tmp_path / "old.xlsx"
+    wb.save(old)
+    with_marker(old, path, LEGACY_MARKER)
+
+
+def legacy_live_book(df):
+    book = ledger_book(df)
+    refresh_book(book)
+    for sheet in list(book.sheets):
+        if sheet.name not in ("Intro", "Data", *LEGACY_SHEETS):
+            book.sheets.remove(sheet)
+        for table in [t for t in sheet.tables if t.name not in LEGACY_TABLES and t.name != "Ledger"]:
+            sheet.tables.remove(table)
+    next(n for n in book.names if n.name == MARKER).refers_to = "=" + LEGACY_MARKER
+    return book
+
+
+def test_file_legacy_marker_user_sheet_named_like_a_new_report_sheet_is_refused(tmp_path):
+    """Refreshed before the record existed, then the user adds 'retention'; today's report has 'Retention'."""
     legacy = tmp_path / "legacy.xlsx"
-    with_marker(path, legacy, LEGACY_MARKER)
+    legacy_book(legacy, tmp_path)
     mine = tmp_path / "mine.xlsx"
-    add_user_sheet(legacy, mine, "forecast")  # Excel's names ignore case
+    add_user_sheet(legacy, mine, "retention")  # Excel's names ignore case
     before = mine.read_bytes()
-    with pytest.raises(UserError, match="sheet named 'forecast' that xl-kpi did not create"):
+    with pytest.raises(UserError, match="sheet named 'retention' that xl-kpi did not create"):
         refresh_file(mine)
     assert mine.read_bytes() == before
 
 
-def test_file_legacy_marker_is_read_as_what_that_version_wrote(tmp_path, newer_version):
+def test_file_legacy_marker_is_read_as_what_that_version_wrote(tmp_path):
     """Without a clash, the legacy book's three sheets, two tables and three names are replaced, not refused."""
-    path = tmp_path / "b.xlsx"
-    ledger_file(path)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(content, "SHEET_FUNCTIONS", content.SHEET_FUNCTIONS[:-1])
-        refresh_file(path)
     legacy = tmp_path / "legacy.xlsx"
-    with_marker(path, legacy, LEGACY_MARKER)
+    legacy_book(legacy, tmp_path)
     refresh_file(legacy)
     wb = openpyxl.load_workbook(legacy)
-    assert wb.sheetnames == ["Data", "MRR Bridge", "Cohort Retention", "KPI Summary", "Forecast"]
+    assert wb.sheetnames == ["Data", *content.REPORT_SHEETS[:-1]]  # no segment column: no Segments sheet
     assert parse_marker(marker_of(legacy)).sheets == tuple(wb.sheetnames[1:])
-    assert wb["Forecast"]["A2"].value == pytest.approx(30 * 1.01)  # ending MRR of the first month
     assert sum("MRRBridge" in wb[s].tables for s in wb.sheetnames) == 1
+    assert sum("MonthlyKPIs" in wb[s].tables for s in wb.sheetnames) == 1
 
 
 def test_file_a_sheet_the_report_no_longer_has_is_removed_with_its_table_and_name(tmp_path, newer_version):
@@ -193,16 +218,21 @@ def test_live_a_user_sheet_named_like_a_new_report_sheet_is_refused(df, newer_ve
     assert snapshot(book) == before
 
 
-def test_live_legacy_marker_is_read_as_what_that_version_wrote(df, newer_version):
-    book = ledger_book(df)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(content, "SHEET_FUNCTIONS", content.SHEET_FUNCTIONS[:-1])
-        refresh_book(book)
-    next(n for n in book.names if n.name == MARKER).refers_to = "=" + LEGACY_MARKER
+def test_live_legacy_marker_is_read_as_what_that_version_wrote(df):
+    book = legacy_live_book(df)
     refresh_book(book)
-    assert [s.name for s in book.sheets][-1] == "Forecast"
+    assert [s.name for s in book.sheets][2:] == list(content.REPORT_SHEETS[:-1])
     record = parse_marker(next(n for n in book.names if n.name == MARKER).refers_to)
-    assert record.sheets[-1] == "Forecast" and "ForecastTable" in record.tables
+    assert record.sheets == content.REPORT_SHEETS[:-1] and "TrailingRetention" in record.tables
+
+
+def test_live_legacy_marker_user_sheet_named_like_a_new_report_sheet_is_refused(df):
+    book = legacy_live_book(df)
+    book.sheets.add("MRR Movements", after=book.sheets[-1]).grid[(1, 1)] = "my own list"
+    before = snapshot(book)
+    with pytest.raises(UserError, match="sheet named 'MRR Movements' that xl-kpi did not create"):
+        refresh_book(book)
+    assert snapshot(book) == before
 
 
 def test_live_a_sheet_the_report_no_longer_has_is_emptied_and_stays_recorded(df, newer_version):

@@ -39,7 +39,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from openpyxl.chart import BarChart, LineChart
-from openpyxl.chart.axis import DateAxis
+from openpyxl.chart.axis import DateAxis, TextAxis
 from openpyxl.chart.data_source import AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef, StrVal
 from openpyxl.chart.series import Series, SeriesLabel
 from openpyxl.xml.functions import tostring
@@ -126,15 +126,42 @@ def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
     ch.y_axis.crossAx = ch.x_axis.axId
     ch.title = chart.title
     ch.height, ch.width = 7.5, 16
+    second = None
+    if chart.secondary:  # a line chart of the last series on a value axis of its own, right
+        second = LineChart()
+        # Its own category axis, hidden (as Excel writes a secondary axis), crossed by the right-hand axis.
+        hidden = DateAxis(axId=600, crossAx=200, axPos="b", delete=True) if dated else TextAxis(axId=600, crossAx=200,
+                                                                                                 delete=True)
+        hidden.number_format = ch.x_axis.number_format
+        second.__dict__["x_axis"] = hidden
+        second.y_axis.axId = 200
+        second.y_axis.crossAx = 600
+        second.y_axis.crosses = "max"
+        second.y_axis.number_format = chart.y_format
+        second.y_axis.majorGridlines = None
+        second.y_axis.delete = False
+        if chart.y2_title:
+            second.y_axis.title = chart.y2_title
     for i, s in enumerate(chart.series):
         ser = Series(idx=i, order=i, val=NumDataSource(numRef=_num_ref(s.values, cells, date1904, chart.y_format)))
         ser.tx = SeriesLabel(strRef=_str_ref(s.title, cells))
         ser.cat = categories
         if chart.kind == "line":
             ser.smooth = False
-        ch.series.append(ser)
+        (second if second is not None and i >= len(chart.series) - chart.secondary else ch).series.append(ser)
+    if chart.stacked:
+        ch.x_axis.tickLblPos = "low"  # months below the negative bars, not across them at zero
     ch.y_axis.number_format = chart.y_format
+    if chart.stacked:  # negative values (contraction, churn) stack below zero
+        ch.grouping = "stacked"
+        ch.overlap = 100
+    if chart.x_title:
+        ch.x_axis.title = chart.x_title
+    if chart.y_title:
+        ch.y_axis.title = chart.y_title
     ch.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
     ch.y_axis.delete = False
     ch.legend.position = "b"
+    if second is not None:
+        ch += second
     return XML_DECLARATION.encode("utf-8") + tostring(ch._write())

@@ -113,6 +113,51 @@ class RefreshResult:
     checks: list[str] = field(default_factory=list)
 
 
+#: The ledger frame's segment column (added by :func:`segment_column`).
+SEGMENT = "Segment"
+#: Headers of a ledger column read as the customers' segment (the first found; case ignored).
+SEGMENT_HEADERS = ("Plan", "Segment", "Region", "Channel")
+#: Month (1-12) in which the fiscal year starts, until the workbook's settings say otherwise.
+FISCAL_YEAR_START = 1
+
+
+def segment_column(raw: RawTable, fmt: InputFormat, df: pd.DataFrame, name: str | None = None) -> str | None:
+    """Add the ledger's segment column to ``df`` (the ledger frame of ``raw``); return its header, or None.
+
+    The column named ``name`` (a setting), else the first headed like one of
+    :data:`SEGMENT_HEADERS`.  Only a ledger format has one row per frame row
+    (a subscription list is expanded into months), so only there.
+    """
+    if not fmt.ledger_rows or len(df) != len(raw.rows):
+        return None
+    headers = {" ".join(str(h).split()).lower(): j for j, h in reversed(list(enumerate(raw.header)))}
+    wanted = [name] if name else list(SEGMENT_HEADERS)
+    for header in wanted:
+        j = headers.get(header.lower())
+        if j is not None:
+            values = pd.Series(grid(raw)[:, j], dtype=object)
+            df[SEGMENT] = values.where(values.notna() & (values.astype(str).str.strip() != ""), "(none)").astype(str)
+            return str(raw.header[j]).strip()
+    return None
+
+
+def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,
+                segment_name: str | None = None) -> ReportData:
+    """Everything the report sheets show, from the analysis (the same customer-month totals throughout)."""
+    ledger = result.ledger
+    quarterly = ledger.rollup("quarter", fiscal_year_start)
+    annual = ledger.rollup("year", fiscal_year_start)
+    segments = seg_trailing = None
+    if segment_name is not None and getattr(ledger, "segments", None) is not None:
+        segments = ledger.bridge(by_segment=True)
+        seg_trailing = ledger.trailing_retention(by_segment=True)
+    return ReportData(result.bridge, result.logo_cohorts, result.revenue_cohorts, result.monthly,
+                      trailing=ledger.trailing_retention(12), movements=ledger.movements(), quarterly=quarterly,
+                      annual=annual, cohort_sizes=ledger.cohort_sizes(), segments=segments,
+                      segment_trailing=seg_trailing, segment_name=segment_name,
+                      fiscal_year_start=fiscal_year_start)
+
+
 def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
     """Validate the ledger and compute the bridge, both cohort matrices and the monthly KPIs.
 
@@ -125,7 +170,8 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
     naming sheet, row and column.  The ledger is validated, and its
     customer-month totals computed, once for all the analyses.
     """
-    return analysis_of(prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet))
+    segment = SEGMENT if SEGMENT in df.columns else None
+    return analysis_of(prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet, segment=segment))
 
 
 def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None, *,
@@ -141,11 +187,12 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     fmt, table = select_input(source, input)
     say(0.45, "checking the ledger")
     df = ledger_frame(table, fmt, **(options or {}))
+    segment_name = segment_column(table, fmt, df)
     say(0.55, "computing the MRR bridge and cohorts")
     result = analyse(df, table.sheet, table.first_row)
     if result.bridge.empty:
         raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
-    report = build_report(ReportData(result.bridge, result.logo_cohorts, result.revenue_cohorts, result.monthly))
+    report = build_report(report_data(result, segment_name=segment_name))
     plan = plan_refresh(report, writer.inventory())  # the one ownership check, before anything is written
     say(0.75, "writing the report")
     writer.write(report, plan, progress)

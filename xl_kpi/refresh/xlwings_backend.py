@@ -27,7 +27,7 @@ enough to test this module without Excel:
   ``LeftFooter`` / ``RightFooter``, ``PrintTitleRows``; between
   ``app.api.PrintCommunication = False`` and ``True``, which makes them one
   round trip to the printer driver) and horizontal alignment
-  (``range.api.HorizontalAlignment``).
+  (``range.api.HorizontalAlignment``), axis titles (``chart.api[1].Axes(n)``).
 
 Differences from the file back end, on purpose: a report sheet that exists is
 *reused* (cleared and rewritten), never deleted, because deleting a sheet in
@@ -52,7 +52,7 @@ from xl_kpi.refresh.ownership import MARKER, Inventory, Plan, Record
 from xl_kpi.refresh.report import HEAT_COLORS, Block, Report, ReportSheet
 from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
 
-_CHART_TYPES = {"line": "line", "column": "column_clustered"}
+_CHART_TYPES = {"line": "line", "column": "column_clustered", "stacked": "column_stacked"}
 #: Excel's COM constants (XlPageOrientation, XlHAlign).
 XL_PORTRAIT, XL_LANDSCAPE = 1, 2
 XL_ALIGN = {"left": -4131, "center": -4108, "right": -4152}
@@ -163,6 +163,10 @@ class XlwingsReportWriter:
                 if progress:
                     progress(0.75 + 0.2 * n / len(report.sheets), f"writing {spec.name}")
                 self._write_sheet(spec)
+            for spec in report.sheets:  # after every sheet's cells: a chart may show another sheet's
+                sheet = self._sheet(spec.name)
+                for chart in spec.charts:
+                    self._add_chart(sheet, chart)
             for name in plan.stale_sheets:  # ours, no longer in the report: emptied, never deleted
                 self._write_sheet(ReportSheet(name, [], fit_width=False))
             names = book.names
@@ -203,6 +207,8 @@ class XlwingsReportWriter:
             if blk.title:
                 title = sheet.range((blk.row - 1, blk.col), (blk.row - 1, blk.col))
                 title.value = [[blk.title]]
+            if not blk.columns:  # a sheet's title: nothing but the text above
+                continue
             rng = sheet.range((blk.row, blk.col), (blk.last_row, blk.last_col))
             rng.value = values if blk.n_rows else values + [[None] * len(blk.columns)]
             first = blk.row + int(blk.header)
@@ -229,8 +235,6 @@ class XlwingsReportWriter:
             header.row_height = height
         for col, width in spec.widths.items():
             sheet.range((1, col), (1, col)).column_width = width
-        for chart in spec.charts:
-            self._add_chart(sheet, chart)
         self._freeze_panes(sheet, spec)
         self._print_setup(sheet, spec)
 
@@ -274,8 +278,19 @@ class XlwingsReportWriter:
         anchor = sheet.range((chart.row, chart.col), (chart.row, chart.col))
         # Rows are 15 points high (Excel's default); the width is the file back end's, in points.
         obj = sheet.charts.add(anchor.left, anchor.top, chart.width_pt, chart.height_rows * 15,
-                               chart_type=_CHART_TYPES[chart.kind], source=source, plot_by="columns")
+                               chart_type=_CHART_TYPES["stacked" if chart.stacked else chart.kind], source=source,
+                               plot_by="columns")
         c = chart.categories
         obj.set_x_axis_values(data.range((c.row1, c.col1), (c.row2, c.col2)))
         obj.name = chart.title
         obj.title = chart.title
+        # Axis titles: xlwings has no API for them; COM's Chart (the second item of chart.api on
+        # Windows) has, through Axes(xlCategory = 1 / xlValue = 2).
+        com = obj.api[1] if (chart.x_title or chart.y_title or chart.secondary) else None
+        for k in range(len(chart.series) - chart.secondary + 1, len(chart.series) + 1):
+            com.SeriesCollection(k).AxisGroup = 2  # xlSecondary: ARR on its own axis, right
+        for axis_type, group, text in ((1, 1, chart.x_title), (2, 1, chart.y_title), (2, 2, chart.y2_title)):
+            if text and (group == 1 or chart.secondary):
+                axis = com.Axes(axis_type, group)
+                axis.HasTitle = True
+                axis.AxisTitle.Text = text

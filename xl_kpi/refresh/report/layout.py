@@ -206,7 +206,7 @@ def place_chart(widths: dict[int, float], row: int, col: int, width_px: int, hei
 
 
 #: Charts: height in rows, smallest width, gap between two side by side (pixels).
-CHART_ROWS = 13
+CHART_ROWS = 15
 CHART_MIN_PX = 360
 CHART_GAP_PX = 16
 

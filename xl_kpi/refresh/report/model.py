@@ -123,6 +123,14 @@ class Chart:
     width_pt: float
     end: tuple[int, int, int, int]
     y_format: str = MONEY.number_format
+    #: Columns stacked on each other (a negative value stacks below zero): MRR movements.
+    stacked: bool = False
+    x_title: str | None = None
+    y_title: str | None = None
+    #: The last ``secondary`` series are drawn against a second value axis on the right (ARR beside MRR),
+    #: titled ``y2_title``.
+    secondary: int = 0
+    y2_title: str | None = None
 
 
 @dataclass(frozen=True)
