@@ -37,7 +37,7 @@ from tests import libreoffice
 from tests.ooxml_schema import problems
 from xl_kpi.errors import UserError
 from xl_kpi.ledger import mrr_bridge
-from xl_kpi.refresh import BRIDGE_HEADERS, refresh_file
+from xl_kpi.refresh import BRIDGE_HEADERS, REPORT_SHEETS, refresh_file
 
 ROOT = Path(__file__).resolve().parents[1]
 M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -276,10 +276,11 @@ def test_case1_new_sheets_declare_the_r_prefix_where_the_root_does_not(refreshed
     for name in ("openpyxl-lxml", "r-per-sheet"):
         root = etree.fromstring(members(refreshed[name])["xl/workbook.xml"])
         sheets = root.findall("m:sheets/m:sheet", NS)
-        assert [s.get("name") for s in sheets][-3:] == ["MRR Bridge", "Cohort Retention", "KPI Summary"]
+        report = list(REPORT_SHEETS[:-1])  # no segment column: no Segments sheet
+        assert [s.get("name") for s in sheets][-len(report):] == report
         rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
         assert all(s.get(rid, "").startswith("rId") for s in sheets)
-        assert openpyxl.load_workbook(refreshed[name]).sheetnames[-1] == "KPI Summary"
+        assert openpyxl.load_workbook(refreshed[name]).sheetnames[-1] == report[-1]
 
 
 def test_case2_names_go_into_the_empty_definedNames_and_survive_an_openpyxl_save(refreshed, tmp_path):
@@ -337,19 +338,22 @@ def test_case6_a_total_row_is_skipped_and_the_users_table_is_kept(inputs, refres
 
 def test_case10_charts_cache_their_values_and_put_months_on_a_date_axis(refreshed):
     wb = openpyxl.load_workbook(refreshed["xlsxwriter"], data_only=True)
-    ws = wb["MRR Bridge"]
-    header = [c.value for c in ws[1]]
+
+    def cells(ref: str) -> list:
+        """The values of a one-column reference such as 'KPI Summary'!$B$22:$B$25."""
+        sheet, _, rng = ref.rpartition("!")
+        return [row[0].value for row in wb[sheet.strip("'").replace("''", "'")][rng.replace("$", "")]]
+
     charts = [etree.fromstring(d) for p, d in sorted(members(refreshed["xlsxwriter"]).items())
               if p.startswith("xl/charts/chart")]
-    assert len(charts) == 2
+    assert len(charts) == 2  # the KPI summary's (four months: no trailing twelve months to chart)
     for chart in charts:
         assert chart.find(".//c:plotArea/c:dateAx", NS) is not None
         assert chart.find(".//c:plotArea/c:catAx", NS) is None
         for ser in chart.iterfind(".//c:ser", NS):
             title = ser.find("c:tx/c:strRef/c:strCache/c:pt/c:v", NS).text
-            assert ser.find("c:tx/c:strRef/c:f", NS).text.startswith("'MRR Bridge'!")
-            col = header.index(title) + 1
-            want = [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]
+            assert cells(ser.find("c:tx/c:strRef/c:f", NS).text) == [title]
+            want = cells(ser.find("c:val/c:numRef/c:f", NS).text)
             points = {int(p.get("idx")): float(p.find("c:v", NS).text)
                       for p in ser.iterfind("c:val/c:numRef/c:numCache/c:pt", NS)}
             got = [points.get(i) for i in range(len(want))]

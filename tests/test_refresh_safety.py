@@ -424,7 +424,7 @@ def test_read_only_file_is_refused(good, tmp_path, capsys):
     assert stat.S_IMODE(path.stat().st_mode) == 0o444
     out = tmp_path / "out.xlsx"
     code, err = refresh_cli(path, capsys, "--output", str(out))  # reading it is fine
-    assert (code, err) == (0, "") and openpyxl.load_workbook(out).sheetnames[-1] == "KPI Summary"
+    assert (code, err) == (0, "") and openpyxl.load_workbook(out).sheetnames[-1] == "MRR Movements"
 
 
 def test_leftovers_of_a_killed_refresh_are_removed_by_the_next(good, tmp_path, capsys):

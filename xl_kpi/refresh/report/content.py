@@ -469,7 +469,8 @@ def retention_sheet(data: ReportData) -> ReportSheet | None:
     chart = Chart("line", "Trailing twelve-month retention", _block_ref(RETENTION_SHEET, blk, "Month")[1], rates,
                   y_format="0%", x_title="Month", y_title="Retention (T12M)",
                   **place_chart(layout["widths"], 2, blk.last_col + 2, 620, 18))
-    return ReportSheet(RETENTION_SHEET, blocks, charts=[chart], **layout, freeze_rows=blk.row, freeze_cols=1)
+    return ReportSheet(RETENTION_SHEET, blocks, charts=[chart] if blk.n_rows else [], **layout,
+                       freeze_rows=blk.row, freeze_cols=1)
 
 
 def moves_block(data: ReportData) -> Block:
