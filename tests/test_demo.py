@@ -168,3 +168,34 @@ def test_out_pointing_at_a_file_is_a_clear_error_and_the_file_is_kept(tmp_path, 
     assert cli.main(["demo", "--out", str(target)]) == 2
     assert "is a file" in capsys.readouterr().err
     assert target.read_bytes() == b"not a folder"
+
+
+def test_the_dashboard_and_the_ledger_workbook_are_one_company(demo_run, tmp_path):
+    """The dashboard's monthly inputs are the refreshed bridge: LibreOffice computes the same ending MRR
+    each month as the ledger workbook's MRRBridge table (Dec 2025: one number, not two companies)."""
+    from tests.libreoffice import recalculate
+
+    _, out, printed = demo_run
+    bridge = read_table(out / "subscription_ledger.xlsx", "MRRBridge")
+    (computed,) = recalculate([out / "saas_kpi_dashboard.xlsx"], tmp_path / "lo")
+    kpis = openpyxl.load_workbook(computed, data_only=True)["KPIs"]
+    rows = list(kpis.iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r[0] == "Month")  # the header row, under the sheet's title
+    header = list(rows[top])
+    body = [r for r in rows[top + 1:] if r[0] not in (None, "")]
+    ending = [r[header.index("Ending MRR")] for r in body]
+    months = [r[0] for r in body]
+    assert [pd.Timestamp(m).date() for m in months] == [pd.Timestamp(m).date() for m in bridge["Month"]]
+    np.testing.assert_allclose(np.array(ending, dtype=float), bridge["Ending MRR"].astype(float), atol=0.011)
+    assert f"{float(bridge['Ending MRR'].iloc[-1]):,.2f}" in printed
+
+
+def test_the_summary_prints_the_trailing_twelve_month_nrr_and_grr(demo_run):
+    from xl_kpi.ledger import trailing_retention
+
+    _, out, printed = demo_run
+    ledger = read_table(out / "subscription_ledger.xlsx", "Ledger")
+    t12m = trailing_retention(ledger, customer="Customer ID", month="Month", mrr="MRR").iloc[-1]
+    line = next(s for s in printed.splitlines() if s.startswith("Trailing twelve months"))
+    assert f"NRR {t12m['net_revenue_retention']:.1%}" in line and f"GRR {t12m['gross_revenue_retention']:.1%}" in line
+    assert f"to {pd.Timestamp(t12m['month']):%Y-%m}" in line

@@ -78,6 +78,10 @@ class FakeRange:
         return self.box[0]
 
     @property
+    def column(self):
+        return self.box[1]
+
+    @property
     def left(self):
         return (self.box[1] - 1) * 48.0
 
@@ -455,7 +459,10 @@ def test_live_refresh_after_the_ledger_shrank(df):
     refresh_book(book)
     table = read_bridge(book)
     assert len(table) == 7  # one month fewer, and no stale row left below the table
-    assert book.sheets["MRR Bridge"].grid.get((10, 1)) is None
+    grid = book.sheets["MRR Bridge"].grid
+    assert grid.get((9, 1)) is None and grid[(10, 1)] == "Quarters"  # the quarters moved up a row with it
+    quarters = read_bridge(book, "QuarterlyBridge")
+    assert quarters["Ending MRR"].iloc[-1] == table["Ending MRR"].iloc[-1]
 
 
 def test_ribbon_bad_row_shows_reason_and_changes_nothing(df):
@@ -537,7 +544,8 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     ("App", "api", ()), ("Name", "refers_to", ()), ("Name", "delete", ()), ("Table", "api", ()),
     ("Sheet", "name", ()), ("Sheet", "tables", ()), ("Sheet", "charts", ()), ("Sheet", "used_range", ()),
     ("Sheet", "cells", ()), ("Sheet", "range", ()),
-    ("Range", "value", ()), ("Range", "options", ()), ("Range", "row", ()), ("Range", "left", ()),
+    ("Range", "value", ()), ("Range", "options", ()), ("Range", "row", ()), ("Range", "column", ()),
+    ("Table", "range", ()), ("Range", "left", ()),
     ("Range", "top", ()), ("Range", "number_format", ()), ("Range", "column_width", ()),
     ("Range", "wrap_text", ()), ("Range", "row_height", ()),
     ("Range", "clear_contents", ()), ("Range", "clear_formats", ()), ("Range", "conditional_formats", ()),

@@ -74,8 +74,8 @@ def bridge_in(book: Path) -> dict[str, list]:
     ws = openpyxl.load_workbook(book, data_only=True)["MRR Bridge"]
     rows = list(ws.iter_rows(values_only=True))
     header = list(rows[0])
-    # the MRRBridge table's column (the quarterly bridge beside it repeats some headers)
-    return {h: [r[j] for r in rows[1:] if r[0] is not None] for j, h in reversed(list(enumerate(header)))}
+    end = next((i for i, r in enumerate(rows) if r[0] is None), len(rows))  # the quarters follow a blank row
+    return {h: [r[j] for r in rows[1:end]] for j, h in enumerate(header)}
 
 
 def assert_bridge(book: Path, rows=ROWS) -> None:

@@ -6,11 +6,14 @@
    workbook among them) into ``DIR`` (default ``./xl_kpi_demo``);
 3. put the company's ledger into the ledger workbook's ``Ledger`` table;
 4. refresh that workbook as ``xl-kpi refresh`` does (MRR bridge, cohorts,
-   KPI summary, charts);
+   KPI summary, retention, movements, charts), and fill the dashboard's
+   monthly inputs from the refreshed bridge, so both workbooks describe the
+   same company;
 
 then print the last months' KPIs, computed by :func:`xl_kpi.ledger.monthly_kpis`
 from the MRR bridge that refresh wrote: MRR, ARR (12 x MRR), NRR, GRR, customer
-churn and quick ratio.
+churn and quick ratio, and the latest trailing twelve-month NRR and GRR (the
+Retention sheet's, :func:`xl_kpi.ledger.trailing_retention`).
 
     NRR   = (starting + expansion - contraction - churned) / starting
     GRR   = (starting - contraction - churned) / starting
@@ -94,6 +97,32 @@ def _format(value, kind: str) -> str:
     return f"{value:.2f}"
 
 
+def trailing_line(trailing: pd.DataFrame | None) -> str:
+    """The latest trailing twelve-month NRR and GRR, with the month they end in.
+
+    >>> t = pd.DataFrame({"month": pd.to_datetime(["2025-11-01", "2025-12-01"]),
+    ...                   "net_revenue_retention": [0.9, 0.95], "gross_revenue_retention": [0.8, 0.85]})
+    >>> trailing_line(t)
+    'Trailing twelve months to 2025-12: NRR 95.0%, GRR 85.0%'
+    """
+    full = None if trailing is None else trailing.dropna(subset=["net_revenue_retention"])
+    if full is None or full.empty:
+        return "Trailing twelve months: not yet (the ledger needs 13 months)"
+    last = full.iloc[-1]
+    return (f"Trailing twelve months to {pd.Timestamp(last['month']):%Y-%m}: "
+            f"NRR {_format(float(last['net_revenue_retention']), 'percent')}, "
+            f"GRR {_format(float(last['gross_revenue_retention']), 'percent')}")
+
+
+def fill_dashboard(out_dir: Path, bridge: pd.DataFrame) -> Path:
+    """Rewrite the dashboard with the refreshed bridge as its monthly inputs (one row per month), so
+    the dashboard and the ledger workbook tell one company's story."""
+    from xl_kpi.templates import dashboard
+    from xl_kpi.templates.sample_inputs import dashboard_rows_from_bridge
+
+    return dashboard.build(Path(out_dir) / dashboard.FILE_NAME, rows=dashboard_rows_from_bridge(bridge))
+
+
 def fill_ledger_workbook(path: Path, ledger: pd.DataFrame) -> None:
     """Replace the rows of the workbook's ``Ledger`` table with ``ledger`` (Customer ID, Month, MRR).
 
@@ -155,11 +184,14 @@ def run_demo(out_dir: Path, echo=print) -> pd.DataFrame:
                         "'xl-kpi demo' again") from exc
     echo(f"3/4 ledger: {len(ledger):,} rows in table {LEDGER.table} of {ledger_book.name}")
     refreshed = refresh_file(ledger_book)
-    echo(f"4/4 refreshed {ledger_book.name}: MRR bridge, cohorts, KPI summary and charts")
+    dashboard = fill_dashboard(out_dir, refreshed.bridge)
+    echo(f"4/4 refreshed {ledger_book.name}: MRR bridge, cohorts, KPI summary, retention, movements and charts; "
+         f"{dashboard.name}'s monthly inputs are its bridge")
     kpis = summary(refreshed.bridge)  # the bridge the refresh computed from the workbook's ledger
     echo("")
     echo(f"KPIs of the last {len(kpis)} months:")
     echo(format_table(kpis))
+    echo(trailing_line(refreshed.trailing))
     echo("")
     echo(f"Open {ledger_book} in Excel, or refresh it again with: xl-kpi refresh \"{ledger_book}\"")
     return kpis

@@ -111,6 +111,8 @@ class RefreshResult:
     source: str = ""
     #: Data-check lines (a billing export's rows used and skipped, and why), from the format's converter.
     checks: list[str] = field(default_factory=list)
+    #: The trailing twelve-month retention the Retention sheet shows (:func:`xl_kpi.ledger.trailing_retention`).
+    trailing: pd.DataFrame | None = field(default=None, repr=False)
 
 
 #: The ledger frame's segment column (added by :func:`segment_column`).
@@ -192,11 +194,13 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     result = analyse(df, table.sheet, table.first_row)
     if result.bridge.empty:
         raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
-    report = build_report(report_data(result, segment_name=segment_name))
+    data = report_data(result, segment_name=segment_name)
+    report = build_report(data)
     plan = plan_refresh(report, writer.inventory())  # the one ownership check, before anything is written
     say(0.75, "writing the report")
     writer.write(report, plan, progress)
     say(1.0, "done")
     return RefreshResult(source.label, [s.name for s in report.sheets], result.rows, len(result.bridge),
                          result.customers, result.bridge, time.perf_counter() - start,
-                         source=df.attrs.get("input", ""), checks=list(df.attrs.get("checks", ())))
+                         source=df.attrs.get("input", ""), checks=list(df.attrs.get("checks", ())),
+                         trailing=data.trailing)

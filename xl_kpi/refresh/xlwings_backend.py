@@ -17,7 +17,7 @@ enough to test this module without Excel:
   ``range.clear_contents()``, ``range.clear_formats()``, ``range.api``,
   ``range.conditional_formats.clear()`` / ``.add_color_scale(colors)``;
 * ``table.name``, ``table.header_row_range``, ``table.data_body_range``,
-  ``table.resize(range)``, ``table.api.Delete()``; ``chart.name``, ``chart.title``,
+  ``table.range`` (``.row``, ``.column``), ``table.resize(range)``, ``table.api.Delete()``; ``chart.name``, ``chart.title``,
   ``chart.set_x_axis_values(range)``, ``chart.delete()``;
 * through COM (``.api``, Windows Excel): what xlwings 0.37 has no API for on
   Windows, namely frozen panes (``Window.SplitRow`` / ``SplitColumn`` /
@@ -199,9 +199,13 @@ class XlwingsReportWriter:
         used.clear_contents()
         used.clear_formats()
         tables = {t.name: t for t in sheet.tables}
-        keep = {blk.table for blk in spec.blocks if blk.table}
-        for name in set(tables) - keep:  # an earlier report's table (the plan refused any of the user's)
-            tables.pop(name).api.Delete()  # COM: xlwings' Table has no delete()
+        # An earlier report's table that this one does not have, or has elsewhere (Excel resizes a
+        # table only with its header row where it is), goes first (the plan refused any of the user's);
+        # COM, since xlwings' Table has no delete().  Deleting clears its cells: before anything is written.
+        places = {blk.table: (blk.row, blk.col) for blk in spec.blocks if blk.table}
+        for name, old in list(tables.items()):
+            if places.get(name) != (old.range.row, old.range.column):
+                tables.pop(name).api.Delete()
         for blk in spec.blocks:
             values = block_values(blk)
             if blk.title:
@@ -222,8 +226,9 @@ class XlwingsReportWriter:
                     for i, fmt in enumerate(col.number_format):
                         sheet.range((first + i, c), (first + i, c)).number_format = fmt
             if blk.table:
-                if blk.table in tables:
-                    tables[blk.table].resize(rng)
+                old = tables.get(blk.table)
+                if old is not None:
+                    old.resize(rng)
                 else:
                     sheet.tables.add(source=rng, name=blk.table)
         for r1, c1, r2, c2 in spec.color_scales:

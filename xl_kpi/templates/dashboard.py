@@ -261,10 +261,14 @@ def _charts(ws, first: int, last: int, left: int) -> None:
     ws.add_chart(churn, "A36")
 
 
-def build(path: Path, blank: bool = False, months: int = 24) -> Path:
-    """Write the dashboard to ``path``; ``blank`` leaves ``months`` empty input rows."""
+def build(path: Path, blank: bool = False, months: int = 24, rows: Sequence[Sequence] | None = None) -> Path:
+    """Write the dashboard to ``path``; ``blank`` leaves ``months`` empty input rows; ``rows`` (MonthlyInputs
+    rows, e.g. :func:`~xl_kpi.templates.sample_inputs.dashboard_rows_from_bridge`) replaces the sample company."""
+    if rows is not None:
+        months = len(rows)
     wb = sheets.new_workbook("SaaS KPI dashboard")
-    rows: Sequence[Sequence] = [[None] * len(INPUT_COLUMNS)] * months if blank else dashboard_rows(months)
+    if rows is None:
+        rows = [[None] * len(INPUT_COLUMNS)] * months if blank else dashboard_rows(months)
 
     inputs = wb.create_sheet("Inputs")
     sheets.title(inputs, "Monthly inputs", "One row per month. Blue cells are inputs; "

@@ -127,6 +127,21 @@ def dashboard_rows(months: int = 24, seed: int = SEED) -> list[list]:
     from xl_kpi.sample import generate_ledger
 
     bridge = mrr_bridge(generate_ledger(n_customers=900, n_months=months + RAMP_UP, seed=seed)).iloc[RAMP_UP:]
+    return dashboard_rows_from_bridge(bridge, seed)
+
+
+def dashboard_rows_from_bridge(bridge: pd.DataFrame, seed: int = SEED) -> list[list]:
+    """MonthlyInputs rows of an MRR bridge (one per month): its customers and movements; reactivations
+    count as new (the inputs have no reactivation column); spend and gross margin drawn from ``seed``.
+
+    >>> import pandas as pd
+    >>> from xl_kpi.ledger import mrr_bridge
+    >>> rows = dashboard_rows_from_bridge(mrr_bridge(pd.DataFrame(
+    ...     {"customer_id": ["a", "a"], "month": ["2024-01-01", "2024-02-01"], "mrr": [10.0, 12.0]})))
+    >>> [row[1:9] for row in rows]  # customers start, new, lost; starting, new, expansion, contraction, churned MRR
+    [[0, 1, 0, 0.0, 10.0, 0.0, 0.0, 0.0], [1, 0, 0, 10.0, 0.0, 2.0, 0.0, 0.0]]
+    """
+    months = len(bridge)
     rng = np.random.default_rng(seed + 5)
     new_customers = (bridge["new_customers"] + bridge["reactivated_customers"]).to_numpy()
     spend = np.round(new_customers * rng.uniform(950, 1250, months), 2)

@@ -87,10 +87,11 @@ MONTHLY_LAYOUT = _layout(MONTHLY_KPI_COLUMNS)
 
 
 def rollup_layout(period: str) -> dict[str, tuple[str, str | None]]:
-    """A quarterly or annual bridge (:func:`xl_kpi.ledger.rollup`): the period, its months, the bridge."""
-    return {"period": (period, None), "period_start": ("First Month", DATE_FORMAT),
-            "period_end": ("Last Month", DATE_FORMAT), "partial": ("Partial", None),
-            **{k: v for k, v in BRIDGE_LAYOUT.items() if k != "month"}}
+    """A quarterly or annual bridge (:func:`xl_kpi.ledger.rollup`): the period where the monthly table
+    has its month, the bridge's columns under the monthly ones, then the period's months."""
+    return {"period": (period, None), **{k: v for k, v in BRIDGE_LAYOUT.items() if k != "month"},
+            "period_start": ("First Month", DATE_FORMAT), "period_end": ("Last Month", DATE_FORMAT),
+            "partial": ("Partial", None)}
 
 
 #: trailing_retention column -> (Excel header, format); the three rates adjacent (one chart source).
@@ -343,20 +344,20 @@ def _cached_value(value):
 
 @report_sheet(BRIDGE_SHEET)
 def bridge_sheet(data: ReportData) -> ReportSheet:
-    """The monthly bridge table; right of it the quarterly and annual bridges (``QuarterlyBridge``,
-    ``AnnualBridge``).  The header row repeats on every printed page and is frozen with the months."""
+    """The monthly bridge table; below it the quarterly and annual bridges (``QuarterlyBridge``,
+    ``AnnualBridge``), their columns under the monthly ones (so the page stays as wide as the monthly
+    table).  The header row repeats on every printed page and is frozen with the months."""
     blk = bridge_block(data.bridge)
     blocks = [blk]
-    col = blk.last_col + 2
     if data.quarterly is not None:
-        quarters = frame_block(data.quarterly, rollup_layout("Quarter"), 1, QUARTERLY_TABLE, header_lines=2,
-                               col=col)
+        start = pd.Timestamp(2000, data.fiscal_year_start, 1).strftime("%B")
+        fiscal = "" if data.fiscal_year_start == 1 else f" (fiscal years starting in {start})"
+        quarters = frame_block(data.quarterly, rollup_layout("Quarter"), blk.last_row + 3, QUARTERLY_TABLE,
+                               title="Quarters" + fiscal, header_lines=2)
         blocks.append(quarters)
         if data.annual is not None:
-            start = pd.Timestamp(2000, data.fiscal_year_start, 1).strftime("%B")
-            title = "Years" if data.fiscal_year_start == 1 else f"Fiscal years (starting in {start})"
             blocks.append(frame_block(data.annual, rollup_layout("Year"), quarters.last_row + 3, ANNUAL_TABLE,
-                                      title=title, header_lines=2, col=col))
+                                      title="Fiscal years" + fiscal if fiscal else "Years", header_lines=2))
     return ReportSheet(BRIDGE_SHEET, blocks, **sheet_widths(blocks), freeze_rows=1, freeze_cols=1,
                        print_title_rows=(1, 1))
 
