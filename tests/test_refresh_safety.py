@@ -243,8 +243,33 @@ def test_dtd_after_a_long_comment_is_found(good, tmp_path, capsys):
                                  "workbooks never need them")
 
 
+@pytest.mark.parametrize("where", ["prolog", "body"])
+def test_a_large_part_has_its_prolog_parsed_and_its_body_scanned(good, tmp_path, capsys, monkeypatch, where):
+    """Above WHOLE_PARSE_LIMIT (here lowered to 1 KB) a DTD 10 KB into the prolog is found by the parser,
+    and a declaration in the body by the scan, wherever the 1 MB chunks are cut."""
+    from xl_kpi.ooxml import safety
+
+    monkeypatch.setattr(safety, "WHOLE_PARSE_LIMIT", 1024)
+    parts = members(good)
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    root = sheet.index(b"<worksheet")
+    if where == "prolog":
+        evil = sheet[:root] + b"<!--" + b"x" * 10_000 + b'-->\n<!DOCTYPE w [<!ENTITY a "aaaa">]>' + sheet[root:]
+    else:
+        data = sheet.index(b"<sheetData>")
+        pad = b"<!--" + b"y" * ((1 << 20) - 11 - data) + b"-->"  # "<!DOCTYPE" then straddles the first chunk's end
+        evil = sheet[:data] + pad + b"<!DOCTYPE w>" + sheet[data:]
+    path = write_members(tmp_path / "book.xlsx", {**parts, "xl/worksheets/sheet1.xml": evil})
+    assert_refused(path, capsys, "refused: package part 'xl/worksheets/sheet1.xml' declares a DTD or entities; "
+                                 "workbooks never need them")
+    # and below the limit nothing changes for a well-formed large sheet: it refreshes
+    ok = sheet[:root] + b"<!--" + b"x" * 10_000 + b"-->" + sheet[root:]
+    path = write_members(tmp_path / "fine.xlsx", {**parts, "xl/worksheets/sheet1.xml": ok})
+    assert refresh_cli(path, capsys) == (0, "")
+
+
 def test_ledger_sheet_that_is_not_well_formed_is_refused(good, tmp_path, capsys):
-    """calamine reads a cut-off sheet without complaint (fewer rows): the whole-part check stops it."""
+    """A cut-off ledger sheet is named with the parser's reason before calamine reads it."""
     parts = members(good)
     sheet = parts["xl/worksheets/sheet1.xml"]
     cut = sheet[:sheet.index(b"<row r=\"4\"")]
@@ -316,6 +341,17 @@ BAD_COPIES = {
     "ledger table lost": (
         lambda p: {k: v for k, v in p.items() if k != "xl/worksheets/_rels/sheet1.xml.rels"},
         lambda p: "it has no table 'ledger'"),
+    "ledger sheet copied wrongly": (
+        "xl/worksheets/sheet1.xml",  # one stored byte flipped in the copy: compared with the original, not inflated
+        lambda p: "its copy of part 'xl/worksheets/sheet1.xml' differs from the original"),
+    "user sheet copied wrongly": (
+        "xl/worksheets/sheet2.xml",  # not read by the refresh: inflated, its checksum fails, and it is no exact copy
+        lambda p: f"package part 'xl/worksheets/sheet2.xml' is damaged (its checksum does not match): the file is "
+                  f"corrupt; {REPAIR}"),
+    "theme copied wrongly": (
+        "xl/theme/theme1.xml",  # an XML part the refresh did not read, parsed whole: its checksum fails
+        lambda p: f"package part 'xl/theme/theme1.xml' is damaged (its checksum does not match): the file is "
+                  f"corrupt; {REPAIR}"),
     "user sheet part lost": (
         lambda p: {k: v for k, v in p.items() if k != "xl/worksheets/sheet2.xml"},
         lambda p: f"xl/workbook.xml: sheet 'Other': its part 'xl/worksheets/sheet2.xml' is missing from the "
@@ -337,6 +373,9 @@ def test_a_copy_that_would_not_open_never_replaces_the_file(good, tmp_path, caps
             return
         if change is None:
             tmp.write_bytes(tmp.read_bytes()[:-100])
+            return
+        if isinstance(change, str):
+            _flip_inside(tmp, tmp, change)
             return
         _ORIGINAL[:] = [members(tmp)]
         seen["parts"] = change(members(tmp))

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import weakref
 import zipfile
 import zlib
 from xml.parsers import expat
@@ -98,15 +99,27 @@ def damaged_member(label: str, name: str, exc: BaseException) -> UserError:
 MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError)
 
 
+#: Members whose stored bytes have been read to the end (so their CRC is known good), by open zip file:
+#: the check of a refreshed copy compares its raw copy of such a member instead of inflating it again.
+_READ_WHOLE: "weakref.WeakKeyDictionary[zipfile.ZipFile, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def crc_checked(zf: zipfile.ZipFile) -> set[str]:
+    """Members of ``zf`` that :func:`read_part` or :func:`check_no_dtd` read to the end (their CRC matched)."""
+    return set(_READ_WHOLE.get(zf, ()))
+
+
 def read_part(zf: zipfile.ZipFile, name: str, label: str, limit: int = MAX_PARSED_PART) -> bytes:
     """The bytes of one member, refusing one larger than ``limit`` or one that is damaged."""
     info = zf.getinfo(name)
     if info.file_size > limit:
         raise UserError(f"{label}: refused: package part {name!r} is {info.file_size:,} bytes")
     try:
-        return zf.read(info)
+        data = zf.read(info)
     except MEMBER_ERRORS as exc:
         raise damaged_member(label, name, exc) from None
+    _READ_WHOLE.setdefault(zf, set()).add(name)
+    return data
 
 
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -157,11 +170,23 @@ class _Refused(Exception):
     pass
 
 
+class _Prolog(Exception):
+    """Raised at the root element's start when only the prolog is parsed."""
+
+
 def _refuse(*args) -> None:
     raise _Refused
 
 
-def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = None, chunk: int = 1 << 20) -> None:
+#: Parts up to this size (uncompressed) are parsed whole before calamine reads them; a bigger one (a
+#: large ledger sheet, 40 MB per 300,000 rows) has its prolog parsed and the rest scanned for markup
+#: declarations: parsing it whole would add a quarter to the refresh, and calamine parses it anyway.
+WHOLE_PARSE_LIMIT = 16 * 2**20
+_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = None, whole: bool | None = None,
+                 chunk: int = 1 << 20) -> None:
     """Stream a whole part through expat before it goes to another parser (calamine).
 
     The part is refused if it declares a DTD or an entity anywhere (the
@@ -170,7 +195,14 @@ def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = 
     (unbound namespace prefixes included), is not UTF-8, or (with ``root``,
     '{namespace}name') has another root element.  Memory stays at one
     chunk; a damaged member (bad CRC, broken deflate stream) is named too.
+
+    ``whole=False`` (the default above ``WHOLE_PARSE_LIMIT``) parses the
+    prolog, however long (a DTD can only stand there), up to the root
+    element, and scans the rest for ``<!DOCTYPE`` / ``<!ENTITY``, which no
+    well-formed body holds; the member is still read to its end (its CRC).
     """
+    if whole is None:
+        whole = zf.getinfo(name).file_size <= WHOLE_PARSE_LIMIT
     parser = expat.ParserCreate(namespace_separator=" ")  # namespace-aware: an unbound prefix is an error
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse
@@ -181,17 +213,18 @@ def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = 
     def first_element(tag, attrs):
         seen.append(tag)
         parser.StartElementHandler = None  # one Python call for the root only: the rest stays in C
+        if not whole:
+            raise _Prolog
 
-    if root is not None:
-        parser.StartElementHandler = first_element
+    parser.StartElementHandler = first_element
     check = codecs.getincrementaldecoder("utf-8")()
-    utf8, offset = None, 0
+    utf8, offset, parsing, tail = None, 0, True, b""
     try:
         with zf.open(name) as fh:
             while True:
                 block = fh.read(chunk)
                 if utf8 is None:
-                    utf8 = _is_utf8(block[:200])
+                    utf8 = whole and _is_utf8(block[:200])
                 if utf8:
                     try:
                         check.decode(block, final=not block)
@@ -200,10 +233,20 @@ def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = 
                         raise UserError(f"{label}: package part {name!r} is not UTF-8 text (byte "
                                         f"0x{exc.object[exc.start]:02X} at offset {at:,}): the file is "
                                         "damaged; open it in Excel and save it again") from None
-                parser.Parse(block, not block)
+                if parsing:
+                    try:
+                        parser.Parse(block, not block)
+                    except _Prolog:
+                        parsing = False
+                if not parsing:
+                    window = tail + block
+                    if any(d in window for d in _DECLARATIONS):
+                        raise _Refused
+                    tail = window[-(len(_DECLARATIONS[0]) - 1):]
                 offset += len(block)
                 if not block:
                     break
+        _READ_WHOLE.setdefault(zf, set()).add(name)
         if root is not None and seen and seen[0] != root.lstrip("{").replace("}", " "):
             ns, _, local = seen[0].rpartition(" ")
             raise UserError(f"{label}: package part {name!r} is not what its relationship says (its root is <{local}>"

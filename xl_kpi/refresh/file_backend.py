@@ -331,7 +331,7 @@ class FileReportWriter:
             writer.close()
 
         def check(tmp: Path) -> None:
-            verify_package(tmp, pkg.label, tables, set(replaced) | set(new_parts))
+            verify_package(tmp, pkg.label, tables, set(replaced) | set(new_parts), source=pkg.zip)
 
         if self.replacement is not None:
             self.replacement.write(fill, check, before_replace=pkg.zip.close)
