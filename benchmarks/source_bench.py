@@ -10,9 +10,9 @@ and imports count), measured for wall time and peak memory (the child's
 maximum resident set size, from ``os.wait4``):
 
 * **refresh**: ``xl-kpi refresh BOOK --ledger big.parquet --output OUT`` when
-  the command has ``--ledger``; otherwise the same steps from Python (the
-  Ibis engine's :func:`xl_kpi.engines.analyse` on the file, the report
-  builder and the closed-file writer), and the output says which ran;
+  the command has ``--ledger``; otherwise ``refresh_file(BOOK)`` from Python
+  with the pipeline's analysis step answered by the Ibis engine's
+  :func:`xl_kpi.engines.analyse` on the file, and the output says which ran;
 * **baseline**: DuckDB running the MRR bridge query of
   ``benchmarks/ledger_bench.py`` (GROUP BY, LAG/LEAD) on the same file, the
   result fetched into pandas, in a process that imports only duckdb and
@@ -70,28 +70,25 @@ COPY (
 ) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
 """
 
-# Run in a child process: the refresh when the command line has no --ledger yet.
+# Run in a child process when the command line has no --ledger yet: the real ``refresh_file`` of BOOK,
+# with the pipeline's analysis step answered by the Ibis engine on the Parquet file (BOOK's own small
+# Ledger table is read but not used), so reading, ownership and writing are the refresh's own.
 REFRESH_FROM_PYTHON = textwrap.dedent("""
     import sys
     from xl_kpi import engines
-    from xl_kpi.refresh.file_backend import FileReportWriter
-    from xl_kpi.refresh.package import WorkbookPackage
-    from xl_kpi.refresh.report import build_report
+    from xl_kpi.refresh import pipeline, refresh_file
     book, parquet, out = sys.argv[1:4]
-    a = engines.analyse(parquet, engine="ibis")
-    report = build_report(a.bridge, a.logo_cohorts, a.revenue_cohorts, a.monthly)
-    pkg = WorkbookPackage(book, label=book)
-    try:
-        FileReportWriter(pkg, out).write(report)
-    finally:
-        pkg.close()
+    pipeline.analyse = lambda df, sheet, first_row: engines.analyse(parquet, engine="ibis")
+    refresh_file(book, out)
 """)
 
 BASELINE = textwrap.dedent("""
     import sys
     import duckdb
     sql = sys.argv[2].format(source="read_parquet('" + sys.argv[1] + "')")
-    bridge = duckdb.sql(sql).df()
+    con = duckdb.connect()
+    con.sql("SET enable_progress_bar = false")
+    bridge = con.sql(sql).df()
     bridge.to_pickle(sys.argv[3])
 """)
 
@@ -170,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             refresh_cmd = [py, "-m", "xl_kpi.cli", "refresh", str(book), "--ledger", str(big), "--output", str(out),
                            "--quiet"]
         else:
-            how = "engines.analyse + report writer from Python (the command line has no --ledger yet)"
+            how = "refresh_file from Python, analysis by engines.analyse on the file (no --ledger yet)"
             refresh_cmd = [py, "-c", REFRESH_FROM_PYTHON, str(book), str(big), str(out)]
         pickle = folder / "duckdb_bridge.pkl"
         base_t, base_mb = median_of([py, "-c", BASELINE, str(big), BRIDGE_SQL, str(pickle)], args.repeat)

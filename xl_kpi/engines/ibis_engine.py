@@ -61,6 +61,9 @@ from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
 from xl_kpi.ledger.cohorts import check_basis, cohort_frame, retention
 from xl_kpi.ledger.money import DECIMALS
 from xl_kpi.ledger.monthly import monthly_kpis
+from xl_kpi.ledger.movements import MOVEMENT_COLUMNS, MOVEMENTS
+from xl_kpi.ledger.report_range import as_of_month
+from xl_kpi.ledger.trailing import TRAILING_TOTALS, check_window, trailing_from_totals
 from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, LedgerError, _describe, _where,
                                       days_to_months, months_to_timestamps)
 
@@ -221,7 +224,7 @@ class IbisLedger:
                                   column=name, sheet=sheet)
         self.table, self.customer, self.month, self.mrr = table, customer, month, mrr
         self.row_number, self.first_row, self.sheet = row_number, first_row, sheet
-        self.as_of_month = None if as_of is None else _as_of_month(as_of)
+        self.as_of, self.as_of_month = as_of, None if as_of is None else as_of_month(as_of)
         self._flags = self._flagged()
         self.checks = self._run_checks()
         self._summary: pd.DataFrame | None = None
@@ -295,7 +298,7 @@ class IbisLedger:
         metrics = {name: f.count(where=f[name]) for name in self._MESSAGES}
         metrics.update(skipped=f.count(where=skip), total=f.count(), first=f.m.min(where=in_range),
                        last=f.m.max(), rows=f.count(where=in_range),
-                       customers=f.c.nunique(where=in_range & ~f.c_blank))
+                       customers=f.c.nunique(where=~f.c_blank))  # as the numpy path: every id of the ledger
         got = f.aggregate(**metrics).to_pyarrow().to_pylist()[0]
         for name in self._BLANK_FLAGS:
             got[name] -= got["skipped"]
@@ -303,9 +306,10 @@ class IbisLedger:
         if failing:
             self._raise_first(failing, got)
         if not got["rows"]:
+            if last is not None and got["last"] is not None:  # the numpy path's message (report_range.through)
+                first = _month_text(int(f.m.min().to_pyarrow().as_py()))
+                raise ValueError(f"as_of {self.as_of!r} is before the ledger's first month ({first})")
             where = f"Sheet {self.sheet!r}: the" if self.sheet else "The"
-            if last is not None and got["last"] is not None:
-                raise LedgerError(f"{where} ledger has no rows on or before the report month {_month_text(last)}")
             raise LedgerError(f"{where} ledger has no data rows")
         first = int(got["first"])
         end = int(got["last"]) if last is None else last
@@ -449,6 +453,81 @@ class IbisLedger:
         """:func:`xl_kpi.ledger.cohort_retention`: each cohort row divided by its age 0."""
         return retention(self.cohort_matrix(basis))
 
+    def trailing_retention(self, window: int = 12) -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.trailing_retention`: each base month's customers looked up ``window`` months later.
+
+        One left join of the active customer-months with themselves on
+        (customer, month + window), totalled per measured month.
+        """
+        w, n = check_window(window), self.n_months
+        a = self.active_months()
+        base = a.filter(a.m + w < n)
+        later = a.select(c_later=a.c, m_later=a.m, v_later=a.v)
+        j = base.left_join(later, [base.c == later.c_later, later.m_later == base.m + w])
+        found = j.v_later.notnull()
+        after = j.v_later.fill_null(0.0)
+        change = after - j.v
+        zero = ibis.literal(0.0)
+        q = j.group_by(target=j.m + w).aggregate(
+            base_customers=j.count(),
+            retained_customers=j.count(where=found),
+            base_mrr=j.v.sum(),
+            retained_mrr=after.sum(),
+            expansion=ibis.ifelse(found & (change > 0), change, zero).sum(),
+            contraction=ibis.ifelse(found & (change < 0), -change, zero).sum(),
+            churned=ibis.ifelse(found, zero, j.v).sum(),
+        )
+        got = q.to_pyarrow().to_pandas()
+        target = got["target"].to_numpy(dtype=np.int64)
+        totals = {k: np.bincount(target, weights=got[k].fillna(0).to_numpy(dtype=float), minlength=n)[:n]
+                  for k in TRAILING_TOTALS}
+        return trailing_from_totals(self.month_starts(), totals, w)
+
+    def movements_expr(self):
+        """The movements as an Ibis expression (month as a month number), to keep them in the database.
+
+        ``movements_expr().to_parquet(path)`` writes a drill-down of any size
+        without bringing it into Python.
+        """
+        s, n = self.sequence(), self.n_months
+        consecutive = (s.prev_m == s.m - 1).fill_null(False)
+        delta = s.v - s.prev_v
+        kind = ibis.cases(
+            (s.prev_m.isnull(), MOVEMENTS.index("new")),
+            (s.prev_m < s.m - 1, MOVEMENTS.index("reactivation")),
+            (consecutive & (delta > 0), MOVEMENTS.index("expansion")),
+            (consecutive & (delta < 0), MOVEMENTS.index("contraction")),
+            else_=-1,
+        )
+        moved = s.select(month=s.m, customer=s.c, kind=kind, mrr_before=ibis.ifelse(consecutive, s.prev_v, 0.0),
+                         mrr_after=s.v)
+        moved = moved.filter(moved.kind >= 0)
+        churns = (s.next_m.isnull() | (s.next_m > s.m + 1)) & (s.m + 1 < n)
+        churned = s.filter(churns).select(month=s.m + 1, customer=s.c, kind=ibis.literal(MOVEMENTS.index("churn")),
+                                          mrr_before=s.v, mrr_after=ibis.literal(0.0))
+        both = moved.union(churned)
+        both = both.mutate(change=both.mrr_after - both.mrr_before)
+        # the numpy path's order: month, the largest move first, movement type; then the id (numpy: first seen)
+        return both.order_by([both.month, (-both.change.abs()), both.kind, both.customer])
+
+    def movements(self) -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.mrr_movements`: one row per customer and month in which its MRR moved.
+
+        The result has a row per movement (the size of the data, not of the
+        report); see :meth:`movements_expr` to keep it in the database.
+        """
+        got = self.movements_expr().to_pyarrow().to_pandas()
+        month = got["month"].to_numpy(dtype=np.int64)
+        kinds = got["kind"].to_numpy(dtype=np.int64)
+        return pd.DataFrame({
+            "month": months_to_timestamps(self.first_month + month),
+            "customer": got["customer"].to_numpy(dtype=object),
+            "movement": np.asarray(MOVEMENTS, dtype=object)[kinds],
+            "mrr_before": got["mrr_before"].to_numpy(dtype=float),
+            "mrr_after": got["mrr_after"].to_numpy(dtype=float),
+            "change": got["change"].to_numpy(dtype=float),
+        }, columns=list(MOVEMENT_COLUMNS))
+
     def monthly_kpis(self) -> pd.DataFrame:
         """:func:`xl_kpi.ledger.monthly_kpis` of the bridge."""
         return monthly_kpis(self.bridge())
@@ -456,18 +535,6 @@ class IbisLedger:
     def __repr__(self) -> str:
         return (f"<IbisLedger on {self.table.get_backend().name}: {self.n_rows} rows, {self.n_customers} customers, "
                 f"{self.n_months} months>")
-
-
-def _as_of_month(as_of: Any) -> int:
-    """A date-like (``"2024-03"``, a date, a Timestamp) -> months since 1970-01."""
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise LedgerError(f"as_of: {as_of!r} is not a date (give a month as YYYY-MM)") from None
-    month = (ts.year - 1970) * 12 + ts.month - 1
-    if not FIRST_MONTH <= month <= LAST_MONTH:
-        raise LedgerError(f"as_of: {DATE_RANGE_MESSAGE.format(value=repr(str(as_of)))}")
-    return month
 
 
 def _month_text(month: int) -> str:

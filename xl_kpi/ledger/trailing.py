@@ -40,7 +40,8 @@ from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.report_range import through
 from xl_kpi.ledger.validation import prepare_ledger
 
-__all__ = ["trailing_retention", "TRAILING_COLUMNS", "trailing_table", "segment_trailing_table", "check_window"]
+__all__ = ["trailing_retention", "TRAILING_COLUMNS", "TRAILING_TOTALS", "trailing_table", "trailing_from_totals",
+           "segment_trailing_table", "check_window"]
 
 #: Columns of :func:`trailing_retention`, in order.
 TRAILING_COLUMNS = (
@@ -91,10 +92,30 @@ def trailing_table(act: ActiveMonths, months: np.ndarray, window: int = 12) -> p
         "contraction": per_month(np.maximum(-change, 0.0), found),
         "churned": per_month(base_mrr, ~found),
     }
-    before = np.arange(n_m) < w  # no full window yet: m - w is before the first month
-    for values in totals.values():
+    return trailing_from_totals(months, totals, w)
+
+
+#: The per-month totals over the base customers from which :func:`trailing_from_totals` derives the table.
+TRAILING_TOTALS = ("base_customers", "retained_customers", "base_mrr", "retained_mrr", "expansion", "contraction",
+                   "churned")
+
+
+def trailing_from_totals(months: np.ndarray, totals: dict[str, np.ndarray], window: int) -> pd.DataFrame:
+    """The trailing table from each month's :data:`TRAILING_TOTALS` (indexed by the measured month m).
+
+    Months before the first full window are NaN; the rates are the core KPI
+    functions'. The numpy path and the Ibis engine (:mod:`xl_kpi.engines`) both end here.
+
+    >>> t = dict(base_customers=[0, 2], retained_customers=[0, 1], base_mrr=[0, 150.0], retained_mrr=[0, 120.0],
+    ...          expansion=[0, 20.0], contraction=[0, 0.0], churned=[0, 50.0])
+    >>> tt = trailing_from_totals(np.array(["2024-01-01", "2024-02-01"], "datetime64[ns]"), t, 1)
+    >>> tt[["logo_retention", "net_revenue_retention", "gross_revenue_retention"]].round(4).to_numpy().tolist()
+    [[nan, nan, nan], [0.5, 0.8, 0.6667]]
+    """
+    t = {k: np.array(totals[k], dtype=float) for k in TRAILING_TOTALS}
+    before = np.arange(len(months)) < window  # no full window yet: m - w is before the first month
+    for values in t.values():
         values[before] = np.nan
-    t = totals
     out = {
         "month": months,
         "base_customers": t["base_customers"],
