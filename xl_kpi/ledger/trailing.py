@@ -103,7 +103,8 @@ TRAILING_TOTALS = ("base_customers", "retained_customers", "base_mrr", "retained
 def trailing_from_totals(months: np.ndarray, totals: dict[str, np.ndarray], window: int) -> pd.DataFrame:
     """The trailing table from each month's :data:`TRAILING_TOTALS` (indexed by the measured month m).
 
-    Months before the first full window are NaN; the rates are the core KPI
+    Months before the first full window are NaN; totals are rounded by the
+    money rule, and the rates are the core KPI
     functions'. The numpy path and the Ibis engine (:mod:`xl_kpi.engines`) both end here.
 
     >>> t = dict(base_customers=[0, 2], retained_customers=[0, 1], base_mrr=[0, 150.0], retained_mrr=[0, 120.0],
@@ -112,7 +113,8 @@ def trailing_from_totals(months: np.ndarray, totals: dict[str, np.ndarray], wind
     >>> tt[["logo_retention", "net_revenue_retention", "gross_revenue_retention"]].round(4).to_numpy().tolist()
     [[nan, nan, nan], [0.5, 0.8, 0.6667]]
     """
-    t = {k: np.array(totals[k], dtype=float) for k in TRAILING_TOTALS}
+    # the money rule (xl_kpi.ledger.money): MRR totals without float residue (counts stay as they are)
+    t = {k: round_money(totals[k]) for k in TRAILING_TOTALS}
     before = np.arange(len(months)) < window  # no full window yet: m - w is before the first month
     for values in t.values():
         values[before] = np.nan
