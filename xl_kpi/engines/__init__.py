@@ -47,7 +47,7 @@ from xl_kpi.engines.extras import WAREHOUSE, MissingExtraError, import_optional
 from xl_kpi.ledger.monthly import monthly_kpis
 from xl_kpi.ledger.prepared import prepare_ledger
 
-__all__ = ["ENGINES", "LARGE_ROWS", "Analysis", "analyse", "analysis_of", "choose_engine", "ledger",
+__all__ = ["ENGINES", "LARGE_ROWS", "Analysis", "analyse", "analysis_of", "choose_engine", "ledger", "large_table",
            "MissingExtraError"]
 
 ENGINES = ("numpy", "ibis")
@@ -101,6 +101,46 @@ def parquet_rows(path: str | os.PathLike) -> int:
     """The row count in a Parquet file's footer (nothing else is read)."""
     pq = import_optional("pyarrow.parquet", WAREHOUSE, "reading Parquet files")
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def large_table(path: str | os.PathLike, *, table: str | None = None, query: str | None = None):
+    """An Ibis table over ``path`` when it is a ledger too large for memory, else None.
+
+    A Parquet file of more than :data:`LARGE_ROWS` rows (its footer says), or
+    a DuckDB database's ``table`` / ``query`` of more than that many rows
+    (opened read-only). The refresh asks this before reading a ``--ledger``
+    source into memory; for None it reads the source as usual.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            magic = fh.read(16)
+    except OSError:
+        return None  # the source reader names the problem
+    if magic.startswith(b"PAR1") or p.suffix.lower() in (".parquet", ".pq"):
+        if table is not None or query is not None:
+            return None
+        try:
+            rows = parquet_rows(p)
+        except (OSError, ValueError):  # not readable as Parquet (pyarrow's ArrowInvalid is a ValueError)
+            return None  # the source reader says so in its own words
+        if rows <= LARGE_ROWS:
+            return None
+        from xl_kpi.engines.ibis_engine import ibis_table
+
+        return ibis_table(p)
+    if magic[8:12] == b"DUCK" or p.suffix.lower() in (".duckdb", ".ddb"):
+        if (table is None) == (query is None):
+            return None  # the source reader asks for one of them
+        from xl_kpi.engines.ibis_engine import duckdb_table
+        from xl_kpi.ledger.validation import LedgerError
+
+        try:
+            t = duckdb_table(p, table=table, query=query)
+        except LedgerError:
+            return None  # no such table, a bad query ...: the source reader says so in its own words
+        return t if t.count().to_pyarrow().as_py() > LARGE_ROWS else None
+    return None
 
 
 def choose_engine(source: Any, rows: int | None = None) -> str:

@@ -59,7 +59,9 @@ import pandas as pd
 from xl_kpi.engines.extras import WAREHOUSE, import_optional
 from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
 from xl_kpi.ledger.cohorts import check_basis, cohort_frame, retention
+from xl_kpi.ledger.periods import check_fiscal_year_start, check_period, period_keys, rollup
 from xl_kpi.ledger.money import DECIMALS
+from xl_kpi.ledger.money import round_money as round_money_np
 from xl_kpi.ledger.monthly import monthly_kpis
 from xl_kpi.ledger.movements import MOVEMENT_COLUMNS, MOVEMENTS
 from xl_kpi.ledger.report_range import as_of_month
@@ -69,7 +71,7 @@ from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, L
 
 ibis = import_optional("ibis", WAREHOUSE, "the Ibis engine")
 
-__all__ = ["IbisLedger", "ibis_table", "MONEY_DECIMALS"]
+__all__ = ["IbisLedger", "ibis_table", "duckdb_table", "round_money", "MONEY_DECIMALS"]
 
 #: Customer-month sums are rounded to this many decimals before anything is
 #: compared: the numpy path's money rule (:data:`xl_kpi.ledger.money.DECIMALS`, docs/money.md).
@@ -137,6 +139,23 @@ def _blank(text):
     return text.isnull() | ibis.ifelse(maybe, text.re_search(f"^{_SPACE_CLASS}*$"), False).fill_null(False)
 
 
+def duckdb_table(path: str | os.PathLike, *, table: str | None = None, query: str | None = None):
+    """A DuckDB database's ``table`` or ``query`` as an Ibis table (the file opened read-only)."""
+    import duckdb
+    from ibis.common.exceptions import IbisError, TableNotFound
+
+    try:
+        con = ibis.duckdb.connect(str(path), read_only=True)
+        con.raw_sql("SET enable_progress_bar = false")
+        if table is not None:
+            return con.table(table)
+        # a view, not con.sql(query): ibis 12 asks DuckDB 2 for the query's schema through a removed call
+        con.raw_sql(f"CREATE TEMP VIEW xl_kpi_query AS {query}")
+        return con.table("xl_kpi_query")
+    except (duckdb.Error, IbisError, TableNotFound) as exc:  # not a database, no such table, bad SQL
+        raise LedgerError(f"{path}: {str(exc).splitlines()[0]}") from None
+
+
 def _month_number(value):
     """A date or timestamp -> months since 1970-01 (the numpy path's month numbers)."""
     kind = value.type()
@@ -149,16 +168,18 @@ def _month_number(value):
     return (value.year() - 1970) * 12 + value.month() - 1
 
 
-def round_money(x):
-    """``x`` rounded to :data:`MONEY_DECIMALS` exactly as numpy's ``np.round``: rint(x * 10^d) / 10^d.
+def round_money(x, decimals: int | None = None):
+    """``x`` rounded to ``decimals`` (default :data:`MONEY_DECIMALS`) as
+    :func:`xl_kpi.ledger.money.round_money` does: ``rint(x * 10^d) / 10^d``, ties to even.
 
     Written with float arithmetic only (fmod, no cast to an integer type, no
     backend ROUND, whose half-way rule differs between databases), so every
-    backend gives numpy's bits. Amounts are >= 0 here.
+    backend gives numpy's bits. Amounts are >= 0 here (sums of validated MRR).
     """
-    if MONEY_DECIMALS is None:
+    decimals = MONEY_DECIMALS if decimals is None else decimals
+    if decimals is None:
         return x
-    scale = float(10 ** MONEY_DECIMALS)
+    scale = float(10 ** decimals)
     y = x * scale
     frac = y % 1.0                 # exact in IEEE arithmetic
     down = y - frac                # floor(y), still a float
@@ -358,6 +379,11 @@ class IbisLedger:
     def rows_after_as_of(self) -> int:
         return self.checks.rows_after_as_of
 
+    @property
+    def backend(self) -> str:
+        """The Ibis backend that computes (``"duckdb"``, ``"pyspark"`` ...)."""
+        return self.table.get_backend().name
+
     def month_starts(self) -> np.ndarray:
         return months_to_timestamps(self.first_month + np.arange(self.n_months))
 
@@ -528,12 +554,29 @@ class IbisLedger:
             "change": got["change"].to_numpy(dtype=float),
         }, columns=list(MOVEMENT_COLUMNS))
 
+    def rollup(self, period: str = "quarter", fiscal_year_start: int = 1) -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.rollup` of the bridge (quarters or years; from the small bridge frame)."""
+        return rollup(self.bridge(), period, fiscal_year_start)
+
+    def cohort_sizes(self, period: str = "month", fiscal_year_start: int = 1) -> pd.DataFrame:
+        """:func:`xl_kpi.ledger.cohort_sizes`: customers and starting MRR of each cohort (by month, quarter, year)."""
+        p, fys = check_period(period), check_fiscal_year_start(fiscal_year_start)
+        s = self.summary()
+        start = s[s["m"] == s["cohort"]]  # age 0: the cohort's new customers and their MRR
+        keys, period_first = period_keys(self.first_month + start["cohort"].to_numpy(dtype=np.int64), p, fys)
+        cohorts, inverse = np.unique(keys, return_inverse=True)
+        starts = period_first[np.unique(inverse, return_index=True)[1]] if cohorts.size else period_first[:0]
+        customers = np.bincount(inverse, weights=start["customers"].to_numpy(dtype=float), minlength=cohorts.size)
+        mrr = round_money_np(np.bincount(inverse, weights=start["mrr"].to_numpy(dtype=float), minlength=cohorts.size))
+        index = pd.DatetimeIndex(months_to_timestamps(starts), name="cohort")
+        return pd.DataFrame({"customers": np.rint(customers).astype(np.int64), "starting_mrr": mrr}, index=index)
+
     def monthly_kpis(self) -> pd.DataFrame:
         """:func:`xl_kpi.ledger.monthly_kpis` of the bridge."""
         return monthly_kpis(self.bridge())
 
     def __repr__(self) -> str:
-        return (f"<IbisLedger on {self.table.get_backend().name}: {self.n_rows} rows, {self.n_customers} customers, "
+        return (f"<IbisLedger on {self.backend}: {self.n_rows} rows, {self.n_customers} customers, "
                 f"{self.n_months} months>")
 
 

@@ -81,8 +81,11 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         try:
             writer = FileReportWriter(pkg, target, replacement)
             if external is not None:
-                options = external.format_options()  # opens the source: its format is known from here
-                result = run(external, writer, progress, input=external.format.name, options=options)
+                # a ledger too large for memory (Parquet, DuckDB) is analysed where it is (xl_kpi.engines)
+                analysis = external.analysis_in_place()
+                options = external.format_options() if analysis is None else None  # opens (reads) the source
+                result = run(external, writer, progress, input=external.format.name, options=options,
+                             analysis=analysis)
             else:
                 result = run(FileTableSource(pkg), writer, progress)
         except LedgerError as exc:

@@ -177,23 +177,31 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
 
 
 def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None, *,
-        input: str | None = None, options: dict | None = None) -> RefreshResult:
+        input: str | None = None, options: dict | None = None, analysis: Analysis | None = None) -> RefreshResult:
     """Read, check, compute, write.  Nothing is written unless everything before succeeded.
 
     ``input`` chooses the input format (or table); ``options`` go to the
     format's converter (a billing export's ``amount_unit``, ``fx`` ...).
+    ``analysis``: the ledger already checked and analysed where it lives (the
+    Ibis engine, for a source too large for memory); nothing is read then.
     """
     say = progress or (lambda fraction, message: None)
     start = time.perf_counter()
-    say(0.0, "reading the ledger")
-    fmt, table = select_input(source, input)
-    say(0.45, "checking the ledger")
-    df = ledger_frame(table, fmt, **(options or {}))
-    segment_name = segment_column(table, fmt, df)
-    say(0.55, "computing the MRR bridge and cohorts")
-    result = analyse(df, table.sheet, table.first_row)
-    if result.bridge.empty:
-        raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
+    df = pd.DataFrame()  # carries the converter's notes (attrs) on the read path
+    segment_name = None
+    if analysis is not None:
+        df.attrs["input"] = f"computed in {analysis.ledger.backend} by the Ibis engine"
+    else:
+        say(0.0, "reading the ledger")
+        fmt, table = select_input(source, input)
+        say(0.45, "checking the ledger")
+        df = ledger_frame(table, fmt, **(options or {}))
+        segment_name = segment_column(table, fmt, df)
+        say(0.55, "computing the MRR bridge and cohorts")
+        analysis = analyse(df, table.sheet, table.first_row)
+        if analysis.bridge.empty:
+            raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
+    result = analysis
     data = report_data(result, segment_name=segment_name)
     report = build_report(data)
     plan = plan_refresh(report, writer.inventory())  # the one ownership check, before anything is written

@@ -159,6 +159,54 @@ class ExternalLedgerSource:
         return SourceRawTable([str(c) for c in frame.columns], frame.to_numpy(dtype=object).tolist(),
                               first_row=FIRST_ROW, source=src.label, sheet=src.sheet, table="", located=src)
 
+    def analysis_in_place(self):
+        """The analysis computed where the data is, for a ledger too large for memory; else None.
+
+        A ledger-format Parquet file or DuckDB table of more than
+        :data:`xl_kpi.engines.LARGE_ROWS` rows is not read into Python: the
+        Ibis engine (:mod:`xl_kpi.engines`) runs the checks and the analyses
+        in DuckDB, with the same numbers and the same kind of message for a
+        bad row (naming the file, row and column). Any other source returns
+        None and is read as usual.
+        """
+        from xl_kpi import engines
+        from xl_kpi.ledger.formats import LEDGER
+
+        if (self.format is not None and self.format.name != "ledger") or not isinstance(self.spec, (str, os.PathLike)):
+            return None
+        table = engines.large_table(self.spec, table=self.table, query=self.query)
+        if table is None:
+            return None
+        self.format = LEDGER
+        names = self._in_place_columns(table.columns)
+        options = {k: v for k, v in self.options.items() if k in TABLE_OPTIONS}
+        try:
+            led = engines.ledger(table, names["customer"], names["month"], names["mrr"], engine="ibis", first_row=1,
+                                 **options)
+        except LedgerError as exc:
+            text = str(exc)
+            raise LedgerError(f"{self.label}: {text[:1].lower()}{text[1:]}", row=exc.row, column=exc.column,
+                              value=exc.value, detail=exc.detail) from None
+        return engines.analysis_of(led)
+
+    def _in_place_columns(self, columns) -> dict[str, str]:
+        """Role -> the table's column (``--columns`` or the ledger headers, case and spaces ignored)."""
+        from xl_kpi.ledger.formats import LEDGER
+
+        have = {" ".join(str(c).split()).lower(): str(c) for c in columns if c != "file_row_number"}
+        out = {}
+        for role, header in _roles(LEDGER).items():
+            want = self.columns.get(role, header)
+            col = have.get(" ".join(want.split()).lower())
+            if col is None:
+                cols = ", ".join(repr(c) for c in list(have.values())[:12])
+                if role in self.columns:
+                    raise UserError(f"{self.label}: --columns {role}={want}: no column {want!r} (its columns: {cols})")
+                raise UserError(f"{self.label}: no column {header!r} for the {role} (its columns: {cols}); "
+                                f"name yours with --columns {role}=YOUR_COLUMN")
+            out[role] = col
+        return out
+
     def format_options(self) -> dict[str, Any]:
         """The options the chosen format's converter takes (an FX table read into a mapping)."""
         self._open()

@@ -1,0 +1,118 @@
+"""A ledger too large for memory is refreshed where it is: the Ibis engine behind ``--ledger big.parquet``.
+
+The threshold (:data:`xl_kpi.engines.LARGE_ROWS`) is lowered for the test so
+that a small file takes the path a 10-million-row one takes; the same file
+below the threshold goes through the in-memory path, and the two reports
+must be the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from tests.engine_cases import assert_frames_match, random_ledger
+from xl_kpi import engines
+from xl_kpi.errors import UserError
+from xl_kpi.ledger import LedgerError
+from xl_kpi.refresh import refresh_file
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "workbooks" / "subscription_ledger.xlsx"
+
+
+def sheet_values(path: Path, sheet: str) -> list[tuple]:
+    ws = load_workbook(path, read_only=True, data_only=True)[sheet]
+    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+@pytest.fixture()
+def ledger_file(tmp_path):
+    df = random_ledger(21, rows=2000, months=20).rename(
+        columns={"customer_id": "Account", "month": "Invoice Month", "mrr": "Amount"})
+    path = tmp_path / "big.parquet"
+    df.to_parquet(path)
+    return path
+
+
+@pytest.fixture()
+def no_reading(monkeypatch):
+    """Lower the threshold, and fail if the source were read into memory."""
+    import xl_kpi.sources.ledger_input as ledger_input
+
+    monkeypatch.setattr(engines, "LARGE_ROWS", 100)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the large ledger was read into memory")
+
+    monkeypatch.setattr(ledger_input, "open_source", refuse)
+
+
+COLUMNS = "customer=Account,month='Invoice Month',mrr=Amount"
+
+
+def test_a_large_parquet_ledger_gives_the_in_memory_report(tmp_path, ledger_file, monkeypatch):
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, book)
+    small = refresh_file(book, tmp_path / "numpy.xlsx", ledger=ledger_file, columns=COLUMNS)  # read into memory
+    with monkeypatch.context() as m:
+        import xl_kpi.sources.ledger_input as ledger_input
+
+        m.setattr(engines, "LARGE_ROWS", 100)
+        m.setattr(ledger_input, "open_source", lambda *a, **k: pytest.fail("the large ledger was read"))
+        large = refresh_file(book, tmp_path / "ibis.xlsx", ledger=ledger_file, columns=COLUMNS)
+    assert "computed in duckdb by the Ibis engine" in large.source
+    assert_frames_match(large.bridge, small.bridge)
+    assert (large.ledger_rows, large.customers, large.months) == (small.ledger_rows, small.customers, small.months)
+    for sheet in large.sheets:
+        got, want = sheet_values(tmp_path / "ibis.xlsx", sheet), sheet_values(tmp_path / "numpy.xlsx", sheet)
+        assert len(got) == len(want), sheet
+        for a, b in zip(got, want):
+            assert len(a) == len(b)
+            for x, y in zip(a, b):
+                if isinstance(x, float) and isinstance(y, float):
+                    assert x == pytest.approx(y, rel=1e-9, abs=1e-9), sheet
+                elif sheet != "KPI Summary" or not (isinstance(x, str) and "ledger" in x.lower()):
+                    assert x == y, (sheet, x, y)  # the stamp names the source, which may say how it was computed
+
+
+def test_a_bad_row_in_a_large_ledger_is_named_and_the_book_is_unchanged(tmp_path, ledger_file, no_reading):
+    df = pd.read_parquet(ledger_file)
+    df.loc[1500, "Amount"] = -3.0
+    df.to_parquet(ledger_file)
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, book)
+    before = book.read_bytes()
+    with pytest.raises(LedgerError) as err:
+        refresh_file(book, ledger=ledger_file, columns=COLUMNS)
+    assert str(err.value) == f"{ledger_file}: row 1501, column 'Amount': -3 is negative; MRR must be 0 or more"
+    assert book.read_bytes() == before
+
+
+def test_a_missing_column_names_the_columns_option(tmp_path, ledger_file, no_reading):
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, book)
+    with pytest.raises(UserError, match=r"big.parquet: no column 'Customer ID' for the customer \(its columns: "
+                                        r"'Account', 'Invoice Month', 'Amount'\); name yours with --columns "
+                                        r"customer=YOUR_COLUMN$"):
+        refresh_file(book, ledger=ledger_file)
+
+
+def test_a_large_duckdb_table_is_analysed_in_the_database(tmp_path, no_reading):
+    df = random_ledger(22, rows=1500, months=15)
+    db = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(db))
+    con.sql("CREATE TABLE ledger AS SELECT customer_id AS \"Customer ID\", month AS \"Month\", mrr AS \"MRR\" FROM df")
+    con.close()
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, book)
+    result = refresh_file(book, tmp_path / "out.xlsx", ledger=db, table="ledger")
+    assert "computed in duckdb" in result.source
+    assert_frames_match(result.bridge, engines.analyse(df, engine="numpy").bridge)
+    assert np.isclose(result.bridge["ending_mrr"].sum(), engines.analyse(df).bridge["ending_mrr"].sum())
