@@ -547,8 +547,9 @@ class IbisLedger:
         kinds = got["kind"].to_numpy(dtype=np.int64)
         return pd.DataFrame({
             "month": months_to_timestamps(self.first_month + month),
-            "customer": got["customer"].to_numpy(dtype=object),
-            "movement": np.asarray(MOVEMENTS, dtype=object)[kinds],
+            # object columns, as the numpy path's (pandas 3 would infer its string dtype)
+            "customer": pd.Series(got["customer"].to_numpy(dtype=object), dtype=object),
+            "movement": pd.Series(np.asarray(MOVEMENTS, dtype=object)[kinds], dtype=object),
             "mrr_before": got["mrr_before"].to_numpy(dtype=float),
             "mrr_after": got["mrr_after"].to_numpy(dtype=float),
             "change": got["change"].to_numpy(dtype=float),
