@@ -18,7 +18,7 @@ Then, in the same run, the median of ``--repeat`` runs of:
 * ``xl-kpi refresh BOOK --output OUT`` as a separate process (so interpreter
   start-up and imports count), and ``refresh_file`` in this process.
 
-and prints the ratios refresh / baseline.  Target: at most 2.0.
+and prints the ratios refresh / baseline.  Target: at most 1.5 (issue 11).
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 N_MONTHS = 36
+#: The full refresh may take at most this many times a bare python-calamine read of the sheet.
+TARGET = 1.5
 
 
 def build_ledger_workbook(path: Path, rows: int, seed: int = 7) -> int:
@@ -156,7 +158,7 @@ def main() -> None:
               f"{', '.join(f'{x:.2f}' for x in base)})")
         print(f"xl-kpi refresh (CLI, new process):   {c:6.2f} s  ratio {c / b:.2f}")
         print(f"refresh_file (in process):           {p:6.2f} s  ratio {p / b:.2f}")
-        print(f"target: ratio <= 2.0 -> {'met' if c / b <= 2.0 else 'NOT met'} (CLI)")
+        print(f"target: ratio <= {TARGET} -> {'met' if c / b <= TARGET else 'NOT met'} (CLI)")
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
