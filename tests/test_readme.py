@@ -27,6 +27,21 @@ def test_ci_runs_the_readme_test_command():
     assert any("libreoffice-calc-nogui" in line for line in ci)
 
 
+def test_ci_also_runs_the_pandas_2_leg_that_readme_describes():
+    """The pandas-2 leg installs the constraints README names, and its test list is real."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'pip install -q -c .ci/pandas2.txt ".[test]"' in ci
+    pins = (ROOT / ".ci" / "pandas2.txt").read_text()
+    assert "pandas>=2.2,<3" in pins and "numpy<2" in pins
+    assert "pip install -c .ci/pandas2.txt" in " ".join(README.split())
+    listed = re.search(r"PANDAS2_TESTS=\((.*?)\)", ci, re.S).group(1).split()
+    assert "tests/test_ledger*.py" in listed and "tests/test_sources.py" in listed
+    for entry in listed:  # a renamed file would leave a glob that matches nothing
+        assert list(ROOT.glob(entry)), entry
+    # the leg comes before the main suite, whose `pytest` stays the last line
+    assert ci.index("PANDAS2_TESTS[@]") < ci.rindex("\npytest")
+
+
 def test_python_examples_run():
     parser = doctest.DocTestParser()
     for i, block in enumerate(_blocks("python")):

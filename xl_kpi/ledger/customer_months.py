@@ -57,8 +57,8 @@ def active_months(ledger: PreparedLedger, method: str = "auto") -> ActiveMonths:
     ([0, 0], [0, 1], [15.0, 7.0])
     >>> act = active_months(PreparedLedger(np.array([0, 0, 0]), np.array([0, 0, 1]), np.array([0.1, 0.2, 0.3]),
     ...                                    ["a"], 648, 2))
-    >>> act.mrr.tolist(), act.mrr[0] == act.mrr[1]  # 0.1 + 0.2 is 0.30000000000000004 before the rule
-    ([0.3, 0.3], np.True_)
+    >>> act.mrr.tolist(), bool(act.mrr[0] == act.mrr[1])  # 0.1 + 0.2 is 0.30000000000000004 before the rule
+    ([0.3, 0.3], True)
     """
     n_c, n_m = ledger.n_customers, ledger.n_months
     key = ledger.customer * np.int64(max(n_m, 1)) + ledger.month
