@@ -197,7 +197,10 @@ def test_without_the_warehouse_extra_the_message_names_it():
 
 
 def test_the_extras_are_declared():
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser as a package (in the test extra)
+        import tomli as tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
