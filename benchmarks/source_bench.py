@@ -163,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
 
         py = sys.executable
         if cli_has_ledger_option():
-            how = "xl-kpi refresh BOOK --ledger big.parquet"
+            how = "xl-kpi refresh BOOK --ledger big.parquet --columns ..."
             refresh_cmd = [py, "-m", "xl_kpi.cli", "refresh", str(book), "--ledger", str(big), "--output", str(out),
-                           "--quiet"]
+                           "--columns", "customer=customer_id,month=month,mrr=mrr", "--quiet"]
         else:
             how = "refresh_file from Python, analysis by engines.analyse on the file (no --ledger yet)"
             refresh_cmd = [py, "-c", REFRESH_FROM_PYTHON, str(book), str(big), str(out)]
