@@ -158,7 +158,8 @@ def main() -> None:
               f"{', '.join(f'{x:.2f}' for x in base)})")
         print(f"xl-kpi refresh (CLI, new process):   {c:6.2f} s  ratio {c / b:.2f}")
         print(f"refresh_file (in process):           {p:6.2f} s  ratio {p / b:.2f}")
-        print(f"target: ratio <= {TARGET} -> {'met' if c / b <= TARGET else 'NOT met'} (CLI)")
+        print(f"target (issue 11): ratio <= {TARGET} -> CLI {'met' if c / b <= TARGET else 'NOT met'}, "
+              f"in process {'met' if p / b <= TARGET else 'NOT met'}")
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -139,6 +139,9 @@ def columns_of(raw: RawTable, fmt: InputFormat) -> dict[str, int]:
 def grid(raw: RawTable) -> np.ndarray:
     """The table's cells as a 2-D object array (one C-level pass over the rows)."""
     width = len(raw.header)
+    cells = getattr(raw.rows, "cells", None)  # a GridRows: the array the source read, as it is
+    if isinstance(cells, np.ndarray) and cells.ndim == 2 and cells.shape[1] == width and cells.dtype == object:
+        return cells
     if not len(raw.rows):
         return np.empty((0, width), dtype=object)
     cells = np.array(raw.rows, dtype=object)

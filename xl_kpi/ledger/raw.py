@@ -16,9 +16,43 @@ one registry entry; neither touches the other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-__all__ = ["RawTable", "TableSource", "ErrorCell"]
+__all__ = ["RawTable", "TableSource", "ErrorCell", "GridRows"]
+
+
+class GridRows(Sequence):
+    """The rows of a 2-D object array, as a sequence of lists (:attr:`RawTable.rows` for a source that reads a
+    whole block at once, e.g. calamine).
+
+    The array itself (``cells``) is what the formats read column by column
+    (:func:`xl_kpi.ledger.formats.grid` takes it as it is), so a million-row
+    table is never split into a million row lists; a row is made a list only
+    when someone asks for that row.
+
+    >>> import numpy as np
+    >>> rows = GridRows(np.array([["a", 1.0], ["b", None]], dtype=object))
+    >>> len(rows), rows[1], list(rows)[0], bool(GridRows(np.empty((0, 2), dtype=object)))
+    (2, ['b', None], ['a', 1.0], False)
+    """
+
+    def __init__(self, cells: Any) -> None:
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return GridRows(self.cells[index])
+        return self.cells[index].tolist()
+
+    def __iter__(self):
+        return iter(self.cells.tolist())
+
+    def __repr__(self) -> str:
+        return f"GridRows({self.cells.shape[0]} rows x {self.cells.shape[1]} columns)"
 
 
 @dataclass(frozen=True)

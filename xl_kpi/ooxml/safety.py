@@ -42,6 +42,7 @@ import re
 import weakref
 import zipfile
 import zlib
+from typing import Callable
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
@@ -186,7 +187,7 @@ _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 
 
 def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = None, whole: bool | None = None,
-                 chunk: int = 1 << 20) -> None:
+                 chunk: int = 1 << 20, scan: Callable[[bytes], None] | None = None) -> None:
     """Stream a whole part through expat before it goes to another parser (calamine).
 
     The part is refused if it declares a DTD or an entity anywhere (the
@@ -200,6 +201,11 @@ def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = 
     prolog, however long (a DTD can only stand there), up to the root
     element, and scans the rest for ``<!DOCTYPE`` / ``<!ENTITY``, which no
     well-formed body holds; the member is still read to its end (its CRC).
+
+    ``scan``, if given, sees every block of the part's bytes as well (the
+    empty block last), so another search over the part (the error-cell scan
+    of :func:`xl_kpi.refresh.file_backend.error_cells`) shares this one
+    inflate of a 150 MB sheet instead of inflating it again.
     """
     if whole is None:
         whole = zf.getinfo(name).file_size <= WHOLE_PARSE_LIMIT
@@ -233,6 +239,8 @@ def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = 
                         raise UserError(f"{label}: package part {name!r} is not UTF-8 text (byte "
                                         f"0x{exc.object[exc.start]:02X} at offset {at:,}): the file is "
                                         "damaged; open it in Excel and save it again") from None
+                if scan is not None:
+                    scan(block)
                 if parsing:
                     try:
                         parser.Parse(block, not block)

@@ -33,9 +33,11 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
+
 from xl_kpi.cells import col_number, parse_range as parse_ref
 from xl_kpi.errors import UserError
-from xl_kpi.ledger.raw import ErrorCell, RawTable
+from xl_kpi.ledger.raw import ErrorCell, GridRows, RawTable
 from xl_kpi.ooxml import namespaces as ns
 from xl_kpi.ooxml.calc_chain import UNCHANGED, edit_calc_chain
 from xl_kpi.ooxml.chart import cell_values, chart_xml
@@ -84,32 +86,51 @@ def _errors_in(scan: bytes, r1: int, c1: int, r2: int, c2: int, found: list[Erro
         pos = scan.find(b't="e"', pos + 1)
 
 
-def error_cells(zf, part: str, r1: int, c1: int, r2: int, c2: int) -> list[ErrorCell]:
-    """Cells holding an Excel error (``t="e"``) inside rows r1..r2, columns c1..c2 of a worksheet part.
+class ErrorScan:
+    """Collects the cells holding an Excel error (``t="e"``) inside rows r1..r2, columns c1..c2 of a worksheet
+    part, fed the part's bytes block by block (:meth:`feed`, the empty block last).
 
     calamine hands an error cell over as an empty string, indistinguishable
-    from an empty cell, so the part is scanned for them: a streamed search for
-    ``t="e"`` (rare in a ledger), parsed only around the hits. Chunks are cut
+    from an empty cell, so the part is scanned for them: a search for
+    ``t="e"`` (rare in a ledger), parsed only around the hits. Blocks are cut
     at a ``<row`` so that no cell is split.
     """
-    found: list[ErrorCell] = []
-    buf = b""
+
+    def __init__(self, r1: int, c1: int, r2: int, c2: int) -> None:
+        self.bounds = (r1, c1, r2, c2)
+        self.found: list[ErrorCell] = []
+        self.buf = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.buf + chunk if self.buf else chunk
+        if not chunk:
+            _errors_in(data, *self.bounds, self.found)
+            self.buf = b""
+            return
+        last = None
+        for last in _ROW_START.finditer(data, max(0, len(data) - (1 << 16))):
+            pass
+        if last is None:
+            self.buf = data  # a row longer than 64 KB: keep reading
+            return
+        _errors_in(data[:last.start()], *self.bounds, self.found)
+        self.buf = data[last.start():]
+
+    def cells(self) -> list[ErrorCell]:
+        return sorted(self.found, key=lambda e: (e.row, e.column))
+
+
+def error_cells(zf, part: str, r1: int, c1: int, r2: int, c2: int) -> list[ErrorCell]:
+    """Cells holding an Excel error (``t="e"``) inside rows r1..r2, columns c1..c2 of a worksheet part
+    (:class:`ErrorScan` over the streamed part)."""
+    scan = ErrorScan(r1, c1, r2, c2)
     with zf.open(part) as fh:
         while True:
             chunk = fh.read(1 << 22)
-            data = buf + chunk
+            scan.feed(chunk)
             if not chunk:
-                _errors_in(data, r1, c1, r2, c2, found)
                 break
-            last = None
-            for last in _ROW_START.finditer(data, max(0, len(data) - (1 << 16))):
-                pass
-            if last is None:
-                buf = data  # a row longer than 64 KB: keep reading
-                continue
-            _errors_in(data[:last.start()], r1, c1, r2, c2, found)
-            buf = data[last.start():]
-    return sorted(found, key=lambda e: (e.row, e.column))
+    return scan.cells()
 
 
 class FileTableSource:
@@ -130,12 +151,14 @@ class FileTableSource:
         if table is None:
             raise UserError(f"{self.label}: no Excel Table named {name!r}")
         sheet = next(s for s in self.pkg.sheets if s.name == table.sheet)
-        # calamine parses these parts itself: refuse a DTD in any of them first.
-        check_no_dtd(self.pkg.zip, sheet.part, self.label, ns.qn(ns.NS_MAIN, "worksheet"))
+        r1, c1, r2, c2 = parse_ref(table.ref)
+        # calamine parses these parts itself: refuse a DTD in any of them first.  The one pass over the
+        # sheet also finds its error cells (calamine reads them as empty strings).
+        errors_scan = ErrorScan(r1 + 1, c1, r2 + ROWS_BELOW, c2)
+        check_no_dtd(self.pkg.zip, sheet.part, self.label, ns.qn(ns.NS_MAIN, "worksheet"), scan=errors_scan.feed)
         for rel in self.pkg.rels(self.pkg.workbook_part):
             if rel.type.endswith("/sharedStrings") and rel.target in self.pkg.names:
                 check_no_dtd(self.pkg.zip, rel.target, self.label, ns.qn(ns.NS_MAIN, "sst"))
-        r1, c1, r2, c2 = parse_ref(table.ref)
         # A table without a header row has no header to read; a Total Row is a sum, not a ledger row.
         if table.header_rows < 1:
             raise UserError(f"{self.label}: the table {table.name!r} on sheet {table.sheet!r} has no header row; "
@@ -150,10 +173,10 @@ class FileTableSource:
         except Exception as exc:  # calamine raises its own types for damaged sheets
             raise UserError(f"{self.label}: could not read sheet {table.sheet!r}: {exc}") from None
         header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
-        body = [r[c1 - 1:c2] for r in rows[r1:last]]
+        block = np.array(rows[r1:last], dtype=object)  # one C-level pass; the columns are read from it
+        body = GridRows(block[:, c1 - 1:c2]) if block.ndim == 2 else [r[c1 - 1:c2] for r in rows[r1:last]]
         below = [r[c1 - 1:c2] for r in rows[r2:r2 + ROWS_BELOW]]
-        errors = [e for e in error_cells(self.pkg.zip, sheet.part, r1 + 1, c1, r2 + ROWS_BELOW, c2)
-                  if not last < e.row <= r2]  # an error in the Total Row is not a ledger value
+        errors = [e for e in errors_scan.cells() if not last < e.row <= r2]  # an error in the Total Row is not a ledger value
         return RawTable(header, body, first_row=r1 + 1, source=self.label, sheet=table.sheet, table=table.name,
                         date1904=self.date1904, below=below, errors=errors)
 
