@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from xl_kpi.cells import a1, datetime64_to_serial, is_blank, quote_sheet
+from xl_kpi.cells import _NS_PER_DAY, a1, datetime64_to_serial, days_to_serials, is_blank, quote_sheet
 from xl_kpi.ooxml.namespaces import NS_MAIN, NS_REL, XML_DECLARATION
 from xl_kpi.ooxml.text import number as _number
 from xl_kpi.ooxml.text import text as _text
@@ -69,14 +69,40 @@ def _cell(ref: str, value, s: int, formula: str | None = None, date1904: bool = 
     return f'<c r="{ref}"{st}><v>{_number(float(value))}</v></c>'
 
 
+def _serials(values: np.ndarray, date1904: bool) -> np.ndarray:
+    """:func:`serial` over a datetime64 column (NaT -> NaN, a blank cell), the same float operations.
+
+    >>> _serials(np.array(["2024-01-01T12:00", "NaT"], "datetime64[ns]"), False).tolist()
+    [45292.5, nan]
+    """
+    ns = values.astype("datetime64[ns]").astype(np.int64)
+    day, rest = np.divmod(ns, _NS_PER_DAY)
+    out = days_to_serials(day, date1904) + rest / _NS_PER_DAY
+    out[np.isnat(values)] = np.nan
+    return out
+
+
 def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> dict[int, list[tuple[int, str]]]:
-    """row number -> [(column, <c> xml)] for every block of the sheet."""
+    """row number -> [(column, <c> xml)] for every block of the sheet.
+
+    A column of numbers or dates without formulas (most of a report, and
+    all of a movements table that grows with the ledger) is written in one
+    loop over its values as Python floats; every other column cell by cell
+    through :func:`_cell`.  Both write the same XML for the same value.
+    """
     rows: dict[int, list[tuple[int, str]]] = {}
+    xfs: dict[tuple, int] = {}
+
+    def xf_of(fmt, bold_font, **kw) -> int:  # style() is a pure lookup once a style exists: ask once per kind
+        key = (fmt, bold_font, tuple(sorted(kw.items())))
+        if key not in xfs:
+            xfs[key] = style(fmt, bold_font, **kw)
+        return xfs[key]
 
     def put(r: int, c: int, xml: str) -> None:
         rows.setdefault(r, []).append((c, xml))
 
-    bold = style(None, True)
+    bold = xf_of(None, True)
     for blk in sheet.blocks:
         if blk.title:
             put(blk.row - 1, blk.col, _cell(a1(blk.row - 1, blk.col), blk.title, bold))
@@ -85,17 +111,31 @@ def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> dict[int,
             c = blk.col + j
             if blk.header:
                 # A table styles its own header row; a plain block gets bold headers.
-                xf = (style(None, not blk.table, wrap=True) if top in sheet.wrap_rows
+                xf = (xf_of(None, not blk.table, wrap=True) if top in sheet.wrap_rows
                       else 0 if blk.table else bold)
                 put(top, c, _cell(a1(top, c), col.header, xf))
             first = top + int(blk.header)
             values = col.values
             align = {"horizontal": col.align} if col.align else {}
-            for i in range(len(values)):  # report rows (months), never ledger rows
+            letters = a1(1, c)[:-1]
+            fmt = col.number_format
+            same = fmt is None or isinstance(fmt, str)  # one format for the whole column: one style
+            col_xf = xf_of(fmt, False, **align) if same and len(values) else None  # (none for no cells)
+            kind = values.dtype.kind if isinstance(values, np.ndarray) and values.ndim == 1 else None
+            if col.formulas is None and kind in ("f", "M"):
+                nums = _serials(values, date1904) if kind == "M" else values
+                for i, v in enumerate(nums.tolist()):
+                    r = first + i
+                    xf = col_xf if same else xf_of(col.format_at(i), False, **align)
+                    st = f' s="{xf}"' if xf else ""
+                    rows.setdefault(r, []).append((c, f'<c r="{letters}{r}"{st}/>' if v != v else
+                                                   f'<c r="{letters}{r}"{st}><v>{_number(v)}</v></c>'))
+                continue
+            for i in range(len(values)):  # report rows, cell by cell
                 r = first + i
                 formula = col.formulas[i] if col.formulas is not None else None
-                xf = style(col.format_at(i), False, **align)
-                put(r, c, _cell(a1(r, c), values[i], xf, formula, date1904))
+                xf = col_xf if same else xf_of(col.format_at(i), False, **align)
+                put(r, c, _cell(f"{letters}{r}", values[i], xf, formula, date1904))
     return rows
 
 
