@@ -124,7 +124,7 @@ def test_cohort_table_matches_python_on_sample():
          "mrr, row 2 of the range: 'lots' is not a number"),
         (([["a"], ["b"]], [[45292.0], ["someday"]], [[1.0], [2.0]]), "#VALUE!",
          "months, row 2 of the range: 'someday' is not a date"),
-        (([["a"], ["b"]], [[45292.0], [45292.0]], [[1.0], [-2.0]]), "#VALUE!", "-2 is negative"),
+        (([["a"], ["b"]], [[45292.0], [45292.0]], [[1.0], [-2.0]]), "#VALUE!", "customer 'b' nets to -2 in Jan 2024 (row 2)"),
         (([["a"], [None], ["c"]], [[45292.0], [45292.0], [45292.0]], [[1.0], [2.0], [3.0]]), "#VALUE!",
          "customer_ids, row 2 of the range: the customer id is blank"),
         (([["a"], ["b"]], [[45292.0], [45292.0]], [[1.0], [True]]), "#VALUE!", "True is not a number"),

@@ -44,8 +44,10 @@ def test_missing_column_lists_what_is_there():
 @pytest.mark.parametrize(
     "column, values, row, text",
     [
-        ("mrr", [10, -5, 30, 40], 3, "-5 is negative; MRR must be 0 or more"),
-        ("mrr", [10, 20, 30, "1,200"], 5, "'1,200' is not a number"),
+        ("mrr", [10, 20, 30, "1,2,3"], 5, "'1,2,3' is not a number"),
+        ("mrr", [10, 20, 30, 4j], 5, "4j is a complex number, not an amount"),
+        ("mrr", [10, 20, "#N/A", 40], 4, "the cell holds the Excel error #N/A"),
+        ("customer_id", ["a", True, "c", "d"], 3, "True is not a customer id"),
         ("mrr", [10, 20, np.inf, 40], 4, "inf is not a number"),
         ("mrr", [10, 20, True, 40], 4, "True is not a number"),
         ("mrr", [10, None, 30, 40], 3, "the MRR is blank"),

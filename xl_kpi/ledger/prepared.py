@@ -33,7 +33,6 @@ from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.monthly import monthly_kpis
 from xl_kpi.ledger.movements import movement_table
 from xl_kpi.ledger.periods import check_period, rollup
-from xl_kpi.ledger.report_range import through_with_rows
 from xl_kpi.ledger.segments import SegmentSplit, split_by_segment
 from xl_kpi.ledger.trailing import check_window, segment_trailing_table, trailing_table
 from xl_kpi.ledger.validation import PreparedLedger
@@ -83,6 +82,15 @@ class Ledger:
     def n_months(self) -> int:
         """Calendar months from the first to the last month of the data."""
         return self.codes.n_months
+
+    @property
+    def checks(self):
+        """The data checks of the read (:class:`xl_kpi.ledger.checks.DataChecks`)."""
+        return self.codes.checks
+
+    def month_range(self) -> str:
+        """"Jan 2024 - Jun 2024": the months reported."""
+        return self.codes.month_range()
 
     @property
     def customers(self) -> Any:
@@ -180,18 +188,18 @@ def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str =
     >>> prepare_ledger(pd.DataFrame({"customer_id": ["a"], "month": ["2024-01-31"], "mrr": [10]}))
     <Ledger: 1 rows, 1 customers, 1 months>
     """
+    # validation cuts at as_of itself, so that the rows it leaves out are counted in the data checks
     if segment is None:
-        codes = validation.prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, **options)
-        return Ledger(through_with_rows(codes, as_of)[0])
+        return Ledger(validation.prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet,
+                                                as_of=as_of, **options))
     validation.require_columns(df, {"segment": segment}, sheet)
-    codes, keep = validation._prepare(df, customer, month, mrr, first_row, sheet, **options)
-    values = df[segment].to_numpy(dtype=object)[keep]
-    codes, rows = through_with_rows(codes, as_of)
-    return Ledger(codes, values if rows is None else values[rows])
+    codes, rows = validation._prepare(df, customer, month, mrr, first_row, sheet, as_of=as_of, **options)
+    return Ledger(codes, df[segment].to_numpy(dtype=object)[rows])
 
 
 def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-               *, segment: str | None = None, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
+               *, segment: str | None = None, first_row: int = 2, sheet: str | None = None, as_of: Any = None,
+               **options: Any) -> pd.DataFrame:
     """Monthly MRR bridge (waterfall) of a customer x month ledger.
 
     Parameters
@@ -208,12 +216,17 @@ def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "mo
         so the segment bridges add up to the total (:mod:`xl_kpi.ledger.segments`).
     first_row, sheet : int, str, optional
         Where the data sits, for error messages (see :func:`validate_ledger`).
+    as_of : date-like, optional
+        The last month reported (default: the last month with any row);
+        rows after it are left out, and a customer active in its last month
+        m < as_of churns in m + 1. ``options`` (``dayfirst``, ``date1904``,
+        ``merge_case``, ``drop_duplicates``) are those of :func:`validate_ledger`.
 
     Returns
     -------
     DataFrame
-        One row per calendar month from the first to the last month of the
-        data (rows with zero MRR count for that range; a month without rows
+        One row per calendar month from the first month of the data to the
+        as-of month (rows with zero MRR count for that range; a month without rows
         is still a row), with the columns of
         :data:`BRIDGE_COLUMNS`: ``month`` (month start), starting / new /
         expansion / reactivation / contraction / churned / ending MRR
@@ -268,13 +281,14 @@ def mrr_bridge(df: pd.DataFrame, customer: str = "customer_id", month: str = "mo
     4     Pro 2024-02-01      0.0          0.0       150.0
     5     Pro 2024-03-01      0.0          0.0       150.0
     """
-    ledger = prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, segment=segment)
+    ledger = prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, segment=segment,
+                            as_of=as_of, **options)
     return ledger.bridge(by_segment=segment is not None)
 
 
 def cohort_matrix(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
                   basis: str = "logo", *, period: str = "month", fiscal_year_start: int = 1, first_row: int = 2,
-                  sheet: str | None = None) -> pd.DataFrame:
+                  sheet: str | None = None, as_of: Any = None, **options: Any) -> pd.DataFrame:
     """Cohort x months-since-start totals: active customers ("logo") or their MRR ("revenue").
 
     Column 0 is the cohort's size (new customers of that month) or its
@@ -294,13 +308,13 @@ def cohort_matrix(df: pd.DataFrame, customer: str = "customer_id", month: str = 
     """
     b = check_basis(basis)  # before reading the data: a bad basis is the first thing to report
     p = check_period(period)
-    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet).cohort_matrix(
-        b, p, fiscal_year_start)
+    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, as_of=as_of,
+                          **options).cohort_matrix(b, p, fiscal_year_start)
 
 
 def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
                      basis: str = "logo", *, period: str = "month", fiscal_year_start: int = 1, first_row: int = 2,
-                     sheet: str | None = None) -> pd.DataFrame:
+                     sheet: str | None = None, as_of: Any = None, **options: Any) -> pd.DataFrame:
     """Cohort retention matrix of a customer x month ledger.
 
     Parameters
@@ -320,6 +334,8 @@ def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str
         First month of the fiscal year, for quarters and years.
     first_row, sheet : optional
         Where the data sits, for error messages.
+    as_of : date-like, optional
+        The last month reported (see :func:`mrr_bridge`); ages up to it count.
 
     Returns
     -------
@@ -357,7 +373,8 @@ def cohort_retention(df: pd.DataFrame, customer: str = "customer_id", month: str
     """
     b = check_basis(basis)
     p = check_period(period)
-    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet).cohorts(b, p, fiscal_year_start)
+    return prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet, as_of=as_of,
+                          **options).cohorts(b, p, fiscal_year_start)
 
 
 def cohort_sizes(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",

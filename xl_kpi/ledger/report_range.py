@@ -7,7 +7,7 @@ which the analyses see because the month range reaches ``as_of`` even when
 nobody is active there.
 
 >>> import numpy as np
->>> from xl_kpi.ledger.validation import PreparedLedger
+>>> from xl_kpi.ledger.validation import PreparedLedger, as_of_month  # noqa: F401 - one parser of as-of months
 >>> led = PreparedLedger(np.array([0, 0, 1]), np.array([0, 2, 1]), np.array([5.0, 6.0, 7.0]),
 ...                      np.array(["a", "b"], dtype=object), 648, 3)      # 2024-01 .. 2024-03
 >>> cut = through(led, "2024-02-15")
@@ -24,20 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xl_kpi.ledger.validation import PreparedLedger
+from xl_kpi.ledger.validation import PreparedLedger, as_of_month  # noqa: F401 - one parser of as-of months
 
 __all__ = ["as_of_month", "through", "through_with_rows"]
-
-
-def as_of_month(as_of: Any) -> int:
-    """Any date inside a month (text, date, Timestamp) -> months since 1970-01."""
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"as_of must be a date inside the report month (e.g. '2024-12'), got {as_of!r}") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"as_of must be a date inside the report month (e.g. '2024-12'), got {as_of!r}")
-    return (ts.year - 1970) * 12 + ts.month - 1
 
 
 def through(ledger: PreparedLedger, as_of: Any = None) -> PreparedLedger:
@@ -57,5 +46,5 @@ def through_with_rows(ledger: PreparedLedger, as_of: Any = None) -> tuple[Prepar
     if not ledger.n_months or (keep.all() and last + 1 == ledger.n_months):
         return ledger, None
     cut = PreparedLedger(ledger.customer[keep], ledger.month[keep], ledger.mrr[keep], ledger.customers,
-                         ledger.first_month, last + 1)
+                         ledger.first_month, last + 1, ledger.checks, ledger.rows_read)
     return cut, keep

@@ -13,19 +13,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import datetime as _dt
+
+from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.validation import (
-    LedgerError, Problems, days_to_months, from_source, months_to_timestamps, out_of_range, parse_amounts,
-    parse_dates, parse_ids, require_columns,
+    Problems, as_of_month, check_amount_convention, check_date_order, days_to_months, from_source, month_label,
+    months_to_timestamps, parse_amounts, parse_dates, parse_ids, require_columns, row_label,
 )
 
 __all__ = ["subscriptions_to_ledger"]
 
 
-def _as_of_month(as_of) -> int:
-    days, blank, bad = parse_dates(pd.Series([as_of], dtype=object))
-    if blank[0] or bad[0] or out_of_range(days)[0]:
-        raise LedgerError(f"as_of must be a date, got {as_of!r}", value=as_of)
-    return int(days_to_months(days)[0])
+def current_month() -> int:
+    """This month (today's), as months since 1970-01: the default as-of month of a subscription list."""
+    today = _dt.date.today()
+    return (today.year - 1970) * 12 + today.month - 1
 
 
 def subscriptions_to_ledger(
@@ -39,6 +41,9 @@ def subscriptions_to_ledger(
     *,
     first_row: int = 2,
     sheet: str | None = None,
+    dayfirst: bool | None = None,
+    date1904: bool = False,
+    merge_case: bool = False,
 ) -> pd.DataFrame:
     """Expand subscriptions into a customer x month MRR ledger.
 
@@ -53,9 +58,12 @@ def subscriptions_to_ledger(
     as_of : date-like, optional
         Last month of the ledger: running subscriptions count up to and
         including this month, later months are not produced. Default: the
-        month of the latest start or end date in the list.
+        current month (a list never reports a future month). Subscriptions
+        starting after it are left out and counted in the data checks.
     first_row, sheet : optional
         Where the data sits, for error messages (header = row 1 by default).
+    dayfirst, date1904, merge_case : optional
+        How dates and ids are read, as for :func:`xl_kpi.ledger.validate_ledger`.
 
     Returns
     -------
@@ -64,7 +72,11 @@ def subscriptions_to_ledger(
         and ``mrr``: one row per customer and month in which at least one of
         its subscriptions counts, several subscriptions added up; sorted by
         customer (in order of first appearance) then month. Ready for
-        :func:`xl_kpi.ledger.mrr_bridge` (with ``customer=`` the same name).
+        :func:`xl_kpi.ledger.mrr_bridge` (with ``customer=`` the same name;
+        pass the same ``as_of`` so that churn in the last months shows).
+        Ids are text, as :func:`~xl_kpi.ledger.validate_ledger` makes them.
+        ``.attrs["checks"]`` holds the data checks and ``.attrs["as_of"]``
+        the last month (a month-start timestamp).
 
     Raises
     ------
@@ -94,8 +106,9 @@ def subscriptions_to_ledger(
     3           b 2024-03-01   30.0
     """
     if not isinstance(df, pd.DataFrame):  # a file or a database relation (see validation.from_source)
-        return from_source(df, lambda frame: subscriptions_to_ledger(frame, customer, start, end, amount,
-                                                                     billing_months, as_of, sheet=sheet))
+        return from_source(df, lambda frame: subscriptions_to_ledger(
+            frame, customer, start, end, amount, billing_months, as_of, sheet=sheet, dayfirst=dayfirst,
+            date1904=date1904, merge_case=merge_case))
     cols = {"customer": customer, "start date": start, "amount": amount}
     if end is not None:
         cols["end date"] = end
@@ -103,13 +116,22 @@ def subscriptions_to_ledger(
         cols["billing period"] = billing_months
     require_columns(df, cols, sheet, what="subscription list")
     n = len(df)
-    codes, uniques, cust_blank = parse_ids(df[customer])
-    s_days, s_blank, s_bad = parse_dates(df[start])
+    checks = DataChecks()
+    ids = parse_ids(df[customer], merge_case)
+    codes, uniques, cust_blank = ids
+    s_col = parse_dates(df[start], dayfirst=dayfirst, date1904=date1904)
+    check_date_order(s_col, start, sheet, first_row)
+    s_days, s_blank, s_bad = s_col
     if end is not None:
-        e_days, e_blank, e_bad = parse_dates(df[end])
+        e_col = parse_dates(df[end], dayfirst=dayfirst if dayfirst is not None else
+                            (None if s_col.order is None else s_col.order == "day first"), date1904=date1904)
+        check_date_order(e_col, end, sheet, first_row)
+        e_days, e_blank, e_bad = e_col
     else:
         e_days, e_blank, e_bad = np.zeros(n, np.int64), np.ones(n, bool), np.zeros(n, bool)
-    amt, a_blank, a_bad = parse_amounts(df[amount])
+    a_col = parse_amounts(df[amount])
+    check_amount_convention(a_col, amount, sheet, first_row, df[amount])
+    amt, a_blank, a_bad = a_col
     if billing_months is not None:
         per, p_blank, p_bad = parse_amounts(df[billing_months])
         per = np.where(p_blank, 1.0, per)
@@ -118,15 +140,16 @@ def subscriptions_to_ledger(
 
     keep = ~(cust_blank & s_blank & e_blank & a_blank & p_blank)
     problems = Problems(df, first_row, sheet, keep)
+    problems.check_errors([c for c in (customer, start, end, amount, billing_months) if c is not None])
     problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
+    problems.check_ids(ids, customer)
     problems.check(s_blank, start, "the start date is blank")
     problems.check_dates(s_days, s_blank, s_bad, start)
     if end is not None:
         problems.check_dates(e_days, e_blank, e_bad, end)
         problems.check(~s_blank & ~s_bad & ~e_blank & ~e_bad & (e_days < s_days), end,
                        "the end date {value} is before the start date")
-    problems.check(a_blank, amount, "the amount is blank (only completely blank rows are skipped)")
-    problems.check(a_bad, amount, "{value} is not a number")
+    problems.check_amounts(a_col, amount, "amount")
     problems.check(~a_bad & ~a_blank & (np.nan_to_num(amt) < 0), amount, "{value} is negative; amounts must be 0 or more")
     if billing_months is not None:
         problems.check(p_bad, billing_months, "{value} is not a number of months")
@@ -134,13 +157,16 @@ def subscriptions_to_ledger(
                        "the billing period {value} must be more than 0 months")
     problems.raise_first()
 
+    rows = np.flatnonzero(keep)
     codes, s_days, e_days, e_blank, amt, per = (a[keep] for a in (codes, s_days, e_days, e_blank, amt, per))
     first = days_to_months(s_days)
-    if as_of is None:
-        dates = np.concatenate([s_days, e_days[~e_blank]])
-        last_month = int(days_to_months(dates).max()) if dates.size else 0
-    else:
-        last_month = _as_of_month(as_of)
+    last_month = current_month() if as_of is None else as_of_month(as_of)
+    late = first > last_month
+    if late.any():
+        checks.add("subscriptions after the as-of month", int(late.sum()),
+                   [row_label(first_row + int(p), sheet) for p in rows[late][:3]],
+                   f"{int(late.sum()):,} subscriptions starting after the as-of month {month_label(last_month)} "
+                   "are left out", "set a later as-of month to include them")
     # ends on any day of month X -> last active month is X - 1
     last = np.where(e_blank, last_month, days_to_months(e_days) - 1)
     last = np.minimum(last, last_month)
@@ -160,5 +186,8 @@ def subscriptions_to_ledger(
     uniq_key, inverse = np.unique(key, return_inverse=True)
     total = np.bincount(inverse, weights=mrr, minlength=uniq_key.size)
     ucust, umonth = np.divmod(uniq_key, span)
-    ids = pd.Index(uniques).take(ucust)  # keeps the ids' dtype
-    return pd.DataFrame({customer: ids, "month": months_to_timestamps(umonth + base), "mrr": total})
+    out = pd.DataFrame({customer: np.asarray(uniques, dtype=object)[ucust],
+                        "month": months_to_timestamps(umonth + base), "mrr": total})
+    out.attrs["checks"] = checks
+    out.attrs["as_of"] = pd.Timestamp(months_to_timestamps(np.array([last_month]))[0])
+    return out

@@ -8,14 +8,26 @@ row 1 unless told otherwise), and the sheet when one is given.
 Rules
 -----
 * Completely blank rows are skipped (a whole column selected in Excel, the
-  empty lines at the end of an export). Nothing else is ever dropped: a row
-  with a blank customer, month or amount is an error.
-* Dates may be datetimes (also time-zone aware: the wall-clock date counts),
-  date text (ISO ``2024-01-31`` first, then other common forms, month first
-  when ambiguous) or Excel serial numbers (the 1900 date system with its
-  fictitious 1900-02-29, as :func:`xl_kpi.cells.serial_to_datetime`).
-* Amounts must be numbers (numeric text such as ``"120.5"`` from a CSV is
-  accepted), finite and not negative.
+  empty lines at the end of an export) and never counted. Nothing else is
+  dropped silently: a row with a blank customer, month or amount is an error.
+* A cell holding an Excel error (``#N/A`` ...) is refused, naming the error.
+* Ids: :mod:`xl_kpi.ledger.ids` (trimmed; 123, 123.0 and "123" are one id;
+  booleans are not ids).
+* Dates: :mod:`xl_kpi.ledger.dates` (date cells; serial numbers in the
+  workbook's date system; text in one day/month order per column).
+* Amounts: :mod:`xl_kpi.ledger.amounts` (numbers; text with currency,
+  thousands separators, parentheses). A row may be negative (a credit or
+  refund) as long as the customer's month adds up to 0 or more.
+* ``as_of``: the last month reported. Rows after it are left out (and
+  counted); months without rows up to it are still reported, so a customer
+  active in its last month m < as_of churns in m + 1.
+* Sums: a customer's month, or a month's total (and its ARR, 12 x MRR), that
+  is not a finite number is refused naming the customer and month.
+
+Data checks (:mod:`xl_kpi.ledger.checks`) report, without refusing: ids that
+differ only in case or leading zeros, exact duplicate rows (same customer,
+month and MRR; ``drop_duplicates=True`` drops them), rows after the as-of
+month, and months with no active customer between active months.
 
 Speed: the id and date columns are factorised first and only their *distinct*
 values are inspected, so a million rows with a few dozen distinct months cost
@@ -24,22 +36,25 @@ a few dozen date parses.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
-import warnings
-
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from xl_kpi.cells import ERROR_LITERALS
 from xl_kpi.errors import UserError
-from xl_kpi.cells import blank_mask, serials_to_days
+from xl_kpi.ledger.amounts import AmountColumn, parse_amounts
+from xl_kpi.ledger.checks import DataChecks
+from xl_kpi.ledger.dates import (  # noqa: F401 - re-exported: the subscription list reads dates the same way
+    DATE_RANGE_MESSAGE, DAY_FIRST, FIRST_DAY, LAST_DAY, DateColumn, days_to_months, month_label,
+    months_to_timestamps, out_of_range, parse_dates,
+)
+from xl_kpi.ledger.ids import IdColumn, near_duplicates, parse_ids
 
 __all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "prepare_ledger"]
 
-_MONTH0 = np.datetime64("1970-01", "M")
 
 
 class LedgerError(UserError, ValueError):
@@ -122,8 +137,7 @@ def relocate(exc: LedgerError, table: Any, first_row: int = 2, column=None) -> L
 def require_columns(df: pd.DataFrame, columns: dict[str, str], sheet: str | None, what: str = "ledger") -> None:
     """Raise LedgerError when one of ``columns`` (role -> column name) is missing."""
     if not isinstance(df, pd.DataFrame):
-        raise LedgerError(f"The {what} must be a pandas DataFrame (or a file path or a database relation), "
-                          f"got {type(df).__name__}", sheet=sheet)
+        raise LedgerError(f"The {what} must be a pandas DataFrame, got {type(df).__name__}", sheet=sheet)
     for role, name in columns.items():
         if name not in df.columns:
             have = ", ".join(repr(str(c)) for c in df.columns) or "none"
@@ -134,226 +148,59 @@ def require_columns(df: pd.DataFrame, columns: dict[str, str], sheet: str | None
             )
 
 
-def parse_ids(s: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray, np.ndarray]:
-    """Factorise an id column: (codes, distinct ids, blank mask).
-
-    Blank cells (None, NaN, empty or all-space text) are blank.
-    """
-    # factorising the object ndarray is about twice as fast as the pandas "str" extension array
-    values = s.astype(object).to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else s.to_numpy()
-    codes, uniques = pd.factorize(values)
-    uniq = np.asarray(uniques, dtype=object)
-    blank_u = blank_mask(uniq) if len(uniq) else np.zeros(0, bool)
-    blank = codes < 0
-    if blank_u.any():
-        blank |= blank_u[np.maximum(codes, 0)] & (codes >= 0)
-    return codes.astype(np.int64, copy=False), uniques, blank
+def row_label(row: int, sheet: str | None) -> str:
+    """"sheet 'Ledger' row 7" (or "row 7" without a sheet)."""
+    return f"sheet {sheet!r} row {row}" if sheet else f"row {row}"
 
 
-# ------------------------------------------------------------------ dates
+# ------------------------------------------------------------------ column-level refusals
 
 
-def _serial_days(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Excel serials -> (days since 1970-01-01, bad mask). NaN must be masked by the caller."""
-    return serials_to_days(x)
+def _order_hint() -> str:
+    return ("choose the order: --dayfirst or --monthfirst on the command line, the Settings table's "
+            "'Date order' (day first / month first) in the workbook, or dayfirst=True/False in Python")
 
 
-def _calendar_day(value: Any) -> int | None:
-    """A date-time's calendar date (time-zone-aware: its wall-clock date) in days since 1970-01-01."""
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else int(value.astype("datetime64[D]").astype(np.int64))
-    if isinstance(value, _dt.datetime):
-        value = value.date()
-    if isinstance(value, _dt.date):
-        return value.toordinal() - _ORDINAL_1970
-    return None
+def check_date_order(col: DateColumn, column: str, sheet: str | None, first_row: int) -> None:
+    """Refuse a column whose text dates have no single day/month order (see :mod:`xl_kpi.ledger.dates`)."""
+    where = _where(None, column, sheet)
+    if col.conflict:
+        (dp, dv), (mp, mv) = col.conflict
+        raise LedgerError(
+            f"{where}: text dates in two orders: {dv!r} ({row_label(first_row + dp, sheet)}) is day first but "
+            f"{mv!r} ({row_label(first_row + mp, sheet)}) is month first; write them one way, or {_order_hint()}",
+            column=column, sheet=sheet, row=first_row + dp, value=dv)
+    if col.ambiguous:
+        pos, value = col.ambiguous
+        raise LedgerError(
+            f"{where}: every text date could be day first or month first (e.g. {value!r} in "
+            f"{row_label(first_row + pos, sheet)}): {_order_hint()}",
+            column=column, sheet=sheet, row=first_row + pos, value=value)
 
 
-_ORDINAL_1970 = _dt.date(1970, 1, 1).toordinal()
+def check_amount_convention(col: AmountColumn, column: str, sheet: str | None, first_row: int,
+                            values: pd.Series) -> None:
+    """Refuse an amount column with two decimal separators or two currencies."""
+    where = _where(None, column, sheet)
+    if col.conflict:
+        a, b = col.conflict
+        raise LedgerError(
+            f"{where}: amounts written two ways: {values.iloc[a]!r} ({row_label(first_row + a, sheet)}) has a "
+            f"decimal point, {values.iloc[b]!r} ({row_label(first_row + b, sheet)}) a decimal comma; "
+            "write them one way", column=column, sheet=sheet, row=first_row + min(a, b))
+    if col.currencies and len(col.currencies) > 1:
+        (c1, p1), (c2, p2) = sorted(col.currencies.items(), key=lambda kv: kv[1])[:2]
+        raise LedgerError(
+            f"{where}: amounts in two currencies: {values.iloc[p1]!r} ({c1}, {row_label(first_row + p1, sheet)}) "
+            f"and {values.iloc[p2]!r} ({c2}, {row_label(first_row + p2, sheet)}); convert them to one currency",
+            column=column, sheet=sheet, row=first_row + p2)
 
 
-def _text_to_datetime(text: pd.Series) -> np.ndarray:
-    """Date text -> datetime64[D] (NaT where it is not a date). ISO first, then other forms."""
-    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[D]")
-    if len(text) == 0:
-        return out
-    try:
-        with warnings.catch_warnings():
-            # pandas 2 warns that mixed time zones will raise one day; pandas 3 raises. Either
-            # way the per-value pass below reads such texts.
-            warnings.simplefilter("ignore", FutureWarning)
-            iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        if getattr(iso.dt, "tz", None) is not None:
-            iso = iso.dt.tz_localize(None)
-        out[:] = iso.to_numpy("datetime64[D]")
-    except (ValueError, TypeError, OverflowError, AttributeError):
-        # mixed time zones, or (pandas 2) nothing parsed so no .dt at all:
-        # the per-value pass below handles them
-        pass
-    todo = np.flatnonzero(np.isnat(out))
-    for i in todo:  # only distinct texts that are not ISO dates (few)
-        try:
-            ts = pd.Timestamp(pd.to_datetime(text.iloc[i], format="mixed"))
-        except pd.errors.OutOfBoundsDatetime:
-            # pandas 2 keeps nanoseconds (years 1677-2262): read an ISO date
-            # with numpy, so the range check below names it as out of range
-            try:
-                out[i] = np.datetime64(str(text.iloc[i]).strip()[:10], "D")
-            except ValueError:
-                pass
-            continue
-        except (ValueError, TypeError, OverflowError):
-            continue
-        if ts is pd.NaT:
-            continue
-        if ts.tzinfo is not None:
-            ts = ts.tz_localize(None)
-        out[i] = np.datetime64(ts.date(), "D")
-    return out
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "x"
-    if isinstance(value, str):
-        return "s"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return "n"
-    if _calendar_day(value) is not None:
-        return "d"
-    return "x"
-
-
-def _parse_distinct_dates(uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct date values of any kind -> (days since 1970-01-01, blank, bad)."""
-    n = len(uniq)
-    days = np.zeros(n, np.int64)
-    blank = np.zeros(n, bool)
-    bad = np.zeros(n, bool)
-    kinds = np.array([_kind(v) for v in uniq], dtype="<U1") if n else np.zeros(0, "<U1")
-
-    num = kinds == "n"
-    if num.any():
-        x = np.array([float(v) for v in uniq[num]])
-        nan = np.isnan(x)
-        d, b = _serial_days(x)
-        days[num], blank[num], bad[num] = d, nan, b & ~nan
-
-    dt = kinds == "d"
-    if dt.any():  # datetimes, dates, numpy datetimes: their calendar date
-        days[dt] = np.array([_calendar_day(v) for v in uniq[dt]], dtype=np.int64)
-
-    txt = kinds == "s"
-    if txt.any():
-        text = pd.Series(uniq[txt], dtype=object).str.strip()
-        empty = text.eq("").to_numpy()
-        parsed = _text_to_datetime(text)
-        nat = np.isnat(parsed)
-        days[txt] = np.where(nat, 0, parsed.astype(np.int64))
-        blank[txt] = empty
-        bad[txt] = nat & ~empty
-
-    bad |= kinds == "x"
-    return days, blank, bad
-
-
-def parse_dates(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A date column -> (days since 1970-01-01 as int64, blank mask, bad mask).
-
-    Accepts datetime64 columns (naive or time-zone aware), numeric columns of
-    Excel serial numbers, and object/text columns mixing datetimes, text and
-    serials. Only the distinct values of an object column are parsed.
-    """
-    dtype = s.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        s = s.dt.tz_localize(None)
-        dtype = s.dtype
-    d = s.to_numpy() if pd.api.types.is_datetime64_any_dtype(dtype) else None
-    if d is not None and d.dtype.kind == "M":  # in the column's own unit (ns, us, s ...): no overflow
-        blank = np.isnat(d)
-        days = d.astype("datetime64[D]").astype(np.int64)  # rounds down, also before 1970
-        return np.where(blank, 0, days), blank, np.zeros(len(s), bool)
-    # Arrow dates and zoned Arrow timestamps come out as Python dates and Timestamps: the
-    # distinct values below read them (a zoned one by its wall clock, as above)
-    if pd.api.types.is_bool_dtype(dtype):
-        return np.zeros(len(s), np.int64), np.zeros(len(s), bool), np.ones(len(s), bool)
-    if pd.api.types.is_numeric_dtype(dtype):
-        x = s.to_numpy(dtype=float, na_value=np.nan)
-        blank = np.isnan(x)
-        days, bad = _serial_days(x)
-        return days, blank, bad & ~blank
-    codes, uniq = pd.factorize(s.astype(object), use_na_sentinel=True)
-    d_u, blank_u, bad_u = _parse_distinct_dates(np.asarray(uniq, dtype=object))
-    safe = np.maximum(codes, 0)
-    missing = codes < 0
-    if len(uniq) == 0:
-        return np.zeros(len(s), np.int64), missing, np.zeros(len(s), bool)
-    return d_u[safe], missing | blank_u[safe], bad_u[safe] & ~missing
-
-
-#: Dates the analyses accept: from Excel's first year to the last month that
-#: pandas' nanosecond timestamps hold.
-FIRST_DAY = int(np.datetime64("1900-01-01", "D").astype(np.int64))
-LAST_DAY = int(np.datetime64("2261-12-31", "D").astype(np.int64))
-DATE_RANGE_MESSAGE = "{value} is outside the supported dates (1900-01-01 to 2261-12-31)"
-
-
-def out_of_range(days: np.ndarray) -> np.ndarray:
-    """True where a day number is outside :data:`FIRST_DAY`..:data:`LAST_DAY`."""
-    return (days < FIRST_DAY) | (days > LAST_DAY)
-
-
-def days_to_months(days: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 -> months since 1970-01 (int64).
-
-    >>> days_to_months(np.array([0, 30, 31, 19753, -1])).tolist()  # 19753 = 2024-01-30
-    [0, 0, 1, 648, -1]
-    """
-    days = np.asarray(days, dtype=np.int64)
-    if days.size == 0:
-        return days
-    lo, hi = int(days.min()), int(days.max())
-    if hi - lo < 2_000_000:  # a lookup table over the span of days: one gather instead of date arithmetic
-        table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        return table[days - lo]
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-
-
-def months_to_timestamps(months: np.ndarray) -> np.ndarray:
-    """Months since 1970-01 -> month-start datetime64[ns]."""
-    return (_MONTH0 + np.asarray(months, dtype=np.int64)).astype("datetime64[ns]")
-
-
-# ------------------------------------------------------------------ amounts
-
-
-def parse_amounts(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An amount column -> (float values, blank mask, not-a-number mask).
-
-    Numbers and numeric text are accepted; booleans, other text and infinities
-    are not numbers. Negative values are returned as they are (the caller
-    decides whether they are allowed).
-    """
-    dtype = s.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        n = len(s)
-        return np.zeros(n), np.zeros(n, bool), np.ones(n, bool)
-    if pd.api.types.is_numeric_dtype(dtype):
-        x = s.to_numpy(dtype=float, na_value=np.nan)
-        blank = np.isnan(x)
-        return x, blank, np.isinf(x)
-    obj = s.astype(object)
-    x = pd.to_numeric(obj, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    nan = np.isnan(x)
-    blank = obj.isna().to_numpy().copy()
-    suspects = np.flatnonzero(nan & ~blank)
-    if suspects.size:  # empty or all-space text is blank; other text is not a number
-        blank[suspects] = blank_mask(obj.to_numpy()[suspects])
-    bad = (nan & ~blank) | np.isinf(x)
-    if pd.api.types.infer_dtype(obj, skipna=True) in ("boolean", "mixed", "mixed-integer", "mixed-integer-float"):
-        is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
-        bad |= is_bool
-    return np.where(bad | blank, np.nan, x), blank, bad
+def error_mask(s: pd.Series) -> np.ndarray:
+    """True where a cell holds an Excel error literal ("#N/A" ...), as xlwings or a CSV export hands it over."""
+    if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
+        return np.zeros(len(s), bool)
+    return s.isin(list(ERROR_LITERALS)).to_numpy(dtype=bool)
 
 
 # ------------------------------------------------------------------ the ledger
@@ -363,9 +210,12 @@ def parse_amounts(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class PreparedLedger:
     """A validated ledger as integer codes (what the analyses work on).
 
-    ``customer`` are codes into ``customers``; ``month`` are month numbers
-    counted from ``first_month`` (months since 1970-01), 0..n_months-1;
-    ``mrr`` are floats >= 0. Completely blank rows are gone.
+    ``customer`` are codes into ``customers`` (the normalised ids, text);
+    ``month`` are month numbers counted from ``first_month`` (months since
+    1970-01), 0..n_months-1 (``n_months`` reaches the as-of month); ``mrr``
+    are floats (a row may be negative; every customer-month adds up to 0 or
+    more). Completely blank rows are gone. ``checks`` are the data checks
+    of the read, ``rows_read`` the rows that were not blank.
     """
 
     customer: np.ndarray
@@ -374,6 +224,8 @@ class PreparedLedger:
     customers: Any
     first_month: int
     n_months: int
+    checks: DataChecks = field(default_factory=DataChecks, compare=False)
+    rows_read: int = -1
 
     @property
     def n_customers(self) -> int:
@@ -382,6 +234,13 @@ class PreparedLedger:
     def month_starts(self) -> np.ndarray:
         """The calendar months of the ledger as month-start datetime64[ns]."""
         return months_to_timestamps(self.first_month + np.arange(self.n_months))
+
+    def month_range(self) -> str:
+        """"Jan 2024 - Jun 2024" (empty for an empty ledger)."""
+        if not self.n_months:
+            return ""
+        first, last = month_label(self.first_month), month_label(self.first_month + self.n_months - 1)
+        return first if first == last else f"{first} - {last}"
 
 
 class Problems:
@@ -400,6 +259,12 @@ class Problems:
         if hits.size:
             self.found.append((int(hits[0]), len(self.found), column, message))
 
+    def check_errors(self, columns: list[str]) -> None:
+        """Cells holding an Excel error, checked before anything else in their row."""
+        for column in columns:
+            self.check(error_mask(self.df[column]), column,
+                       "the cell holds the Excel error {raw}; fix it or delete the row")
+
     def check_dates(self, days: np.ndarray, blank: np.ndarray, bad: np.ndarray, column: str) -> None:
         """The checks of a :func:`parse_dates` column: not a date, then outside the supported dates.
 
@@ -408,54 +273,223 @@ class Problems:
         self.check(bad, column, "{value} is not a date")
         self.check(~bad & ~blank & out_of_range(days), column, DATE_RANGE_MESSAGE)
 
+    def check_ids(self, ids: IdColumn, column: str) -> None:
+        self.check(ids.bad, column, "{value} is not a customer id (TRUE/FALSE and infinities are not ids)")
+
+    def check_amounts(self, col: AmountColumn, column: str, what: str = "MRR") -> None:
+        self.check(col.blank, column, f"the {what} is blank (only completely blank rows are skipped)")
+        self.check(col.complex, column, "{value} is a complex number, not an amount")
+        self.check(col.ambiguous, column, "{value} is ambiguous: the column's decimal separator is "
+                   f"{col.decimal!r}, so it could be a thousands separator or a decimal one; write it without it")
+        self.check(col.bad, column, "{value} is not a number")
+
     def raise_first(self) -> None:
         if not self.found:
             return
         pos, _, column, message = min(self.found)
         value = self.df[column].iloc[pos]
         row = self.first_row + pos
-        text = message.format(value=_describe(value))
+        text = message.format(value=_describe(value), raw=str(value))
         raise LedgerError(f"{_where(row, column, self.sheet)}: {text}", row=row, column=column,
                           value=value, sheet=self.sheet, detail=text)
 
 
+def as_of_month(as_of: Any) -> int:
+    """``as_of`` (any date inside a month, "2024-06", a Timestamp ...) as months since 1970-01.
+
+    >>> as_of_month("2024-06"), as_of_month("2024-06-30")
+    (653, 653)
+    """
+    col = parse_dates(pd.Series([as_of], dtype=object), dayfirst=False)
+    if col.blank[0] or col.bad[0] or out_of_range(col.days)[0] or col.ambiguous or col.conflict:
+        raise LedgerError(f"as_of must be a month such as 2024-06 (YYYY-MM), got {as_of!r}", value=as_of)
+    return int(days_to_months(col.days)[0])
+
+
 def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-                   *, first_row: int = 2, sheet: str | None = None) -> PreparedLedger:
-    """Validate a ledger and turn it into integer codes (see :func:`validate_ledger`)."""
-    return from_source(df, lambda frame: _prepare(frame, customer, month, mrr, first_row, sheet)[0])
+                   *, first_row: int = 2, sheet: str | None = None, as_of: Any = None,
+                   dayfirst: bool | None = None, date1904: bool = False, merge_case: bool = False,
+                   drop_duplicates: bool = False) -> PreparedLedger:
+    """Validate a ledger and turn it into integer codes (see :func:`validate_ledger`).
+
+    ``df`` may also be a file path or a database relation (:func:`from_source`)."""
+    return from_source(df, lambda frame: _prepare(frame, customer, month, mrr, first_row, sheet, as_of, dayfirst,
+                                                  date1904, merge_case, drop_duplicates)[0])
 
 
-def _prepare(df, customer, month, mrr, first_row, sheet) -> tuple[PreparedLedger, np.ndarray]:
+def _examples(rows: np.ndarray, first_row: int, sheet: str | None) -> list[str]:
+    return [row_label(first_row + int(p), sheet) for p in rows[:3]]
+
+
+def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=None, date1904=False,
+             merge_case=False, drop_duplicates=False) -> tuple[PreparedLedger, np.ndarray]:
     require_columns(df, {"customer": customer, "month": month, "MRR": mrr}, sheet)
-    codes, uniques, cust_blank = parse_ids(df[customer])
-    days, month_blank, month_bad = parse_dates(df[month])
-    amount, mrr_blank, mrr_bad = parse_amounts(df[mrr])
+    checks = DataChecks()
+    ids = parse_ids(df[customer], merge_case)
+    dates = parse_dates(df[month], dayfirst=dayfirst, date1904=date1904)
+    check_date_order(dates, month, sheet, first_row)
+    amounts = parse_amounts(df[mrr])
+    check_amount_convention(amounts, mrr, sheet, first_row, df[mrr])
+    amount = amounts.values
 
-    keep = ~(cust_blank & month_blank & mrr_blank)
+    keep = ~(ids.blank & dates.blank & amounts.blank)
     problems = Problems(df, first_row, sheet, keep)
-    problems.check(cust_blank, customer, "the customer id is blank (only completely blank rows are skipped)")
-    problems.check(month_blank, month, "the month is blank (only completely blank rows are skipped)")
-    problems.check_dates(days, month_blank, month_bad, month)
-    problems.check(mrr_blank, mrr, "the MRR is blank (only completely blank rows are skipped)")
-    problems.check(mrr_bad, mrr, "{value} is not a number")
-    problems.check(~mrr_bad & ~mrr_blank & (np.nan_to_num(amount) < 0), mrr, "{value} is negative; MRR must be 0 or more")
+    problems.check_errors([customer, month, mrr])
+    problems.check(ids.blank, customer, "the customer id is blank (only completely blank rows are skipped)")
+    problems.check_ids(ids, customer)
+    problems.check(dates.blank, month, "the month is blank (only completely blank rows are skipped)")
+    problems.check_dates(dates.days, dates.blank, dates.bad, month)
+    problems.check_amounts(amounts, mrr)
     problems.raise_first()
 
-    if not keep.all():
-        codes, days, amount = codes[keep], days[keep], amount[keep]
-    months = days_to_months(days)
-    if months.size:
-        first = int(months.min())
-        n_months = int(months.max()) - first + 1
+    if dates.order and dates.evidence:
+        pos, value = dates.evidence
+        checks.note(f"{month}: text dates read {dates.order}, as {value!r} ({row_label(first_row + pos, sheet)}) shows")
+    elif dates.order and dayfirst is not None:
+        checks.note(f"{month}: text dates read {dates.order} (as chosen)")
+    if amounts.thousands_read:
+        pos, value = amounts.thousands_read
+        checks.note(f"{mrr}: {value!r} ({row_label(first_row + pos, sheet)}) read with a thousands separator")
+
+    rows = np.flatnonzero(keep)  # positions of the rows used, in the user's order
+    months = days_to_months(dates.days[rows])
+    amount = amount[rows].astype(float, copy=False)
+    codes = ids.codes[rows]
+    rows_read = int(rows.size)
+
+    last_month = as_of_month(as_of) if as_of is not None else (int(months.max()) if months.size else 0)
+    if as_of is not None and months.size:
+        first_data = int(months.min())
+        if last_month < first_data:
+            raise LedgerError(f"as_of {month_label(last_month)} is before the first month of the data "
+                              f"({month_label(first_data)})", value=as_of)
+        late = months > last_month
+        if late.any():
+            checks.add("rows after the as-of month", int(late.sum()), _examples(rows[late], first_row, sheet),
+                       f"{int(late.sum()):,} rows after the as-of month {month_label(last_month)} are left out",
+                       "set a later as-of month to include them")
+            rows, months, amount, codes = rows[~late], months[~late], amount[~late], codes[~late]
+
+    first = int(months.min()) if months.size else 0
+    n_months = last_month - first + 1 if months.size else 0
+    month_code = months - first
+
+    # exact duplicate rows: same customer, month and amount
+    if codes.size:
+        dup = pd.DataFrame({"c": codes, "m": month_code, "v": amount}).duplicated().to_numpy()
+        if dup.any():
+            advice = "dropped (setting)" if drop_duplicates else \
+                "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"
+            checks.add("duplicate rows", int(dup.sum()), _examples(rows[dup], first_row, sheet),
+                       f"{int(dup.sum()):,} exact duplicate rows (same customer, month and MRR)", advice)
+            if drop_duplicates:
+                rows, month_code, amount, codes = rows[~dup], month_code[~dup], amount[~dup], codes[~dup]
+
+    _check_sums(codes, month_code, amount, rows, ids.uniques, first, first_row, sheet, mrr)
+
+    # compact the customer codes to the customers used (blank rows and left-out rows hold none)
+    codes, used = pd.factorize(codes)
+    customers = np.asarray(ids.uniques, dtype=object)[np.asarray(used, dtype=np.int64)] if len(used) else \
+        np.empty(0, dtype=object)
+    _check_ids(customers, codes, rows, first_row, sheet, customer, merge_case, checks)
+    _check_gaps(codes, month_code, amount, n_months, first, checks)
+    prepared = PreparedLedger(codes.astype(np.int64), month_code.astype(np.int64), amount, customers, first,
+                              n_months, checks, rows_read)
+    return prepared, rows
+
+
+def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, sheet, column) -> None:
+    """Refuse a customer-month that nets below 0, and any customer-month or month total that is not finite."""
+    if not amount.size:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        safe = bool(np.isfinite(np.abs(amount).sum() * 12.0))
+    negative = amount < 0
+    if safe and not negative.any():
+        return
+    span = int(month_code.max()) + 1
+    key = codes.astype(np.int64) * span + month_code
+    if safe:  # only the customer-months holding a negative row can net below 0
+        sel = np.isin(key, np.unique(key[negative]))
     else:
-        first, n_months = 0, 0
-    prepared = PreparedLedger(codes, months - first, amount.astype(float, copy=False), uniques, first, n_months)
-    return prepared, keep
+        sel = np.ones(key.size, bool)
+    ukey, inv = np.unique(key[sel], return_inverse=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = np.bincount(inv, weights=amount[sel], minlength=ukey.size)
+    sel_rows = rows[sel]
+
+    def name(k: int) -> tuple[str, str]:
+        c, m = divmod(int(ukey[k]), span)
+        return str(uniques[c]), month_label(first + m)
+
+    bad = np.flatnonzero(~np.isfinite(sums))
+    if bad.size:
+        who, when = name(bad[0])
+        hit = sel_rows[inv == bad[0]]
+        detail = (f"the MRR of customer {who!r} in {when} ({', '.join(_examples(hit, first_row, sheet))}) "
+                  "adds up to more than a number can hold")
+        raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet,
+                          row=first_row + int(hit[0]), detail=detail)
+    neg = np.flatnonzero(sums < 0)
+    if neg.size:
+        who, when = name(neg[0])
+        hit = sel_rows[inv == neg[0]]
+        detail = (f"customer {who!r} nets to {sums[neg[0]]:g} in {when} "
+                  f"({', '.join(row_label(first_row + int(p), sheet) for p in hit[:5])}); a credit or "
+                  "refund may lower a month's MRR but not below 0")
+        raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet,
+                          row=first_row + int(hit[0]), detail=detail)
+    if not safe:
+        m_of = (ukey % span).astype(np.int64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            totals = np.bincount(m_of, weights=sums, minlength=span)
+            arr = totals * 12.0
+        over = np.flatnonzero(~np.isfinite(arr))
+        if over.size:
+            detail = (f"the MRR of {month_label(first + int(over[0]))} adds up to more than a number can "
+                      "hold (its ARR, 12 x MRR, too)")
+            raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet, detail=detail)
+
+
+def _check_ids(customers, codes, rows, first_row, sheet, column, merge_case, checks) -> None:
+    groups = near_duplicates(customers)
+    if not groups:
+        return
+    first_pos = np.full(len(customers), -1, np.int64)
+    first_pos[codes[::-1]] = rows[::-1]
+    examples = [" / ".join(f"{customers[i]!r} ({row_label(first_row + int(first_pos[i]), sheet)})" for i in g)
+                for g in groups]
+    advice = "counted as different customers; make them one id" + \
+        ("" if merge_case else " (the Settings table's 'Merge ids differing in case' merges case)")
+    checks.add("near-duplicate ids", len(groups), examples,
+               f"{len(groups):,} groups of customer ids that differ only in case or leading zeros", advice)
+
+
+def _check_gaps(codes, month_code, amount, n_months, first, checks) -> None:
+    """Months with no active customer between active months (likely missing data)."""
+    if not amount.size or n_months < 3:
+        return
+    span = max(n_months, 1)
+    key = codes.astype(np.int64) * span + month_code
+    if (amount < 0).any():
+        ukey, inv = np.unique(key, return_inverse=True)
+        sums = np.bincount(inv, weights=amount)
+        active_month = np.bincount((ukey % span)[sums > 0], minlength=span) > 0
+    else:
+        active_month = np.bincount(month_code[amount > 0], minlength=span) > 0
+    act = np.flatnonzero(active_month)
+    if act.size < 2:
+        return
+    gaps = [m for m in range(int(act[0]) + 1, int(act[-1])) if not active_month[m]]
+    if gaps:
+        checks.add("months without customers", len(gaps), [month_label(first + m) for m in gaps],
+                   f"{len(gaps):,} months with no active customer between active months",
+                   "is data missing for them?")
 
 
 def validate_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
-                    *, first_row: int = 2, sheet: str | None = None) -> pd.DataFrame:
-    """Check a ledger and return it clean: month-start months, float MRR, blank rows dropped.
+                    *, first_row: int = 2, sheet: str | None = None, **options: Any) -> pd.DataFrame:
+    """Check a ledger and return it clean: text ids, month-start months, float MRR, blank rows dropped.
 
     Parameters
     ----------
@@ -469,45 +503,63 @@ def validate_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str 
         used in error messages; the refresh command passes the real row.
     sheet : str, optional
         Sheet name for error messages.
+    as_of : date-like, optional
+        The last month reported (rows after it are left out); default the
+        last month with any row.
+    dayfirst : bool, optional
+        The day/month order of numeric text dates; default: decided by the
+        column (a first field above 12), refused when nothing decides.
+    date1904 : bool, default False
+        Serial numbers count in the 1904 date system.
+    merge_case : bool, default False
+        Ids that differ only in case are one customer.
+    drop_duplicates : bool, default False
+        Drop exact duplicate rows (same customer, month and MRR) instead of adding them up.
 
     Returns
     -------
     DataFrame
-        The three columns under their given names: the ids as they were, the
-        month as a month-start timestamp, MRR as float. Completely blank rows
-        are dropped; the index of the remaining rows is kept.
+        The three columns under their given names: the ids as text (trimmed,
+        whole numbers without ".0"), the month as a month-start timestamp,
+        MRR as float. Completely blank rows (and rows left out by ``as_of``
+        or ``drop_duplicates``) are dropped; the index of the remaining rows
+        is kept. ``.attrs["checks"]`` holds the data checks.
 
     Raises
     ------
     LedgerError
         (a ``ValueError`` and a :class:`xl_kpi.errors.UserError`) for a
-        missing column, a blank or unparseable date or one outside 1900-01-01 to
-        2261-12-31, a blank, non-numeric, infinite or negative amount, or a
-        blank id, naming the row and column.
+        missing column, an Excel error in a cell, a blank or unparseable date
+        or one outside 1900-01-01 to 2261-12-31, text dates with no single
+        day/month order, a blank, non-numeric, ambiguous or infinite amount,
+        a customer-month that nets below 0 or does not fit in a float, or a
+        blank or boolean id, naming the row and column.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> raw = pd.DataFrame({"customer_id": ["a", None, "b"],
+    >>> raw = pd.DataFrame({"customer_id": ["a ", None, 7.0],
     ...                     "month": ["2024-01-15", None, 45354],
-    ...                     "mrr": [100, None, "50"]})
+    ...                     "mrr": [100, None, "$50"]})
     >>> validate_ledger(raw)
       customer_id      month    mrr
     0           a 2024-01-01  100.0
-    2           b 2024-03-01   50.0
+    2           7 2024-03-01   50.0
     >>> validate_ledger(raw.assign(mrr=[100, None, "fifty"]))
     Traceback (most recent call last):
     ...
     xl_kpi.ledger.validation.LedgerError: Row 4, column 'mrr': 'fifty' is not a number
     """
     if not isinstance(df, pd.DataFrame):
-        return from_source(df, lambda frame: validate_ledger(frame, customer, month, mrr, sheet=sheet))
-    prepared, keep = _prepare(df, customer, month, mrr, first_row, sheet)
-    return pd.DataFrame(
+        return from_source(df, lambda frame: validate_ledger(frame, customer, month, mrr, sheet=sheet, **options))
+    prepared, rows = _prepare(df, customer, month, mrr, first_row, sheet, **options)
+    out = pd.DataFrame(
         {
-            customer: df[customer][keep],
+            customer: np.asarray(prepared.customers, dtype=object)[prepared.customer],
             month: months_to_timestamps(prepared.first_month + prepared.month),
             mrr: prepared.mrr,
         },
-        index=df.index[keep],
+        index=df.index[rows],
     )
+    out.attrs["checks"] = prepared.checks
+    return out

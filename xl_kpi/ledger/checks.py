@@ -1,0 +1,84 @@
+"""Data checks: what reading a ledger noticed that may make a number wrong, without refusing it.
+
+A refusal (:class:`~xl_kpi.ledger.LedgerError`) stops at the first bad row;
+a *check* lets the computation go on but is reported everywhere the numbers
+are: printed one line each by the command line (``--strict`` turns them into
+a refusal), written as the "Data checks" block of the report, and available
+in Python as ``prepare_ledger(df).checks``.
+
+Each :class:`Check` has a short ``name``, a ``count`` of the rows (or ids,
+or months) concerned, a few ``examples`` with sheet and row, and the one
+line a user reads. ``notes`` are facts about how the data was read (the date
+order found, a setting used) that are not warnings.
+
+>>> checks = DataChecks()
+>>> checks.add("duplicate rows", 2, ["row 5", "row 9"], "2 exact duplicate rows (same customer, month and MRR)",
+...            "they are added up")
+>>> checks.lines()
+['2 exact duplicate rows (same customer, month and MRR): row 5, row 9; they are added up']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+__all__ = ["Check", "DataChecks", "EXAMPLES"]
+
+#: How many examples a check keeps.
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Check:
+    """One data check: its name, how many rows/ids/months, a few examples and the advice."""
+
+    name: str
+    count: int
+    examples: tuple[str, ...]
+    summary: str
+    advice: str = ""
+
+    def line(self) -> str:
+        """The check as one line: summary, examples, advice."""
+        text = self.summary
+        if self.examples:
+            more = f" and {self.count - len(self.examples):,} more" if self.count > len(self.examples) else ""
+            text += ": " + ", ".join(self.examples) + more
+        return f"{text}; {self.advice}" if self.advice else text
+
+
+@dataclass
+class DataChecks:
+    """The checks of one read of a ledger, in the order found, and the notes."""
+
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, count: int, examples, summary: str, advice: str = "") -> None:
+        self.checks.append(Check(name, int(count), tuple(list(examples)[:EXAMPLES]), summary, advice))
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def extend(self, other: "DataChecks") -> None:
+        self.checks.extend(other.checks)
+        for n in other.notes:
+            self.note(n)
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self.checks)
+
+    def __len__(self) -> int:
+        return len(self.checks)
+
+    def __bool__(self) -> bool:
+        return bool(self.checks)
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.checks]
+
+    def lines(self) -> list[str]:
+        """One line per check (what the command line prints as warnings)."""
+        return [c.line() for c in self.checks]

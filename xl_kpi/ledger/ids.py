@@ -1,0 +1,110 @@
+"""Customer id columns: one customer is one id, however the cell stored it.
+
+* Surrounding spaces are trimmed (``"C "`` is ``"C"``).
+* A whole number is the same id whether it is a number or text: ``123``,
+  ``123.0`` and ``"123"`` (and ``"123.0"`` from a CSV) are the id ``"123"``.
+  Ids are returned as text.
+* Booleans are not ids (TRUE and 1 would otherwise be one customer).
+* Ids that differ only in case (``"d"``, ``"D"``) or in leading zeros
+  (``"00123"``, ``"123"``) stay apart, and :func:`near_duplicates` lists
+  them for a data check; ``merge_case=True`` merges ids that differ only in
+  case (the first spelling seen is kept).
+
+Only distinct values are looked at.
+
+>>> ids = parse_ids(pd.Series(["C ", "C", 123, 123.0, "123", None, "  "], dtype=object))
+>>> ids.codes.tolist(), list(ids.uniques), ids.blank.tolist()
+([0, 0, 1, 1, 1, -1, -1], ['C', '123'], [False, False, False, False, False, True, True])
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["IdColumn", "parse_ids", "normalise_id", "near_duplicates"]
+
+_WHOLE_TEXT = re.compile(r"([+-]?\d+)\.0*")
+
+
+@dataclass
+class IdColumn:
+    """Codes per row (-1 where blank or bad), the distinct ids as text, blank and bad (boolean) masks."""
+
+    codes: np.ndarray
+    uniques: np.ndarray
+    blank: np.ndarray
+    bad: np.ndarray
+
+    def __iter__(self):  # unpacks as (codes, uniques, blank)
+        return iter((self.codes, self.uniques, self.blank))
+
+
+def normalise_id(value: Any) -> str | None | bool:
+    """One id cell -> its id text; None for a blank cell; False for a value that is not an id (a boolean).
+
+    >>> normalise_id(" a "), normalise_id(12.0), normalise_id("12.0"), normalise_id(1.5), normalise_id(True)
+    ('a', '12', '12', '1.5', False)
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return False
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    text = " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
+    if not text:
+        return None
+    m = _WHOLE_TEXT.fullmatch(text)
+    return m.group(1) if m else text
+
+
+def parse_ids(s: pd.Series, merge_case: bool = False) -> IdColumn:
+    """Factorise an id column into codes over the normalised ids (see the module notes)."""
+    values = s.astype(object).to_numpy() if not s.dtype == object else s.to_numpy()
+    codes, uniq = pd.factorize(values)
+    uniq = np.asarray(uniq, dtype=object)
+    norm = [normalise_id(v) for v in uniq]
+    bad_u = np.array([v is False for v in norm], bool)
+    blank_u = np.array([v is None for v in norm], bool)
+    keys = [v if isinstance(v, str) else None for v in norm]
+    if merge_case:
+        keys = [k.casefold() if k is not None else None for k in keys]
+    new_codes, new_uniq = pd.factorize(pd.Series(keys, dtype=object)) if len(keys) else (np.zeros(0, np.int64), [])
+    # the spelling shown for each id: its first one
+    shown = np.empty(len(new_uniq), dtype=object)
+    for k in range(len(keys) - 1, -1, -1):
+        if new_codes[k] >= 0:
+            shown[new_codes[k]] = norm[k]
+    row_codes = np.where(codes >= 0, np.r_[new_codes, -1][np.where(codes >= 0, codes, len(new_codes))], -1)
+    blank = (codes < 0) | np.r_[blank_u, True][np.where(codes >= 0, codes, len(blank_u))]
+    bad = np.r_[bad_u, False][np.where(codes >= 0, codes, len(bad_u))]
+    return IdColumn(row_codes.astype(np.int64), shown, blank, bad)
+
+
+def near_duplicates(ids: np.ndarray) -> list[list[int]]:
+    """Groups of distinct ids (their positions) that differ only in case or in leading zeros.
+
+    >>> near_duplicates(np.array(["d", "D", "00123", "123", "x"], dtype=object))
+    [[0, 1], [2, 3]]
+    """
+    if len(ids) < 2:
+        return []
+    keys = pd.Series(ids, dtype=object).str.casefold()
+    digits = keys.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+    keys = keys.where(~digits, keys.str.lstrip("0").replace("", "0"))
+    groups = pd.Series(np.arange(len(ids))).groupby(keys.to_numpy(), sort=False).agg(list)
+    return [g for g in groups if len(g) > 1]
