@@ -349,7 +349,7 @@ GOOD = [["a", "2024-01-01", 10.0], ["b", "2024-01-01", 20.0], ["a", "2024-02-01"
 @pytest.mark.parametrize("bad, column, words", [
     (["c", "2024-02-01", "ten"], "MRR", "not a number"),
     (["c", "2024-13-45", 5.0], "Month", "not a date"),
-    (["c", "2024-02-01", -5.0], "MRR", "negative"),
+    (["c", "2024-02-01", -5.0], "MRR", "nets to -5 in Feb 2024"),
 ])
 def test_bad_row_names_sheet_row_column_and_changes_nothing(tmp_path, bad, column, words):
     path = tmp_path / "bad.xlsx"
