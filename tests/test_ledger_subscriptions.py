@@ -112,7 +112,7 @@ def test_errors_name_row_and_column(row, column, text):
 def test_missing_column_and_bad_as_of():
     with pytest.raises(LedgerError, match="subscription list has no amount column 'amount'"):
         subscriptions_to_ledger(subs([]).drop(columns="amount"))
-    with pytest.raises(LedgerError, match="as_of must be a month such as 2024-06"):
+    with pytest.raises(LedgerError, match="as_of must be a date inside the report month, such as 2024-06"):
         subscriptions_to_ledger(subs([("a", "2024-01-01", None, 1, 1)]), as_of="someday")
     empty = subscriptions_to_ledger(subs([]), as_of="2024-01-01")
     assert empty.empty and list(empty.columns) == ["customer_id", "month", "mrr"]

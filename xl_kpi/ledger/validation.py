@@ -302,7 +302,7 @@ def as_of_month(as_of: Any) -> int:
     """
     col = parse_dates(pd.Series([as_of], dtype=object), dayfirst=False)
     if col.blank[0] or col.bad[0] or out_of_range(col.days)[0] or col.ambiguous or col.conflict:
-        raise LedgerError(f"as_of must be a month such as 2024-06 (YYYY-MM), got {as_of!r}", value=as_of)
+        raise LedgerError(f"as_of must be a date inside the report month, such as 2024-06 (YYYY-MM), got {as_of!r}", value=as_of)
     return int(days_to_months(col.days)[0])
 
 
