@@ -129,7 +129,7 @@ BAD = [
     ("month", ["2024-01-05", "31/02/2024"], "Row 4, column 'month': '31/02/2024' is not a date"),
     ("month", ["2024-01-05", "1850-01-01"], "Row 4, column 'month': '1850-01-01' is outside the supported dates"),
     ("mrr", ["10", "n/a"], "Row 4, column 'mrr': 'n/a' is not a number"),
-    ("mrr", [10.0, -5.0], "Row 4, column 'mrr': -5 is negative; MRR must be 0 or more"),
+    ("mrr", [10.0, -5.0], "Column 'mrr': customer 'b' nets to -5 in Feb 2024 (row 4); a credit or refund"),
     ("mrr", [10.0, float("inf")], "Row 4, column 'mrr': inf is not a number"),
     ("mrr", [None, 1.0], "Row 3, column 'mrr': the MRR is blank"),
 ]
@@ -162,7 +162,7 @@ def test_completely_blank_rows_are_skipped_and_a_parquet_row_is_named(tmp_path):
     df.iloc[:3].to_parquet(path)
     assert engines.analyse(path, engine="ibis").rows == 2
     df.to_parquet(path)
-    with pytest.raises(LedgerError, match=r"^Sheet 'big.parquet', row 5, column 'mrr': -1 is negative"):
+    with pytest.raises(LedgerError, match=r"^Sheet 'big.parquet', column 'mrr': customer 'c' nets to -1 in Feb 2024 \(sheet 'big.parquet' row 5\)"):
         engines.ledger(path, engine="ibis", sheet="big.parquet")
 
 

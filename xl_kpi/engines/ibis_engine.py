@@ -67,6 +67,7 @@ from xl_kpi.ledger.movements import MOVEMENT_COLUMNS, MOVEMENTS
 from xl_kpi.ledger.report_range import as_of_month
 from xl_kpi.ledger.trailing import TRAILING_TOTALS, check_window, trailing_from_totals
 from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, LedgerError, _describe, _where,
+                                      month_label, row_label,
                                       days_to_months, months_to_timestamps)
 
 ibis = import_optional("ibis", WAREHOUSE, "the Ibis engine")
@@ -125,6 +126,19 @@ def ibis_table(source: Any, *, row_numbers: bool = True):
 
 #: What Python's str.isspace() calls white space (the numpy path's blank text), as a regex class.
 _SPACE_CLASS = "[" + "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + "]"
+
+
+def _normal_id(text):
+    """Ids as the numpy path makes them (:mod:`xl_kpi.ledger.ids`): trimmed, ``"123.0"`` is ``"123"``.
+
+    Only text that can change is rewritten (a space at either end, or a
+    ".0" ending): a cheap gate, as in :func:`_blank`.
+    """
+    first, last = text.ascii_str(), text.right(1).ascii_str()
+    edge = (first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)
+    change = edge | text.endswith("0")
+    fixed = text.strip().re_replace(r"^([+-]?[0-9]+)\.0*$", r"\1")
+    return ibis.ifelse(change.fill_null(False), fixed, text)
 
 
 def _blank(text):
@@ -262,6 +276,8 @@ class IbisLedger:
         t = self.table
         c, d, v = t[self.customer], t[self.month], t[self.mrr]
         c_blank = _blank(c) if c.type().is_string() else c.isnull()
+        if c.type().is_string():
+            c = _normal_id(c)
         if d.type().is_string():
             d_blank = _blank(d)
             stamp = d.strip().try_cast("timestamp")
@@ -291,7 +307,6 @@ class IbisLedger:
             "d_out": ((m < FIRST_MONTH) | (m > LAST_MONTH)).fill_null(False),  # m is null for blank / bad dates
             "v_blank": v_blank,
             "v_bad": v_bad,
-            "v_neg": (x < 0).fill_null(False) & ~v_bad,  # -inf is "not a number" first
         }
         cols = {"c": c, "m": m, "v": x, **flags, "raw_c": c, "raw_d": d, "raw_v": v}
         if self.row_number is not None:
@@ -305,7 +320,6 @@ class IbisLedger:
         "d_out": ("month", DATE_RANGE_MESSAGE),
         "v_blank": ("MRR", "the MRR is blank (only completely blank rows are skipped)"),
         "v_bad": ("MRR", "{value} is not a number"),
-        "v_neg": ("MRR", "{value} is negative; MRR must be 0 or more"),
     }
     #: The flags that also hold on a completely blank row (which is skipped, not an error).
     _BLANK_FLAGS = ("c_blank", "d_blank", "v_blank")
@@ -317,7 +331,8 @@ class IbisLedger:
         skip = f.c_blank & f.d_blank & f.v_blank
         in_range = f.m.notnull() if last is None else f.m <= last  # a valid row has a month (null m: blank)
         metrics = {name: f.count(where=f[name]) for name in self._MESSAGES}
-        metrics.update(skipped=f.count(where=skip), total=f.count(), first=f.m.min(where=in_range),
+        metrics.update(negative=f.count(where=(f.v < 0).fill_null(False)), skipped=f.count(where=skip),
+                       total=f.count(), first=f.m.min(where=in_range),
                        last=f.m.max(), rows=f.count(where=in_range),
                        customers=f.c.nunique(where=~f.c_blank))  # as the numpy path: every id of the ledger
         got = f.aggregate(**metrics).to_pyarrow().to_pylist()[0]
@@ -326,6 +341,8 @@ class IbisLedger:
         failing = [name for name in self._MESSAGES if got[name]]
         if failing:
             self._raise_first(failing, got)
+        if got["negative"]:
+            self._refuse_negative_nets()
         if not got["rows"]:
             if last is not None and got["last"] is not None:  # the numpy path's message (report_range.through)
                 first = _month_text(int(f.m.min().to_pyarrow().as_py()))
@@ -336,6 +353,29 @@ class IbisLedger:
         end = int(got["last"]) if last is None else last
         after = got["total"] - got["skipped"] - got["rows"]
         return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after))
+
+    def _refuse_negative_nets(self) -> None:
+        """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
+        f = self._flags
+        g = f.group_by(["c", "m"]).aggregate(total=f.v.sum(), **({"pos": f.pos.min()} if "pos" in f.columns else {}))
+        bad = g.filter(g.total < 0)
+        if "pos" in bad.columns:
+            bad = bad.order_by("pos")
+        hit = bad.limit(1).to_pyarrow().to_pylist()
+        if not hit:
+            return
+        c, m, total = hit[0]["c"], int(hit[0]["m"]), hit[0]["total"]
+        column = self.names["MRR"]
+        rows, row = "", None
+        if "pos" in f.columns:
+            hits = f.filter((f.c == c) & (f.m == m)).order_by("pos").select("pos").limit(5)
+            pos = [r["pos"] for r in hits.to_pyarrow().to_pylist()]
+            rows = " (" + ", ".join(row_label(self.first_row + int(p), self.sheet) for p in pos) + ")"
+            row = self.first_row + int(pos[0])
+        detail = (f"customer {str(c)!r} nets to {total:g} in {month_label(m)}{rows}; a credit or "
+                  "refund may lower a month's MRR but not below 0")
+        raise LedgerError(f"{_where(None, column, self.sheet)}: {detail}", column=column, sheet=self.sheet,
+                          row=row, detail=detail)
 
     def _raise_first(self, failing: list[str], counts: dict) -> None:
         """Raise the numpy path's message for the first bad row (the smallest position, then check order)."""

@@ -15,6 +15,9 @@ is not an amount). Text is read when its meaning is clear:
   case it is ambiguous and refused (``1,200`` beside ``3,5``);
 * a negative number in parentheses (``(40.00)``) or with a minus sign.
 
+A column of plain numbers as text (``"120.5"``, ``"0.125"``, what a CSV or a
+program writes) is read as numbers with a decimal point.
+
 >>> col = parse_amounts(pd.Series(["$1,200.00", "(40)", 5, None, "1 000", "x"], dtype=object))
 >>> col.values.tolist()[:5], col.bad.tolist()
 ([1200.0, -40.0, 5.0, nan, 1000.0], [False, False, False, False, False, True])
@@ -42,7 +45,7 @@ _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "�
 _CURRENCY = re.compile(r"^(?P<pre>R\$|[$€£¥₹₩₽₺]|[A-Z]{3}\b)?\s*(?P<body>.*?)\s*(?P<post>[$€£¥₹₩₽₺]|\b[A-Z]{3}|kr)?$")
 _BODY = re.compile(r"[+-]?(?:\d[\d.,' ]*\d|\d)|[+-]?[.,]\d+")
 _PLAIN = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
-_SINGLE_GROUP = re.compile(r"[+-]?\d{1,3}[.,]\d{3}")
+_SINGLE_GROUP = re.compile(r"[+-]?[1-9]\d{0,2}[.,]\d{3}")  # a thousands group never starts with 0
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2212": "-"})
 
 
@@ -177,9 +180,13 @@ def parse_amounts(s: pd.Series) -> AmountColumn:
         return col
     pos = np.flatnonzero(is_str)
     texts = pd.Series(obj[pos], dtype=object)
-    # plain numeric text ("120.5") vectorised, unless it looks like "1.200"
-    plain = texts.str.fullmatch(_PLAIN.pattern).to_numpy(dtype=bool) & \
-        ~texts.str.strip().str.fullmatch(_SINGLE_GROUP.pattern).to_numpy(dtype=bool)
+    # plain numeric text ("120.5", what a CSV or a program writes) vectorised; "1.200" is read as such only
+    # in a column of plain numbers: beside human-formatted amounts ("$1,200", "3,5") it is one of them
+    machine = texts.str.fullmatch(_PLAIN.pattern).to_numpy(dtype=bool)
+    human = ~machine & ~texts.str.strip().eq("").to_numpy(dtype=bool)
+    plain = machine
+    if human.any():
+        plain = machine & ~texts.str.strip().str.fullmatch(_SINGLE_GROUP.pattern).to_numpy(dtype=bool)
     x[pos[plain]] = pd.to_numeric(texts[plain], errors="coerce").to_numpy(dtype=float)
     if plain.any():
         x_plain = x[pos[plain]]
