@@ -199,8 +199,8 @@ def test_subscription_list_from_a_csv(book, tmp_path):
     src.write_text("Customer ID,Start Date,End Date,Amount,Billing Months\n"
                    "a,2024-01-10,2024-03-05,1200,12\n"
                    "b,2024-02-01,,30,\n")
-    assert refresh_cli(book, "--ledger", str(src), "--input", "subscriptions") == 0
-    # a: 100 in Jan and Feb (ends in March); b: 30 from Feb; the list ends at its last date (March)
+    assert refresh_cli(book, "--ledger", str(src), "--input", "subscriptions", "--as-of", "2024-03") == 0
+    # a: 100 in Jan and Feb (ends in March); b: 30 from Feb; reported through the as-of month (March)
     rows = [("a", "2024-01-01", 100.0), ("a", "2024-02-01", 100.0), ("b", "2024-02-01", 30.0), ("b", "2024-03-01", 30.0)]
     assert_bridge(book, rows)
 
@@ -282,7 +282,7 @@ def test_ledger_functions_take_a_path_or_a_relation(tmp_path):
     assert mrr_bridge(rel)["new_mrr"].tolist() == pytest.approx(want["New MRR"])
     assert cohort_retention(src).equals(cohort_retention(frame(names=("customer_id", "month", "mrr"))))
     src.write_text("customer_id,month,mrr\na,2024-01-05,1\n\nb,2024-02-01,-3\n")
-    with pytest.raises(LedgerError, match=r"l\.csv: line 4, column 'mrr': '-3' is negative"):
+    with pytest.raises(LedgerError, match=r"l\.csv: line 4, column 'mrr': customer 'b' nets to -3 in Feb 2024"):
         mrr_bridge(src)
 
 
