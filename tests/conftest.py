@@ -15,3 +15,7 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# A refresh stamps its report with the time (the "This refresh" block); the reproducible-builds variable
+# fixes that time, so two refreshes of one workbook give the same bytes in the tests.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 00:00 UTC

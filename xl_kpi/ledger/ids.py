@@ -45,6 +45,22 @@ class IdColumn:
         return iter((self.codes, self.uniques, self.blank))
 
 
+class _Bool:
+    """A boolean cell, kept apart from the numbers 0 and 1 while ids are factorised."""
+
+    def __init__(self, value):
+        self.value = bool(value)
+
+    def __hash__(self):
+        return hash(("bool", self.value))
+
+    def __eq__(self, other):
+        return isinstance(other, _Bool) and other.value == self.value
+
+    def __repr__(self):
+        return repr(self.value)
+
+
 def normalise_id(value: Any) -> str | None | bool:
     """One id cell -> its id text; None for a blank cell; False for a value that is not an id (a boolean).
 
@@ -53,7 +69,7 @@ def normalise_id(value: Any) -> str | None | bool:
     """
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (bool, np.bool_, _Bool)):
         return False
     if isinstance(value, (int, np.integer)):
         return str(int(value))
@@ -75,6 +91,9 @@ def normalise_id(value: Any) -> str | None | bool:
 def parse_ids(s: pd.Series, merge_case: bool = False) -> IdColumn:
     """Factorise an id column into codes over the normalised ids (see the module notes)."""
     values = s.astype(object).to_numpy() if not s.dtype == object else s.to_numpy()
+    if pd.api.types.infer_dtype(values, skipna=True) in ("boolean", "mixed", "mixed-integer", "mixed-integer-float"):
+        # factorize takes True for 1: keep booleans apart so that they are refused, not merged with customer 1
+        values = np.array([_Bool(v) if isinstance(v, (bool, np.bool_)) else v for v in values], dtype=object)
     codes, uniq = pd.factorize(values)
     uniq = np.asarray(uniq, dtype=object)
     norm = [normalise_id(v) for v in uniq]

@@ -34,7 +34,8 @@ SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 
 def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = None,
-                 progress: Progress | None = None, *, ledger=None, **source_options) -> RefreshResult:
+                 progress: Progress | None = None, *, ledger=None, read: dict | None = None, strict: bool = False,
+                 **source_options) -> RefreshResult:
     """Refresh the report of a closed workbook file, in place or into ``output``.
 
     Only the report's parts change; everything else in the package is copied
@@ -51,6 +52,10 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     :class:`xl_kpi.sources.ledger_input.ExternalLedgerSource` (``input``,
     ``table``, ``query``, ``columns``, ``amount_unit``, ``fx``, ``currency``,
     ``as_of``).  Messages then name the source's file, line or row and column.
+
+    ``read`` holds the read options (``as_of``, ``dayfirst``, ``input``,
+    ``drop_duplicates``, ``merge_case``) that override the workbook's
+    Settings table; ``strict`` refuses a refresh with data checks to report.
     """
     from xl_kpi.ooxml.package import WorkbookPackage
     from xl_kpi.refresh.damaged import check_structure, open_zip
@@ -85,9 +90,9 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
                 analysis = external.analysis_in_place()
                 options = external.format_options() if analysis is None else None  # opens (reads) the source
                 result = run(external, writer, progress, input=external.format.name, options=options,
-                             analysis=analysis)
+                             analysis=analysis, read=read, strict=strict)
             else:
-                result = run(FileTableSource(pkg), writer, progress)
+                result = run(FileTableSource(pkg), writer, progress, read=read, strict=strict)
         except LedgerError as exc:
             if external is not None:
                 raise external.relocate(exc) from None

@@ -18,12 +18,28 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--output", "-o", metavar="OUT",
                         help="write the refreshed workbook here instead of updating BOOK in place")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    rd = parser.add_argument_group("how the data is read (each overrides the workbook's Settings table)")
+    rd.add_argument("--as-of", metavar="YYYY-MM", help="the last month reported (default: a ledger's last month "
+                    "with a row; a subscription list's current month)")
+    order = rd.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
+                       help="text dates such as 05/01/2024 are day first (5 January)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="text dates such as 05/01/2024 are month first (May 1)")
+    rd.add_argument("--drop-duplicates", action="store_const", const=True, default=None,
+                    help="drop exact duplicate rows (same customer, month and MRR) instead of adding them up")
+    rd.add_argument("--merge-case", action="store_const", const=True, default=None,
+                    help="customer ids that differ only in case are one customer")
+    rd.add_argument("--strict", action="store_true",
+                    help="refuse (exit 2, file unchanged) when there are data checks to report (for automation)")
     src = parser.add_argument_group("a ledger from elsewhere (see README: Where your data lives)")
     src.add_argument("--ledger", metavar="SOURCE",
                      help="read the ledger from a CSV, Parquet, DuckDB or SQLite file or another workbook "
                           "instead of BOOK's own table")
-    src.add_argument("--input", metavar="FORMAT", help="what the source's columns mean: ledger (default), "
-                     "subscriptions, stripe (Stripe's subscriptions export), baremetrics (its import template)")
+    src.add_argument("--input", metavar="FORMAT", help="the input table or format: Ledger or Subscriptions for "
+                     "BOOK's own tables (needed when both hold data); with --ledger what the source's columns "
+                     "mean: ledger (default), subscriptions, stripe (Stripe's subscriptions export), baremetrics "
+                     "(its import template)")
     src.add_argument("--table", metavar="NAME", help="the database table (or view) to read")
     src.add_argument("--query", metavar="SQL", help='a SELECT whose result is the input ("SELECT ...")')
     src.add_argument("--columns", metavar="MAP",
@@ -33,7 +49,19 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     src.add_argument("--fx", metavar="RATES", help="billing exports in several currencies: a table with columns "
                      "currency, rate (value of 1 unit in the reporting currency)")
     src.add_argument("--currency", metavar="CODE", help="billing exports: keep this currency, skip the others")
-    src.add_argument("--as-of", metavar="YYYY-MM", help="billing exports: the last month reported")
+
+
+def summary_line(result) -> str:
+    """The result line: what was written, from which table and how many rows, over which months."""
+    months = f"{result.months} months" + (f": {result.month_range}" if result.month_range else "")
+    counts = f"{months}, {result.customers:,} customers"
+    if result.source:
+        origin = f"{result.source} ({result.ledger_rows:,} ledger rows, {counts})"
+    else:
+        where = f" on sheet {result.sheet!r}" if result.sheet else ""
+        rows = result.stamp.get("Rows read", result.ledger_rows) if result.stamp else result.ledger_rows
+        origin = f"table {result.table!r}{where} ({rows:,} rows read, {counts})"
+    return f"{result.target}: refreshed {', '.join(result.sheets)} from {origin} in {result.seconds:.1f} s"
 
 
 def progress_bar(stream=None, width: int = 30):
@@ -55,14 +83,20 @@ def progress_bar(stream=None, width: int = 30):
 def run(args: argparse.Namespace) -> int:
     from xl_kpi.refresh import refresh_file
 
-    options = {k: v for k, v in (("input", args.input), ("table", args.table), ("query", args.query),
+    options = {k: v for k, v in (("table", args.table), ("query", args.query),
                                  ("columns", args.columns), ("amount_unit", args.amount_unit), ("fx", args.fx),
-                                 ("currency", args.currency), ("as_of", args.as_of)) if v is not None}
+                                 ("currency", args.currency)) if v is not None}
+    read = {"as_of": args.as_of, "dayfirst": args.dayfirst, "drop_duplicates": args.drop_duplicates,
+            "merge_case": args.merge_case}
+    if args.ledger is not None:
+        options.update({k: v for k, v in (("input", args.input), ("as_of", args.as_of)) if v is not None})
+    else:
+        read["input"] = args.input
     if options and args.ledger is None:
         flags = ", ".join("--" + k.replace("_", "-") for k in options)
         raise UserError(f"{flags}: only with --ledger SOURCE (a ledger outside the workbook)")
     try:
-        result = refresh_file(args.book, args.output, progress=progress_bar(),
+        result = refresh_file(args.book, args.output, progress=progress_bar(), read=read, strict=args.strict,
                               **({"ledger": args.ledger, **options} if args.ledger is not None else {}))
     except PermissionError as exc:
         raise UserError(f"{exc.filename or args.book}: permission denied (is the workbook open in Excel? "
@@ -72,13 +106,9 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError:
         raise UserError(f"{args.book}: not enough memory to refresh this workbook") from None
     if not args.quiet:
-        for line in result.checks:
+        for line in result.checks:  # the data checks, one line each, before the summary line
+            print(f"xl-kpi refresh: warning: {line}", file=sys.stderr)
+        for line in result.settings_used + result.data_checks.notes:
             print(f"xl-kpi refresh: {line}", file=sys.stderr)
-        counts = f"{result.months} months, {result.customers:,} customers"
-        if result.source:
-            print(f"{result.target}: refreshed {', '.join(result.sheets)} from {result.source} "
-                  f"({result.ledger_rows:,} ledger rows, {counts}) in {result.seconds:.1f} s")
-        else:
-            print(f"{result.target}: refreshed {', '.join(result.sheets)} from {result.ledger_rows:,} ledger rows "
-                  f"({counts}) in {result.seconds:.1f} s")
+        print(summary_line(result))
     return 0

@@ -29,13 +29,17 @@ from typing import Callable, Protocol
 
 import pandas as pd
 
-from xl_kpi.cells import blank_mask
+from xl_kpi.cells import blank_mask, is_blank
 from xl_kpi.errors import UserError
 from xl_kpi.engines import Analysis, analysis_of
 from xl_kpi.ledger import prepare_ledger
 from xl_kpi.ledger.formats import CUSTOMER, MONTH, MRR, InputFormat, formats, get_format, grid, ledger_frame
+from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.raw import RawTable, TableSource
+from xl_kpi.ledger.settings import SETTINGS_TABLE, parse_settings, resolve
+from xl_kpi.ledger.validation import LedgerError
 from xl_kpi.refresh.ownership import Inventory, Plan, plan_refresh
+from xl_kpi.refresh.data_checks import with_data_checks
 from xl_kpi.refresh.report import Report, ReportData, build_report
 
 Progress = Callable[[float, str], None]
@@ -109,10 +113,20 @@ class RefreshResult:
     #: What the reader must know about the input (a ledger source's file and format, a billing export's
     #: amount unit and currency); "" for a workbook's own Ledger table.
     source: str = ""
-    #: Data-check lines (a billing export's rows used and skipped, and why), from the format's converter.
+    #: Warning lines, one per data check (the CLI prints them before the summary line).
     checks: list[str] = field(default_factory=list)
     #: The trailing twelve-month retention the Retention sheet shows (:func:`xl_kpi.ledger.trailing_retention`).
     trailing: pd.DataFrame | None = field(default=None, repr=False)
+    #: The structured data checks (name, count, examples) and how the data was read (notes).
+    data_checks: DataChecks = field(default_factory=DataChecks, repr=False)
+    #: The input table read ("Ledger"), its sheet, the month range ("Jan 2024 - Jun 2024") and the as-of month.
+    table: str = ""
+    sheet: str | None = None
+    month_range: str = ""
+    as_of: str = ""
+    #: Settings of the workbook's Settings table that were used ("Settings table: As-of month = 2024-06").
+    settings_used: list[str] = field(default_factory=list)
+    stamp: dict = field(default_factory=dict, repr=False)
 
 
 #: The ledger frame's segment column (added by :func:`segment_column`).
@@ -160,8 +174,94 @@ def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,
                       fiscal_year_start=fiscal_year_start)
 
 
-def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
+#: Rows of a table's neighbourhood read to find rows typed just below it.
+def outside_rows(raw: RawTable, fmt: InputFormat) -> list[int]:
+    """Row numbers of the rows right below the table that hold something (until the first blank row).
+
+    >>> outside_rows(RawTable(["a", "b"], [[1, 2]], first_row=2, below=[["x", 3], [None, None], ["y", 1]]),
+    ...              None)
+    [3]
+    """
+    out = []
+    for i, row in enumerate(raw.below):
+        if all(is_blank(v) for v in row):
+            break
+        out.append(raw.first_row + len(raw.rows) + i)
+    return out
+
+
+def refuse_errors(raw: RawTable) -> None:
+    """A cell holding an Excel error is refused, naming the error and its row (whatever the other cells hold)."""
+    if not raw.errors:
+        return
+    err = raw.errors[0]
+    column = raw.header[err.column] if err.column < len(raw.header) else f"column {err.column + 1}"
+    where = f"Sheet {raw.sheet!r}, row {err.row}, column {column!r}" if raw.sheet else \
+        f"Row {err.row}, column {column!r}"
+    more = f" ({len(raw.errors) - 1:,} more error cells)" if len(raw.errors) > 1 else ""
+    detail = f"the cell holds the Excel error {err.literal}; fix it or delete the row{more}"
+    raise LedgerError(f"{where}: {detail}", row=err.row, column=column, sheet=raw.sheet, value=err.literal,
+                      detail=detail)
+
+
+def refuse_non_finite(label: str, result: Analysis) -> None:
+    """A result that is not a finite number (an overflow, a ratio over a tiny MRR) is refused, never a blank cell.
+
+    Rates whose denominator is 0 are NaN by the catalog (a blank cell); an
+    infinity is a different thing: a number too large to show.
+    """
+    import numpy as np
+
+    for what, frame in (("MRR bridge", result.bridge), ("logo retention", result.logo_cohorts),
+                        ("revenue retention", result.revenue_cohorts), ("monthly KPIs", result.monthly)):
+        if frame is None or frame.empty:
+            continue
+        values = frame.select_dtypes("number")
+        bad = np.isinf(values.to_numpy(dtype=float))
+        if bad.any():
+            i, j = map(int, np.argwhere(bad)[0])
+            row = frame.index[i] if "month" not in frame.columns else frame["month"].iloc[i]
+            when = pd.Timestamp(row).strftime("%b %Y") if isinstance(row, (pd.Timestamp, np.datetime64)) else row
+            cell = (f"the {what} of the {when} cohort at month {values.columns[j]}" if "retention" in what
+                    else f"the {what}' {values.columns[j]} in {when}")
+            raise UserError(f"{label}: {cell} is not a finite number ({values.iat[i, j]}): an amount in the "
+                            "ledger is too large or too close to 0 for the ratio; check the MRR of those months")
+
+
+def read_settings(source: TableSource) -> tuple[dict, list[str], str | None]:
+    """The Settings table's rows (label -> (value, row)), warnings for unknown rows, and its sheet."""
+    names = {n.lower(): n for n in source.table_names()}
+    if SETTINGS_TABLE.lower() not in names:
+        return {}, [], None
+    raw = source.read_table(names[SETTINGS_TABLE.lower()])
+    values, unknown = parse_settings(raw.rows, raw.first_row, raw.sheet)
+    return values, unknown, raw.sheet
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("xl_kpi")
+    except Exception:  # noqa: BLE001 - not installed (a source checkout): say so rather than fail
+        return "unknown (not installed)"
+
+
+def refresh_time() -> str:
+    """Now, as "2026-12-01 10:15 UTC"; ``SOURCE_DATE_EPOCH`` (the reproducible-builds variable) fixes it."""
+    import datetime as _dt
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    now = _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc) if epoch else _dt.datetime.now(_dt.timezone.utc)
+    return now.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def analyse(df: pd.DataFrame, sheet: str, first_row: int, **options) -> Analysis:
     """Validate the ledger and compute the bridge, both cohort matrices and the monthly KPIs.
+
+    ``options`` are :func:`xl_kpi.ledger.validate_ledger`'s (``as_of``,
+    ``dayfirst``, ``date1904``, ``merge_case``, ``drop_duplicates``).
 
     A source too large for memory (a big Parquet file, a database table) is
     analysed where it is instead: ``analysis_of(xl_kpi.engines.ledger(source,
@@ -173,42 +273,97 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int) -> Analysis:
     customer-month totals computed, once for all the analyses.
     """
     segment = SEGMENT if SEGMENT in df.columns else None
-    return analysis_of(prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet, segment=segment))
+    return analysis_of(prepare_ledger(df, CUSTOMER, MONTH, MRR, first_row=first_row, sheet=sheet, segment=segment,
+                                      **options))
+
+
+#: The read options a refresh takes (flags; None = not given, the Settings table or the default decides).
+READ_OPTIONS = ("as_of", "dayfirst", "input", "drop_duplicates", "merge_case")
 
 
 def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None, *,
-        input: str | None = None, options: dict | None = None, analysis: Analysis | None = None) -> RefreshResult:
+        input: str | None = None, options: dict | None = None, read: dict | None = None,
+        strict: bool = False, analysis: Analysis | None = None) -> RefreshResult:
     """Read, check, compute, write.  Nothing is written unless everything before succeeded.
 
     ``input`` chooses the input format (or table); ``options`` go to the
-    format's converter (a billing export's ``amount_unit``, ``fx`` ...).
-    ``analysis``: the ledger already checked and analysed where it lives (the
-    Ibis engine, for a source too large for memory); nothing is read then.
+    format's converter (a billing export's ``amount_unit``, ``fx`` ...);
+    ``read`` holds the read options given as flags (:data:`READ_OPTIONS`),
+    which override the workbook's Settings table; ``strict`` refuses a
+    refresh that has data checks to report. ``analysis``: the ledger already
+    checked and analysed where it lives (the Ibis engine, for a source too
+    large for memory); nothing is read then.
     """
     say = progress or (lambda fraction, message: None)
     start = time.perf_counter()
+    checks, used, converted, segment_name, table = DataChecks(), [], None, None, None
     df = pd.DataFrame()  # carries the converter's notes (attrs) on the read path
-    segment_name = None
     if analysis is not None:
         df.attrs["input"] = f"computed in {analysis.ledger.backend} by the Ibis engine"
+        result = analysis
     else:
         say(0.0, "reading the ledger")
-        fmt, table = select_input(source, input)
+        flags = {k: None for k in READ_OPTIONS}
+        flags.update({k: v for k, v in (read or {}).items() if v is not None})
+        if input is not None:
+            flags["input"] = input
+        values, unknown, settings_sheet = read_settings(source)
+        opts, used = resolve(values, flags, settings_sheet)
+        fmt, table = select_input(source, opts["input"])
         say(0.45, "checking the ledger")
-        df = ledger_frame(table, fmt, **(options or {}))
+        refuse_errors(table)
+        convert = dict(options or {})
+        if fmt.name == "subscriptions":
+            convert.update({k: opts[k] for k in ("as_of", "dayfirst", "merge_case") if opts[k] is not None})
+            convert["date1904"] = table.date1904
+        elif not fmt.ledger_rows and opts["as_of"] is not None:
+            convert.setdefault("as_of", opts["as_of"])  # a billing export cuts at the as-of month itself
+        df = ledger_frame(table, fmt, **convert)
         segment_name = segment_column(table, fmt, df)
+        checks = DataChecks()
+        for line in unknown:
+            checks.add("unknown setting", 1, [], line)
+        outside = outside_rows(table, fmt)
+        if outside:
+            checks.add("rows outside the table", len(outside), [table.row_label(r) for r in outside],
+                       f"{len(outside):,} rows right below table {table.table!r} are outside the table",
+                       "extend the table to include them (drag its lower-right corner, or Table Design > Resize Table)")
+        converted = df.attrs.get("checks")
+        if isinstance(converted, DataChecks):
+            checks.extend(converted)
+        as_of = opts["as_of"]
+        if as_of is None and "as_of" in df.attrs:
+            as_of = df.attrs["as_of"]  # a subscription list's own as-of month (the current month by default)
+        prepare = {"as_of": as_of, "merge_case": bool(opts["merge_case"]), "drop_duplicates": bool(opts["drop_duplicates"])}
+        if fmt.ledger_rows:
+            prepare.update(dayfirst=opts["dayfirst"], date1904=table.date1904)
         say(0.55, "computing the MRR bridge and cohorts")
-        analysis = analyse(df, table.sheet, table.first_row)
-        if analysis.bridge.empty:
+        result = analyse(df, table.sheet, table.first_row, **prepare)
+        if result.bridge.empty:
             raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
-    result = analysis
+        refuse_non_finite(source.label, result)
+        ledger = result.ledger
+        checks.extend(getattr(ledger, "checks", DataChecks()))
+    lines = checks.lines() + [str(c) for c in (converted if isinstance(converted, list) else ())]
+    if strict and lines:
+        raise UserError(f"{source.label}: refused (--strict): {len(lines)} data check"
+                        f"{'s' if len(lines) > 1 else ''} to look at: " + " | ".join(lines))
+    months = ledger.month_range() if hasattr(ledger, "month_range") else ""
+    last = months.split(" - ")[-1] if months else ""
+    rows_read = filled_rows(table) if table is not None else result.rows
+    where = source.label if table is None else f"{table.table} (sheet {table.sheet})" if table.sheet else table.table
+    stamp = {"xl_kpi version": _version(), "Refreshed": refresh_time(), "Input table": where,
+             "Rows read": rows_read, "Months": months, "As-of month": last}
     data = report_data(result, segment_name=segment_name)
     report = build_report(data)
+    report = with_data_checks(report, checks, stamp, used)
     plan = plan_refresh(report, writer.inventory())  # the one ownership check, before anything is written
     say(0.75, "writing the report")
     writer.write(report, plan, progress)
     say(1.0, "done")
     return RefreshResult(source.label, [s.name for s in report.sheets], result.rows, len(result.bridge),
                          result.customers, result.bridge, time.perf_counter() - start,
-                         source=df.attrs.get("input", ""), checks=list(df.attrs.get("checks", ())),
+                         source=df.attrs.get("input", ""), checks=lines, data_checks=checks,
+                         table=table.table if table is not None else "", sheet=table.sheet if table is not None else None,
+                         month_range=months, as_of=last, settings_used=used, stamp=stamp,
                          trailing=data.trailing)

@@ -14,6 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                         help="folder to write the workbooks into (created if missing; default: workbooks)")
     parser.add_argument("--blank", action="store_true",
                         help="leave the input tables empty instead of filling them with the sample company")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite workbooks that already exist in DIR (they may hold your data)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,6 +24,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: is a file, not a folder")
+    from xl_kpi.templates import BUILDERS
+
+    existing = [out / name for name in BUILDERS if (out / name).exists()]
+    if existing and not args.force:
+        names = ", ".join(p.name for p in existing)
+        raise UserError(f"--out {out}: {names} already exist{'s' if len(existing) == 1 else ''} and may hold your "
+                        "data; nothing was written. Use --force to overwrite, or choose another --out folder")
     started = time.perf_counter()
     try:
         paths = write_templates(out, blank=args.blank)

@@ -1,20 +1,26 @@
 """``subscription_ledger.xlsx``: a subscription ledger (one row per customer per month) ready for refresh.
 
 Sheets: How to use | Ledger (table ``Ledger``: Customer ID, Month, MRR) |
-Monthly MRR (native formulas: MRR per calendar month, ARR and MRR growth).
+Monthly MRR (native formulas: MRR per calendar month, ARR and MRR growth) |
+Settings (table ``Settings``: how the refresh reads the data, for the ribbon,
+which has no command line; see :mod:`xl_kpi.ledger.settings`).
 
 The full analysis (MRR bridge with new / expansion / contraction / churned
 MRR, cohorts, KPI summary, charts) needs per-customer comparisons between
 months that native formulas cannot express simply; ``xl-kpi refresh`` (or
 the Excel ribbon) writes those report sheets.  The Monthly MRR sheet works
 without it: month m's MRR is the total of the ledger rows dated in m, as in
-the catalog's ledger semantics (rows of one customer and month add up).
+the catalog's ledger semantics (rows of one customer and month add up). It
+counts Month cells that are Excel dates, for 36 months; a line under its
+title says plainly when the ledger has text months it leaves out, or runs
+past its last month (the refresh reads both).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from xl_kpi.ledger.settings import SETTINGS, SETTINGS_HEADERS, SETTINGS_TABLE
 from xl_kpi.templates import sample_inputs, sheets, styles
 from xl_kpi.templates.formulas import kpi_formula, number_format
 from xl_kpi.templates.sheets import InputColumn, OutputColumn
@@ -30,6 +36,22 @@ COLUMNS = (
 
 #: Rows of the Monthly MRR sheet: three years; months past the ledger's last one stay empty.
 MONTH_ROWS = 36
+
+SETTINGS_COLUMNS = (
+    InputColumn(SETTINGS_HEADERS[0], "@", None, width=30),
+    InputColumn(SETTINGS_HEADERS[1], "@", None, width=16),
+    InputColumn(SETTINGS_HEADERS[2], "@", None, width=90),
+)
+
+
+def _coverage_warning(last: int) -> str:
+    """A formula saying plainly what the Monthly MRR sheet leaves out: text months, months past its last row."""
+    month = "Ledger[Month]"
+    text = (f'IF(COUNTA({month})>COUNT({month}),COUNTA({month})-COUNT({month})&" Month cells are text, not '
+            f'Excel dates: this sheet leaves them out (xl-kpi refresh reads them). ","")')
+    past = (f'IF(A{last}="","",IF(MAX({month})>EOMONTH(A{last},0),"The ledger runs past "&TEXT(A{last},"mmm yyyy")'
+            f'&", the last month here: later months are not shown here (xl-kpi refresh reports them).",""))')
+    return f"=TRIM({text}&{past})"
 
 
 def _monthly_columns(first: int) -> list[OutputColumn]:
@@ -70,8 +92,18 @@ def build(path: Path, blank: bool = False) -> Path:
                  "no refresh needed.")
     top = sheets.HEADER_ROW
     sheets.output_block(monthly, _monthly_columns(top + 1), top + 1, top + MONTH_ROWS)
+    monthly["A3"] = _coverage_warning(top + MONTH_ROWS)
+    monthly["A3"].font = styles.WARNING_FONT
     monthly.freeze_panes = f"A{top + 1}"
     sheets.print_setup(monthly, landscape=False)
+
+    settings = wb.create_sheet("Settings")
+    sheets.title(settings, "Settings", "How xl-kpi refresh and the Refresh KPIs button read the Ledger: leave a "
+                 "value blank for the default; a command-line flag overrides it.")
+    first, _ = sheets.input_table(settings, SETTINGS_TABLE, SETTINGS_COLUMNS,
+                                  [[s.label, None, f"{s.values}. {s.help}"] for s in SETTINGS.values()])
+    settings.freeze_panes = f"A{first}"
+    sheets.print_setup(settings, landscape=True)
 
     sheets.how_to_use(
         wb, "Subscription ledger",
@@ -91,6 +123,8 @@ def build(path: Path, blank: bool = False) -> Path:
         [
             ("Ledger", "Table Ledger: Customer ID, Month, MRR."),
             ("Monthly MRR", "MRR per calendar month (named LEDGER_MRR), ARR (LEDGER_ARR) and MRR growth."),
+            ("Settings", "Table Settings: as-of month, date order, input table, duplicate rows, merging ids "
+                         "that differ in case; read by the refresh."),
         ],
     )
     return sheets.save(wb, path)

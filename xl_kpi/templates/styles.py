@@ -35,6 +35,8 @@ CALC_FONT = Font(name="Calibri", size=11, color="000000")
 RESULT_FONT = Font(name="Calibri", size=11, bold=True, color="000000")
 RESULT_FILL = PatternFill("solid", fgColor=CALC_FILL_RGB)
 LABEL_FONT = Font(name="Calibri", size=11, bold=True)
+#: A line that says what a sheet leaves out (dark red, so it is not missed).
+WARNING_FONT = Font(name="Calibri", size=11, bold=True, color="C00000")
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 THIN = Side(style="thin", color="BFBFBF")
