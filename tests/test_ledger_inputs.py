@@ -455,3 +455,50 @@ def test_shuffling_spaces_and_ids_as_text_never_change_the_bridge(rows, rnd, spa
                                   [(2024, 1 + m) for m in range(min(r[1] for r in rows), max(r[1] for r in rows) + 1)])
     assert want["ending_mrr"].tolist() == pytest.approx(ending)
     assert want["churned_mrr"].tolist() == pytest.approx(churned)
+
+
+def _fill_ledger(path: Path, rows) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Ledger"]
+    table = ws.tables["Ledger"]
+    top = int(table.ref.split(":")[0][1:])
+    for r in range(top + 1, ws.max_row + 1):
+        for c in range(1, 4):
+            ws.cell(r, c).value = None
+    for i, row in enumerate(rows, start=top + 1):
+        for c, v in enumerate(row, start=1):
+            ws.cell(i, c).value = v
+    table.ref = f"A{top}:C{top + len(rows)}"
+    if table.autoFilter is not None:
+        table.autoFilter.ref = table.ref
+    wb.save(path)
+
+
+def test_the_monthly_mrr_sheet_says_plainly_what_it_leaves_out(tmp_path, capsys):
+    """LibreOffice computes the template's own Monthly MRR sheet: it agrees with the refresh where it can
+    and says where it stops (text months, ledgers longer than its 36 months)."""
+    from tests.libreoffice import recalculate
+    from xl_kpi.templates import ledger_book
+
+    text_rows = [("a", dt.datetime(2024, 1, 1), 100.0), ("a", "15/02/2024", 100.0), ("b", dt.datetime(2024, 2, 3), 50.0)]
+    long_rows = [("a", dt.datetime(2020 + m // 12, m % 12 + 1, 1), 10.0 + m) for m in range(40)]
+    src = tmp_path / "src"
+    src.mkdir()
+    paths = []
+    for name, rows in (("text", text_rows), ("long", long_rows)):
+        path = ledger_book.build(src / f"{name}.xlsx")
+        _fill_ledger(path, rows)
+        paths.append(path)
+    text, long = (openpyxl.load_workbook(p, data_only=True) for p in recalculate(paths, tmp_path / "out"))
+    assert text["Monthly MRR"]["A3"].value == ("1 Month cells are text, not Excel dates: this sheet leaves them "
+                                               "out (xl-kpi refresh reads them).")
+    assert [text["Monthly MRR"].cell(r, 2).value for r in (5, 6)] == [100, 50]  # the text row is left out, as it says
+    assert long["Monthly MRR"]["A3"].value == ("The ledger runs past Dec 2022, the last month here: later months "
+                                               "are not shown here (xl-kpi refresh reports them).")
+    sheet_mrr = [long["Monthly MRR"].cell(r, 2).value for r in range(5, 41)]
+    # the refresh reports all 40 months; the 36 the sheet shows are equal to its first 36
+    code, out, _ = cli(capsys, paths[1])
+    assert code == 0 and "40 months: Jan 2020 - Apr 2023" in out
+    assert sheet_mrr == pytest.approx(report_bridge(paths[1])["Ending MRR"].tolist()[:36])
+    code, out, _ = cli(capsys, paths[0])
+    assert code == 0 and report_bridge(paths[0])["Ending MRR"].tolist() == [100, 150]  # the refresh reads 15/02/2024
