@@ -106,8 +106,10 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError:
         raise UserError(f"{args.book}: not enough memory to refresh this workbook") from None
     if not args.quiet:
+        warnings = set(result.data_checks.lines())
         for line in result.checks:  # the data checks, one line each, before the summary line
-            print(f"xl-kpi refresh: warning: {line}", file=sys.stderr)
+            # (a converter's own lines, e.g. a billing export's rows used and skipped, are printed as they are)
+            print(f"xl-kpi refresh: {'warning: ' if line in warnings else ''}{line}", file=sys.stderr)
         for line in result.settings_used + result.data_checks.notes:
             print(f"xl-kpi refresh: {line}", file=sys.stderr)
         print(summary_line(result))
