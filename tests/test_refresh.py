@@ -476,7 +476,8 @@ def test_cli_success_and_errors(tmp_path, capsys):
     out = tmp_path / "sub" / "result.xlsx"
     assert cli_main(["refresh", str(path), "--output", str(out)]) == 0
     captured = capsys.readouterr()
-    assert f"refreshed {', '.join(REPORT)} from 3 ledger rows (2 months, 2 customers)" in captured.out
+    assert (f"refreshed {', '.join(REPORT)} from table 'Ledger' on sheet 'Data' (3 rows read, 2 months: "
+            "Jan 2024 - Feb 2024, 2 customers)") in captured.out
     assert read_table(out)["Ending MRR"].tolist() == [30, 15]
 
     assert cli_main(["refresh", str(tmp_path / "missing.xlsx")]) == 2

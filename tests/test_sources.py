@@ -112,7 +112,7 @@ def test_csv_through_the_command_line(book, tmp_path, capsys):
     src = write_csv(tmp_path / "ledger.csv")
     assert cli_main(["refresh", str(book), "--ledger", str(src)]) == 0
     out = capsys.readouterr().out
-    assert f"from {src} (11 ledger rows, 4 months, 5 customers)" in out
+    assert f"from {src} (11 ledger rows, 4 months: Jan 2024 - Apr 2024, 5 customers)" in out
     assert_bridge(book)
 
 

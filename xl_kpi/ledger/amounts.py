@@ -73,6 +73,9 @@ class AmountColumn:
     def __iter__(self):  # unpacks as (values, blank, bad) like the other column parsers
         return iter((self.values, self.blank, self.bad | self.ambiguous | self.complex))
 
+    def __getitem__(self, i):  # and indexes like that 3-tuple
+        return (self.values, self.blank, self.bad | self.ambiguous | self.complex)[i]
+
 
 def _split(text: str) -> tuple[str | None, str, bool] | None:
     """Text -> (currency or None, number body, negative by parentheses) or None if it is not an amount."""

@@ -86,6 +86,9 @@ class DateColumn:
     def __iter__(self):  # unpacks as (days, blank, bad)
         return iter((self.days, self.blank, self.bad))
 
+    def __getitem__(self, i):  # and indexes like that 3-tuple
+        return (self.days, self.blank, self.bad)[i]
+
 
 def _year(text: str) -> int:
     y = int(text)

@@ -44,6 +44,9 @@ class IdColumn:
     def __iter__(self):  # unpacks as (codes, uniques, blank)
         return iter((self.codes, self.uniques, self.blank))
 
+    def __getitem__(self, i):  # and indexes like that 3-tuple
+        return (self.codes, self.uniques, self.blank)[i]
+
 
 class _Bool:
     """A boolean cell, kept apart from the numbers 0 and 1 while ids are factorised."""

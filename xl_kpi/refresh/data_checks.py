@@ -1,10 +1,10 @@
 """The report's "Data checks" block: what reading the ledger noticed, and the stamp of the refresh.
 
 Written on the KPI Summary sheet below its tables (a separate function, so
-the report's own layout code is untouched): a block listing each data check
-with its count and a few examples (sheet and row), the notes on how the data
-was read and the settings used, and a stamp block: xl_kpi version, refresh
-time, input table, rows read, month range, as-of month. A refresh with
+the report's own layout code is untouched): a block with one line per data
+check (its count, a few examples with sheet and row, what to do), the notes
+on how the data was read and the settings used, and a stamp block: xl_kpi
+version, refresh time, input table, rows read, month range, as-of month. A refresh with
 nothing to report still writes "No data checks" so the reader knows it was
 checked.
 
@@ -13,7 +13,7 @@ checked.
 >>> checks.add("duplicate rows", 2, ["sheet 'Ledger' row 5"], "2 exact duplicate rows", "they are added up")
 >>> blk = checks_block(checks, [], 10)
 >>> [c.header for c in blk.columns], blk.columns[0].values.tolist()
-(['Data check', 'Count', 'Examples', 'What to do'], ['2 exact duplicate rows'])
+(['Data checks'], ["2 exact duplicate rows: sheet 'Ledger' row 5 and 1 more; they are added up"])
 """
 
 from __future__ import annotations
@@ -33,32 +33,21 @@ def _text(values) -> np.ndarray:
 
 
 def checks_block(checks: DataChecks, notes: list[str], row: int, col: int = 1) -> Block:
-    """One row per check (summary, count, examples, advice), then one per note; "No data checks" when none."""
-    summary, count, examples, advice = [], [], [], []
-    for c in checks:
-        summary.append(c.summary)
-        count.append(float(c.count))
-        more = f" and {c.count - len(c.examples):,} more" if c.count > len(c.examples) else ""
-        examples.append(", ".join(c.examples) + more if c.examples else "")
-        advice.append(c.advice)
-    if not summary:
-        summary, count, examples, advice = ["No data checks"], [np.nan], [""], [""]
-    for n in notes:
-        summary.append(n)
-        count.append(np.nan)
-        examples.append("")
-        advice.append("(how the data was read)")
-    return Block(row, col, [Column("Data check", _text(summary), align="left"),
-                            Column("Count", np.array(count, dtype=float), "#,##0"),
-                            Column("Examples", _text(examples), align="left"),
-                            Column("What to do", _text(advice), align="left")], title="Data checks")
+    """One line per check (its summary with the count, the first rows, what to do), then one per note.
+
+    Each line is one cell, alone in its row, so it reads across the empty
+    cells to its right whatever the sheet's column widths; "No data checks"
+    when there is none.
+    """
+    lines = checks.lines() or ["No data checks"]
+    lines += [f"{n} (how the data was read)" for n in notes]
+    return Block(row, col, [Column("Data checks", _text(lines), align="left")])
 
 
 def stamp_block(stamp: dict, row: int, col: int = 1) -> Block:
-    """Two columns: what (xl_kpi version, refreshed, input table, rows read, months, as-of) and its value."""
-    values = [str(v) if not isinstance(v, (int, float)) else float(v) for v in stamp.values()]
-    return Block(row, col, [Column("Refresh", _text(stamp.keys()), align="left"),
-                            Column("Value", _text(values), align="left")], title="This refresh")
+    """The stamp, one "what: value" line each: xl_kpi version, refreshed, input table, rows read, months, as-of."""
+    lines = [f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in stamp.items()]
+    return Block(row, col, [Column("This refresh", _text(lines), align="left")])
 
 
 def with_data_checks(report: Report, checks: DataChecks, stamp: dict, settings_used: list[str]) -> Report:
@@ -68,8 +57,8 @@ def with_data_checks(report: Report, checks: DataChecks, stamp: dict, settings_u
         if sheet.name != SUMMARY_SHEET:
             continue
         charts_end = max((c.row + c.height_rows for c in sheet.charts), default=0)
-        top = max([b.last_row for b in sheet.blocks] + [charts_end]) + 3
-        blk = checks_block(checks, list(checks.notes) + list(settings_used), top + 1)
-        stamp_blk = stamp_block(stamp, blk.last_row + 3)
+        top = max([b.last_row for b in sheet.blocks] + [charts_end]) + 2
+        blk = checks_block(checks, list(checks.notes) + list(settings_used), top)
+        stamp_blk = stamp_block(stamp, blk.last_row + 2)
         sheets[i] = dataclasses.replace(sheet, blocks=[*sheet.blocks, blk, stamp_blk])
     return dataclasses.replace(report, sheets=sheets)
