@@ -70,8 +70,12 @@ def test_a_large_parquet_ledger_gives_the_in_memory_report(tmp_path, ledger_file
     assert "computed in duckdb by the Ibis engine" in large.source
     assert_frames_match(large.bridge, small.bridge)
     assert (large.ledger_rows, large.customers, large.months) == (small.ledger_rows, small.customers, small.months)
+    def upto_checks(rows):  # the Data checks block (what each engine's read noticed) may differ: compare above it
+        return [r for r in rows[:next((i for i, r in enumerate(rows) if r and r[0] == "Data checks"), len(rows))]]
+
     for sheet in large.sheets:
         got, want = sheet_values(tmp_path / "ibis.xlsx", sheet), sheet_values(tmp_path / "numpy.xlsx", sheet)
+        got, want = upto_checks(got), upto_checks(want)
         assert len(got) == len(want), sheet
         for a, b in zip(got, want):
             assert len(a) == len(b)
@@ -84,14 +88,15 @@ def test_a_large_parquet_ledger_gives_the_in_memory_report(tmp_path, ledger_file
 
 def test_a_bad_row_in_a_large_ledger_is_named_and_the_book_is_unchanged(tmp_path, ledger_file, no_reading):
     df = pd.read_parquet(ledger_file)
-    df.loc[1500, "Amount"] = -3.0
+    df.loc[1500, "Amount"] = -3e12  # a credit larger than any month: the customer-month nets below 0
     df.to_parquet(ledger_file)
     book = tmp_path / "book.xlsx"
     shutil.copyfile(BOOK, book)
     before = book.read_bytes()
     with pytest.raises(LedgerError) as err:
         refresh_file(book, ledger=ledger_file, columns=COLUMNS)
-    assert str(err.value) == f"{ledger_file}: row 1501, column 'Amount': -3 is negative; MRR must be 0 or more"
+    assert str(err.value).startswith(f"{ledger_file}: ") and "nets to -" in str(err.value)
+    assert "a credit or refund may lower a month's MRR but not below 0" in str(err.value)
     assert book.read_bytes() == before
 
 

@@ -361,8 +361,8 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
     if as_of is not None and months.size:
         first_data = int(months.min())
         if last_month < first_data:
-            raise LedgerError(f"as_of {month_label(last_month)} is before the first month of the data "
-                              f"({month_label(first_data)})", value=as_of)
+            first_text = str(np.datetime64("1970-01", "M") + first_data)
+            raise LedgerError(f"as_of {as_of!r} is before the ledger's first month ({first_text})", value=as_of)
         late = months > last_month
         if late.any():
             checks.add("rows after the as-of month", int(late.sum()), _examples(rows[late], first_row, sheet),

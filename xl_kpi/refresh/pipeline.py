@@ -342,8 +342,8 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
         if result.bridge.empty:
             raise UserError(f"{source.label}: sheet {table.sheet!r}: the {table.table} table has no data rows")
         refuse_non_finite(source.label, result)
-        ledger = result.ledger
-        checks.extend(getattr(ledger, "checks", DataChecks()))
+        checks.extend(getattr(result.ledger, "checks", DataChecks()))
+    ledger = result.ledger
     lines = checks.lines() + [str(c) for c in (converted if isinstance(converted, list) else ())]
     if strict and lines:
         raise UserError(f"{source.label}: refused (--strict): {len(lines)} data check"
