@@ -235,11 +235,13 @@ def parse_dates(s: pd.Series, *, dayfirst: bool | None = None, date1904: bool = 
     if isinstance(dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
         dtype = s.dtype
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        d = s.to_numpy()  # in the column's own unit (ns, us, s ...): no overflow
+    d = s.to_numpy() if pd.api.types.is_datetime64_any_dtype(dtype) else None
+    if d is not None and d.dtype.kind == "M":  # in the column's own unit (ns, us, s ...): no overflow
         blank = np.isnat(d)
         days = d.astype("datetime64[D]").astype(np.int64)  # rounds down, also before 1970
         return DateColumn(np.where(blank, 0, days), blank, np.zeros(n, bool))
+    # Arrow dates and zoned Arrow timestamps come out as Python dates and Timestamps: the
+    # distinct values below read them (a zoned one by its wall clock, as above)
     if pd.api.types.is_bool_dtype(dtype):
         return DateColumn(np.zeros(n, np.int64), np.zeros(n, bool), np.ones(n, bool))
     if pd.api.types.is_numeric_dtype(dtype) and dtype.kind != "c":
