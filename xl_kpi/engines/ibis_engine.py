@@ -334,7 +334,8 @@ class IbisLedger:
         metrics.update(negative=f.count(where=(f.v < 0).fill_null(False)), skipped=f.count(where=skip),
                        total=f.count(), first=f.m.min(where=in_range),
                        last=f.m.max(), rows=f.count(where=in_range),
-                       customers=f.c.nunique(where=~f.c_blank))  # as the numpy path: every id of the ledger
+                       # as the numpy path: the ids of the rows reported (through as_of)
+                       customers=f.c.nunique(where=in_range & ~f.c_blank))
         got = f.aggregate(**metrics).to_pyarrow().to_pylist()[0]
         for name in self._BLANK_FLAGS:
             got[name] -= got["skipped"]
