@@ -126,9 +126,29 @@ def test_stripe_export_through_the_command_line(book, tmp_path, capsys, start_he
     assert f"from {src} (stripe); amounts read as units; currency USD (" in cap.out
     lines = cap.err.splitlines()
     assert "xl-kpi refresh: Stripe export: 12 rows: 7 used, 5 skipped" in lines
-    assert "xl-kpi refresh: 2 rows skipped (trial): line 7, line 8" in lines
-    assert "xl-kpi refresh: 2 rows skipped (incomplete): line 10, line 11" in lines
-    assert "xl-kpi refresh: 1 row skipped (free: amount 0): line 13" in lines
+    skipped = [("trial", "2 rows", "line 7, line 8"), ("incomplete", "2 rows", "line 10, line 11"),
+               ("free: amount 0", "1 row", "line 13")]
+    for reason, n, where in skipped:
+        assert any(line.startswith(f"xl-kpi refresh: warning: {n} of the Stripe export skipped ({reason}): "
+                                   f"{where}; ") for line in lines), reason
+    # the same fates reach the report's Data checks block, and the stamp names the source and the amounts
+    texts = summary_texts(book)
+    block = texts[texts.index("Data checks") + 1:texts.index("This refresh")]
+    for reason, n, where in skipped:
+        assert any(t.startswith(f"{n} of the Stripe export skipped ({reason}): {where}; ") for t in block), reason
+    assert "Stripe export: 12 rows: 7 used, 5 skipped (how the data was read)" in block
+    assert f"Input table: {src} (stripe format)" in texts
+    assert "Amounts: amounts read as units; currency USD" in texts
+    # 12 = 7 used + the 5 skipped, each counted once
+    assert 7 + sum(int(n.split()[0]) for _, n, _ in skipped) == 12
+
+
+def summary_texts(path: Path) -> list[str]:
+    """The KPI Summary sheet's text cells, in reading order (its Data checks and stamp blocks among them)."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path)["KPI Summary"]
+    return [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
 
 
 def test_stripe_worked_numbers(book, tmp_path):
@@ -185,7 +205,10 @@ def test_several_currencies_refused_then_converted_or_kept(book, tmp_path, capsy
 
     result = refresh_file(book, ledger=src, input="stripe", as_of="2024-06", currency="usd")
     assert_bridge(book, stripe_expected())
-    assert "1 row skipped (other currency): line 14" in result.checks
+    assert any(c.startswith("1 row of the Stripe export skipped (other currency): line 14; only the currency kept")
+               for c in result.checks)
+    other = [c for c in result.data_checks if c.name == "rows skipped (other currency)"]
+    assert [(c.count, c.examples) for c in other] == [(1, ("line 14",))]
 
     rates.write_text("currency,rate\nUSD,1\n")
     assert cli_main(args + ["--fx", str(rates)]) == 2
@@ -293,7 +316,10 @@ def test_cancel_at_period_end_column_paused_and_zero_decimal_cents():
     assert by.loc["a"].tolist() == [6000.0, 2]  # Jan, Feb; ends with its period on Mar 5
     assert by.loc["b"].tolist() == [4000.0, 4]  # paused: counted as running, and said so
     assert by.loc["c"].tolist() == [4000.0, 4]
-    assert any("1 paused subscription(s) counted as running" in line for line in export.fates.lines())
+    assert export.fates.flagged == {"paused": [3]}
+    assert export.fates.data_checks().lines() == [
+        "1 paused subscription in the Stripe export: row 3; counted as running (the export has no pause dates); "
+        "check them if they were paused for long"]
 
 
 def test_another_workbooks_named_table_as_a_subscription_list(book, tmp_path):

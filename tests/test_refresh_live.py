@@ -537,7 +537,7 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
 
 
 @pytest.mark.parametrize("cls, member, kwargs", [
-    ("Book", "sheets", ()), ("Book", "names", ()), ("Book", "app", ()), ("Book", "caller", ()),
+    ("Book", "sheets", ()), ("Book", "names", ()), ("Book", "app", ()), ("Book", "caller", ()), ("Book", "fullname", ()),
     ("App", "status_bar", ()), ("App", "screen_updating", ()), ("App", "alert", ("title", "mode")),
     ("Sheets", "add", ("name", "after")), ("Names", "add", ("name", "refers_to")),
     ("Sheets", "active", ()), ("Sheet", "activate", ()), ("Sheet", "api", ()), ("Range", "api", ()),

@@ -228,7 +228,7 @@ def test_csv_bad_value_names_file_line_and_users_column(book, tmp_path, capsys):
 def test_bad_sources_are_one_line_and_leave_book_alone(book, tmp_path, capsys):
     assert "no such file" in _refused(book, capsys, "--ledger", str(tmp_path / "missing.csv"))
     write_csv(tmp_path / "l.csv")
-    assert "only with --ledger" in _refused(book, capsys, "--table", "x")
+    assert "--table: only with a ledger source (--ledger SOURCE" in _refused(book, capsys, "--table", "x")
     db = tmp_path / "w.duckdb"
     duckdb.connect(str(db)).execute("CREATE TABLE ledger AS SELECT 'a' AS c").close()
     assert "say which table to read (--table NAME; its tables: 'ledger')" in _refused(book, capsys, "--ledger", str(db))

@@ -34,6 +34,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts
 
 __all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport",
@@ -49,6 +50,17 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 
 #: The subscription-list columns a billing export becomes.
 CUSTOMER, START, END, AMOUNT, BILLING = "customer_id", "start_date", "end_date", "amount", "billing_months"
+
+
+#: Why rows are skipped (or used but flagged) -> what the reader should know: the data check's advice.
+REASONS = {
+    "incomplete": "status incomplete or incomplete_expired: the first payment never went through, so they "
+                  "never count",
+    "trial": "trials that never turned paid (still trialing, or canceled before the trial ended) have no MRR",
+    "free: amount 0": "they have no MRR",
+    "other currency": "only the currency kept (--currency) is reported; --fx rates.csv converts the others",
+    "paused": "counted as running (the export has no pause dates); check them if they were paused for long",
+}
 
 
 def check_amount_unit(unit: str) -> str:
@@ -73,11 +85,48 @@ class RowFates:
     used: int = 0
     skipped: dict[str, list[int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Rows used but worth a look ("paused" -> row numbers).
+    flagged: dict[str, list[int]] = field(default_factory=dict)
 
     def skip(self, reason: str, row_numbers) -> None:
         row_numbers = [int(r) for r in row_numbers]
         if row_numbers:
             self.skipped.setdefault(reason, []).extend(row_numbers)
+
+    def flag(self, reason: str, row_numbers) -> None:
+        row_numbers = [int(r) for r in row_numbers]
+        if row_numbers:
+            self.flagged.setdefault(reason, []).extend(row_numbers)
+
+    def data_checks(self, locate=None) -> DataChecks:
+        """The fates as data checks: one per reason rows were skipped or flagged (count, first rows, why).
+
+        The count of rows used and skipped, and the notes (amount unit), are
+        notes: facts about how the export was read.
+
+        >>> f = RowFates("Stripe export", rows=5, used=3, skipped={"incomplete": [4, 7]}, notes=["amounts in units"])
+        >>> checks = f.data_checks(locate="line {}".format)
+        >>> checks.names(), checks.checks[0].count
+        (['rows skipped (incomplete)'], 2)
+        >>> checks.lines()[0][:57]
+        '2 rows of the Stripe export skipped (incomplete): line 4,'
+        >>> checks.notes
+        ['Stripe export: 5 rows: 3 used, 2 skipped', 'amounts in units']
+        """
+        where = locate or "row {}".format
+        checks = DataChecks()
+        n_skipped = sum(len(v) for v in self.skipped.values())
+        checks.note(f"{self.what}: {self.rows:,} rows: {self.used:,} used, {n_skipped:,} skipped")
+        for verb, fates in (("skipped", self.skipped), ("used", self.flagged)):
+            for reason, rows in fates.items():
+                s = "s" if len(rows) != 1 else ""
+                what = f"{len(rows):,} row{s} of the {self.what} {verb} ({reason})" if verb == "skipped" else \
+                    f"{len(rows):,} {reason} subscription{s} in the {self.what}"
+                checks.add(f"rows {verb} ({reason})", len(rows), [where(r) for r in rows[:3]], what,
+                           REASONS.get(reason, ""))
+        for note in self.notes:
+            checks.note(note)
+        return checks
 
     def lines(self, examples: int = 3, locate=None) -> list[str]:
         """One line per fate, for the data checks; ``locate(row)`` names a row ("line 12").
@@ -92,6 +141,11 @@ class RowFates:
             shown = ", ".join((locate or "row {}".format)(r) for r in rows[:examples])
             more = f" and {len(rows) - examples:,} more" if len(rows) > examples else ""
             out.append(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} skipped ({reason}): {shown}{more}")
+        for reason, rows in self.flagged.items():
+            shown = ", ".join((locate or "row {}".format)(r) for r in rows[:examples])
+            more = f" and {len(rows) - examples:,} more" if len(rows) > examples else ""
+            out.append(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} used ({reason}: {REASONS[reason]}): "
+                       f"{shown}{more}")
         return out + list(self.notes)
 
 

@@ -192,9 +192,10 @@ def export_format(name: str, table: str, columns: dict[str, tuple[str, ...]], co
 
     Its converter reads the export (``convert(frame, amount_unit, fx,
     currency, first_row=, sheet=) -> BillingExport``), expands it to the
-    ledger frame, and leaves on the frame's ``attrs`` the lines for the data
-    checks (``"checks"``: each row's fate) and for the stamp (``"input"``:
-    amount unit and currency), which the refresh shows.  Options:
+    ledger frame, and leaves on the frame's ``attrs`` the data checks
+    (``"checks"``: each row's fate, a :class:`~xl_kpi.ledger.checks.DataChecks`)
+    and the line for the stamp (``"input"``: amount unit and currency or FX
+    rates), which the refresh shows.  Options:
     ``amount_unit``, ``fx`` (a mapping), ``currency``, ``as_of``.
     """
     headers = tuple(dict.fromkeys(h for names in columns.values() for h in names))
@@ -204,7 +205,7 @@ def export_format(name: str, table: str, columns: dict[str, tuple[str, ...]], co
         export = convert(frame, amount_unit or default_unit, fx, currency, first_row=raw.first_row, sheet=raw.sheet)
         ledger = export.to_ledger(as_of).rename(columns={"customer_id": CUSTOMER, "month": MONTH, "mrr": MRR})
         ledger = ledger[list(LEDGER_HEADERS)]
-        ledger.attrs["checks"] = export.fates.lines(locate=raw.row_label)
+        ledger.attrs["checks"] = export.fates.data_checks(locate=raw.row_label)
         ledger.attrs["input"] = export.stamp()
         return ledger
 

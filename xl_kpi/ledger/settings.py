@@ -18,6 +18,10 @@ Duplicate rows                    keep / drop                exact duplicate row
 Merge ids differing in case       no / yes                   "d" and "D" one customer, or two
 ================================  =========================  ==========================================
 
+The source rows (Ledger source, Source table, Source query, Source columns,
+Amount unit, FX rates, Currency) are read by
+:mod:`xl_kpi.refresh.source_settings`.
+
 Other engineers' settings (a segment column, the fiscal year start, a
 source) are one :func:`register_setting` each.
 
@@ -109,13 +113,42 @@ register_setting(Setting("As-of month", "as_of", _month, "YYYY-MM",
 register_setting(Setting("Date order", "dayfirst", _order, "day first / month first",
                          "How numeric text dates such as 05/01/2024 are read. Blank: a date whose first number "
                          "is above 12 decides; when none does, the refresh asks."))
-register_setting(Setting("Input table", "input", _text, "Ledger / Subscriptions",
-                         "The table to read when more than one input table holds data."))
+register_setting(Setting("Input table", "input", _text, "Ledger / Subscriptions (a source: also stripe / "
+                         "baremetrics)", "The table to read when more than one input table holds data; with a "
+                         "Ledger source below, what its columns mean (ledger, subscriptions, stripe, baremetrics)."))
 register_setting(Setting("Duplicate rows", "drop_duplicates", _choice("drop", "keep"), "keep / drop",
                          "Exact duplicate rows (same customer, month and MRR): keep (added up, and reported) "
                          "or drop."))
 register_setting(Setting("Merge ids differing in case", "merge_case", _choice("yes", "no"), "no / yes",
                          "yes: customer ids that differ only in upper/lower case (d, D) are one customer."))
+
+
+def _unit(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ("units", "cents"):
+        raise ValueError("'units' or 'cents'")
+    return text
+
+
+# Where the ledger lives, for the ribbon (no --ledger): xl_kpi/refresh/source_settings.py reads these rows.
+register_setting(Setting("Ledger source", "ledger", _text, "a file path",
+                         "Read the ledger from this CSV, Parquet, DuckDB or SQLite file or other workbook instead "
+                         "of this workbook's tables (a relative path is relative to this workbook's folder). "
+                         "Blank: this workbook's Ledger or Subscriptions table.", "ledger.csv"))
+register_setting(Setting("Source table", "table", _text, "a table name",
+                         "With a Ledger source: the database table or view (or other workbook's Excel Table) "
+                         "to read."))
+register_setting(Setting("Source query", "query", _text, "SELECT ...",
+                         "With a Ledger source that is a database: a SELECT whose result is the input."))
+register_setting(Setting("Source columns", "columns", _text, "customer=Account,month=Date,mrr=Amount",
+                         "With a Ledger source: the source's names for the format's columns."))
+register_setting(Setting("Amount unit", "amount_unit", _unit, "units / cents",
+                         "Billing exports: what the amounts count (blank: Stripe units, Baremetrics cents)."))
+register_setting(Setting("FX rates", "fx", _text, "a file path",
+                         "Billing exports in several currencies: a table with columns currency, rate (the value "
+                         "of 1 unit in the reporting currency), relative to this workbook's folder."))
+register_setting(Setting("Currency", "currency", _text, "a currency code",
+                         "Billing exports: keep this currency and skip the others."))
 
 
 def parse_settings(rows, first_row: int = 2, sheet: str | None = None) -> tuple[dict[str, Any], list[str]]:

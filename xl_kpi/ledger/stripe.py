@@ -203,10 +203,7 @@ def stripe_subscriptions(df: pd.DataFrame, amount_unit: str = "units", fx: Mappi
     fates.skip("free: amount 0", numbers[free])
     keep = keep & ~free
     paused = keep & (status == "paused")
-    if paused.any():
-        fates.notes.append(f"{int(paused.sum()):,} paused subscription(s) counted as running "
-                           f"(the export has no pause dates): rows "
-                           + ", ".join(str(int(r)) for r in numbers[paused][:3]))
+    fates.flag("paused", numbers[paused])
     fates.used = int(keep.sum())
     fates.notes.append(f"amounts read as {unit} (--amount-unit)")
 

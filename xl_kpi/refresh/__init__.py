@@ -23,8 +23,8 @@ import os
 from pathlib import Path
 
 from xl_kpi.errors import UserError
-from xl_kpi.ledger.validation import LedgerError
-from xl_kpi.refresh.pipeline import Progress, RefreshResult, run
+from xl_kpi.refresh.pipeline import Progress, RefreshResult
+from xl_kpi.refresh.source_settings import refresh_from
 from xl_kpi.refresh.report import BRIDGE_HEADERS, BRIDGE_TABLE, REPORT_SHEETS
 
 __all__ = ["refresh_file", "refresh_book", "RefreshResult", "BRIDGE_HEADERS", "BRIDGE_TABLE", "REPORT_SHEETS"]
@@ -35,7 +35,7 @@ SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = None,
                  progress: Progress | None = None, *, ledger=None, read: dict | None = None, strict: bool = False,
-                 **source_options) -> RefreshResult:
+                 as_of: str | None = None, **source_options) -> RefreshResult:
     """Refresh the report of a closed workbook file, in place or into ``output``.
 
     Only the report's parts change; everything else in the package is copied
@@ -50,8 +50,15 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     table: a CSV, Parquet, DuckDB or SQLite file, another workbook, or a
     DataFrame / DuckDB relation; ``source_options`` are those of
     :class:`xl_kpi.sources.ledger_input.ExternalLedgerSource` (``input``,
-    ``table``, ``query``, ``columns``, ``amount_unit``, ``fx``, ``currency``,
-    ``as_of``).  Messages then name the source's file, line or row and column.
+    ``table``, ``query``, ``columns``, ``amount_unit``, ``fx``, ``currency``).
+    Messages then name the source's file, line or row and column.  Without
+    ``ledger``, the workbook's Settings table may name the source (its
+    "Ledger source" row, a path relative to the workbook's folder:
+    :mod:`xl_kpi.refresh.source_settings`).
+
+    ``as_of`` ("2024-06") is the last month reported, for every input (a
+    ledger, a subscription list, a billing export, in the workbook or not);
+    the same as ``read={"as_of": ...}`` and ``--as-of``.
 
     ``read`` holds the read options (``as_of``, ``dayfirst``, ``input``,
     ``drop_duplicates``, ``merge_case``) that override the workbook's
@@ -71,13 +78,9 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         raise UserError(f"{target}: keep the extension {src.suffix} (the package keeps its macros or not)")
     if not src.is_file():
         raise UserError(f"{src}: no such file")
-    external = None
-    if ledger is not None:
-        from xl_kpi.sources.ledger_input import ExternalLedgerSource
-
-        external = ExternalLedgerSource(ledger, **source_options)
-    elif source_options:
-        raise UserError(f"{', '.join(sorted(source_options))}: only with a ledger source (ledger=...)")
+    read = dict(read or {})
+    if as_of is not None:
+        read["as_of"] = as_of
     label = str(src)
     with Replacement(target, str(target), watch=[src]) as replacement:
         with open_zip(src, label) as zf:  # what it is, and whether it is damaged, before anything relies on it
@@ -85,30 +88,23 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
         pkg = WorkbookPackage(src, label=label)
         try:
             writer = FileReportWriter(pkg, target, replacement)
-            if external is not None:
-                # a ledger too large for memory (Parquet, DuckDB) is analysed where it is (xl_kpi.engines)
-                analysis = external.analysis_in_place()
-                options = external.format_options() if analysis is None else None  # opens (reads) the source
-                result = run(external, writer, progress, input=external.format.name, options=options,
-                             analysis=analysis, read=read, strict=strict)
-            else:
-                result = run(FileTableSource(pkg), writer, progress, read=read, strict=strict)
-        except LedgerError as exc:
-            if external is not None:
-                raise external.relocate(exc) from None
-            # The ledger names sheet, row and column; the command line adds the file.
-            raise LedgerError(f"{src}: {exc}", row=exc.row, column=exc.column, value=exc.value,
-                              sheet=exc.sheet, detail=exc.detail) from None
+            # The ledger names sheet, row and column; the command line adds the file (a source names its own).
+            result = refresh_from(FileTableSource(pkg), writer, progress, base=src.resolve().parent, label=label,
+                                  ledger=ledger, source_options=source_options, read=read, strict=strict)
         finally:
             pkg.close()
     result.target = str(target)
-    if external is not None:
-        result.source = external.describe(result.source)
     return result
 
 
 def refresh_book(book, progress: Progress | None = None) -> RefreshResult:
-    """Refresh the report of an open workbook (an ``xlwings.Book``) in place."""
+    """Refresh the report of an open workbook (an ``xlwings.Book``) in place.
+
+    From its own tables, or from the source its Settings table names (a
+    relative path is relative to the workbook's folder, ``book.fullname``).
+    """
     from xl_kpi.refresh.xlwings_backend import XlwingsReportWriter, XlwingsTableSource
 
-    return run(XlwingsTableSource(book), XlwingsReportWriter(book), progress)
+    fullname = getattr(book, "fullname", None)  # "" or a bare name for a workbook never saved
+    base = Path(fullname).parent if fullname and Path(fullname).is_absolute() else None
+    return refresh_from(XlwingsTableSource(book), XlwingsReportWriter(book), progress, base=base)

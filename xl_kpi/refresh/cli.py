@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     src = parser.add_argument_group("a ledger from elsewhere (see README: Where your data lives)")
     src.add_argument("--ledger", metavar="SOURCE",
                      help="read the ledger from a CSV, Parquet, DuckDB or SQLite file or another workbook "
-                          "instead of BOOK's own table")
+                          "instead of BOOK's own table (overrides the Settings table's Ledger source and the rows "
+                          "describing it)")
     src.add_argument("--input", metavar="FORMAT", help="the input table or format: Ledger or Subscriptions for "
                      "BOOK's own tables (needed when both hold data); with --ledger what the source's columns "
                      "mean: ledger (default), subscriptions, stripe (Stripe's subscriptions export), baremetrics "
@@ -86,18 +87,15 @@ def run(args: argparse.Namespace) -> int:
     options = {k: v for k, v in (("table", args.table), ("query", args.query),
                                  ("columns", args.columns), ("amount_unit", args.amount_unit), ("fx", args.fx),
                                  ("currency", args.currency)) if v is not None}
+    # --as-of is a read option of every input (the workbook's tables or a source); --input names a table of
+    # BOOK, or a source's format (--ledger, or the Settings table's Ledger source): refresh_file decides
     read = {"as_of": args.as_of, "dayfirst": args.dayfirst, "drop_duplicates": args.drop_duplicates,
             "merge_case": args.merge_case}
-    if args.ledger is not None:
-        options.update({k: v for k, v in (("input", args.input), ("as_of", args.as_of)) if v is not None})
-    else:
-        read["input"] = args.input
-    if options and args.ledger is None:
-        flags = ", ".join("--" + k.replace("_", "-") for k in options)
-        raise UserError(f"{flags}: only with --ledger SOURCE (a ledger outside the workbook)")
+    if args.input is not None:
+        options["input"] = args.input
     try:
         result = refresh_file(args.book, args.output, progress=progress_bar(), read=read, strict=args.strict,
-                              **({"ledger": args.ledger, **options} if args.ledger is not None else {}))
+                              ledger=args.ledger, **options)
     except PermissionError as exc:
         raise UserError(f"{exc.filename or args.book}: permission denied (is the workbook open in Excel? "
                         "close it and try again)") from None

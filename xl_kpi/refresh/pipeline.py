@@ -238,6 +238,16 @@ def read_settings(source: TableSource) -> tuple[dict, list[str], str | None]:
     return values, unknown, raw.sheet
 
 
+def input_label(source: TableSource, table: RawTable | None) -> str:
+    """What was read, for the stamp: the Excel Table and its sheet, or a source's file, table and format."""
+    stamp = getattr(source, "stamp_label", None)
+    if callable(stamp):
+        return stamp()
+    if table is None:
+        return source.label
+    return f"{table.table} (sheet {table.sheet})" if table.sheet else table.table
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -283,7 +293,8 @@ READ_OPTIONS = ("as_of", "dayfirst", "input", "drop_duplicates", "merge_case")
 
 def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None, *,
         input: str | None = None, options: dict | None = None, read: dict | None = None,
-        strict: bool = False, analysis: Analysis | None = None) -> RefreshResult:
+        strict: bool = False, analysis: Analysis | None = None, settings: tuple | None = None,
+        settings_used: list[str] = ()) -> RefreshResult:
     """Read, check, compute, write.  Nothing is written unless everything before succeeded.
 
     ``input`` chooses the input format (or table); ``options`` go to the
@@ -292,11 +303,14 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     which override the workbook's Settings table; ``strict`` refuses a
     refresh that has data checks to report. ``analysis``: the ledger already
     checked and analysed where it lives (the Ibis engine, for a source too
-    large for memory); nothing is read then.
+    large for memory); nothing is read then.  ``settings`` is the workbook's
+    Settings table as :func:`read_settings` gives it, when ``source`` is not
+    the workbook (a ``--ledger`` source); ``settings_used`` the lines of the
+    rows already used to choose that source.
     """
     say = progress or (lambda fraction, message: None)
     start = time.perf_counter()
-    checks, used, converted, segment_name, table = DataChecks(), [], None, None, None
+    checks, used, converted, segment_name, table = DataChecks(), list(settings_used), None, None, None
     df = pd.DataFrame()  # carries the converter's notes (attrs) on the read path
     if analysis is not None:
         df.attrs["input"] = f"computed in {analysis.ledger.backend} by the Ibis engine"
@@ -307,8 +321,9 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
         flags.update({k: v for k, v in (read or {}).items() if v is not None})
         if input is not None:
             flags["input"] = input
-        values, unknown, settings_sheet = read_settings(source)
+        values, unknown, settings_sheet = settings if settings is not None else read_settings(source)
         opts, used = resolve(values, flags, settings_sheet)
+        used = [*settings_used, *used]
         fmt, table = select_input(source, opts["input"])
         say(0.45, "checking the ledger")
         refuse_errors(table)
@@ -351,9 +366,11 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     months = ledger.month_range() if hasattr(ledger, "month_range") else ""
     last = months.split(" - ")[-1] if months else ""
     rows_read = filled_rows(table) if table is not None else result.rows
-    where = source.label if table is None else f"{table.table} (sheet {table.sheet})" if table.sheet else table.table
-    stamp = {"xl_kpi version": _version(), "Refreshed": refresh_time(), "Input table": where,
-             "Rows read": rows_read, "Months": months, "As-of month": last}
+    stamp = {"xl_kpi version": _version(), "Refreshed": refresh_time(),
+             "Input table": input_label(source, table), "Rows read": rows_read, "Months": months,
+             "As-of month": last}
+    if analysis is None and df.attrs.get("input"):  # a billing export's amount unit, currency or FX rates
+        stamp["Amounts"] = df.attrs["input"]
     data = report_data(result, segment_name=segment_name)
     report = build_report(data)
     report = with_data_checks(report, checks, stamp, used)

@@ -4,7 +4,7 @@ Used by the ribbon's "Refresh KPIs" button (``xl_kpi.main()``).  Only these
 xlwings objects and members are used, so a small test double of them is
 enough to test this module without Excel:
 
-* ``book.sheets`` (iterate, ``[name]``, ``.add(name, after=sheet)``, ``.active``),
+* ``book.fullname`` (the folder a Settings table's relative Ledger source is read from), ``book.sheets`` (iterate, ``[name]``, ``.add(name, after=sheet)``, ``.active``),
   ``book.names`` (iterate ``.name`` / ``.refers_to`` / ``.delete()``, ``.add(name, refers_to)``),
   ``book.app`` (``.status_bar``, ``.screen_updating``, ``.api``);
 * ``sheet.name``, ``sheet.activate()``, ``sheet.api``, ``sheet.tables`` (iterate; ``.add(source=, name=)``),

@@ -50,9 +50,10 @@ def _roles(fmt) -> dict[str, str]:
     return {role: names[0] for role, names in columns.items()} or {h.lower(): h for h in fmt.headers}
 
 
-#: Options each kind of format's converter takes.
-TABLE_OPTIONS = ("as_of",)
-EXPORT_OPTIONS = ("amount_unit", "fx", "currency", "as_of")
+#: Options each kind of format's converter takes (the as-of month is a read option of every input, not
+#: one of these: :func:`xl_kpi.refresh.pipeline.run` applies it to a ledger, a list and an export alike).
+TABLE_OPTIONS: tuple[str, ...] = ()
+EXPORT_OPTIONS = ("amount_unit", "fx", "currency")
 #: Headers that give a Stripe / Baremetrics file away (for a hint when the format was not given).
 _TELLTALE = {"stripe": {"customer id", "interval", "status", "current period end (utc)"},
              "baremetrics": {"plan_amount", "plan_interval", "customer_oid", "subscription_started_at"}}
@@ -116,7 +117,7 @@ class ExternalLedgerSource:
         For a database (``table`` also names a workbook's Excel Table).
     columns : str or dict, optional
         ``--columns``: role -> the source's column name.
-    amount_unit, fx, currency, as_of :
+    amount_unit, fx, currency :
         The format's options (billing exports: :mod:`xl_kpi.ledger.billing`);
         ``fx`` is a mapping or an FX table source (:func:`read_fx`).
     """
@@ -219,9 +220,6 @@ class ExternalLedgerSource:
         out = dict(self.options)
         if "fx" in out and not isinstance(out["fx"], Mapping):
             out["fx"] = read_fx(out["fx"])
-        if self.format.name == "ledger" and "as_of" in out:
-            raise UserError("--as-of: a ledger input reports through its last month (a report month for a "
-                            "ledger is not supported yet)")
         return out
 
     def _require(self, frame: pd.DataFrame, fmt) -> None:
@@ -246,6 +244,19 @@ class ExternalLedgerSource:
         if self.source is None:
             return exc
         return relocate(exc, self.source, FIRST_ROW, self.map.user_column if self.map is not None else None)
+
+    def stamp_label(self) -> str:
+        """The report stamp's "Input table": the file, its table or query, and the format it was read as.
+
+        >>> ExternalLedgerSource("ledger.csv").stamp_label()
+        'ledger.csv (ledger format)'
+        """
+        where = self.label
+        if self.table:
+            where += f", table {self.table}"
+        elif self.query:
+            where += f", query {' '.join(str(self.query).split())}"
+        return f"{where} ({self.format.name if self.format is not None else 'ledger'} format)"
 
     def describe(self, note: str = "") -> str:
         """The input in one line, for the summary line and the report's stamp: file, format, ``note``."""
