@@ -16,7 +16,7 @@ from tests.engine_cases import HOSTILE_AMOUNTS, HOSTILE_IDS, assert_frames_match
 from tests.test_ledger import HAND_BRIDGE, MONEY, COUNTS, hand_ledger
 from xl_kpi import engines
 from xl_kpi.engines.ibis_engine import IbisLedger, ibis_table
-from xl_kpi.ledger import LedgerError, cohort_matrix, cohort_retention, mrr_bridge, prepare_ledger
+from xl_kpi.ledger import LedgerError, prepare_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 

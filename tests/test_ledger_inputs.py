@@ -9,7 +9,6 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest

@@ -25,7 +25,7 @@ from xl_kpi.ledger.customer_months import active_months
 from xl_kpi.ledger.money import DECIMALS
 from xl_kpi.ledger.validation import prepare_ledger
 from xl_kpi.sample import generate_ledger
-from tests.test_ledger import HAND_BRIDGE, HAND_ROWS, check_identities, hand_ledger, random_ledger
+from tests.test_ledger import HAND_ROWS, check_identities, hand_ledger, random_ledger
 
 NaN = float("nan")
 FLOWS = ["new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr"]

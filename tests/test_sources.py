@@ -16,7 +16,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa

@@ -36,11 +36,10 @@ import pandas as pd
 
 from xl_kpi.cells import ERROR_CODES, ERROR_LITERALS, VALUE, blank_mask, error_literal
 from xl_kpi.excel_values import CallFailed, ExcelError
-from xl_kpi.ledger import BRIDGE_COLUMNS, Ledger, LedgerError, prepare_ledger
-from xl_kpi.ledger.columns import TERMS, header
+from xl_kpi.ledger import Ledger, LedgerError, prepare_ledger
+from xl_kpi.ledger.columns import header
 from xl_kpi.ledger.cohorts import BASES
 from xl_kpi.ledger.periods import PERIODS
-from xl_kpi.ledger.segments import SEGMENT_COLUMN
 from xl_kpi.ledger.validation import months_to_timestamps, parse_dates
 
 __all__ = ["mrr_bridge_table", "cohort_retention_table", "trailing_retention_table", "mrr_movements_table",

@@ -29,10 +29,8 @@ from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.periods import _LENGTH, check_fiscal_year_start, check_period, period_keys
 from xl_kpi.ledger.validation import months_to_timestamps
 
-__all__ = ["first_active_month", "cohort_size_table", "period_cohort_totals", "SIZE_COLUMNS"]
+__all__ = ["first_active_month", "cohort_size_table", "period_cohort_totals"]
 
-#: Columns of a cohort size table.
-SIZE_COLUMNS = ("customers", "starting_mrr")
 
 
 def first_active_month(act: ActiveMonths) -> tuple[np.ndarray, np.ndarray]:
