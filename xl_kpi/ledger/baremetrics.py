@@ -117,16 +117,5 @@ def baremetrics_subscriptions(df: pd.DataFrame, amount_unit: str = "cents", fx: 
     free = keep & (per_period == 0)
     fates.skip("free: amount 0", numbers[free])
     keep = keep & ~free
-    fates.used = int(keep.sum())
-    fates.notes.append(f"amounts read as {unit} (--amount-unit)")
-
-    idx = np.flatnonzero(keep)
-    to_date = lambda d: pd.to_datetime(d.astype("datetime64[D]"))  # noqa: E731 - days since 1970 -> dates
-    subs = pd.DataFrame({
-        billing.CUSTOMER: pd.Index(uniques).take(codes[idx]) if len(uniques) else pd.Index([], dtype=object),
-        billing.START: to_date(start[idx]),
-        billing.END: to_date(end[idx]).where(~e_blank[idx], pd.NaT),
-        billing.AMOUNT: per_period[idx],
-        billing.BILLING: months[idx],
-    })
-    return BillingExport(subs, fates, unit, reporting, rates, numbers[idx])
+    return billing.export(keep, fates, unit, ids=(codes, uniques), start=start, end=end, end_blank=e_blank,
+                          per_period=per_period, months=months, reporting=reporting, rates=rates, numbers=numbers)

@@ -29,7 +29,7 @@ a ``Subscriptions`` table does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ import pandas as pd
 from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts
 
-__all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport",
+__all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport", "export",
            "find_columns", "interval_months", "to_reporting_currency", "check_amount_unit"]
 
 #: Length of one billing interval in months (days and weeks in a 365-day year).
@@ -287,3 +287,30 @@ def minor_unit_divisor(codes: np.ndarray, unit: str) -> np.ndarray:
         return np.ones(len(codes))
     upper = pd.Series(codes, dtype=object).astype(str).str.strip().str.upper()
     return np.where(upper.isin(ZERO_DECIMAL_CURRENCIES).to_numpy(), 1.0, 100.0)
+
+
+def export(keep: np.ndarray, fates: RowFates, unit: str, *, ids: tuple[np.ndarray, Any], start: np.ndarray,
+           end: np.ndarray, end_blank: np.ndarray, per_period: np.ndarray, months: np.ndarray, reporting: Any,
+           rates: Any, numbers: np.ndarray) -> BillingExport:
+    """The kept rows of a billing export as the subscription list (:data:`CUSTOMER` ... :data:`BILLING`).
+
+    ``ids`` is the factorised customer column (codes, distinct ids); dates are
+    days since 1970-01-01; ``numbers`` the rows' line numbers.  Both exports
+    (Stripe, Baremetrics) end here, so their frames cannot drift apart.
+    """
+    codes, uniques = ids
+    fates.used = int(keep.sum())
+    fates.notes.append(f"amounts read as {unit} (--amount-unit)")
+    idx = np.flatnonzero(keep)
+
+    def to_date(days: np.ndarray) -> pd.Series:
+        return pd.to_datetime(days.astype("datetime64[D]"))
+
+    subs = pd.DataFrame({
+        CUSTOMER: pd.Index(uniques).take(codes[idx]) if len(uniques) else pd.Index([], dtype=object),
+        START: to_date(start[idx]),
+        END: to_date(end[idx]).where(~end_blank[idx], pd.NaT),
+        AMOUNT: per_period[idx],
+        BILLING: months[idx],
+    })
+    return BillingExport(subs, fates, unit, reporting, rates, numbers[idx])

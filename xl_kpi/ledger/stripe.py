@@ -204,16 +204,5 @@ def stripe_subscriptions(df: pd.DataFrame, amount_unit: str = "units", fx: Mappi
     keep = keep & ~free
     paused = keep & (status == "paused")
     fates.flag("paused", numbers[paused])
-    fates.used = int(keep.sum())
-    fates.notes.append(f"amounts read as {unit} (--amount-unit)")
-
-    idx = np.flatnonzero(keep)
-    to_date = lambda d: pd.to_datetime(d.astype("datetime64[D]"))  # noqa: E731 - days since 1970 -> dates
-    subs = pd.DataFrame({
-        billing.CUSTOMER: pd.Index(uniques).take(codes[idx]) if len(uniques) else pd.Index([], dtype=object),
-        billing.START: to_date(paid_from[idx]),
-        billing.END: to_date(end[idx]).where(~end_blank[idx], pd.NaT),
-        billing.AMOUNT: per_period[idx],
-        billing.BILLING: months[idx],
-    })
-    return BillingExport(subs, fates, unit, reporting, rates, numbers[idx])
+    return billing.export(keep, fates, unit, ids=(codes, uniques), start=paid_from, end=end, end_blank=end_blank,
+                          per_period=per_period, months=months, reporting=reporting, rates=rates, numbers=numbers)
