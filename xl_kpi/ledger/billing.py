@@ -38,7 +38,7 @@ from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts
 
 __all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport", "export",
-           "find_columns", "interval_months", "to_reporting_currency", "check_amount_unit"]
+           "amounts_and_quantities", "find_columns", "interval_months", "to_reporting_currency", "check_amount_unit"]
 
 #: Length of one billing interval in months (days and weeks in a 365-day year).
 MONTHS_PER_INTERVAL: dict[str, float] = {"day": 12 / 365, "week": 84 / 365, "month": 1.0, "year": 12.0}
@@ -314,3 +314,22 @@ def export(keep: np.ndarray, fates: RowFates, unit: str, *, ids: tuple[np.ndarra
         BILLING: months[idx],
     })
     return BillingExport(subs, fates, unit, reporting, rates, numbers[idx])
+
+
+def amounts_and_quantities(problems: Problems, col, cols: Mapping[str, str], n: int,
+                           blank: str) -> tuple[np.ndarray, np.ndarray]:
+    """An export's amount column (>= 0; ``blank`` is the message for a blank one) and its quantities.
+
+    A blank quantity, or no quantity column, counts 1.  ``col(key)`` is the
+    column's values; ``cols`` maps keys to the user's headers for messages.
+    """
+    amount, a_blank, a_bad = parse_amounts(col("amount"))
+    problems.check(a_blank, cols["amount"], blank)
+    problems.check(a_bad, cols["amount"], "{value} is not a number")
+    problems.check(~a_bad & ~a_blank & (np.nan_to_num(amount) < 0), cols["amount"], "{value} is negative")
+    if "quantity" not in cols:
+        return amount, np.ones(n)
+    qty, q_blank, q_bad = parse_amounts(col("quantity"))
+    qty = np.where(q_blank, 1.0, qty)
+    problems.check(q_bad | (np.nan_to_num(qty) < 0), cols["quantity"], "{value} is not a quantity (0 or more)")
+    return amount, qty

@@ -60,7 +60,7 @@ import pandas as pd
 
 from xl_kpi.ledger import billing
 from xl_kpi.ledger.billing import BillingExport, RowFates
-from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts, parse_dates, parse_ids
+from xl_kpi.ledger.validation import LedgerError, Problems, parse_dates, parse_ids
 
 __all__ = ["stripe_subscriptions", "STRIPE_COLUMNS", "STRIPE_STATUSES"]
 
@@ -140,16 +140,7 @@ def stripe_subscriptions(df: pd.DataFrame, amount_unit: str = "units", fx: Mappi
     problems.check(~np.isin(status, STRIPE_STATUSES), cols["status"],
                    "{value} is not a Stripe subscription status (" + ", ".join(STRIPE_STATUSES) + ")")
 
-    amount, a_blank, a_bad = parse_amounts(col("amount"))
-    problems.check(a_blank, cols["amount"], "the amount is blank")
-    problems.check(a_bad, cols["amount"], "{value} is not a number")
-    problems.check(~a_bad & ~a_blank & (np.nan_to_num(amount) < 0), cols["amount"], "{value} is negative")
-    if "quantity" in cols:
-        qty, q_blank, q_bad = parse_amounts(col("quantity"))
-        qty = np.where(q_blank, 1.0, qty)
-        problems.check(q_bad | (np.nan_to_num(qty) < 0), cols["quantity"], "{value} is not a quantity (0 or more)")
-    else:
-        qty = np.ones(n)
+    amount, qty = billing.amounts_and_quantities(problems, col, cols, n, "the amount is blank")
     months = billing.interval_months(problems, col("interval"), col("interval_count"), cols["interval"],
                                      cols.get("interval_count"))
 
