@@ -228,3 +228,20 @@ def test_the_money_rule_in_sql_gives_numpys_bits():
     np.testing.assert_array_equal(got, round_money(values))
     ties = values * 1e6 % 1 == 0.5
     assert ties.any()  # exact half-way cases are among them (ties to even, like rint)
+
+
+def test_an_installed_package_that_does_not_import_is_named_with_its_cause(tmp_path, monkeypatch):
+    # pyarrow 26 under numpy 1 raises "pyarrow requires NumPy 2.0 or newer": telling the user to
+    # install the extra (already installed) would send them round in circles.
+    (tmp_path / "xl_kpi_broken_pkg.py").write_text(
+        'raise ImportError("xl_kpi_broken_pkg requires NumPy 2.0 or newer, found 1.26.4")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from xl_kpi.engines.extras import MissingExtraError, import_optional
+    with pytest.raises(MissingExtraError) as err:
+        import_optional("xl_kpi_broken_pkg", "warehouse", "reading Parquet files")
+    assert str(err.value) == ("reading Parquet files needs 'xl_kpi_broken_pkg', which is installed but does "
+                              "not import: xl_kpi_broken_pkg requires NumPy 2.0 or newer, found 1.26.4")
+    # A dependency that is really missing still names the extra.
+    (tmp_path / "xl_kpi_needs_dep.py").write_text("import xl_kpi_absent_dep\n")
+    with pytest.raises(MissingExtraError, match=r"'xl_kpi_absent_dep': pip install \"xl_kpi\[warehouse\]\""):
+        import_optional("xl_kpi_needs_dep", "warehouse")

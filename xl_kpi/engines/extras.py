@@ -21,6 +21,7 @@ xl_kpi.engines.extras.MissingExtraError: the Ibis engine needs the optional pack
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from xl_kpi.errors import UserError
@@ -39,6 +40,19 @@ def import_optional(module: str, extra: str, purpose: str = "this feature") -> M
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        missing = getattr(exc, "name", None) or module.split(".")[0]
+        missing = getattr(exc, "name", None)
+        if missing is None or _installed(missing):
+            # Installed but broken, e.g. pyarrow 26 under numpy 1 ("pyarrow requires NumPy 2.0 or
+            # newer"): installing the extra again would change nothing, so pass on the cause.
+            top = module.split(".")[0]
+            raise MissingExtraError(f"{purpose} needs {top!r}, which is installed but does not import: "
+                                    f"{exc}") from exc
         raise MissingExtraError(f"{purpose} needs the optional package {missing!r}: "
                                 f'pip install "xl_kpi[{extra}]"') from None
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
