@@ -21,11 +21,6 @@ from xl_kpi.ledger import LedgerError, prepare_ledger
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sorted_movements(frame: pd.DataFrame) -> pd.DataFrame:
-    """Movements in one order: the engines agree on month and size, not on ties between customers."""
-    return frame.sort_values(["month", "movement", "customer"], ignore_index=True)
-
-
 def assert_same_analyses(df: pd.DataFrame, led, as_of=None, windows=(1, 3, 12)) -> None:
     """Every analysis of ``led`` equals the numpy path's on ``df`` (through ``as_of``)."""
     ref = prepare_ledger(df, as_of=as_of)
@@ -36,8 +31,9 @@ def assert_same_analyses(df: pd.DataFrame, led, as_of=None, windows=(1, 3, 12)) 
     for window in windows:
         assert_frames_match(led.trailing_retention(window), ref.trailing_retention(window))
     got, want = led.movements(), ref.movements()
-    assert_frames_match(sorted_movements(got), sorted_movements(want))
-    # the engine's own order: by month, then the largest move first
+    # row for row: both sort by month, the largest move first, movement type, then customer id (ties included)
+    assert_frames_match(got, want)
+    assert got["customer"].tolist() == want["customer"].tolist()
     assert (np.diff(got["month"].to_numpy().astype(np.int64)) >= 0).all()
     assert_frames_match(led.monthly_kpis(), ref.monthly_kpis())
     for period in ("month", "quarter", "year"):
@@ -54,6 +50,17 @@ def test_hand_worked_ledger_gives_the_hand_worked_bridge():
     np.testing.assert_allclose(bridge[MONEY].to_numpy(), expected[MONEY].to_numpy(), atol=1e-9)
     np.testing.assert_array_equal(bridge[COUNTS].to_numpy(), expected[COUNTS].to_numpy())
     assert_same_analyses(df, IbisLedger(df))
+
+
+def test_tied_movements_come_in_the_numpy_paths_order():
+    """Equal changes in one month, customers first seen out of id order: the two engines' rows, row for row."""
+    from tests.test_ledger_metrics import TIED_ROWS
+
+    df = pd.DataFrame(TIED_ROWS, columns=["customer_id", "month", "mrr"]).assign(
+        month=lambda d: pd.to_datetime(d["month"]))
+    got, want = IbisLedger(df).movements(), prepare_ledger(df).movements()
+    assert got["customer"].tolist() == want["customer"].tolist() == ["a", "b", "c", "10", "9", "10", "9", "b", "c", "a"]
+    assert_frames_match(got, want)
 
 
 rows = st.lists(st.tuples(st.sampled_from(HOSTILE_IDS), st.integers(0, 13), st.integers(1, 28),

@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xl_kpi.ledger import (
-    BRIDGE_COLUMNS, MOVEMENT_COLUMNS, ROLLUP_COLUMNS, TRAILING_COLUMNS, mrr_bridge, mrr_movements, rollup,
+    BRIDGE_COLUMNS, MOVEMENT_COLUMNS, MOVEMENTS, ROLLUP_COLUMNS, TRAILING_COLUMNS, mrr_bridge, mrr_movements, rollup,
     trailing_retention,
 )
 from xl_kpi.ledger.cohort_periods import cohort_size_table, period_cohort_totals
 from xl_kpi.ledger.customer_months import active_months
 from xl_kpi.ledger.money import DECIMALS
-from xl_kpi.ledger.validation import prepare_ledger
+from xl_kpi.ledger.validation import ledger_codes
 from xl_kpi.sample import generate_ledger
 from tests.test_ledger import HAND_ROWS, check_identities, hand_ledger, random_ledger
 
@@ -117,11 +117,35 @@ def test_hand_worked_movements(shuffle):
     assert list(mv.columns) == list(MOVEMENT_COLUMNS)
     got = [(m.strftime("%Y-%m-%d"), c, k, b, a) for m, c, k, b, a in
            mv[["month", "customer", "movement", "mrr_before", "mrr_after"]].itertuples(index=False)]
-    if shuffle is None:
-        assert got == HAND_MOVEMENTS  # month, then the largest change first
-    else:  # ties between equal changes follow the ledger's order of customers
-        assert sorted(got) == sorted(HAND_MOVEMENTS)
+    assert got == HAND_MOVEMENTS  # month, then the largest change first, whatever the rows' order
     np.testing.assert_array_equal(mv["change"], mv["mrr_after"] - mv["mrr_before"])
+
+
+TIED_ROWS = [  # c, a, b, "9", "10" appear in that order; every change in a month has a twin of equal size
+    ("c", "2024-01-01", 100), ("a", "2024-01-01", 100), ("b", "2024-01-01", 100), ("9", "2024-01-01", 50),
+    ("10", "2024-01-01", 50),
+    ("c", "2024-02-01", 110), ("a", "2024-02-01", 90), ("b", "2024-02-01", 110),  # "9" and "10" churn
+]
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2, 3])
+def test_equal_movements_are_ordered_by_movement_type_then_customer_id(seed):
+    """Ties (same month, same size of change): the movement type's order, then the customer id as text."""
+    rows = list(TIED_ROWS)
+    if seed is not None:
+        np.random.default_rng(seed).shuffle(rows)
+    mv = mrr_movements(ledger_of(rows))
+    got = [(m.strftime("%Y-%m"), c, k, ch) for m, c, k, ch in
+           mv[["month", "customer", "movement", "change"]].itertuples(index=False)]
+    assert got == [
+        ("2024-01", "a", "new", 100), ("2024-01", "b", "new", 100), ("2024-01", "c", "new", 100),
+        ("2024-01", "10", "new", 50), ("2024-01", "9", "new", 50),  # "10" < "9" as text
+        ("2024-02", "10", "churn", -50), ("2024-02", "9", "churn", -50),
+        ("2024-02", "b", "expansion", 10), ("2024-02", "c", "expansion", 10), ("2024-02", "a", "contraction", -10),
+    ]
+    # the same order from the documented key, computed here from the rows themselves
+    key = sorted(got, key=lambda r: (r[0], -abs(r[3]), MOVEMENTS.index(r[2]), r[1]))
+    assert got == key
 
 
 def test_float_residue_is_no_movement_and_no_retention_change():
@@ -215,7 +239,7 @@ def test_rollup_errors():
 # =========================================================================== cohort sizes and quarterly cohorts
 
 def test_hand_worked_cohort_sizes_and_quarterly_cohorts():
-    led = prepare_ledger(hand_ledger())
+    led = ledger_codes(hand_ledger())
     act = active_months(led)
     sizes = cohort_size_table(act, led.first_month)
     assert sizes.index.strftime("%Y-%m").tolist() == ["2024-01", "2024-03", "2024-05"]

@@ -530,15 +530,20 @@ def test_the_folder_is_synced_after_the_rename(good, tmp_path, monkeypatch, caps
 
 #: A refresh in a child process whose hook, at STAGE, writes FLAG (the temporary file's path) and then
 #: waits for GO to exist (or sleeps, to be killed); argv: STAGE FLAG GO BOOK [more CLI args].
+#: FLAG appears whole (written beside it, then renamed): ``write_text`` creates the file before it writes
+#: the path, and a test that saw the file and read it in between got "" (under load, the test of a kill
+#: read the temporary file's path as "" and failed).
 PAUSED = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     from pathlib import Path
     from xl_kpi.refresh import replace
     stage, flag, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 
     def pause(now, tmp):
         if now == stage:
-            flag.write_text(str(tmp))
+            part = flag.with_name(flag.name + ".part")
+            part.write_text(str(tmp))
+            os.replace(part, flag)
             while not go.exists():
                 time.sleep(0.02)
 
@@ -618,7 +623,8 @@ def test_kill_during_refresh_leaves_the_original_intact_and_the_next_refresh_tid
         temp = Path(flag.read_text())
         assert temp.parent == path.parent and temp.exists()  # the new copy, beside the original
         proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=120)  # a bound against a hung child, as in _wait_for
+        assert proc.returncode == -signal.SIGKILL  # killed at the hook, not ended on its own
     finally:
         if proc.poll() is None:
             proc.kill()

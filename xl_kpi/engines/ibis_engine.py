@@ -574,7 +574,7 @@ class IbisLedger:
                                           mrr_before=s.v, mrr_after=ibis.literal(0.0))
         both = moved.union(churned)
         both = both.mutate(change=both.mrr_after - both.mrr_before)
-        # the numpy path's order: month, the largest move first, movement type; then the id (numpy: first seen)
+        # the numpy path's order: month, the largest move first, movement type, then the customer id
         return both.order_by([both.month, (-both.change.abs()), both.kind, both.customer])
 
     def movements(self) -> pd.DataFrame:

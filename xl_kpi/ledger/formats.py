@@ -173,7 +173,7 @@ def _subscriptions(frame: pd.DataFrame, raw: RawTable, **options: Any) -> pd.Dat
     ledger = subscriptions_to_ledger(
         frame, customer=CUSTOMER, start=START, end=END if END in frame else None, amount=AMOUNT,
         billing_months=BILLING if BILLING in frame else None, first_row=raw.first_row, sheet=raw.sheet,
-        **options)
+        locate=lambda pos: raw.row_label(raw.first_row + pos), **options)
     return ledger.rename(columns={"month": MONTH, "mrr": MRR})[list(LEDGER_HEADERS)]
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 from xl_kpi.ledger.bridge import entry_moves
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.report_range import through
-from xl_kpi.ledger.validation import months_to_timestamps, prepare_ledger
+from xl_kpi.ledger.validation import ledger_codes, months_to_timestamps
 
 __all__ = ["mrr_movements", "MOVEMENT_COLUMNS", "MOVEMENTS", "movement_table"]
 
@@ -65,10 +65,12 @@ def movement_table(act: ActiveMonths, first_month: int, customers: Any) -> pd.Da
     mrr_before = np.concatenate([before, v[churn]])
     mrr_after = np.concatenate([v[moved], np.zeros(churn.size)])
     change = mrr_after - mrr_before
-    # month first, then the largest move (either way) first, then the movement type; the sort is
-    # stable and both parts are in customer order, so equal moves keep the ledger's customer order
-    order = np.lexsort((kinds, -np.abs(change), month))
     ids = np.asarray(customers, dtype=object)
+    # month first, then the largest move (either way) first, then the movement type, then the customer id
+    # (as text, ascending): one order whatever the ledger's row order, and the Ibis engine's (its ORDER BY)
+    by_id = np.empty(ids.size, np.int64)
+    by_id[np.argsort(ids.astype(str), kind="stable")] = np.arange(ids.size)
+    order = np.lexsort((by_id[customer], kinds, -np.abs(change), month))
     # object columns: pandas would otherwise convert every id and label to its string dtype, one by one
     return pd.DataFrame({
         "month": months_to_timestamps(first_month + month[order]),
@@ -104,7 +106,9 @@ def mrr_movements(df: pd.DataFrame, customer: str = "customer_id", month: str = 
         :data:`MOVEMENTS`), ``mrr_before`` (MRR in m - 1, 0 if inactive),
         ``mrr_after`` (MRR in m, 0 if inactive) and ``change`` = after -
         before. Sorted by month, then by the size of the change (largest
-        first, up or down). A month without movement has no rows.
+        first, up or down), then by movement type (:data:`MOVEMENTS`'
+        order) and customer id (as text, ascending) for equal changes. A
+        month without movement has no rows.
 
     Notes
     -----
@@ -135,5 +139,5 @@ def mrr_movements(df: pd.DataFrame, customer: str = "customer_id", month: str = 
     5 2024-04-01        b  reactivation         0.0       40.0    40.0
     6 2024-04-01        c   contraction        30.0       20.0   -10.0
     """
-    ledger = through(prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet), as_of)
+    ledger = through(ledger_codes(df, customer, month, mrr, first_row=first_row, sheet=sheet), as_of)
     return movement_table(active_months(ledger), ledger.first_month, ledger.customers)

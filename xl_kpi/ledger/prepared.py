@@ -190,7 +190,7 @@ def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str =
     """
     # validation cuts at as_of itself, so that the rows it leaves out are counted in the data checks
     if segment is None:
-        return Ledger(validation.prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet,
+        return Ledger(validation.ledger_codes(df, customer, month, mrr, first_row=first_row, sheet=sheet,
                                                 as_of=as_of, **options))
     validation.require_columns(df, {"segment": segment}, sheet)
     codes, rows = validation._prepare(df, customer, month, mrr, first_row, sheet, as_of=as_of, **options)

@@ -18,7 +18,7 @@ import datetime as _dt
 from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.validation import (
     Problems, as_of_month, check_amount_convention, check_date_order, days_to_months, from_source, month_label,
-    months_to_timestamps, parse_amounts, parse_dates, parse_ids, require_columns, row_label,
+    months_to_timestamps, parse_amounts, parse_dates, parse_ids, require_columns, row_namer,
 )
 
 __all__ = ["subscriptions_to_ledger"]
@@ -44,6 +44,7 @@ def subscriptions_to_ledger(
     dayfirst: bool | None = None,
     date1904: bool = False,
     merge_case: bool = False,
+    locate=None,
 ) -> pd.DataFrame:
     """Expand subscriptions into a customer x month MRR ledger.
 
@@ -64,6 +65,9 @@ def subscriptions_to_ledger(
         Where the data sits, for error messages (header = row 1 by default).
     dayfirst, date1904, merge_case : optional
         How dates and ids are read, as for :func:`xl_kpi.ledger.validate_ledger`.
+    locate : callable, optional
+        The user's name of the row at a position of ``df`` ("line 12" of a
+        CSV), for the rows a message lists; default row ``first_row + position``.
 
     Returns
     -------
@@ -106,9 +110,9 @@ def subscriptions_to_ledger(
     3           b 2024-03-01   30.0
     """
     if not isinstance(df, pd.DataFrame):  # a file or a database relation (see validation.from_source)
-        return from_source(df, lambda frame: subscriptions_to_ledger(
+        return from_source(df, lambda frame, found: subscriptions_to_ledger(
             frame, customer, start, end, amount, billing_months, as_of, sheet=sheet, dayfirst=dayfirst,
-            date1904=date1904, merge_case=merge_case))
+            date1904=date1904, merge_case=merge_case, locate=found or locate))
     cols = {"customer": customer, "start date": start, "amount": amount}
     if end is not None:
         cols["end date"] = end
@@ -120,17 +124,17 @@ def subscriptions_to_ledger(
     ids = parse_ids(df[customer], merge_case)
     codes, uniques, cust_blank = ids
     s_col = parse_dates(df[start], dayfirst=dayfirst, date1904=date1904)
-    check_date_order(s_col, start, sheet, first_row)
+    check_date_order(s_col, start, sheet, first_row, locate)
     s_days, s_blank, s_bad = s_col
     if end is not None:
         e_col = parse_dates(df[end], dayfirst=dayfirst if dayfirst is not None else
                             (None if s_col.order is None else s_col.order == "day first"), date1904=date1904)
-        check_date_order(e_col, end, sheet, first_row)
+        check_date_order(e_col, end, sheet, first_row, locate)
         e_days, e_blank, e_bad = e_col
     else:
         e_days, e_blank, e_bad = np.zeros(n, np.int64), np.ones(n, bool), np.zeros(n, bool)
     a_col = parse_amounts(df[amount])
-    check_amount_convention(a_col, amount, sheet, first_row, df[amount])
+    check_amount_convention(a_col, amount, sheet, first_row, df[amount], locate)
     amt, a_blank, a_bad = a_col
     if billing_months is not None:
         per, p_blank, p_bad = parse_amounts(df[billing_months])
@@ -164,7 +168,7 @@ def subscriptions_to_ledger(
     late = first > last_month
     if late.any():
         checks.add("subscriptions after the as-of month", int(late.sum()),
-                   [row_label(first_row + int(p), sheet) for p in rows[late][:3]],
+                   [row_namer(first_row, sheet, locate)(p) for p in rows[late][:3]],
                    f"{int(late.sum()):,} subscriptions starting after the as-of month {month_label(last_month)} "
                    "are left out", "set a later as-of month to include them")
     # ends on any day of month X -> last active month is X - 1

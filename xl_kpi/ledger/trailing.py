@@ -38,7 +38,7 @@ from xl_kpi.kpis import gross_revenue_retention, net_revenue_retention, retentio
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.report_range import through
-from xl_kpi.ledger.validation import prepare_ledger
+from xl_kpi.ledger.validation import ledger_codes
 
 __all__ = ["trailing_retention", "TRAILING_COLUMNS", "TRAILING_TOTALS", "trailing_table", "trailing_from_totals",
            "segment_trailing_table", "check_window"]
@@ -219,5 +219,5 @@ def trailing_retention(df: pd.DataFrame, customer: str = "customer_id", month: s
     12
     """
     w = check_window(window)  # before reading the data: a bad window is the first thing to report
-    ledger = through(prepare_ledger(df, customer, month, mrr, first_row=first_row, sheet=sheet), as_of)
+    ledger = through(ledger_codes(df, customer, month, mrr, first_row=first_row, sheet=sheet), as_of)
     return trailing_table(active_months(ledger), ledger.month_starts(), w)

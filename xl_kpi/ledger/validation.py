@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ from xl_kpi.ledger.dates import (  # noqa: F401 - re-exported: the subscription 
 )
 from xl_kpi.ledger.ids import IdColumn, near_duplicates, parse_ids
 
-__all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "prepare_ledger"]
+__all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "ledger_codes"]
 
 
 
@@ -104,18 +104,37 @@ def _describe(value: Any) -> str:
 # ------------------------------------------------------------------ columns
 
 
+#: A row's name as the user counts it, from its 0-based position in the frame ("sheet 'Data' row 7",
+#: "line 12"): what every message and data check that names rows uses.
+RowNamer = Callable[[int], str]
+
+
+def row_namer(first_row: int, sheet: str | None, locate: RowNamer | None = None) -> RowNamer:
+    """``locate`` when the caller knows how the user numbers the rows (a CSV's lines, a sheet's rows),
+    else position ``p`` is row ``first_row + p`` (of ``sheet``).
+
+    >>> row_namer(2, "Data")(5), row_namer(2, None, lambda p: f"line {[2, 5, 9][p]}")(2)
+    ("sheet 'Data' row 7", 'line 9')
+    """
+    if locate is not None:
+        return lambda pos: locate(int(pos))
+    return lambda pos: row_label(first_row + int(pos), sheet)
+
+
 def from_source(df: Any, compute):
-    """``compute(df)``; a path or a database relation is read first (:func:`xl_kpi.sources.open_source`),
-    and a bad row is then named by the source's file and line or row (:func:`relocate`).  So every ledger
-    function takes a CSV / Parquet / DuckDB / SQLite path or a DuckDB relation as well as a DataFrame."""
+    """``compute(df, None)``; a path or a database relation is read first (:func:`xl_kpi.sources.open_source`)
+    and computed as ``compute(frame, locate)``, ``locate`` naming a row the source's way (a CSV's "line 12",
+    for the rows a message lists), and a bad row is then named by the source's file and line or row
+    (:func:`relocate`).  So every ledger function takes a CSV / Parquet / DuckDB / SQLite path or a DuckDB
+    relation as well as a DataFrame."""
     readable = isinstance(df, (str, os.PathLike)) or hasattr(df, "df") or hasattr(df, "to_pandas")
     if isinstance(df, pd.DataFrame) or not readable:  # (anything else is refused by require_columns)
-        return compute(df)
+        return compute(df, None)
     from xl_kpi.sources import open_source  # the sources read files; the ledger itself does no I/O
 
     table = open_source(df)
     try:
-        return compute(table.frame)
+        return compute(table.frame, table.locate)
     except LedgerError as exc:
         raise relocate(exc, table) from None
 
@@ -161,38 +180,39 @@ def _order_hint() -> str:
             "'Date order' (day first / month first) in the workbook, or dayfirst=True/False in Python")
 
 
-def check_date_order(col: DateColumn, column: str, sheet: str | None, first_row: int) -> None:
+def check_date_order(col: DateColumn, column: str, sheet: str | None, first_row: int,
+                     locate: RowNamer | None = None) -> None:
     """Refuse a column whose text dates have no single day/month order (see :mod:`xl_kpi.ledger.dates`)."""
-    where = _where(None, column, sheet)
+    where, name = _where(None, column, sheet), row_namer(first_row, sheet, locate)
     if col.conflict:
         (dp, dv), (mp, mv) = col.conflict
         raise LedgerError(
-            f"{where}: text dates in two orders: {dv!r} ({row_label(first_row + dp, sheet)}) is day first but "
-            f"{mv!r} ({row_label(first_row + mp, sheet)}) is month first; write them one way, or {_order_hint()}",
+            f"{where}: text dates in two orders: {dv!r} ({name(dp)}) is day first but "
+            f"{mv!r} ({name(mp)}) is month first; write them one way, or {_order_hint()}",
             column=column, sheet=sheet, row=first_row + dp, value=dv)
     if col.ambiguous:
         pos, value = col.ambiguous
         raise LedgerError(
             f"{where}: every text date could be day first or month first (e.g. {value!r} in "
-            f"{row_label(first_row + pos, sheet)}): {_order_hint()}",
+            f"{name(pos)}): {_order_hint()}",
             column=column, sheet=sheet, row=first_row + pos, value=value)
 
 
 def check_amount_convention(col: AmountColumn, column: str, sheet: str | None, first_row: int,
-                            values: pd.Series) -> None:
+                            values: pd.Series, locate: RowNamer | None = None) -> None:
     """Refuse an amount column with two decimal separators or two currencies."""
-    where = _where(None, column, sheet)
+    where, name = _where(None, column, sheet), row_namer(first_row, sheet, locate)
     if col.conflict:
         a, b = col.conflict
         raise LedgerError(
-            f"{where}: amounts written two ways: {values.iloc[a]!r} ({row_label(first_row + a, sheet)}) has a "
-            f"decimal point, {values.iloc[b]!r} ({row_label(first_row + b, sheet)}) a decimal comma; "
+            f"{where}: amounts written two ways: {values.iloc[a]!r} ({name(a)}) has a "
+            f"decimal point, {values.iloc[b]!r} ({name(b)}) a decimal comma; "
             "write them one way", column=column, sheet=sheet, row=first_row + min(a, b))
     if col.currencies and len(col.currencies) > 1:
         (c1, p1), (c2, p2) = sorted(col.currencies.items(), key=lambda kv: kv[1])[:2]
         raise LedgerError(
-            f"{where}: amounts in two currencies: {values.iloc[p1]!r} ({c1}, {row_label(first_row + p1, sheet)}) "
-            f"and {values.iloc[p2]!r} ({c2}, {row_label(first_row + p2, sheet)}); convert them to one currency",
+            f"{where}: amounts in two currencies: {values.iloc[p1]!r} ({c1}, {name(p1)}) "
+            f"and {values.iloc[p2]!r} ({c2}, {name(p2)}); convert them to one currency",
             column=column, sheet=sheet, row=first_row + p2)
 
 
@@ -306,30 +326,36 @@ def as_of_month(as_of: Any) -> int:
     return int(days_to_months(col.days)[0])
 
 
-def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
+def ledger_codes(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
                    *, first_row: int = 2, sheet: str | None = None, as_of: Any = None,
                    dayfirst: bool | None = None, date1904: bool = False, merge_case: bool = False,
-                   drop_duplicates: bool = False) -> PreparedLedger:
-    """Validate a ledger and turn it into integer codes (see :func:`validate_ledger`).
+                   drop_duplicates: bool = False, locate: RowNamer | None = None) -> PreparedLedger:
+    """Validate a ledger and turn it into integer codes (see :func:`validate_ledger`): the
+    :class:`PreparedLedger` that :func:`xl_kpi.ledger.prepare_ledger` wraps in a ``Ledger``.
 
-    ``df`` may also be a file path or a database relation (:func:`from_source`)."""
-    return from_source(df, lambda frame: _prepare(frame, customer, month, mrr, first_row, sheet, as_of, dayfirst,
-                                                  date1904, merge_case, drop_duplicates)[0])
+    ``df`` may also be a file path or a database relation (:func:`from_source`).  ``locate`` names the
+    row at a position of ``df`` as the user counts it (:data:`RowNamer`), for the rows a message or a
+    data check lists; default row ``first_row + position`` of ``sheet``."""
+    return from_source(df, lambda frame, found: _prepare(frame, customer, month, mrr, first_row, sheet, as_of,
+                                                         dayfirst, date1904, merge_case, drop_duplicates,
+                                                         locate=found or locate)[0])
 
 
-def _examples(rows: np.ndarray, first_row: int, sheet: str | None) -> list[str]:
-    return [row_label(first_row + int(p), sheet) for p in rows[:3]]
+def _examples(rows: np.ndarray, name: RowNamer) -> list[str]:
+    return [name(p) for p in rows[:3]]
 
 
 def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=None, date1904=False,
-             merge_case=False, drop_duplicates=False) -> tuple[PreparedLedger, np.ndarray]:
+             merge_case=False, drop_duplicates=False, locate: RowNamer | None = None,
+             ) -> tuple[PreparedLedger, np.ndarray]:
     require_columns(df, {"customer": customer, "month": month, "MRR": mrr}, sheet)
+    name = row_namer(first_row, sheet, locate)
     checks = DataChecks()
     ids = parse_ids(df[customer], merge_case)
     dates = parse_dates(df[month], dayfirst=dayfirst, date1904=date1904)
-    check_date_order(dates, month, sheet, first_row)
+    check_date_order(dates, month, sheet, first_row, locate)
     amounts = parse_amounts(df[mrr])
-    check_amount_convention(amounts, mrr, sheet, first_row, df[mrr])
+    check_amount_convention(amounts, mrr, sheet, first_row, df[mrr], locate)
     amount = amounts.values
 
     keep = ~(ids.blank & dates.blank & amounts.blank)
@@ -344,12 +370,12 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
 
     if dates.order and dates.evidence:
         pos, value = dates.evidence
-        checks.note(f"{month}: text dates read {dates.order}, as {value!r} ({row_label(first_row + pos, sheet)}) shows")
+        checks.note(f"{month}: text dates read {dates.order}, as {value!r} ({name(pos)}) shows")
     elif dates.order and dayfirst is not None:
         checks.note(f"{month}: text dates read {dates.order} (as chosen)")
     if amounts.thousands_read:
         pos, value = amounts.thousands_read
-        checks.note(f"{mrr}: {value!r} ({row_label(first_row + pos, sheet)}) read with a thousands separator")
+        checks.note(f"{mrr}: {value!r} ({name(pos)}) read with a thousands separator")
 
     rows = np.flatnonzero(keep)  # positions of the rows used, in the user's order
     months = days_to_months(dates.days[rows])
@@ -365,7 +391,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
             raise LedgerError(f"as_of {as_of!r} is before the ledger's first month ({first_text})", value=as_of)
         late = months > last_month
         if late.any():
-            checks.add("rows after the as-of month", int(late.sum()), _examples(rows[late], first_row, sheet),
+            checks.add("rows after the as-of month", int(late.sum()), _examples(rows[late], name),
                        f"{int(late.sum()):,} rows after the as-of month {month_label(last_month)} are left out",
                        "set a later as-of month to include them")
             rows, months, amount, codes = rows[~late], months[~late], amount[~late], codes[~late]
@@ -380,25 +406,25 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
         if dup.any():
             advice = "dropped (setting)" if drop_duplicates else \
                 "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"
-            checks.add("duplicate rows", int(dup.sum()), _examples(rows[dup], first_row, sheet),
+            checks.add("duplicate rows", int(dup.sum()), _examples(rows[dup], name),
                        f"{int(dup.sum()):,} exact duplicate rows (same customer, month and MRR)", advice)
             if drop_duplicates:
                 rows, month_code, amount, codes = rows[~dup], month_code[~dup], amount[~dup], codes[~dup]
 
-    _check_sums(codes, month_code, amount, rows, ids.uniques, first, first_row, sheet, mrr)
+    _check_sums(codes, month_code, amount, rows, ids.uniques, first, first_row, sheet, mrr, name)
 
     # compact the customer codes to the customers used (blank rows and left-out rows hold none)
     codes, used = pd.factorize(codes)
     customers = np.asarray(ids.uniques, dtype=object)[np.asarray(used, dtype=np.int64)] if len(used) else \
         np.empty(0, dtype=object)
-    _check_ids(customers, codes, rows, first_row, sheet, customer, merge_case, checks)
+    _check_ids(customers, codes, rows, name, customer, merge_case, checks)
     _check_gaps(codes, month_code, amount, n_months, first, checks)
     prepared = PreparedLedger(codes.astype(np.int64), month_code.astype(np.int64), amount, customers, first,
                               n_months, checks, rows_read)
     return prepared, rows
 
 
-def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, sheet, column) -> None:
+def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, sheet, column, name: RowNamer) -> None:
     """Refuse a customer-month that nets below 0, and any customer-month or month total that is not finite."""
     if not amount.size:
         return
@@ -418,24 +444,24 @@ def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, shee
         sums = np.bincount(inv, weights=amount[sel], minlength=ukey.size)
     sel_rows = rows[sel]
 
-    def name(k: int) -> tuple[str, str]:
+    def whom(k: int) -> tuple[str, str]:
         c, m = divmod(int(ukey[k]), span)
         return str(uniques[c]), month_label(first + m)
 
     bad = np.flatnonzero(~np.isfinite(sums))
     if bad.size:
-        who, when = name(bad[0])
+        who, when = whom(bad[0])
         hit = sel_rows[inv == bad[0]]
-        detail = (f"the MRR of customer {who!r} in {when} ({', '.join(_examples(hit, first_row, sheet))}) "
+        detail = (f"the MRR of customer {who!r} in {when} ({', '.join(_examples(hit, name))}) "
                   "adds up to more than a number can hold")
         raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet,
                           row=first_row + int(hit[0]), detail=detail)
     neg = np.flatnonzero(sums < 0)
     if neg.size:
-        who, when = name(neg[0])
+        who, when = whom(neg[0])
         hit = sel_rows[inv == neg[0]]
         detail = (f"customer {who!r} nets to {sums[neg[0]]:g} in {when} "
-                  f"({', '.join(row_label(first_row + int(p), sheet) for p in hit[:5])}); a credit or "
+                  f"({', '.join(name(p) for p in hit[:5])}); a credit or "
                   "refund may lower a month's MRR but not below 0")
         raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet,
                           row=first_row + int(hit[0]), detail=detail)
@@ -451,13 +477,13 @@ def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, shee
             raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet, detail=detail)
 
 
-def _check_ids(customers, codes, rows, first_row, sheet, column, merge_case, checks) -> None:
+def _check_ids(customers, codes, rows, name: RowNamer, column, merge_case, checks) -> None:
     groups = near_duplicates(customers)
     if not groups:
         return
     first_pos = np.full(len(customers), -1, np.int64)
     first_pos[codes[::-1]] = rows[::-1]
-    examples = [" / ".join(f"{customers[i]!r} ({row_label(first_row + int(first_pos[i]), sheet)})" for i in g)
+    examples = [" / ".join(f"{customers[i]!r} ({name(first_pos[i])})" for i in g)
                 for g in groups]
     advice = "counted as different customers; make them one id" + \
         ("" if merge_case else " (the Settings table's 'Merge ids differing in case' merges case)")
@@ -551,7 +577,8 @@ def validate_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str 
     xl_kpi.ledger.validation.LedgerError: Row 4, column 'mrr': 'fifty' is not a number
     """
     if not isinstance(df, pd.DataFrame):
-        return from_source(df, lambda frame: validate_ledger(frame, customer, month, mrr, sheet=sheet, **options))
+        return from_source(df, lambda frame, locate: validate_ledger(frame, customer, month, mrr, sheet=sheet,
+                                                                     **{**options, "locate": locate}))
     prepared, rows = _prepare(df, customer, month, mrr, first_row, sheet, **options)
     out = pd.DataFrame(
         {

@@ -350,8 +350,9 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
         if as_of is None and "as_of" in df.attrs:
             as_of = df.attrs["as_of"]  # a subscription list's own as-of month (the current month by default)
         prepare = {"as_of": as_of, "merge_case": bool(opts["merge_case"]), "drop_duplicates": bool(opts["drop_duplicates"])}
-        if fmt.ledger_rows:
-            prepare.update(dayfirst=opts["dayfirst"], date1904=table.date1904)
+        if fmt.ledger_rows:  # one frame row per table row: rows named as the user counts them (a CSV's lines)
+            prepare.update(dayfirst=opts["dayfirst"], date1904=table.date1904,
+                           locate=lambda pos: table.row_label(table.first_row + pos))
         say(0.55, "computing the MRR bridge and cohorts")
         result = analyse(df, table.sheet, table.first_row, **prepare)
         if result.bridge.empty:
