@@ -46,3 +46,24 @@ def test_unknown_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == 2
+
+
+def test_readme_and_docs_give_every_ledger_function_its_current_signature():
+    """Each spilling function's arguments, read from its adapter, in README (optional ones bracketed) and the docs."""
+    import inspect
+    import re
+
+    from xl_kpi.ledger_excel import SPILL_FUNCTIONS
+
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    docs = DOCS.read_text()
+    assert [spec.name for spec in SPILL_FUNCTIONS] == list(LEDGER_FUNCTIONS)
+    for spec in SPILL_FUNCTIONS:
+        params = inspect.signature(spec.table).parameters.values()
+        readme_args = ", ".join(p.name if p.default is inspect.Parameter.empty else f"[{p.name}]" for p in params)
+        assert f"`{spec.name}({readme_args})`" in readme, f"README: {spec.name}({readme_args})"
+        listed = re.search(rf"^### `{spec.name}\((.*)\)`$", docs, re.M)
+        assert listed, spec.name
+        assert [a.strip(" []").split(" = ")[0] for a in listed.group(1).split(",")] == [p.name for p in params]
+        for p in params:  # every argument has a row of help in the docs
+            assert re.search(rf"^\| `{p.name}` \| \S", docs[listed.end():], re.M), (spec.name, p.name)

@@ -12,7 +12,8 @@ import pytest
 from xl_kpi.excel_values import ExcelError
 from xl_kpi.ledger import mrr_bridge, mrr_movements, rollup, trailing_retention
 from xl_kpi.ledger.columns import header
-from xl_kpi.ledger_excel import mrr_bridge_table, mrr_movements_table, trailing_retention_table
+from xl_kpi.ledger_excel import (cohort_retention_table, mrr_bridge_table, mrr_movements_table,
+                                  trailing_retention_table)
 from xl_kpi.sample import generate_ledger
 from tests.test_ledger import HAND_ROWS, hand_ledger
 from tests.test_ledger_excel import assert_error, excel_ranges
@@ -156,3 +157,138 @@ def test_results_never_hold_nan_inf_or_numpy_values():
             for v in row:
                 assert not isinstance(v, (np.generic, ExcelError))
                 assert not (isinstance(v, float) and not math.isfinite(v))
+
+
+# --------------------------------------------------------------------------- [fiscal_year_start] and cohort [period]
+# The hand ledger's months (tests/test_ledger.HAND_BRIDGE), rolled up by hand:
+#              start  new  exp  react  con  churn  end  c_start new react churned c_end months partial
+FISCAL_FEB_QUARTERS = {  # a fiscal year starting in February: Nov-Jan is Q4, Feb-Apr Q1, May-Jul Q2
+    "FY2024-Q4": (0,   180, 0,   0,    0,   0,    180, 0,      3,  0,    0,      3,    1,     True),   # Jan only
+    "FY2025-Q1": (180, 40,  20,  30,   0,   270,  0,   3,      1,  1,    5,      0,    3,     False),  # Feb-Apr
+    "FY2025-Q2": (0,   200, 50,  160,  30,  0,    380, 0,      1,  2,    0,      3,    2,     True),   # May-Jun
+}
+FISCAL_APRIL_YEARS = {  # April - March: Jan-Mar 2024 close FY2024, Apr-Jun 2024 open FY2025
+    "FY2024": (0,   220, 20, 30,  0,  80,  190, 0, 4, 1, 2, 3, 3, True),
+    "FY2025": (190, 200, 50, 160, 30, 190, 380, 3, 1, 2, 3, 3, 3, True),
+}
+_MONEY_AND_COUNTS = ("Starting MRR", "New MRR", "Expansion MRR", "Reactivation MRR", "Contraction MRR", "Churned MRR",
+                     "Ending MRR", "Customers Start", "New Customers", "Reactivated Customers",
+                     "Churned Customers", "Customers End", "Months", "Partial")
+
+
+def _by_period(rows):
+    """{period name: values of _MONEY_AND_COUNTS} from spilled rows."""
+    where = [rows[0].index(h) for h in _MONEY_AND_COUNTS]
+    return {row[0]: tuple(row[j] for j in where) for row in rows[1:]}
+
+
+@pytest.mark.parametrize("period, start, want", [("quarter", 2, FISCAL_FEB_QUARTERS), ("year", 4, FISCAL_APRIL_YEARS),
+                                                 ("Quarter", "2", FISCAL_FEB_QUARTERS), ("year", ((4.0,),), FISCAL_APRIL_YEARS)])
+def test_bridge_fiscal_periods_hand_worked(period, start, want):
+    rows = mrr_bridge_table(*excel_ranges(HAND_ROWS, trailing_blanks=1000), period, None, start)
+    assert rows[0][-2:] == ["Months", "Partial"]
+    assert _by_period(rows) == want
+    for row in rows[1:]:  # the bridge identity per period
+        s, n, e, r, c, ch, end = _by_period([rows[0], row])[row[0]][:7]
+        assert s + n + e + r - c - ch == pytest.approx(end)
+    assert_rows_equal_frame(rows, rollup(mrr_bridge(hand_ledger()), period.lower(), int(float(str(np.ravel(start)[0])))))
+
+
+def test_bridge_fiscal_quarter_dates_and_calendar_default():
+    args = excel_ranges(HAND_ROWS)
+    feb = mrr_bridge_table(*args, "quarter", None, 2)
+    assert [row[:3] for row in feb[1:]] == [
+        ["FY2024-Q4", dt.datetime(2023, 11, 1), dt.datetime(2024, 1, 1)],
+        ["FY2025-Q1", dt.datetime(2024, 2, 1), dt.datetime(2024, 4, 1)],
+        ["FY2025-Q2", dt.datetime(2024, 5, 1), dt.datetime(2024, 7, 1)]]
+    calendar = mrr_bridge_table(*args, "quarter")
+    assert [row[0] for row in calendar[1:]] == ["2024-Q1", "2024-Q2"]
+    # omitted, blank cell, empty text and 1 all mean calendar periods
+    for blank in (None, "", "  ", 1, 1.0, ((None,),)):
+        assert mrr_bridge_table(*args, "quarter", None, blank) == calendar
+    # by month the setting changes nothing (but is still checked)
+    assert mrr_bridge_table(*args, "month", None, 7) == mrr_bridge_table(*args)
+    assert_error(mrr_bridge_table(*args, "month", None, 0), "#NUM!", "fiscal_year_start must be a month number")
+
+
+def test_bridge_fiscal_periods_by_segment_add_up_to_the_total():
+    ids, months, amounts = excel_ranges(HAND_ROWS)
+    rows = mrr_bridge_table(ids, months, amounts, "quarter", plan_column(), 2)
+    df = hand_ledger().assign(plan=[PLANS[c] for c, _, _ in HAND_ROWS])
+    assert_rows_equal_frame(rows, rollup(mrr_bridge(df, segment="plan"), "quarter", 2))
+    total = _by_period(mrr_bridge_table(ids, months, amounts, "quarter", None, 2))
+    seg = {}
+    for row in rows[1:]:
+        values = _by_period([rows[0][1:], row[1:]])[row[1]]
+        seg[row[1]] = [a + b for a, b in zip(seg.get(row[1], [0] * 12), values[:12])]
+    assert {k: tuple(v) for k, v in seg.items()} == {k: v[:12] for k, v in total.items()}
+
+
+FISCAL_ERRORS = [
+    (0, "#NUM!"), (13, "#NUM!"), (-1.0, "#NUM!"), (4.5, "#NUM!"), ("4.5", "#NUM!"), (1e300, "#NUM!"),
+    ("April", "#VALUE!"), (True, "#VALUE!"), (dt.datetime(2024, 4, 1), "#VALUE!"),
+    (NA, "#N/A"), ("#REF!", "#REF!"), (-2146826281, "#DIV/0!"), (((4.0, 5.0),), "#VALUE!"),
+]
+
+
+@pytest.mark.parametrize("value, literal", FISCAL_ERRORS)
+def test_fiscal_year_start_errors(value, literal):
+    args = excel_ranges(HAND_ROWS)
+    for result in (mrr_bridge_table(*args, "quarter", None, value),
+                   cohort_retention_table(*args, "logo", "quarter", value)):
+        err = assert_error(result, literal, "fiscal_year_start")
+        assert "\n" not in err.reason
+
+
+# Cohorts of the hand ledger: first active months A, B, D Jan; C Mar (its Feb row is 0); E May.
+# Calendar quarters: 2024-Q1 = {A, B, D, C}, read at the end of March (A 120, C 40, D 30) and of June (A 90, C 40);
+# 2024-Q2 = {E}, June 250. Starting MRR: Q1 100 + 50 + 30 + 40 = 220, Q2 200.
+HAND_QUARTER_COHORTS = {
+    "logo": [["Cohort", 0, 1], ["2024-Q1", 3 / 4, 2 / 4], ["2024-Q2", 1.0, ""]],
+    "revenue": [["Cohort", 0, 1], ["2024-Q1", 190 / 220, 130 / 220], ["2024-Q2", 250 / 200, ""]],
+}
+
+
+@pytest.mark.parametrize("basis", ["logo", "revenue"])
+def test_cohort_quarters_hand_worked(basis):
+    rows = cohort_retention_table(*excel_ranges(HAND_ROWS, trailing_blanks=5000), basis, "quarter")
+    want = HAND_QUARTER_COHORTS[basis]
+    assert rows[0] == want[0] and [r[0] for r in rows] == [r[0] for r in want]
+    for got, expected in zip(rows[1:], want[1:]):
+        assert got[1:] == [pytest.approx(v) if v != "" else "" for v in expected[1:]]
+
+
+def test_cohort_fiscal_quarters_hand_worked():
+    # February fiscal years: Nov-Jan (FY2024-Q4) = {A, B, D}, all active at its end (Jan), nobody at the end of
+    # FY2025-Q1 (April), FY2025-Q2 ends in July, after the data; Feb-Apr = {C}: inactive in April; May-Jul = {E}.
+    rows = cohort_retention_table(*excel_ranges(HAND_ROWS), None, "quarter", 2)
+    assert rows == [["Cohort", 0, 1, 2], ["FY2024-Q4", 1.0, 0.0, ""], ["FY2025-Q1", 0.0, "", ""],
+                    ["FY2025-Q2", "", "", ""]]
+    years = cohort_retention_table(*excel_ranges(HAND_ROWS), "revenue", "year", 4)  # FY2024 = {A, B, D, C}: March
+    assert [r[0] for r in rows[1:]] and years[0] == ["Cohort", 0, 1]
+    assert years[1][0] == "FY2024" and years[1][1] == pytest.approx(190 / 220) and years[1][2] == ""
+    assert years[2] == ["FY2025", "", ""]  # E's fiscal year ends in March 2025
+
+
+def test_cohort_period_month_blank_and_errors():
+    args = excel_ranges(HAND_ROWS)
+    monthly = cohort_retention_table(*args)
+    for blank in (None, "", "month", " Month "):
+        assert cohort_retention_table(*args, None, blank) == monthly
+    assert cohort_retention_table(*args, "revenue", "month", 4) == cohort_retention_table(*args, "revenue")
+    assert_error(cohort_retention_table(*args, "logo", "week"), "#VALUE!", 'period must be "month", "quarter" or')
+    assert_error(cohort_retention_table(*args, "logo", NA), "#N/A", "period holds #N/A")
+    assert_error(cohort_retention_table(*args, "logo", 3.0), "#VALUE!", "period must be")
+
+
+def test_cohort_periods_match_python_on_a_random_ledger():
+    from xl_kpi.ledger import cohort_retention
+
+    df = generate_ledger(n_customers=250, n_months=27, seed=5)
+    args = excel_ranges(list(df.itertuples(index=False)), trailing_blanks=100)
+    for basis, period, start in (("logo", "quarter", 1), ("revenue", "quarter", 7), ("logo", "year", 4)):
+        rows = cohort_retention_table(*args, basis, period, start)
+        want = cohort_retention(df, basis=basis, period=period, fiscal_year_start=start)
+        assert rows[0] == ["Cohort", *range(want.shape[1])] and len(rows) == 1 + len(want)
+        got = np.array([[np.nan if v == "" else v for v in row[1:]] for row in rows[1:]], dtype=float)
+        np.testing.assert_allclose(got, want.to_numpy(float), rtol=1e-12, equal_nan=True)

@@ -77,12 +77,15 @@ def test_every_catalog_function_gets_a_vba_wrapper_with_its_arguments(vba, entry
 
 
 def test_ledger_functions_get_wrappers(vba):
-    assert _signature(vba, "MRR_BRIDGE") == ["customer_ids", "months", "mrr", "Optional period", "Optional segments"]
-    assert _signature(vba, "COHORT_RETENTION") == ["customer_ids", "months", "mrr", "Optional basis"]
+    assert _signature(vba, "MRR_BRIDGE") == ["customer_ids", "months", "mrr", "Optional period", "Optional segments",
+                                             "Optional fiscal_year_start"]
+    assert _signature(vba, "COHORT_RETENTION") == ["customer_ids", "months", "mrr", "Optional basis",
+                                                   "Optional period", "Optional fiscal_year_start"]
     assert _signature(vba, "TRAILING_RETENTION") == ["customer_ids", "months", "mrr", "Optional window"]
     assert _signature(vba, "MRR_MOVEMENTS") == ["customer_ids", "months", "mrr", "Optional month"]
     for name, args in [("TRAILING_RETENTION", "customer_ids, months, mrr, window"),
-                       ("MRR_BRIDGE", "customer_ids, months, mrr, period, segments")]:
+                       ("MRR_BRIDGE", "customer_ids, months, mrr, period, segments, fiscal_year_start"),
+                       ("COHORT_RETENTION", "customer_ids, months, mrr, basis, period, fiscal_year_start")]:
         assert (f'{name} = XLPy.CallUDF("xl_kpi.udfs", "{name}", Array({args}), ActiveWorkbook, '
                 'Application.Caller)') in vba
 
@@ -96,7 +99,8 @@ def test_ledger_function_wizard_metadata(windows_udfs, name):
     for arg in info["args"]:
         assert not arg["doc"].startswith("Positional argument") and len(arg["doc"]) <= 255, arg["name"]
         is_range = arg["name"] in ("customer_ids", "months", "mrr", "segments")
-        assert arg["options"] == ({"ndim": 2, "err_to_str": True} if is_range else {}), arg["name"]
+        # options too read errors as text: xlwings would otherwise pass an error cell as None (the default)
+        assert arg["options"] == ({"ndim": 2, "err_to_str": True} if is_range else {"err_to_str": True}), arg["name"]
 
 
 def test_windows_decorated_ledger_functions_compute(windows_udfs):

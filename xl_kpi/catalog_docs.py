@@ -101,9 +101,15 @@ def markdown() -> str:
                 f"`={d.excel_formula()}`.",
                 "",
             ]
-    out += ["## Ledger analysis (array functions that spill)", ""]
-    for name, args, summary in ledger_functions():
+    out += ["## Ledger analysis (array functions that spill)", "",
+            "Blank optional arguments take their default; an error in any argument propagates.", ""]
+    for (name, args, summary), spec in zip(ledger_functions(), SPILL_FUNCTIONS):
         out += [f"### `{name}({args})`", "", summary, ""]
+        out += ["| argument | meaning |", "|---|---|"]
+        for param in inspect.signature(spec.table).parameters:
+            help_text = spec.ranges.get(param) or spec.scalars.get(param, "")
+            out.append(f"| `{param}` | {_md_escape(' '.join(help_text.split()))} |")
+        out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 

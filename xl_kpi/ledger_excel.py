@@ -15,10 +15,13 @@ Rules, following the catalog's conventions:
   completely blank rows in between are skipped as in Python;
 * an Excel error in an input -> that same error (the first one found, by
   argument then by row), also in a single-value option (basis, period,
-  window, month);
+  window, month, fiscal_year_start);
 * ranges of different sizes, a range that is not one column, text amounts,
-  bad dates, negative MRR, an unknown basis, no data at all -> ``#VALUE!``
-  whose reason names the argument and the row of the range;
+  bad dates, negative MRR, an unknown basis or period, text or TRUE/FALSE
+  as a fiscal year start, no data at all -> ``#VALUE!`` whose reason names
+  the argument and the row of the range;
+* a fiscal year start that is a number but not a month 1 to 12 (0, 13,
+  4.5) -> ``#NUM!`` (a value outside the argument's domain);
 * rates whose denominator is 0 come back as ``""`` (a blank cell).
 
 Nothing here raises: any unexpected exception becomes ``#VALUE!`` with the
@@ -34,12 +37,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from xl_kpi.cells import ERROR_CODES, ERROR_LITERALS, VALUE, blank_mask, error_literal
+from xl_kpi.cells import ERROR_CODES, ERROR_LITERALS, NUM, VALUE, blank_mask, error_literal
 from xl_kpi.excel_values import CallFailed, ExcelError
 from xl_kpi.ledger import Ledger, LedgerError, prepare_ledger
 from xl_kpi.ledger.columns import header
 from xl_kpi.ledger.cohorts import BASES
-from xl_kpi.ledger.periods import PERIODS
+from xl_kpi.ledger.periods import PERIODS, _labels as period_labels
 from xl_kpi.ledger.validation import months_to_timestamps, parse_dates
 
 __all__ = ["mrr_bridge_table", "cohort_retention_table", "trailing_retention_table", "mrr_movements_table",
@@ -144,6 +147,44 @@ def _option(value: Any, name: str) -> Any:
     return value
 
 
+def _period(value: Any) -> str:
+    """The [period] option: "month" (also when blank), "quarter" or "year"; case and spaces ignored."""
+    p = _option(value, "period")
+    p = "month" if p is None else p
+    if not isinstance(p, str) or p.strip().lower() not in PERIODS:
+        raise CallFailed(VALUE, f'period must be "month", "quarter" or "year", got {value!r}')
+    return p.strip().lower()
+
+
+def _fiscal_year_start(value: Any) -> int:
+    """The [fiscal_year_start] option: the fiscal year's first month, 1 (January, the default when blank) to 12.
+
+    A number (or numeric text, as Excel's own functions read it) that is not
+    a whole month number is outside the domain (``#NUM!``); other text and
+    TRUE/FALSE are not numbers (``#VALUE!``).
+
+    >>> _fiscal_year_start(None), _fiscal_year_start(4.0), _fiscal_year_start(" 10 ")
+    (1, 4, 10)
+    >>> _fiscal_year_start(13.0)
+    Traceback (most recent call last):
+    ...
+    xl_kpi.excel_values.CallFailed: fiscal_year_start must be a month number 1 to 12, got 13.0
+    """
+    s = _option(value, "fiscal_year_start")
+    if s is None:
+        return 1
+    if isinstance(s, str):
+        try:
+            s = float(s.strip())
+        except ValueError:
+            raise CallFailed(VALUE, f"fiscal_year_start must be a month number 1 to 12, got text {value!r}") from None
+    if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, float, np.integer, np.floating)):
+        raise CallFailed(VALUE, f"fiscal_year_start must be a month number 1 to 12, got {value!r}")
+    if not (np.isfinite(s) and float(s).is_integer() and 1 <= s <= 12):
+        raise CallFailed(NUM, f"fiscal_year_start must be a month number 1 to 12, got {value!r}")
+    return int(s)
+
+
 def _rows(frame: pd.DataFrame) -> list[list[Any]]:
     """A result frame as spill rows: the header of each column (:data:`xl_kpi.ledger.columns.TERMS`), then its rows."""
     return [[header(c) for c in frame.columns], *[[_cell(v) for v in row] for row in frame.itertuples(index=False)]]
@@ -171,7 +212,7 @@ def _guard(build):
 
 
 def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any, period: Any = "month",
-                     segments: Any = None) -> list[list[Any]]:
+                     segments: Any = None, fiscal_year_start: Any = 1) -> list[list[Any]]:
     """MRR_BRIDGE: the monthly MRR bridge of a ledger as rows to spill.
 
     Parameters
@@ -181,12 +222,17 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any, period: Any = "mo
         any date inside its month (datetime, serial number or date text) and
         its MRR (>= 0).
     period : str, default "month"
-        "month", "quarter" or "year" (calendar): the bridge rolled up
+        "month", "quarter" or "year": the bridge rolled up
         (:func:`xl_kpi.ledger.rollup`); blank means "month".
     segments : range, optional
         A range of the same size naming each row's segment (plan, region):
         one bridge per segment, with a leading "Segment" column; a customer
         counts in the segment of its most recent row.
+    fiscal_year_start : number, default 1
+        The fiscal year's first month, 1 (January: calendar quarters and
+        years) to 12, as ``rollup(fiscal_year_start=)`` and the refresh's
+        *Fiscal year start* setting; with 4, "FY2025-Q1" is April - June
+        2024. Blank means 1; by month it is checked and has no effect.
 
     Returns
     -------
@@ -223,25 +269,29 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any, period: Any = "mo
     (['Segment', 'Period', 'Period Start', 'Period End', 'Starting MRR'], ['Months', 'Partial'])
     >>> [row[:2] + row[-2:] for row in q[1:]]
     [['Pro', '2024-Q1', 3, False], ['Pro', '2024-Q2', 1, True]]
+
+    A fiscal year starting in April: January - March 2024 is the last quarter of FY2024:
+
+    >>> fy = mrr_bridge_table([["a"], ["b"]], [[45306.0], [45400.0]], [[10.0], [20.0]], "quarter", None, 4)
+    >>> [row[:3] for row in fy[1:]]
+    [['FY2024-Q4', datetime.datetime(2024, 1, 1, 0, 0), datetime.datetime(2024, 3, 1, 0, 0)], ['FY2025-Q1', datetime.datetime(2024, 4, 1, 0, 0), datetime.datetime(2024, 6, 1, 0, 0)]]
     """
 
     def build():
-        p = _option(period, "period")
-        p = "month" if p is None else p
-        if not isinstance(p, str) or p.strip().lower() not in PERIODS:
-            raise CallFailed(VALUE, f'period must be "month", "quarter" or "year", got {period!r}')
-        p = p.strip().lower()
+        p = _period(period)
+        fys = _fiscal_year_start(fiscal_year_start)
         if segments is not None and error_literal(segments) is not None:  # an error cell given as the range
             raise CallFailed(error_literal(segments), f"segments holds {error_literal(segments)}")
         ledger = _prepared(customer_ids, months, mrr, segments)
         bridge = ledger.bridge(by_segment=segments is not None)
-        table = bridge if p == "month" else ledger.rollup(p, by_segment=segments is not None)
+        table = bridge if p == "month" else ledger.rollup(p, fys, by_segment=segments is not None)
         return _rows(table)
 
     return _guard(build)
 
 
-def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any = "logo") -> list[list[Any]]:
+def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any = "logo", period: Any = "month",
+                           fiscal_year_start: Any = 1) -> list[list[Any]]:
     """COHORT_RETENTION: the cohort retention matrix of a ledger as rows to spill.
 
     Parameters
@@ -252,13 +302,22 @@ def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any 
         "logo" (share of the cohort's customers active) or "revenue" (cohort
         MRR / its first-month MRR); case and surrounding spaces are ignored;
         blank means "logo".
+    period : str, default "month"
+        "month", "quarter" or "year": cohorts by the period of each
+        customer's first active month, retention read at the last month of
+        each later period (:func:`xl_kpi.ledger.cohort_retention`'s
+        ``period``); blank means "month".
+    fiscal_year_start : number, default 1
+        The fiscal year's first month (1 to 12) for quarters and years, as
+        for :func:`mrr_bridge_table`.
 
     Returns
     -------
     list of rows
-        A header row ``["Cohort", 0, 1, ..., N]`` (months since start) and
-        one row per cohort: its label ("2024-01") then the retention at each
-        age, "" past the end of the data.
+        A header row ``["Cohort", 0, 1, ..., N]`` (months, quarters or years
+        since start) and one row per cohort: its label ("2024-01",
+        "2024-Q1", "FY2025-Q1", "2024") then the retention at each age, ""
+        where that age has no month-end inside the data yet.
 
     Examples
     --------
@@ -271,6 +330,14 @@ def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any 
     ['2024-01', 1.0, 0.25]
     >>> cohort_retention_table([["a"]], [[45292.0]], [[10.0]], "logos")[0][0].reason
     'basis must be "logo" or "revenue", got \\'logos\\''
+
+    By quarter: a (Jan - Apr 2024) and b (Feb 2024 only) start in 2024-Q1; at
+    the end of Q1 (March) only a is active, and at the end of Q2 (June) nobody:
+
+    >>> cohort_retention_table([["a"], ["b"], ["a"], ["a"], ["a"], ["c"]],
+    ...                        [[45292.0], [45323.0], [45323.0], [45352.0], [45383.0], [45444.0]],
+    ...                        [[10.0], [30.0], [10.0], [10.0], [10.0], [5.0]], None, "quarter")
+    [['Cohort', 0, 1], ['2024-Q1', 0.5, 0.0], ['2024-Q2', 1.0, '']]
     """
 
     def build():
@@ -280,9 +347,15 @@ def cohort_retention_table(customer_ids: Any, months: Any, mrr: Any, basis: Any 
         b = "logo" if basis is None or (isinstance(basis, str) and not basis.strip()) else basis
         if not isinstance(b, str) or b.strip().lower() not in BASES:
             raise CallFailed(VALUE, f'basis must be "logo" or "revenue", got {basis!r}')
-        table = _prepared(customer_ids, months, mrr).cohorts(b.strip().lower())
+        p = _period(period)
+        fys = _fiscal_year_start(fiscal_year_start)
+        table = _prepared(customer_ids, months, mrr).cohorts(b.strip().lower(), p, fys)
         header = ["Cohort", *[int(c) for c in table.columns]]
-        labels = table.index.strftime("%Y-%m")
+        if p == "month":
+            labels = table.index.strftime("%Y-%m")
+        else:  # the rollup's period names, from each cohort's first month (months since 1970-01)
+            first = (table.index.year - 1970) * 12 + table.index.month - 1
+            labels = period_labels(np.asarray(first, dtype=np.int64), p, fys)
         return [header, *[[label, *[_cell(v) for v in row]] for label, row in zip(labels, table.to_numpy())]]
 
     return _guard(build)
@@ -415,6 +488,10 @@ LEDGER_RANGES = {
     "mrr": "MRR of the customer in that month (a column)",
 }
 
+#: Help of the [fiscal_year_start] option (MRR_BRIDGE, COHORT_RETENTION).
+FISCAL_YEAR_START_HELP = ("First month of the fiscal year, 1 (January, the default: calendar quarters and years) "
+                          "to 12; 4 makes April - June the first quarter")
+
 #: The spilling ledger functions, in the order the docs list them.
 SPILL_FUNCTIONS = (
     SpillFunction(
@@ -423,14 +500,18 @@ SPILL_FUNCTIONS = (
         "ending MRR, counts and rates), or by quarter or year, or one bridge per segment; spills with a header row.",
         {**LEDGER_RANGES, "segments": "Optional: the segment (plan, region ...) of each ledger row, a column of the "
                                       "same size; one bridge per segment"},
-        {"period": '"month" (the default), "quarter" or "year": the bridge rolled up to calendar quarters or years'}),
+        {"period": '"month" (the default), "quarter" or "year": the bridge rolled up to quarters or years',
+         "fiscal_year_start": FISCAL_YEAR_START_HELP}),
     SpillFunction(
         "COHORT_RETENTION", cohort_retention_table,
-        "Cohort retention matrix of a subscription ledger: one row per cohort month, one column per month since "
-        "start; spills.",
+        "Cohort retention matrix of a subscription ledger: one row per cohort (month, quarter or year of the first "
+        "active month), one column per month (quarter, year) since start; spills.",
         LEDGER_RANGES,
         {"basis": '"logo" (share of customers still active, the default) or "revenue" (share of the cohort\'s '
-                  'first-month MRR)'}),
+                  'first-month MRR)',
+         "period": '"month" (the default), "quarter" or "year": cohorts by the period of the first active month, '
+                   'retention at the end of each later period',
+         "fiscal_year_start": FISCAL_YEAR_START_HELP}),
     SpillFunction(
         "TRAILING_RETENTION", trailing_retention_table,
         "Trailing (cohort-based) net and gross revenue retention and logo retention of a subscription ledger: "

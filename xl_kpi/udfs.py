@@ -110,7 +110,9 @@ def _spill_function(spec: ledger_excel.SpillFunction) -> Callable[..., Any]:
     udf.__module__ = __name__
     udf.__signature__ = inspect.signature(table)  # type: ignore[attr-defined]
     for name, doc in spec.scalars.items():
-        udf = xw.arg(name, doc=doc)(udf)
+        # err_to_str: without it xlwings hands an error cell to a single-value option as None (= blank), so
+        # =MRR_BRIDGE(..., "quarter", , #N/A) would silently use the default instead of returning #N/A
+        udf = xw.arg(name, err_to_str=True, doc=doc)(udf)
     for name, doc in spec.ranges.items():
         udf = xw.arg(name, ndim=2, err_to_str=True, doc=doc)(udf)
     return xw.func(category=CATEGORY)(udf)
