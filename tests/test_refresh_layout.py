@@ -255,10 +255,12 @@ def test_every_header_and_value_fits_its_column(sheets, name):
 
 def test_long_table_headers_wrap_on_two_lines_whole(sheets):
     bridge = sheets["MRR Bridge"]
-    assert [bridge.cells[(1, c)][0] for c in range(1, 19)] == list(BRIDGE_HEADERS)  # whole, not cut
-    assert bridge.heights[1] == 30.0  # the header row: two lines
+    head = bridge.tables["MRRBridge"][0]  # row 2, under the sheet's title
+    assert head == 2 and bridge.cells[(1, 1)][0].startswith("MRR bridge")
+    assert [bridge.cells[(head, c)][0] for c in range(1, 19)] == list(BRIDGE_HEADERS)  # whole, not cut
+    assert bridge.heights[head] == 30.0  # the header row: two lines
     assert set(bridge.heights) == {r1 for r1, _, _, _ in bridge.tables.values()}  # and the annual table's
-    assert {(1, c) for c in range(1, 19)} <= bridge.wrapped
+    assert {(head, c) for c in range(1, 19)} <= bridge.wrapped
     assert wrap_lines("Gross Revenue Churn Rate", bridge.widths[15] - 2) == ["Gross Revenue", "Churn Rate"]
     summary = sheets["KPI Summary"]
     r1, c1, _, c2 = summary.tables["MonthlyKPIs"]
@@ -306,7 +308,7 @@ def test_worksheet_children_in_schema_order(sheets, name):
 
 
 @pytest.mark.parametrize("name, top_left, header_cell", [
-    ("MRR Bridge", "B2", (1, 1)),  # header row + month column
+    ("MRR Bridge", "B3", (2, 1)),  # sheet title + header row + month column
     ("Cohort Retention", "B4", (3, 1)),  # sheet title + block title + header row ("Cohort", ...) + cohort column
 ])
 def test_frozen_header_panes(sheets, name, top_left, header_cell):
@@ -429,4 +431,4 @@ def test_bridge_header_row_repeats_on_every_printed_page(book):
         wb = z.read("xl/workbook.xml").decode()
     sheets = re.findall(r'<sheet name="([^"]+)"', wb)
     titles = re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)">([^<]*)</definedName>', wb)
-    assert [(sheets[int(i)], ref) for i, ref in titles] == [("MRR Bridge", "'MRR Bridge'!$1:$1")]
+    assert [(sheets[int(i)], ref) for i, ref in titles] == [("MRR Bridge", "'MRR Bridge'!$2:$2")]  # the header row

@@ -400,7 +400,8 @@ def test_live_refresh_writes_the_bridge_table(df):
         np.testing.assert_allclose(got, expected[key].to_numpy(float), rtol=1e-15, equal_nan=True, err_msg=header)
     assert table["Net Revenue Retention"].iloc[0] is None  # undefined: a blank cell
     bridge = book.sheets["MRR Bridge"]
-    assert bridge.formats[(2, 1)] == "mmm yyyy" and bridge.formats[(2, 14)] == "0.0%"
+    assert bridge.grid[(1, 1)].startswith("MRR bridge") and bridge.grid[(2, 1)] == "Month"  # title, then the table
+    assert bridge.formats[(3, 1)] == "mmm yyyy" and bridge.formats[(3, 14)] == "0.0%"
 
 
 def test_live_report_parts(df):
@@ -460,7 +461,7 @@ def test_live_refresh_after_the_ledger_shrank(df):
     table = read_bridge(book)
     assert len(table) == 7  # one month fewer, and no stale row left below the table
     grid = book.sheets["MRR Bridge"].grid
-    assert grid.get((9, 1)) is None and grid[(10, 1)] == "Quarters"  # the quarters moved up a row with it
+    assert grid.get((10, 1)) is None and grid[(11, 1)] == "Quarters"  # the quarters moved up a row with it
     quarters = read_bridge(book, "QuarterlyBridge")
     assert quarters["Ending MRR"].iloc[-1] == table["Ending MRR"].iloc[-1]
 
@@ -653,7 +654,7 @@ def test_live_back_end_freezes_panes_sets_print_setup_and_alignment_like_the_fil
         assert (setup["FitToPagesWide"], setup["FitToPagesTall"]) == (1, False), name
         assert (setup["LeftMargin"], setup["TopMargin"], setup["FooterMargin"]) == (0.4 * 72, 0.6 * 72, 0.3 * 72)
         assert (setup["LeftFooter"], setup["RightFooter"]) == ("&A", "Page &P of &N")
-        assert setup["PrintTitleRows"] == ("$1:$1" if name == "MRR Bridge" else ""), name
+        assert setup["PrintTitleRows"] == ("$2:$2" if name == "MRR Bridge" else ""), name
         left = {rc for rc, v in live_sheet.align.items() if v == -4131}
         assert left & set(live_sheet.grid) == {rc for rc in sheet.left if rc in live_sheet.grid}, name
     assert book.app.api.PrintCommunication is True

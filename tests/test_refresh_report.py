@@ -118,8 +118,10 @@ def test_every_new_sheet_is_written_and_computes_without_an_error_cell(book):
         errors = [c.coordinate for row in ws.iter_rows() for c in row
                   if isinstance(c.value, str) and c.value.startswith("#")]
         assert not errors, (name, errors[:5])
-        if name != "MRR Bridge":  # a title row (the bridge table starts at A1)
-            assert isinstance(ws["A1"].value, str) and ws["A1"].font.b, name
+        # a title row on each sheet: bold text in A1, nothing else in row 1, the first block below it
+        assert isinstance(ws["A1"].value, str) and ws["A1"].font.b and len(ws["A1"].value) > 20, name
+        assert [c.value for c in ws[1][1:] if c.value is not None] == [], name
+        assert all(openpyxl.utils.cell.coordinate_to_tuple(t.ref.split(":")[0])[0] >= 2 for t in ws.tables.values()), name
 
 
 def test_trailing_retention_equals_the_customer_by_customer_computation(book, ledger):

@@ -71,7 +71,7 @@ def expected_bridge(rows) -> dict[str, list[float]]:
 def bridge_in(book: Path) -> dict[str, list]:
     """The MRR Bridge sheet of a refreshed workbook, column by header."""
     ws = openpyxl.load_workbook(book, data_only=True)["MRR Bridge"]
-    rows = list(ws.iter_rows(values_only=True))
+    rows = list(ws.iter_rows(values_only=True))[1:]  # below the sheet's title row
     header = list(rows[0])
     end = next((i for i, r in enumerate(rows) if r[0] is None), len(rows))  # the quarters follow a blank row
     return {h: [r[j] for r in rows[1:end]] for j, h in enumerate(header)}

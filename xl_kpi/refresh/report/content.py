@@ -10,8 +10,9 @@ sheet needs nothing else.
 
 Sheets
 ------
-* ``MRR Bridge``: the Excel Table ``MRRBridge`` at A1, one row per month,
-  exactly the 18 headers of ``BRIDGE_HEADERS``; undefined rates are blank.
+* ``MRR Bridge``: a title row, then the Excel Table ``MRRBridge`` at A2
+  (:data:`BRIDGE_ROW`), one row per month, exactly the 18 headers of
+  ``BRIDGE_HEADERS``; undefined rates are blank.
 * ``Cohort Retention``: logo retention (cohort month x months since start),
   revenue retention below it, each under a three-colour scale (a heat map).
 * ``KPI Summary``: the latest month's KPIs as formulas over ``MRRBridge``
@@ -21,7 +22,8 @@ Sheets
   of the KPI block, over empty cells, and below them the Excel Table
   ``MonthlyKPIs`` (``xl_kpi.ledger.monthly_kpis``).
 
-Presentation (what a finance reader expects): column widths that fit
+Presentation (what a finance reader expects): a bold title in row 1 of
+every sheet, saying what the sheet shows; column widths that fit
 (:mod:`.layout`); month labels left-aligned; every sheet prints landscape,
 one page wide, with the sheet name and page number in the footer; frozen
 panes on the bridge (header row + month column) and the cohort sheet.
@@ -34,8 +36,10 @@ Example
 >>> report = build_report(ReportData(bridge, pd.DataFrame(), pd.DataFrame()))
 >>> [s.name for s in report.sheets]  # no trailing retention, no segments: those sheets are left out
 ['MRR Bridge', 'Cohort Retention', 'KPI Summary', 'MRR Movements']
->>> report.sheets[0].blocks[0].table, report.sheets[0].blocks[0].ref()
-('MRRBridge', 'A1:R3')
+>>> report.sheets[0].blocks[1].table, report.sheets[0].blocks[1].ref()
+('MRRBridge', 'A2:R4')
+>>> report.sheets[0].blocks[0].title
+'MRR bridge: each month from starting to ending MRR; quarters and years below'
 """
 
 from __future__ import annotations
@@ -67,6 +71,10 @@ TRAILING_TABLE = "TrailingRetention"
 MOVES_BY_MONTH_TABLE = "MovementsByMonth"
 MOVEMENTS_TABLE = "MRRMovements"
 SEGMENTS_TABLE = "SegmentSummary"
+#: Header row of the ``MRRBridge`` table, below the sheet's title row.
+BRIDGE_ROW = 2
+#: The MRR Bridge sheet's title (row 1).
+BRIDGE_TITLE = "MRR bridge: each month from starting to ending MRR; quarters and years below"
 #: Months of customer movements the MRR Movements table lists (the latest quarter; a million-row
 #: ledger has ~170,000 movements, ~8,000 a month: all of them would make the refresh several times slower).
 #: ``=MRR_MOVEMENTS`` lists them all.
@@ -229,14 +237,14 @@ def title_block(text: str, row: int = 1) -> Block:
 
 def bridge_block(bridge: pd.DataFrame) -> Block:
     """The ``MRRBridge`` table: every bridge column under its Excel header."""
-    return frame_block(bridge, BRIDGE_LAYOUT, 1, BRIDGE_TABLE, header_lines=2)
+    return frame_block(bridge, BRIDGE_LAYOUT, BRIDGE_ROW, BRIDGE_TABLE, header_lines=2)
 
 
 def bridge_range(header: str, n_months: int) -> tuple[RangeRef, RangeRef]:
-    """(header cell, data cells) of a column of the ``MRRBridge`` table (A1, one row per month)."""
+    """(header cell, data cells) of a column of the ``MRRBridge`` table (row :data:`BRIDGE_ROW`, one row per month)."""
     c = BRIDGE_HEADERS.index(header) + 1
-    last = n_months + 1 if n_months else 2
-    return RangeRef(BRIDGE_SHEET, 1, c, 1, c), RangeRef(BRIDGE_SHEET, 2, c, last, c)
+    last = BRIDGE_ROW + (n_months if n_months else 1)
+    return RangeRef(BRIDGE_SHEET, BRIDGE_ROW, c, BRIDGE_ROW, c), RangeRef(BRIDGE_SHEET, BRIDGE_ROW + 1, c, last, c)
 
 
 def cohort_block(matrix: pd.DataFrame, row: int, title: str, size: Column) -> Block:
@@ -344,11 +352,12 @@ def _cached_value(value):
 
 @report_sheet(BRIDGE_SHEET)
 def bridge_sheet(data: ReportData) -> ReportSheet:
-    """The monthly bridge table; below it the quarterly and annual bridges (``QuarterlyBridge``,
+    """A title row, the monthly bridge table; below it the quarterly and annual bridges (``QuarterlyBridge``,
     ``AnnualBridge``), their columns under the monthly ones (so the page stays as wide as the monthly
-    table).  The header row repeats on every printed page and is frozen with the months."""
+    table).  The title and header rows are frozen with the months; the header row repeats on every
+    printed page."""
     blk = bridge_block(data.bridge)
-    blocks = [blk]
+    blocks = [title_block(BRIDGE_TITLE), blk]
     if data.quarterly is not None:
         start = pd.Timestamp(2000, data.fiscal_year_start, 1).strftime("%B")
         fiscal = "" if data.fiscal_year_start == 1 else f" (fiscal years starting in {start})"
@@ -358,8 +367,8 @@ def bridge_sheet(data: ReportData) -> ReportSheet:
         if data.annual is not None:
             blocks.append(frame_block(data.annual, rollup_layout("Year"), quarters.last_row + 3, ANNUAL_TABLE,
                                       title="Fiscal years" + fiscal if fiscal else "Years", header_lines=2))
-    return ReportSheet(BRIDGE_SHEET, blocks, **sheet_widths(blocks), freeze_rows=1, freeze_cols=1,
-                       print_title_rows=(1, 1))
+    return ReportSheet(BRIDGE_SHEET, blocks, **sheet_widths(blocks), freeze_rows=blk.row, freeze_cols=1,
+                       print_title_rows=(blk.row, blk.row))
 
 
 def _sizes(data: ReportData, matrix: pd.DataFrame, key: str, header: str, fmt: str) -> Column:
@@ -427,7 +436,7 @@ def summary_sheet(data: ReportData) -> ReportSheet:
         trend = Chart("line", "MRR and ARR", months, [Series(*mrr), Series(*arr)], y_format=COUNT.number_format,
                       x_title="Month", y_title="MRR", secondary=1, y2_title="ARR", **slot_trend)
     else:
-        months = RangeRef(BRIDGE_SHEET, 2, 1, n + 1 if n else 2, 1)
+        months = bridge_range("Month", n)[1]
         trend = Chart("line", "MRR trend", months, [Series(*bridge_range("Ending MRR", n))],
                       y_format=COUNT.number_format, x_title="Month", y_title="MRR", **slot_trend)
     moves_blk = moves_block(data)
