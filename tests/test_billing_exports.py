@@ -128,14 +128,17 @@ def test_stripe_export_through_the_command_line(book, tmp_path, capsys, start_he
     assert "xl-kpi refresh: Stripe export: 12 rows: 7 used, 5 skipped" in lines
     skipped = [("trial", "2 rows", "line 7, line 8"), ("incomplete", "2 rows", "line 10, line 11"),
                ("free: amount 0", "1 row", "line 13")]
-    for reason, n, where in skipped:
-        assert any(line.startswith(f"xl-kpi refresh: warning: {n} of the Stripe export skipped ({reason}): "
+    for reason, n, where in skipped:  # skipped by design: printed as notes, not warnings
+        assert any(line.startswith(f"xl-kpi refresh: {n} of the Stripe export skipped ({reason}): "
                                    f"{where}; ") for line in lines), reason
+    assert not [line for line in lines if "warning" in line]
     # the same fates reach the report's Data checks block, and the stamp names the source and the amounts
     texts = summary_texts(book)
     block = texts[texts.index("Data checks") + 1:texts.index("This refresh")]
+    assert block[0] == "No data checks"  # nothing suspect: every line below is how the export was read
     for reason, n, where in skipped:
-        assert any(t.startswith(f"{n} of the Stripe export skipped ({reason}): {where}; ") for t in block), reason
+        assert any(t.startswith(f"{n} of the Stripe export skipped ({reason}): {where}; ")
+                   and t.endswith(" (how the data was read)") for t in block), reason
     assert "Stripe export: 12 rows: 7 used, 5 skipped (how the data was read)" in block
     assert f"Input table: {src} (stripe format)" in texts
     assert "Amounts: amounts read as units; currency USD" in texts
@@ -338,3 +341,41 @@ def test_another_workbooks_named_table_as_a_subscription_list(book, tmp_path):
     refresh_file(book, ledger=other, table="Contracts", input="subscriptions", as_of="2024-03")
     assert_bridge(book, [("a", "2024-01-01", 100.0), ("a", "2024-02-01", 100.0), ("b", "2024-02-01", 30.0),
                          ("b", "2024-03-01", 30.0)])
+
+
+# --------------------------------------------------------------------------- --strict: warnings, not notes
+
+
+def test_strict_accepts_a_stripe_export_whose_skipped_rows_are_by_design(book, tmp_path, capsys):
+    """Trials, incomplete and free rows are expected in any export: --strict refreshes, the notes still said."""
+    src = write_stripe(tmp_path / "subscriptions.csv")
+    code = cli_main(["refresh", str(book), "--ledger", str(src), "--input", "stripe", "--as-of", "2024-06",
+                     "--strict"])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    assert_bridge(book, stripe_expected())
+    assert "xl-kpi refresh: 2 rows of the Stripe export skipped (trial): line 7, line 8; trials that never turned " \
+           "paid (still trialing, or canceled before the trial ended) have no MRR" in cap.err.splitlines()
+    assert "warning" not in cap.err and "refused" not in cap.err
+
+
+@pytest.mark.parametrize("rows, flags, check", [
+    (STRIPE_ROWS[:4] + [("sub_p", "cus_12", 1, "usd", "month", 50.00, "paused", "2024-01-01", "2024-07-01", "", "",
+                         "", "")] + STRIPE_ROWS[4:],
+     (), "1 paused subscription in the Stripe export: line 6; counted as running (the export has no pause dates); "
+         "check them if they were paused for long"),
+    (STRIPE_ROWS[:2] + [("sub_e", "cus_12", 1, "eur", "month", 50.00, "active", "2024-01-01", "2024-07-01", "", "",
+                         "", "")] + STRIPE_ROWS[2:],
+     ("--currency", "USD"), "1 row of the Stripe export skipped (other currency): line 4; only the currency kept "
+                            "(--currency) is reported; --fx rates.csv converts the others"),
+])
+def test_strict_refuses_a_stripe_export_with_a_real_warning(book, tmp_path, capsys, rows, flags, check):
+    src = write_stripe(tmp_path / "subscriptions.csv", rows=rows)
+    args = ["refresh", str(book), "--ledger", str(src), "--input", "stripe", "--as-of", "2024-06", *flags]
+    before = book.read_bytes()
+    assert cli_main([*args, "--strict"]) == 2
+    cap = capsys.readouterr()
+    assert cap.err == f"xl-kpi refresh: error: {src}: refused (--strict): 1 data check to look at: {check}\n"
+    assert book.read_bytes() == before  # nothing written
+    assert cli_main(args) == 0  # without --strict: refreshed, with the warning printed
+    assert f"xl-kpi refresh: warning: {check}" in capsys.readouterr().err.splitlines()

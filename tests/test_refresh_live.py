@@ -3,8 +3,10 @@
 The double implements exactly the objects and members listed in
 ``xl_kpi.refresh.xlwings_backend``'s docstring, with Excel's behaviour where
 it matters here: ``range.value`` reads a single row as a flat list (2-D only
-with ``options(ndim=2)``), a table name must be unique in the workbook,
-``names.add`` replaces a name of the same name, a cell holds one value.
+with ``options(ndim=2)``), an error cell (:class:`CellError` in the grid) reads
+as None unless ``options(err_to_str=True)``, then as its text ('#N/A'), as
+xlwings' Windows and macOS engines do; a table name must be unique in the
+workbook, ``names.add`` replaces a name of the same name, a cell holds one value.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
+from dataclasses import dataclass
 
 from xl_kpi.errors import UserError
 from xl_kpi.ledger import cohort_retention, monthly_kpis, mrr_bridge
@@ -64,10 +68,17 @@ class FakeConditionalFormats:
         self.rng.sheet.color_scales.append((self.rng.box, list(colors)))
 
 
+@dataclass(frozen=True)
+class CellError:
+    """A cell holding an Excel error (=NA(), a #DIV/0! formula ...): what the grid holds for it."""
+
+    literal: str
+
+
 class FakeRange:
-    def __init__(self, sheet, r1, c1, r2, c2, ndim=None):
-        assert 1 <= r1 <= r2 and 1 <= c1 <= c2
-        self.sheet, self.box, self.ndim = sheet, (r1, c1, r2, c2), ndim
+    def __init__(self, sheet, r1, c1, r2, c2, ndim=None, err_to_str=False):
+        assert 1 <= r1 <= r2 <= MAX_ROW and 1 <= c1 <= c2 <= MAX_COL
+        self.sheet, self.box, self.ndim, self.err_to_str = sheet, (r1, c1, r2, c2), ndim, err_to_str
 
     def covers(self, box):
         r1, c1, r2, c2 = self.box
@@ -89,13 +100,24 @@ class FakeRange:
     def top(self):
         return (self.box[0] - 1) * 15.0
 
-    def options(self, ndim=None):
-        return FakeRange(self.sheet, *self.box, ndim=ndim)
+    @property
+    def last_cell(self):
+        return FakeRange(self.sheet, *self.box[2:], *self.box[2:])
+
+    def options(self, ndim=None, err_to_str=False):
+        return FakeRange(self.sheet, *self.box, ndim=ndim, err_to_str=err_to_str)
+
+    def _read(self, key):
+        """xlwings' cleaning of a read value: an error is None (like an empty cell) unless err_to_str."""
+        value = self.sheet.grid.get(key)
+        if isinstance(value, CellError):
+            return value.literal if self.err_to_str else None
+        return value
 
     @property
     def value(self):
         r1, c1, r2, c2 = self.box
-        grid = [[self.sheet.grid.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+        grid = [[self._read((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
         if self.ndim == 2:
             return grid
         if len(grid) == 1 and len(grid[0]) == 1:
@@ -477,6 +499,63 @@ def test_ribbon_bad_row_shows_reason_and_changes_nothing(df):
     assert book.app.status_bar is False
 
 
+def test_the_double_reads_error_cells_as_xlwings_does():
+    """None without err_to_str (what xlwings' engines give for an error cell), the literal with it."""
+    import xlwings.main as xwm
+
+    assert "err_to_str" in xwm.Range.options.__doc__  # the option the live back end reads with
+    book = FakeBook()
+    sheet = book.sheets.add("S")
+    sheet.grid.update({(1, 1): CellError("#N/A"), (1, 2): 5.0, (2, 1): CellError("#DIV/0!")})
+    assert sheet.range((1, 1)).value is None and sheet.range((1, 1), (2, 2)).value == [[None, 5.0], [None, None]]
+    assert sheet.range((1, 1), (2, 2)).options(ndim=2, err_to_str=True).value == [["#N/A", 5.0], ["#DIV/0!", None]]
+
+
+@pytest.mark.parametrize("literal", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!"])
+def test_ribbon_refuses_an_error_cell_naming_its_error_and_row(df, literal):
+    """A #N/A in the MRR column of the 5th data row (sheet row 8): refused, not read as a blank MRR."""
+    book = ledger_book(df, header_row=3)
+    book.sheets["Data"].grid[(3 + 5, 4)] = CellError(literal)
+    before = snapshot(book)
+    message = live.refresh(book)
+    assert message == (f"Sheet 'Data', row 8, column 'MRR': the cell holds the Excel error {literal}; "
+                       "fix it or delete the row")
+    assert book.app.alerts == [(message, live.TITLE, "critical")]
+    assert snapshot(book) == before  # nothing written, the error cell still there
+
+
+def test_ribbon_refuses_a_row_of_error_cells_and_counts_the_others(df):
+    """Three #N/A in one row (which read as blanks would be a "completely blank" row, skipped): refused at its
+    first cell, and the error cells further down are counted."""
+    book = ledger_book(df)
+    data = book.sheets["Data"]
+    for col in (2, 3, 4):
+        data.grid[(4, col)] = CellError("#N/A")
+    data.grid[(9, 3)] = CellError("#VALUE!")
+    before = snapshot(book)
+    with pytest.raises(UserError) as exc:
+        refresh_book(book)
+    assert str(exc.value) == ("Sheet 'Data', row 4, column 'Customer ID': the cell holds the Excel error #N/A; "
+                              "fix it or delete the row (3 more error cells)")
+    assert (exc.value.row, exc.value.column, exc.value.value) == (4, "Customer ID", "#N/A")
+    assert snapshot(book) == before
+
+
+def test_live_rows_typed_below_the_table_are_reported(df):
+    book = ledger_book(df)
+    data = book.sheets["Data"]
+    below = len(df) + 2  # the sheet row right below the table (header on row 1)
+    data.grid.update({(below, 2): "zz", (below, 3): dt.datetime(2024, 1, 1), (below, 4): 10.0})
+    result = refresh_book(book)
+    assert result.checks[0] == (f"1 rows right below table 'Ledger' are outside the table: sheet 'Data' row {below}; "
+                                "extend the table to include them (drag its lower-right corner, or Table Design > "
+                                "Resize Table)")
+    assert result.ledger_rows == len(df)  # not read into the numbers
+    data.grid[(below + 1, 4)] = CellError("#N/A")  # an error right below the table is refused, as in a saved file
+    with pytest.raises(UserError, match=f"row {below + 1}, column 'MRR': the cell holds the Excel error #N/A"):
+        refresh_book(book)
+
+
 def test_ribbon_unexpected_failure_shows_its_reason_once(df, monkeypatch):
     from xl_kpi.refresh.xlwings_backend import XlwingsReportWriter
 
@@ -546,7 +625,7 @@ def test_ribbon_refuses_to_rewrite_a_report_sheet_holding_a_user_table(df):
     ("Sheet", "name", ()), ("Sheet", "tables", ()), ("Sheet", "charts", ()), ("Sheet", "used_range", ()),
     ("Sheet", "cells", ()), ("Sheet", "range", ()),
     ("Range", "value", ()), ("Range", "options", ()), ("Range", "row", ()), ("Range", "column", ()),
-    ("Table", "range", ()), ("Range", "left", ()),
+    ("Table", "range", ()), ("Range", "left", ()), ("Range", "last_cell", ()),
     ("Range", "top", ()), ("Range", "number_format", ()), ("Range", "column_width", ()),
     ("Range", "wrap_text", ()), ("Range", "row_height", ()),
     ("Range", "clear_contents", ()), ("Range", "clear_formats", ()), ("Range", "conditional_formats", ()),

@@ -18,7 +18,9 @@ of its fields are the start and the end; this module holds what they share:
   unless an FX table (currency -> rate to the reporting currency, applied
   per row) is given, or one currency is kept and the others skipped;
 * **row fates** (:class:`RowFates`): every row of the export is either used
-  or skipped for a stated reason, and the counts are shown in the data checks.
+  or skipped for a stated reason, and the counts are shown in the data checks:
+  as notes for rows skipped by design (:data:`EXPECTED`: trials, incomplete,
+  free), as warnings for the others (another currency left out, paused).
 
 The result, :class:`BillingExport`, holds the subscription list in the
 columns of :func:`xl_kpi.ledger.subscriptions_to_ledger` (amount per billing
@@ -34,7 +36,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from xl_kpi.ledger.checks import DataChecks
+from xl_kpi.ledger.checks import EXAMPLES, Check, DataChecks
 from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts
 
 __all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport", "export",
@@ -61,6 +63,14 @@ REASONS = {
     "other currency": "only the currency kept (--currency) is reported; --fx rates.csv converts the others",
     "paused": "counted as running (the export has no pause dates); check them if they were paused for long",
 }
+
+
+#: Rows skipped by design: an export lists them, and they have no MRR by definition (a trial that never
+#: turned paid, a first payment that never went through, a free plan).  They are notes, facts about how
+#: the export was read, not warnings: ``--strict`` does not refuse an export for holding them.  Every other
+#: fate (another currency left out, a paused subscription counted as running) may make a number wrong:
+#: a warning.
+EXPECTED = frozenset({"incomplete", "trial", "free: amount 0"})
 
 
 def check_amount_unit(unit: str) -> str:
@@ -99,19 +109,23 @@ class RowFates:
             self.flagged.setdefault(reason, []).extend(row_numbers)
 
     def data_checks(self, locate=None) -> DataChecks:
-        """The fates as data checks: one per reason rows were skipped or flagged (count, first rows, why).
+        """The fates as data checks: one line per reason rows were skipped or flagged (count, first rows, why).
 
-        The count of rows used and skipped, and the notes (amount unit), are
-        notes: facts about how the export was read.
+        Rows skipped by design (:data:`EXPECTED`: trials, incomplete, free), the
+        count of rows used and skipped, and the notes (amount unit) are notes:
+        facts about how the export was read, listed and printed but not
+        warnings. The other fates are checks (warnings, which ``--strict``
+        refuses).
 
-        >>> f = RowFates("Stripe export", rows=5, used=3, skipped={"incomplete": [4, 7]}, notes=["amounts in units"])
+        >>> f = RowFates("Stripe export", rows=5, used=2, skipped={"incomplete": [4, 7], "other currency": [5]},
+        ...              notes=["amounts in units"])
         >>> checks = f.data_checks(locate="line {}".format)
         >>> checks.names(), checks.checks[0].count
-        (['rows skipped (incomplete)'], 2)
-        >>> checks.lines()[0][:57]
-        '2 rows of the Stripe export skipped (incomplete): line 4,'
-        >>> checks.notes
-        ['Stripe export: 5 rows: 3 used, 2 skipped', 'amounts in units']
+        (['rows skipped (other currency)'], 1)
+        >>> checks.lines()[0][:60]
+        '1 row of the Stripe export skipped (other currency): line 5;'
+        >>> [n[:56] for n in checks.notes]
+        ['Stripe export: 5 rows: 2 used, 3 skipped', '2 rows of the Stripe export skipped (incomplete): line 4', 'amounts in units']
         """
         where = locate or "row {}".format
         checks = DataChecks()
@@ -122,8 +136,12 @@ class RowFates:
                 s = "s" if len(rows) != 1 else ""
                 what = f"{len(rows):,} row{s} of the {self.what} {verb} ({reason})" if verb == "skipped" else \
                     f"{len(rows):,} {reason} subscription{s} in the {self.what}"
-                checks.add(f"rows {verb} ({reason})", len(rows), [where(r) for r in rows[:3]], what,
-                           REASONS.get(reason, ""))
+                check = Check(f"rows {verb} ({reason})", len(rows), tuple(where(r) for r in rows[:EXAMPLES]), what,
+                              REASONS.get(reason, ""))
+                if verb == "skipped" and reason in EXPECTED:
+                    checks.note(check.line())
+                else:
+                    checks.checks.append(check)
         for note in self.notes:
             checks.note(note)
         return checks

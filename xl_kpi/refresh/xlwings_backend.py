@@ -11,8 +11,8 @@ enough to test this module without Excel:
   ``sheet.charts`` (iterate; ``.add(left, top, width, height, chart_type=,
   source=, plot_by=)``), ``sheet.used_range``, ``sheet.cells``,
   ``sheet.range((row, col), (row, col))``;
-* ``range.value`` (get / set a 2-D list), ``range.options(ndim=2)``,
-  ``range.row``, ``range.left`` / ``.top``, ``range.number_format``,
+* ``range.value`` (get / set a 2-D list), ``range.options(ndim=2, err_to_str=True)`` (reading: an
+  error cell is ``None`` unless ``err_to_str``, then its text, ``'#N/A'``), ``range.row``, ``range.last_cell``, ``range.left`` / ``.top``, ``range.number_format``,
   ``range.column_width``, ``range.wrap_text``, ``range.row_height``,
   ``range.clear_contents()``, ``range.clear_formats()``, ``range.api``,
   ``range.conditional_formats.clear()`` / ``.add_color_scale(colors)``;
@@ -45,9 +45,10 @@ from typing import Any
 import numpy as np
 
 from xl_kpi.errors import UserError
-from xl_kpi.ledger.raw import RawTable
+from xl_kpi.ledger.raw import ErrorCell, RawTable
+from xl_kpi.refresh.file_backend import ROWS_BELOW
 from xl_kpi.refresh.pipeline import Progress
-from xl_kpi.cells import is_blank
+from xl_kpi.cells import ERROR_LITERALS, MAX_ROW, is_blank
 from xl_kpi.refresh.ownership import MARKER, Inventory, Plan, Record
 from xl_kpi.refresh.report import HEAT_COLORS, Block, Report, ReportSheet
 from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
@@ -111,8 +112,31 @@ def block_values(blk: Block) -> list[list[Any]]:
     return rows
 
 
+def error_cells(rows: list[list[Any]], first_row: int) -> list[ErrorCell]:
+    """The cells of ``rows`` (read with ``err_to_str=True``) that hold an Excel error, row by row.
+
+    xlwings hands an error cell over as ``None`` (what an empty cell gives) unless the range is read with
+    ``err_to_str=True``; then as its literal, which is matched against :data:`xl_kpi.cells.ERROR_LITERALS`.
+
+    >>> error_cells([["a", "#N/A", 1.0], [None, "x", "#DIV/0!"]], first_row=5)
+    [ErrorCell(literal='#N/A', row=5, column=1), ErrorCell(literal='#DIV/0!', row=6, column=2)]
+    """
+    return [ErrorCell(v, first_row + i, j) for i, row in enumerate(rows) for j, v in enumerate(row)
+            if isinstance(v, str) and v in ERROR_LITERALS]
+
+
+def _read(rng) -> list[list[Any]]:
+    """A range's values as rows, error cells as their literal (``'#N/A'``), not as blanks."""
+    return rng.options(ndim=2, err_to_str=True).value
+
+
 class XlwingsTableSource:
-    """The Excel Tables of an open workbook (a :class:`~xl_kpi.ledger.raw.TableSource`)."""
+    """The Excel Tables of an open workbook (a :class:`~xl_kpi.ledger.raw.TableSource`).
+
+    Read as the file back end reads a saved workbook: error cells are listed (``RawTable.errors``, which
+    the refresh refuses naming the error and the sheet row) and the rows right below the table
+    (``RawTable.below``, for "outside the table").
+    """
 
     def __init__(self, book) -> None:
         self.book = book
@@ -129,13 +153,20 @@ class XlwingsTableSource:
         if found is None:
             raise UserError(f"{self.label}: no Excel Table named {name!r}")
         sheet, table = found
-        header = [str(h) if h is not None else "" for h in (table.header_row_range.value or [])]
+        header = [str(h) if h is not None else "" for h in _read(table.header_row_range)[0]]
         body_range = table.data_body_range
+        # the rows right below the table (after its Total Row, if any): typed outside it, or an error there
+        last = table.range.last_cell
+        col1, col2 = table.range.column, last.column
+        below = _read(sheet.range((last.row + 1, col1), (min(last.row + ROWS_BELOW, MAX_ROW), col2))) \
+            if last.row < MAX_ROW else []
         if body_range is None:
-            return RawTable(header, [], first_row=2, source=self.label, sheet=sheet.name, table=table.name)
-        rows = body_range.options(ndim=2).value
+            return RawTable(header, [], first_row=table.range.row + 1, source=self.label, sheet=sheet.name,
+                            table=table.name, below=below, errors=error_cells(below, last.row + 1))
+        rows = _read(body_range)
+        errors = error_cells(rows, body_range.row) + error_cells(below, last.row + 1)
         return RawTable(header, rows, first_row=body_range.row, source=self.label, sheet=sheet.name,
-                        table=table.name)
+                        table=table.name, below=below, errors=errors)
 
 
 class XlwingsReportWriter:
