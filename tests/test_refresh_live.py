@@ -556,6 +556,21 @@ def test_live_rows_typed_below_the_table_are_reported(df):
         refresh_book(book)
 
 
+@pytest.mark.parametrize("date1904, first", [(True, "2024-01"), (False, "2019-12")])
+def test_live_serial_months_follow_the_workbooks_date_system(df, date1904, first):
+    """Months typed as 1904-system serial numbers (43830 is 2024-01-01 there, COM's Workbook.Date1904): read as
+    such, and 1462 days (4 years and a day) early where the workbook says it counts from 1900."""
+    book = ledger_book(df)
+    book.api = FakeCom(Date1904=date1904)
+    data = book.sheets["Data"]
+    assert df["month"].min() == pd.Timestamp("2024-01-01")
+    for r in range(2, len(df) + 2):  # the 1904 system's day 0 is 1904-01-01, 1462 days after 1899-12-30
+        data.grid[(r, 3)] = float((pd.Timestamp(data.grid[(r, 3)]) - pd.Timestamp("1899-12-30")).days - 1462)
+    refresh_book(book)
+    months = [m.strftime("%Y-%m") for m in read_bridge(book)["Month"]]
+    assert months[0] == first and len(months) == df["month"].dt.to_period("M").nunique()
+
+
 def test_ribbon_unexpected_failure_shows_its_reason_once(df, monkeypatch):
     from xl_kpi.refresh.xlwings_backend import XlwingsReportWriter
 

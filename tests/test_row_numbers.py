@@ -150,3 +150,20 @@ def test_workbook_data_checks_name_the_sheet_rows(tmp_path, capsys):
     assert code == 0 and err == (
         "xl-kpi refresh: warning: 1 exact duplicate rows (same customer, month and MRR): sheet 'Ledger' row 8; "
         "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice\n")
+
+
+def test_a_stripe_export_refusal_names_the_csv_line_once(tmp_path, capsys):
+    """A subscription canceled at period end with no period end: the line of the CSV, not a frame row too."""
+    from tests.test_billing_exports import STRIPE_ROWS, write_stripe
+
+    bad = ("sub_x", "cus_12", 1, "usd", "month", 50.00, "active", "2024-01-01", "", "", "", "2024-03-01", "")
+    src = write_stripe(tmp_path / "subs.csv", rows=STRIPE_ROWS[:3] + [bad])
+    lines = src.read_text(encoding="utf-8").splitlines()
+    src.write_text("\n".join(lines[:3] + [""] + lines[3:]) + "\n", encoding="utf-8")  # a blank line 4: bad is line 6
+    book = build_ledger_book(tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    code, out, err = cli(capsys, book, "--ledger", src, "--input", "stripe", "--as-of", "2024-06")
+    assert (code, out) == (2, "") and book.read_bytes() == before
+    assert err == (f"xl-kpi refresh: error: {src}: line 6, column 'Current Period End (UTC)': the subscription is "
+                   "canceled at the end of its period, but its 'Current Period End (UTC)' is blank (or the column "
+                   "is missing)\n")

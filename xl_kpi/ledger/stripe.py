@@ -60,7 +60,7 @@ import pandas as pd
 
 from xl_kpi.ledger import billing
 from xl_kpi.ledger.billing import BillingExport, RowFates
-from xl_kpi.ledger.validation import LedgerError, Problems, parse_dates, parse_ids
+from xl_kpi.ledger.validation import LedgerError, Problems, _where, parse_dates, parse_ids
 
 __all__ = ["stripe_subscriptions", "STRIPE_COLUMNS", "STRIPE_STATUSES"]
 
@@ -175,8 +175,10 @@ def stripe_subscriptions(df: pd.DataFrame, amount_unit: str = "units", fx: Mappi
     if no_period_end.any():
         column = cols.get("period_end", STRIPE_COLUMNS["period_end"][0])
         row = int(numbers[np.flatnonzero(no_period_end)[0]])
-        raise LedgerError(f"Row {row}: the subscription is canceled at the end of its period, but its "
-                          f"{column!r} is blank (or the column is missing)", row=row, column=column, sheet=sheet)
+        detail = f"the subscription is canceled at the end of its period, but its {column!r} is blank (or the " \
+            "column is missing)"  # the place apart, so that a CSV's line replaces the row (validation.relocate)
+        raise LedgerError(f"{_where(row, column, sheet)}: {detail}", row=row, column=column, sheet=sheet,
+                          detail=detail)
     end = np.where(~e_blank, ended, np.where(at_period_end, period_end, canceled))
     end_blank = e_blank & ~at_period_end & (c_blank | (status != "canceled"))
     end = np.where(end_blank, 0, end)

@@ -27,7 +27,9 @@ enough to test this module without Excel:
   ``LeftFooter`` / ``RightFooter``, ``PrintTitleRows``; between
   ``app.api.PrintCommunication = False`` and ``True``, which makes them one
   round trip to the printer driver) and horizontal alignment
-  (``range.api.HorizontalAlignment``), axis titles (``chart.api[1].Axes(n)``).
+  (``range.api.HorizontalAlignment``), axis titles (``chart.api[1].Axes(n)``), and
+  the workbook's date system (``book.api.Date1904``: serial numbers typed as months count from 1904;
+  read as the 1900 system where COM is not there).
 
 Differences from the file back end, on purpose: a report sheet that exists is
 *reused* (cleared and rewritten), never deleted, because deleting a sheet in
@@ -130,6 +132,14 @@ def _read(rng) -> list[list[Any]]:
     return rng.options(ndim=2, err_to_str=True).value
 
 
+def _date1904(book) -> bool:
+    """The open workbook counts serials from 1904 (COM's ``Workbook.Date1904``); False where it cannot say."""
+    try:
+        return bool(book.api.Date1904)
+    except Exception:  # no COM (macOS' AppleScript, a test double without it): the 1900 system, Excel's default
+        return False
+
+
 class XlwingsTableSource:
     """The Excel Tables of an open workbook (a :class:`~xl_kpi.ledger.raw.TableSource`).
 
@@ -141,6 +151,7 @@ class XlwingsTableSource:
     def __init__(self, book) -> None:
         self.book = book
         self.label = getattr(book, "name", "workbook")
+        self.date1904 = _date1904(book)
 
     def _tables(self) -> dict:
         return {t.name.lower(): (sheet, t) for sheet in self.book.sheets for t in sheet.tables}
@@ -162,11 +173,12 @@ class XlwingsTableSource:
             if last.row < MAX_ROW else []
         if body_range is None:
             return RawTable(header, [], first_row=table.range.row + 1, source=self.label, sheet=sheet.name,
-                            table=table.name, below=below, errors=error_cells(below, last.row + 1))
+                            table=table.name, date1904=self.date1904, below=below,
+                            errors=error_cells(below, last.row + 1))
         rows = _read(body_range)
         errors = error_cells(rows, body_range.row) + error_cells(below, last.row + 1)
         return RawTable(header, rows, first_row=body_range.row, source=self.label, sheet=sheet.name,
-                        table=table.name, below=below, errors=errors)
+                        table=table.name, date1904=self.date1904, below=below, errors=errors)
 
 
 class XlwingsReportWriter:
