@@ -40,6 +40,8 @@ from xl_kpi.cells import blank_mask
 
 __all__ = ["AmountColumn", "parse_amounts"]
 
+_type_of = np.frompyfunc(type, 1, 1)
+
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY",
             "R$": "BRL", "CHF": "CHF", "kr": "SEK"}
 _CURRENCY = re.compile(r"^(?P<pre>R\$|[$€£¥₹₩₽₺]|[A-Z]{3}\b)?\s*(?P<body>.*?)\s*(?P<post>[$€£¥₹₩₽₺]|\b[A-Z]{3}|kr)?$")
@@ -156,21 +158,31 @@ def parse_amounts(s: pd.Series) -> AmountColumn:
         blank = np.isnan(x)
         return AmountColumn(x, blank, np.isinf(x), zeros, zeros.copy())
     obj = s.astype(object).to_numpy()
+    # Each cell's type, decided once per distinct type (a column holds a handful): no Python code per cell.
+    type_codes, types = pd.factorize(_type_of(obj)) if n else (np.zeros(0, np.intp), [])
+    if all(t is float or t is type(None) for t in types):  # what a workbook reader hands over: floats and empties
+        x = obj.astype(float)
+        return AmountColumn(x, np.isnan(x), np.isinf(x), zeros, zeros.copy())
+
+    def of_type(*classes) -> np.ndarray:
+        return np.array([issubclass(t, classes) for t in types], bool)[type_codes]
+
     x = np.full(n, np.nan)
     blank = zeros.copy()
     bad = zeros.copy()
     ambiguous = zeros.copy()
     cplx = zeros.copy()
-    is_str = np.fromiter((isinstance(v, str) for v in obj), bool, n)
+    is_str = of_type(str)
     # numbers (and None/NaN) first: one vectorised pass
     others = ~is_str
     if others.any():
         vals = obj[others]
-        kinds = np.fromiter((1 if isinstance(v, (bool, np.bool_)) else
-                             2 if isinstance(v, (complex, np.complexfloating)) and v.imag != 0 else 0
-                             for v in vals), np.int8, len(vals))
-        if any(isinstance(v, (complex, np.complexfloating)) for v in vals):  # 5+0j is the number 5
-            vals = np.array([v.real if isinstance(v, (complex, np.complexfloating)) else v for v in vals], dtype=object)
+        kinds = np.where(of_type(bool, np.bool_)[others], 1, 0).astype(np.int8)
+        complex_at = np.flatnonzero(of_type(complex, np.complexfloating)[others])
+        if complex_at.size:  # 5+0j is the number 5
+            kinds[complex_at[np.array([vals[i].imag != 0 for i in complex_at], bool)]] = 2
+            vals = vals.copy()
+            vals[complex_at] = [vals[i].real for i in complex_at]
         num = pd.to_numeric(pd.Series(np.where(kinds == 0, vals, None), dtype=object), errors="coerce")
         num = num.to_numpy(dtype=float, na_value=np.nan)
         blank_o = blank_mask(vals)

@@ -128,5 +128,13 @@ def near_duplicates(ids: np.ndarray) -> list[list[int]]:
     keys = pd.Series(ids, dtype=object).str.casefold()
     digits = keys.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
     keys = keys.where(~digits, keys.str.lstrip("0").replace("", "0"))
-    groups = pd.Series(np.arange(len(ids))).groupby(keys.to_numpy(), sort=False).agg(list)
-    return [g for g in groups if len(g) > 1]
+    # Most ids have no near-duplicate: find the keys held by more than one id with a count, and build
+    # lists only for those (a groupby building a list per id costs seconds on 100,000 customers).
+    # factorize numbers the keys in order of first appearance, so the groups come in that order.
+    codes, _ = pd.factorize(keys.to_numpy())
+    shared = np.flatnonzero((codes >= 0) & (np.bincount(codes[codes >= 0], minlength=1)[np.maximum(codes, 0)] > 1))
+    if not shared.size:
+        return []
+    pos = shared[np.argsort(codes[shared], kind="stable")]
+    cuts = np.flatnonzero(np.diff(codes[pos])) + 1
+    return [g.tolist() for g in np.split(pos, cuts)]

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+import numpy as np
 import pandas as pd
 
 from xl_kpi.cells import blank_mask, is_blank
@@ -51,10 +52,19 @@ def filled_rows(raw: RawTable) -> int:
     >>> filled_rows(RawTable(["a", "b"], [[None, " "], ["x", None], [None, None]]))
     1
     """
+    cached = getattr(raw, "_filled_rows", None)  # asked for by select_input and the stamp: count once
+    if cached is not None and cached[0] is raw.rows:
+        return cached[1]
     cells = grid(raw)
-    if not cells.size:
-        return 0
-    return int((~blank_mask(cells.ravel()).reshape(cells.shape).all(axis=1)).sum())
+    # Column by column, looking only at the rows blank so far: a filled first column settles most rows.
+    blank = np.arange(cells.shape[0])
+    for j in range(cells.shape[1]):
+        if not blank.size:
+            break
+        blank = blank[blank_mask(cells[blank, j])]
+    count = int(cells.shape[0] - blank.size) if cells.shape[1] else 0
+    raw._filled_rows = (raw.rows, count)
+    return count
 
 
 def _no_input(label: str) -> UserError:
