@@ -55,21 +55,62 @@ Cells = Mapping[tuple[str, int, int], tuple[object, "str | None"]]
 MONTH_FORMAT = "mmm yyyy"
 
 
-def cell_values(sheets: Sequence[ReportSheet]) -> dict:
+class ReportCells(Mapping):
+    """(sheet, row, column) -> (value, number format) of every value cell of the report's blocks (headers and
+    titles included), looked up in the blocks when asked.
+
+    A chart reads a few hundred cells; a dict of every cell would hold each
+    of a movements table's hundreds of thousands, which no chart reads.  As
+    in a dict filled block by block, a later block's cell wins over an
+    earlier one's.
+    """
+
+    def __init__(self, sheets: Sequence[ReportSheet]) -> None:
+        self._blocks: dict[str, list] = {}
+        for sheet in sheets:
+            self._blocks.setdefault(sheet.name, []).extend(sheet.blocks)
+
+    def __getitem__(self, key):
+        sheet, r, c = key
+        found = None
+        for blk in self._blocks.get(sheet, ()):
+            if blk.title and r == blk.row - 1 and c == blk.col:
+                found = (blk.title, None)
+            j = c - blk.col
+            if not 0 <= j < len(blk.columns):
+                continue
+            col = blk.columns[j]
+            if blk.header and r == blk.row:
+                found = (col.header, None)
+            i = r - blk.row - int(blk.header)
+            if 0 <= i < len(col.values):
+                found = (col.values[i], col.format_at(i))
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def _keys(self):
+        for name, blocks in self._blocks.items():
+            for blk in blocks:
+                if blk.title:
+                    yield (name, blk.row - 1, blk.col)
+                first = blk.row + int(blk.header)
+                for j, col in enumerate(blk.columns):
+                    if blk.header:
+                        yield (name, blk.row, blk.col + j)
+                    for i in range(len(col.values)):
+                        yield (name, first + i, blk.col + j)
+
+    def __iter__(self):
+        return iter(dict.fromkeys(self._keys()))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(self._keys()))
+
+
+def cell_values(sheets: Sequence[ReportSheet]) -> ReportCells:
     """Every value cell of the report's blocks (headers and titles included), by (sheet, row, column)."""
-    out = {}
-    for sheet in sheets:
-        for blk in sheet.blocks:
-            if blk.title:
-                out[(sheet.name, blk.row - 1, blk.col)] = (blk.title, None)
-            first = blk.row + int(blk.header)
-            for j, col in enumerate(blk.columns):
-                c = blk.col + j
-                if blk.header:
-                    out[(sheet.name, blk.row, c)] = (col.header, None)
-                for i in range(len(col.values)):
-                    out[(sheet.name, first + i, c)] = (col.values[i], col.format_at(i))
-    return out
+    return ReportCells(sheets)
 
 
 def _cells(ref: RangeRef, cells: Cells) -> list[tuple[object, "str | None"]]:

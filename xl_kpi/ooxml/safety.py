@@ -247,10 +247,13 @@ def check_no_dtd(zf: zipfile.ZipFile, name: str, label: str, root: str | None = 
                     except _Prolog:
                         parsing = False
                 if not parsing:
-                    window = tail + block
-                    if any(d in window for d in _DECLARATIONS):
+                    # one search for "<!" per block (a worksheet body has none), the declarations looked
+                    # for only around a hit; the block's start is also seen joined to the last one's tail
+                    edge = tail + block[:len(_DECLARATIONS[0])]
+                    if (b"<!" in block or b"<!" in edge) and any(d in tail + block for d in _DECLARATIONS):
                         raise _Refused
-                    tail = window[-(len(_DECLARATIONS[0]) - 1):]
+                    tail = (tail + block)[-(len(_DECLARATIONS[0]) - 1):] if len(block) < len(_DECLARATIONS[0]) \
+                        else block[-(len(_DECLARATIONS[0]) - 1):]
                 offset += len(block)
                 if not block:
                     break

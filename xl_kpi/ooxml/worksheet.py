@@ -82,16 +82,22 @@ def _serials(values: np.ndarray, date1904: bool) -> np.ndarray:
     return out
 
 
-def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> dict[int, list[tuple[int, str]]]:
-    """row number -> [(column, <c> xml)] for every block of the sheet.
+def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> tuple[dict[int, list[tuple[int, str]]], int]:
+    """row number -> [(column, xml of one or more <c> elements from that column on)] for every block of the
+    sheet, and the last column holding a cell.
 
-    A column of numbers or dates without formulas (most of a report, and
-    all of a movements table that grows with the ledger) is written in one
-    loop over its values as Python floats; every other column cell by cell
-    through :func:`_cell`.  Both write the same XML for the same value.
+    Each column's cells are made as one list.  A column of numbers or dates
+    without formulas (most of a report, and all of a movements table that
+    grows with the ledger) is written in one pass over its values as Python
+    floats, a column of text with each distinct text escaped once; every
+    other column cell by cell through :func:`_cell`.  All write the same XML
+    for the same value.  A block's neighbouring columns of one length are
+    then joined row by row, so a row of a large table is one string, not one
+    entry per cell.
     """
     rows: dict[int, list[tuple[int, str]]] = {}
     xfs: dict[tuple, int] = {}
+    last_col = 1
 
     def xf_of(fmt, bold_font, **kw) -> int:  # style() is a pure lookup once a style exists: ask once per kind
         key = (fmt, bold_font, tuple(sorted(kw.items())))
@@ -100,13 +106,61 @@ def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> dict[int,
         return xfs[key]
 
     def put(r: int, c: int, xml: str) -> None:
+        nonlocal last_col
+        last_col = max(last_col, c)
         rows.setdefault(r, []).append((c, xml))
+
+    def put_columns(first: int, c: int, columns: list[list[str]]) -> None:  # columns c, c+1, ... from row first
+        nonlocal last_col
+        if columns[0]:
+            last_col = max(last_col, c + len(columns) - 1)
+        chunks = columns[0] if len(columns) == 1 else ["".join(cells) for cells in zip(*columns)]
+        for r, xml in zip(range(first, first + len(chunks)), chunks):
+            if r in rows:
+                rows[r].append((c, xml))
+            else:
+                rows[r] = [(c, xml)]
+
+    def column_cells(col, c: int, first: int) -> list[str]:
+        values = col.values
+        align = {"horizontal": col.align} if col.align else {}
+        letters = a1(1, c)[:-1]
+        fmt = col.number_format
+        same = fmt is None or isinstance(fmt, str)  # one format for the whole column: one style
+        col_xf = xf_of(fmt, False, **align) if same and len(values) else None  # (none for no cells)
+        kind = values.dtype.kind if isinstance(values, np.ndarray) and values.ndim == 1 else None
+        numbers = range(first, first + len(values))
+        if col.formulas is None and kind in ("f", "M"):
+            nums = (_serials(values, date1904) if kind == "M" else values).tolist()
+            if same:
+                st = f' s="{col_xf}"' if col_xf else ""
+                return [f'<c r="{letters}{r}"{st}/>' if v != v else f'<c r="{letters}{r}"{st}><v>{_number(v)}</v></c>'
+                        for r, v in zip(numbers, nums)]
+            out = []
+            for i, (r, v) in enumerate(zip(numbers, nums)):
+                xf = xf_of(col.format_at(i), False, **align)
+                st = f' s="{xf}"' if xf else ""
+                out.append(f'<c r="{letters}{r}"{st}/>' if v != v else f'<c r="{letters}{r}"{st}><v>{_number(v)}</v></c>')
+            return out
+        if col.formulas is None and same and kind == "O" and all(type(v) is str for v in values):
+            # text (the movements table's customers and movement types): each distinct text escaped once
+            st = f' s="{col_xf}"' if col_xf else ""
+            texts = values.tolist()
+            escaped = {v: _text(v) for v in set(texts)}
+            return [f'<c r="{letters}{r}"{st} t="inlineStr"><is><t xml:space="preserve">{escaped[v]}</t></is></c>'
+                    for r, v in zip(numbers, texts)]
+        return [_cell(f"{letters}{r}", values[i], col_xf if same else xf_of(col.format_at(i), False, **align),
+                      col.formulas[i] if col.formulas is not None else None, date1904)
+                for i, r in enumerate(numbers)]  # report rows, cell by cell
 
     bold = xf_of(None, True)
     for blk in sheet.blocks:
         if blk.title:
             put(blk.row - 1, blk.col, _cell(a1(blk.row - 1, blk.col), blk.title, bold))
         top = blk.row
+        first = top + int(blk.header)
+        run: list[list[str]] = []  # neighbouring columns of one length, joined row by row
+        run_col = blk.col
         for j, col in enumerate(blk.columns):
             c = blk.col + j
             if blk.header:
@@ -114,37 +168,23 @@ def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> dict[int,
                 xf = (xf_of(None, not blk.table, wrap=True) if top in sheet.wrap_rows
                       else 0 if blk.table else bold)
                 put(top, c, _cell(a1(top, c), col.header, xf))
-            first = top + int(blk.header)
-            values = col.values
-            align = {"horizontal": col.align} if col.align else {}
-            letters = a1(1, c)[:-1]
-            fmt = col.number_format
-            same = fmt is None or isinstance(fmt, str)  # one format for the whole column: one style
-            col_xf = xf_of(fmt, False, **align) if same and len(values) else None  # (none for no cells)
-            kind = values.dtype.kind if isinstance(values, np.ndarray) and values.ndim == 1 else None
-            if col.formulas is None and kind in ("f", "M"):
-                nums = _serials(values, date1904) if kind == "M" else values
-                for i, v in enumerate(nums.tolist()):
-                    r = first + i
-                    xf = col_xf if same else xf_of(col.format_at(i), False, **align)
-                    st = f' s="{xf}"' if xf else ""
-                    rows.setdefault(r, []).append((c, f'<c r="{letters}{r}"{st}/>' if v != v else
-                                                   f'<c r="{letters}{r}"{st}><v>{_number(v)}</v></c>'))
-                continue
-            for i in range(len(values)):  # report rows, cell by cell
-                r = first + i
-                formula = col.formulas[i] if col.formulas is not None else None
-                xf = col_xf if same else xf_of(col.format_at(i), False, **align)
-                put(r, c, _cell(f"{letters}{r}", values[i], xf, formula, date1904))
-    return rows
+            cells = column_cells(col, c, first)
+            if run and len(cells) != len(run[0]):
+                put_columns(first, run_col, run)
+                run = []
+            if not run:
+                run_col = c
+            run.append(cells)
+        if run:
+            put_columns(first, run_col, run)
+    return rows, last_col
 
 
 def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, table_rids: list[str],
                   date1904: bool = False) -> str:
     """The worksheet part of one report sheet (dates as serials of the workbook's date system)."""
-    rows = _rows(sheet, style, date1904)
+    rows, last_col = _rows(sheet, style, date1904)
     last_row = max(rows) if rows else 1
-    last_col = max((c for cells in rows.values() for c, _ in cells), default=1)
     parts = [_HEADER, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
     if sheet.fit_width:
         parts.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')  # scale to fit, see pageSetup

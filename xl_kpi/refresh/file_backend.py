@@ -107,6 +107,11 @@ class ErrorScan:
             _errors_in(data, *self.bounds, self.found)
             self.buf = b""
             return
+        if b't="e"' not in data:
+            # No error cell here (nearly every block of a ledger): keep only the last tag begun, which may be
+            # an error cell's whose t="e" the next block completes.
+            self.buf = data[max(data.rfind(b"<"), 0):]
+            return
         last = None
         for last in _ROW_START.finditer(data, max(0, len(data) - (1 << 16))):
             pass
