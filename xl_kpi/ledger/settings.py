@@ -16,14 +16,17 @@ Date order                        day first / month first    how numeric text da
 Input table                       Ledger / Subscriptions     the table to read when both hold data
 Duplicate rows                    keep / drop                exact duplicate rows added up, or dropped
 Merge ids differing in case       no / yes                   "d" and "D" one customer, or two
+Fiscal year start                 1-12 or a month name       the fiscal year's first month, for the
+                                                             report's quarters and years (default 1:
+                                                             calendar)
 ================================  =========================  ==========================================
 
 The source rows (Ledger source, Source table, Source query, Source columns,
 Amount unit, FX rates, Currency) are read by
 :mod:`xl_kpi.refresh.source_settings`.
 
-Other engineers' settings (a segment column, the fiscal year start, a
-source) are one :func:`register_setting` each.
+Other engineers' settings (a segment column, a source) are one
+:func:`register_setting` each.
 
 >>> opts, used = resolve({"As-of month": "2024-06", "Date order": "Day first"}, {"as_of": None})
 >>> opts["as_of"], opts["dayfirst"], used
@@ -121,6 +124,38 @@ register_setting(Setting("Duplicate rows", "drop_duplicates", _choice("drop", "k
                          "or drop."))
 register_setting(Setting("Merge ids differing in case", "merge_case", _choice("yes", "no"), "no / yes",
                          "yes: customer ids that differ only in upper/lower case (d, D) are one customer."))
+
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+
+
+def fiscal_month(value: Any) -> int:
+    """A fiscal year's first month: a whole number 1 to 12 (4, 4.0, "4") or a month's name ("April", "apr").
+
+    The value :func:`xl_kpi.ledger.rollup` takes as ``fiscal_year_start``.
+
+    >>> fiscal_month(4.0), fiscal_month(" 10 "), fiscal_month("April"), fiscal_month("Sept")
+    (4, 10, 4, 9)
+    """
+    if isinstance(value, bool):
+        raise ValueError("a month number 1 to 12 or a month name")
+    text = str(value).strip().lower().rstrip(".")
+    try:
+        number = float(text)
+    except ValueError:
+        matches = [i + 1 for i, name in enumerate(_MONTH_NAMES) if len(text) >= 3 and name.startswith(text)]
+        if len(matches) != 1:
+            raise ValueError("a month number 1 to 12 or a month name") from None
+        return matches[0]
+    if not (number.is_integer() and 1 <= number <= 12):
+        raise ValueError("a month number 1 to 12 or a month name")
+    return int(number)
+
+
+register_setting(Setting("Fiscal year start", "fiscal_year_start", fiscal_month, "1-12 or a month name",
+                         "The first month of the fiscal year, for the report's quarters and years (4 or April: "
+                         "April - June 2024 is FY2025-Q1). Blank: 1, calendar quarters and years.", "April"))
 
 
 def _unit(value: Any) -> str:

@@ -13,6 +13,15 @@ import sys
 from xl_kpi.errors import UserError
 
 
+def _fiscal_month(text: str) -> int:
+    from xl_kpi.ledger.settings import fiscal_month
+
+    try:
+        return fiscal_month(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {exc}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("book", help="the .xlsx / .xlsm workbook holding an Excel Table named 'Ledger'")
     parser.add_argument("--output", "-o", metavar="OUT",
@@ -30,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                     help="drop exact duplicate rows (same customer, month and MRR) instead of adding them up")
     rd.add_argument("--merge-case", action="store_const", const=True, default=None,
                     help="customer ids that differ only in case are one customer")
+    rd.add_argument("--fiscal-year-start", metavar="MONTH", type=_fiscal_month,
+                    help="the fiscal year's first month (4 or April) for the quarterly and annual bridges "
+                         "(default 1: calendar)")
     rd.add_argument("--strict", action="store_true",
                     help="refuse (exit 2, file unchanged) when there are data checks to report (for automation)")
     src = parser.add_argument_group("a ledger from elsewhere (see README: Where your data lives)")
@@ -90,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     # --as-of is a read option of every input (the workbook's tables or a source); --input names a table of
     # BOOK, or a source's format (--ledger, or the Settings table's Ledger source): refresh_file decides
     read = {"as_of": args.as_of, "dayfirst": args.dayfirst, "drop_duplicates": args.drop_duplicates,
-            "merge_case": args.merge_case}
+            "merge_case": args.merge_case, "fiscal_year_start": args.fiscal_year_start}
     if args.input is not None:
         options["input"] = args.input
     try:

@@ -298,7 +298,7 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int, **options) -> Analysis
 
 
 #: The read options a refresh takes (flags; None = not given, the Settings table or the default decides).
-READ_OPTIONS = ("as_of", "dayfirst", "input", "drop_duplicates", "merge_case")
+READ_OPTIONS = ("as_of", "dayfirst", "input", "drop_duplicates", "merge_case", "fiscal_year_start")
 
 
 def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None, *,
@@ -321,10 +321,17 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     say = progress or (lambda fraction, message: None)
     start = time.perf_counter()
     checks, used, converted, segment_name, table = DataChecks(), list(settings_used), None, None, None
+    fiscal_year_start = FISCAL_YEAR_START
     df = pd.DataFrame()  # carries the converter's notes (attrs) on the read path
     if analysis is not None:
         df.attrs["input"] = f"computed in {analysis.ledger.backend} by the Ibis engine"
         result = analysis
+        # the report's own setting still applies (the source's rows were read where they are)
+        values, _, settings_sheet = settings if settings is not None else ({}, [], None)
+        fiscal = {k: v for k, v in values.items() if k.lower() == "fiscal year start"}
+        opts, fiscal_used = resolve(fiscal, {"fiscal_year_start": (read or {}).get("fiscal_year_start")},
+                                    settings_sheet)
+        fiscal_year_start, used = opts["fiscal_year_start"] or FISCAL_YEAR_START, [*used, *fiscal_used]
     else:
         say(0.0, "reading the ledger")
         flags = {k: None for k in READ_OPTIONS}
@@ -335,6 +342,7 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
         opts, used = resolve(values, flags, settings_sheet)
         used = [*settings_used, *used]
         fmt, table = select_input(source, opts["input"])
+        fiscal_year_start = opts["fiscal_year_start"] or FISCAL_YEAR_START
         say(0.45, "checking the ledger")
         refuse_errors(table)
         convert = dict(options or {})
@@ -382,7 +390,7 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
              "As-of month": last}
     if analysis is None and df.attrs.get("input"):  # a billing export's amount unit, currency or FX rates
         stamp["Amounts"] = df.attrs["input"]
-    data = report_data(result, segment_name=segment_name)
+    data = report_data(result, fiscal_year_start, segment_name=segment_name)
     report = build_report(data)
     report = with_data_checks(report, checks, stamp, used)
     plan = plan_refresh(report, writer.inventory())  # the one ownership check, before anything is written
