@@ -347,8 +347,11 @@ def test_another_workbooks_named_table_as_a_subscription_list(book, tmp_path):
 
 
 def test_strict_accepts_a_stripe_export_whose_skipped_rows_are_by_design(book, tmp_path, capsys):
-    """Trials, incomplete and free rows are expected in any export: --strict refreshes, the notes still said."""
-    src = write_stripe(tmp_path / "subscriptions.csv")
+    """Trials, incomplete, free rows and one canceled before it started are expected in any export: --strict
+    refreshes, the notes still said."""
+    early = ("sub_c", "cus_12", 1, "usd", "month", 50.00, "canceled", "2024-03-01", "2024-04-01", "", "", "2024-02-20",
+             "2024-03-01")  # ended the day it started: no paid day (it was "used" for nothing before)
+    src = write_stripe(tmp_path / "subscriptions.csv", rows=STRIPE_ROWS + [early])
     code = cli_main(["refresh", str(book), "--ledger", str(src), "--input", "stripe", "--as-of", "2024-06",
                      "--strict"])
     cap = capsys.readouterr()
@@ -356,6 +359,9 @@ def test_strict_accepts_a_stripe_export_whose_skipped_rows_are_by_design(book, t
     assert_bridge(book, stripe_expected())
     assert "xl-kpi refresh: 2 rows of the Stripe export skipped (trial): line 7, line 8; trials that never turned " \
            "paid (still trialing, or canceled before the trial ended) have no MRR" in cap.err.splitlines()
+    assert "xl-kpi refresh: 1 row of the Stripe export skipped (canceled before start): line 14; they ended on or " \
+           "before the day they started, so no day was paid for" in cap.err.splitlines()
+    assert "xl-kpi refresh: Stripe export: 13 rows: 7 used, 6 skipped" in cap.err.splitlines()
     assert "warning" not in cap.err and "refused" not in cap.err
 
 

@@ -20,7 +20,7 @@ of its fields are the start and the end; this module holds what they share:
 * **row fates** (:class:`RowFates`): every row of the export is either used
   or skipped for a stated reason, and the counts are shown in the data checks:
   as notes for rows skipped by design (:data:`EXPECTED`: trials, incomplete,
-  free), as warnings for the others (another currency left out, paused).
+  free, canceled before their start), as warnings for the others (another currency left out, paused).
 
 The result, :class:`BillingExport`, holds the subscription list in the
 columns of :func:`xl_kpi.ledger.subscriptions_to_ledger` (amount per billing
@@ -60,17 +60,18 @@ REASONS = {
                   "never count",
     "trial": "trials that never turned paid (still trialing, or canceled before the trial ended) have no MRR",
     "free: amount 0": "they have no MRR",
+    "canceled before start": "they ended on or before the day they started, so no day was paid for",
     "other currency": "only the currency kept (--currency) is reported; --fx rates.csv converts the others",
     "paused": "counted as running (the export has no pause dates); check them if they were paused for long",
 }
 
 
 #: Rows skipped by design: an export lists them, and they have no MRR by definition (a trial that never
-#: turned paid, a first payment that never went through, a free plan).  They are notes, facts about how
+#: turned paid, a first payment that never went through, a free plan, one canceled before it started).  They are notes, facts about how
 #: the export was read, not warnings: ``--strict`` does not refuse an export for holding them.  Every other
 #: fate (another currency left out, a paused subscription counted as running) may make a number wrong:
 #: a warning.
-EXPECTED = frozenset({"incomplete", "trial", "free: amount 0"})
+EXPECTED = frozenset({"incomplete", "trial", "free: amount 0", "canceled before start"})
 
 
 def check_amount_unit(unit: str) -> str:

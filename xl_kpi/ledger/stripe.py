@@ -186,6 +186,10 @@ def stripe_subscriptions(df: pd.DataFrame, amount_unit: str = "units", fx: Mappi
     never_paid = keep & ((status == "trialing") | (~end_blank & (end <= paid_from) & ~t_blank & (trial_end > start)))
     fates.skip("trial", numbers[never_paid])
     keep = keep & ~never_paid
+    # ended on or before the day it started: no day was ever paid for (the row would be "used" for nothing)
+    never_started = keep & ~end_blank & (end <= paid_from)
+    fates.skip("canceled before start", numbers[never_started])
+    keep = keep & ~never_started
 
     factor, keep, reporting, rates = billing.to_reporting_currency(
         problems, col("currency"), cols.get("currency"), keep, fates, numbers, fx, currency, "Stripe export")
