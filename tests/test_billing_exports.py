@@ -306,6 +306,20 @@ def test_baremetrics_python_api_and_bad_row(tmp_path):
         baremetrics_subscriptions(bad)
 
 
+def test_a_baremetrics_subscription_canceled_the_day_it_started_is_skipped_by_design(tmp_path):
+    df = pd.read_csv(write_baremetrics(tmp_path / "b.csv"), dtype=str, keep_default_na=False).replace("", None)
+    same_day = df.iloc[[0]].assign(customer_oid="cus_same",
+                                   subscription_canceled_at=df["subscription_started_at"].iloc[0])
+    export = baremetrics_subscriptions(pd.concat([df, same_day], ignore_index=True))
+    assert export.fates.skipped == {"canceled before start": [len(df) + 2]}  # the last row, header on row 1
+    assert export.fates.used == len(df)
+    checks = export.fates.data_checks()
+    assert not checks and checks.notes[1] == (  # a note: not a warning, not refused by --strict
+        f"1 row of the Baremetrics import skipped (canceled before start): row {len(df) + 2}; they ended on or "
+        "before the day they started, so no day was paid for")
+    assert export.to_ledger(as_of="2024-06")["customer_id"].ne("cus_same").all()
+
+
 def test_cancel_at_period_end_column_paused_and_zero_decimal_cents():
     df = pd.DataFrame({
         "Customer ID": ["a", "b", "c"], "Currency": ["jpy", "jpy", "jpy"], "Interval": ["month"] * 3,

@@ -108,5 +108,8 @@ def baremetrics_subscriptions(df: pd.DataFrame, amount_unit: str = "cents", fx: 
     free = keep & (per_period == 0)
     fates.skip("free: amount 0", numbers[free])
     keep = keep & ~free
+    never_started = keep & ~e_blank & (end <= start)  # canceled the day it started: no day paid for
+    fates.skip("canceled before start", numbers[never_started])
+    keep = keep & ~never_started
     return billing.export(keep, fates, unit, ids=(codes, uniques), start=start, end=end, end_blank=e_blank,
                           per_period=per_period, months=months, reporting=reporting, rates=rates, numbers=numbers)
