@@ -49,6 +49,7 @@ Example (DuckDB in memory, reading a pandas frame):
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,7 @@ class IbisLedger:
         self.row_number, self.first_row, self.sheet = row_number, first_row, sheet
         self.as_of, self.as_of_month = as_of, None if as_of is None else as_of_month(as_of)
         self._flags = self._flagged()
+        self._cm = self._customer_month_table()
         self.checks = self._run_checks()
         self._summary: pd.DataFrame | None = None
 
@@ -321,32 +323,64 @@ class IbisLedger:
         "v_blank": ("MRR", "the MRR is blank (only completely blank rows are skipped)"),
         "v_bad": ("MRR", "{value} is not a number"),
     }
-    #: The flags that also hold on a completely blank row (which is skipped, not an error).
-    _BLANK_FLAGS = ("c_blank", "d_blank", "v_blank")
+
+    def _customer_month_table(self):
+        """The one scan of the data: per (customer, month), the MRR sum, the rows and the rows failing a check.
+
+        Grouped by the normalised id and the month number, with ``n`` rows,
+        ``bad`` rows failing any check (completely blank rows are not bad:
+        they are counted in ``skipped``) and ``pos`` the first row's position.
+        The result is materialised in the backend (``Table.cache()``: a
+        temporary table on DuckDB, a cached DataFrame on Spark), so the checks
+        and every analysis read it rather than the source: the source is
+        scanned once. It is as large as the customer-months, not the rows.
+        """
+        f = self._flags
+        skip = f.c_blank & f.d_blank & f.v_blank
+        bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
+        metrics = {"v": f.v.sum(), "n": f.count(), "bad": f.count(where=bad), "skipped": f.count(where=skip)}
+        if "pos" in f.columns:
+            metrics["pos"] = f.pos.min()
+        return self._materialise(f.group_by(["c", "m"]).aggregate(**metrics))
+
+    def _materialise(self, expr):
+        """``expr`` computed once into a table of its backend, dropped with this ledger.
+
+        DuckDB: a temporary table, dropped here with SQL (ibis 12's ``cache()``
+        drops its table with a statement that sqlglot 30 renders without the
+        table's name, so it would never be dropped); other backends:
+        ``Table.cache()``.
+        """
+        backend = expr.get_backend()
+        if backend.name != "duckdb":
+            return expr.cache()
+        name = ibis.util.gen_name("xl_kpi_customer_months")
+        table = backend.create_table(name, expr, temp=True)
+        weakref.finalize(self, _drop_quietly, backend, name)
+        return table
 
     def _run_checks(self) -> Checks:
-        """One aggregate query: how many rows fail each check, the months, the customers."""
-        f = self._flags
-        last = self.as_of_month
-        skip = f.c_blank & f.d_blank & f.v_blank
-        in_range = f.m.notnull() if last is None else f.m <= last  # a valid row has a month (null m: blank)
-        metrics = {name: f.count(where=f[name]) for name in self._MESSAGES}
-        metrics.update(negative=f.count(where=(f.v < 0).fill_null(False)), skipped=f.count(where=skip),
-                       total=f.count(), first=f.m.min(where=in_range),
-                       last=f.m.max(), rows=f.count(where=in_range),
-                       # as the numpy path: the ids of the rows reported (through as_of)
-                       customers=f.c.nunique(where=in_range & ~f.c_blank))
-        got = f.aggregate(**metrics).to_pyarrow().to_pylist()[0]
-        for name in self._BLANK_FLAGS:
-            got[name] -= got["skipped"]
-        failing = [name for name in self._MESSAGES if got[name]]
-        if failing:
-            self._raise_first(failing, got)
+        """The checks, from the customer-month table: rows, months, customers; a bad row is looked up then.
+
+        Only when a row fails a check (or a customer-month nets below 0) is
+        the source read again, to find the first such row for the message.
+        """
+        cm, last = self._cm, self.as_of_month
+        in_range = cm.m.notnull() if last is None else cm.m <= last  # a valid row has a month (null m: blank)
+        got = cm.aggregate(bad=cm.bad.sum(), skipped=cm.skipped.sum(), total=cm.n.sum(),
+                           first=cm.m.min(where=in_range), last=cm.m.max(), rows=cm.n.sum(where=in_range),
+                           negative=cm.count(where=(cm.v < 0).fill_null(False)),
+                           # as the numpy path: the ids of the rows reported (through as_of); a blank id
+                           # is a bad row unless the whole row is blank (then its month is null, out of range)
+                           customers=cm.c.nunique(where=in_range)).to_pyarrow().to_pylist()[0]
+        got = {k: (0 if v is None and k not in ("first", "last") else v) for k, v in got.items()}
+        if got["bad"]:
+            self._raise_first()
         if got["negative"]:
             self._refuse_negative_nets()
         if not got["rows"]:
             if last is not None and got["last"] is not None:  # the numpy path's message (report_range.through)
-                first = _month_text(int(f.m.min().to_pyarrow().as_py()))
+                first = _month_text(int(cm.m.min().to_pyarrow().as_py()))
                 raise ValueError(f"as_of {self.as_of!r} is before the ledger's first month ({first})")
             where = f"Sheet {self.sheet!r}: the" if self.sheet else "The"
             raise LedgerError(f"{where} ledger has no data rows")
@@ -357,9 +391,8 @@ class IbisLedger:
 
     def _refuse_negative_nets(self) -> None:
         """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
-        f = self._flags
-        g = f.group_by(["c", "m"]).aggregate(total=f.v.sum(), **({"pos": f.pos.min()} if "pos" in f.columns else {}))
-        bad = g.filter(g.total < 0)
+        f, g = self._flags, self._cm
+        bad = g.filter(g.v < 0).rename(total="v")
         if "pos" in bad.columns:
             bad = bad.order_by("pos")
         hit = bad.limit(1).to_pyarrow().to_pylist()
@@ -378,10 +411,16 @@ class IbisLedger:
         raise LedgerError(f"{_where(None, column, self.sheet)}: {detail}", column=column, sheet=self.sheet,
                           row=row, detail=detail)
 
-    def _raise_first(self, failing: list[str], counts: dict) -> None:
-        """Raise the numpy path's message for the first bad row (the smallest position, then check order)."""
+    def _raise_first(self) -> None:
+        """Raise the numpy path's message for the first bad row (the smallest position, then check order).
+
+        A second read of the source, made only when a row is bad.
+        """
         f = self._flags
         skip = f.c_blank & f.d_blank & f.v_blank
+        counts = f.aggregate(**{name: f.count(where=f[name] & ~skip) for name in self._MESSAGES}
+                             ).to_pyarrow().to_pylist()[0]
+        failing = [name for name in self._MESSAGES if counts[name]]
         sel = f.filter(ibis.or_(*(f[name] for name in failing)) & ~skip)
         if "pos" in f.columns:
             sel = sel.order_by("pos")
@@ -430,11 +469,10 @@ class IbisLedger:
 
     def active_months(self):
         """Customer-months in the report with MRR > 0: (c, m, v), m counted from the first month."""
-        f = self._flags
         last = self.first_month + self.n_months - 1
-        rows = f.filter(f.m <= last)  # the checks passed: every row but the completely blank ones has a month
-        cm = rows.group_by(["c", "m"]).aggregate(v=rows.v.sum())
-        cm = cm.mutate(v=round_money(cm.v), m=cm.m - self.first_month)
+        cm = self._cm
+        cm = cm.filter(cm.m <= last)  # the checks passed: every row but the completely blank ones has a month
+        cm = cm.select(c=cm.c, m=cm.m - self.first_month, v=round_money(cm.v))
         return cm.filter(cm.v > 0)
 
     def sequence(self):
@@ -550,8 +588,10 @@ class IbisLedger:
                   for k in TRAILING_TOTALS}
         return trailing_from_totals(self.month_starts(), totals, w)
 
-    def movements_expr(self):
+    def movements_expr(self, months: Any = None):
         """The movements as an Ibis expression (month as a month number), to keep them in the database.
+
+        ``months``: only those months (month numbers, 0 = the first month).
 
         ``movements_expr().to_parquet(path)`` writes a drill-down of any size
         without bringing it into Python.
@@ -573,17 +613,40 @@ class IbisLedger:
         churned = s.filter(churns).select(month=s.m + 1, customer=s.c, kind=ibis.literal(MOVEMENTS.index("churn")),
                                           mrr_before=s.v, mrr_after=ibis.literal(0.0))
         both = moved.union(churned)
+        if months is not None:
+            keep = [int(k) for k in months]
+            # before the ORDER BY, which stays last (a filter over an ordered subquery may lose the order)
+            both = both.filter(both.month.isin(keep) if keep else ibis.literal(False))
         both = both.mutate(change=both.mrr_after - both.mrr_before)
         # the numpy path's order: month, the largest move first, movement type, then the customer id
         return both.order_by([both.month, (-both.change.abs()), both.kind, both.customer])
 
-    def movements(self) -> pd.DataFrame:
+    def movement_months(self) -> np.ndarray:
+        """The report's months (0 = the first) in which some customer's MRR moved, from the summary (no query)."""
+        s, n = self.summary(), self.n_months
+        m = s["m"].to_numpy()
+        moved = ((s["m"] == s["cohort"]) | (s["reactivated"] > 0) | (s["expansion_mrr"] > 0)
+                 | (s["contraction_mrr"] > 0)).to_numpy()
+        months = set(m[moved].tolist())
+        churn = m[(s["churning"] > 0).to_numpy()] + 1  # a churn is reported the month after the last active one
+        months.update(churn[churn < n].tolist())
+        return np.array(sorted(months), dtype=np.int64)
+
+    def movements(self, latest: int | None = None) -> pd.DataFrame:
         """:func:`xl_kpi.ledger.mrr_movements`: one row per customer and month in which its MRR moved.
 
-        The result has a row per movement (the size of the data, not of the
-        report); see :meth:`movements_expr` to keep it in the database.
+        ``latest``: only the movements of the last ``latest`` months in which
+        something moved (what the MRR Movements sheet lists): the database
+        filters, so the result is the size of those months, not of the data.
+        Without it, the result has a row per movement of every month (the
+        size of the data); see :meth:`movements_expr` to keep that in the
+        database.
         """
-        got = self.movements_expr().to_pyarrow().to_pandas()
+        keep = None
+        if latest is not None:
+            moved = self.movement_months()
+            keep = moved[max(len(moved) - int(latest), 0):]
+        got = self.movements_expr(keep).to_pyarrow().to_pandas()
         month = got["month"].to_numpy(dtype=np.int64)
         kinds = got["kind"].to_numpy(dtype=np.int64)
         return pd.DataFrame({
@@ -620,6 +683,14 @@ class IbisLedger:
     def __repr__(self) -> str:
         return (f"<IbisLedger on {self.backend}: {self.n_rows} rows, {self.n_customers} customers, "
                 f"{self.n_months} months>")
+
+
+def _drop_quietly(backend, name: str) -> None:
+    """Drop a temporary table (at interpreter exit the connection may be closed already: nothing to drop)."""
+    try:
+        backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+    except Exception:  # noqa: BLE001 - a finaliser must not raise; a closed connection dropped its tables
+        pass
 
 
 def _month_text(month: int) -> str:

@@ -42,6 +42,7 @@ from xl_kpi.ledger.validation import LedgerError
 from xl_kpi.refresh.ownership import Inventory, Plan, plan_refresh
 from xl_kpi.refresh.data_checks import with_data_checks
 from xl_kpi.refresh.report import Report, ReportData, build_report
+from xl_kpi.refresh.report.content import MOVEMENT_MONTHS
 
 Progress = Callable[[float, str], None]
 
@@ -167,6 +168,21 @@ def segment_column(raw: RawTable, fmt: InputFormat, df: pd.DataFrame, name: str 
     return None
 
 
+def report_movements(ledger, months: int | None = None) -> pd.DataFrame:
+    """The customer movements the MRR Movements sheet lists: those of the latest ``months`` months with a movement.
+
+    ``months`` defaults to :data:`xl_kpi.refresh.report.content.MOVEMENT_MONTHS`. The Ibis engine
+    is asked for those months only (its database filters: memory is the size of the report, not of
+    the data); the in-memory ledger's movements are at hand, and cut the same way.
+    """
+    months = MOVEMENT_MONTHS if months is None else months
+    if hasattr(ledger, "movement_months"):  # the Ibis engine
+        return ledger.movements(latest=months)
+    moves = ledger.movements()
+    last = sorted(moves["month"].unique())[-months:] if months > 0 else []
+    return moves[moves["month"].isin(last)].reset_index(drop=True)
+
+
 def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,
                 segment_name: str | None = None) -> ReportData:
     """Everything the report sheets show, from the analysis (the same customer-month totals throughout)."""
@@ -178,7 +194,7 @@ def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,
         segments = ledger.bridge(by_segment=True)
         seg_trailing = ledger.trailing_retention(by_segment=True)
     return ReportData(result.bridge, result.logo_cohorts, result.revenue_cohorts, result.monthly,
-                      trailing=ledger.trailing_retention(12), movements=ledger.movements(), quarterly=quarterly,
+                      trailing=ledger.trailing_retention(12), movements=report_movements(ledger), quarterly=quarterly,
                       annual=annual, cohort_sizes=ledger.cohort_sizes(), segments=segments,
                       segment_trailing=seg_trailing, segment_name=segment_name,
                       fiscal_year_start=fiscal_year_start)
