@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -169,8 +170,47 @@ def test_completely_blank_rows_are_skipped_and_a_parquet_row_is_named(tmp_path):
     df.iloc[:3].to_parquet(path)
     assert engines.analyse(path, engine="ibis").rows == 2
     df.to_parquet(path)
-    with pytest.raises(LedgerError, match=r"^Sheet 'big.parquet', column 'mrr': customer 'c' nets to -1 in Feb 2024 \(sheet 'big.parquet' row 5\)"):
-        engines.ledger(path, engine="ibis", sheet="big.parquet")
+    # a file's rows are its data rows counted from 1 (the 4th row is 'c''s), whatever the engine
+    with pytest.raises(LedgerError, match=rf"^{re.escape(str(path))}: row 4, column 'mrr': customer 'c' nets to -1 in "
+                                          r"Feb 2024 \(row 4\)"):
+        engines.ledger(path, engine="ibis")
+
+
+@pytest.mark.parametrize("column, values, detail", [
+    ("mrr", ["10", "20", "x", "5"], "'x' is not a number"),
+    ("customer_id", ["a", "b", "  ", "d"], "the customer id is blank (only completely blank rows are skipped)"),
+])
+def test_a_bad_parquet_row_is_named_one_way_by_every_path(tmp_path, monkeypatch, column, values, detail):
+    """The 3rd data row of a Parquet file is "row 3" from both engines, the ledger functions and a refresh
+    (in memory, and in place when the file is large), the workbook left as it was."""
+    import shutil
+
+    from xl_kpi.ledger import mrr_bridge
+    from xl_kpi.refresh import refresh_file
+
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(ROOT / "workbooks" / "subscription_ledger.xlsx", book)
+    before = book.read_bytes()
+
+    def refresh(large: bool):
+        with monkeypatch.context() as m:
+            m.setattr(engines, "LARGE_ROWS", 1 if large else engines.LARGE_ROWS)
+            refresh_file(book, ledger=path, columns="customer=customer_id,month=month,mrr=mrr")
+
+    df = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "month": pd.to_datetime(["2024-01-05"] * 4),
+                       "mrr": [10.0, 20.0, 30.0, 5.0]})
+    df[column] = values
+    path = tmp_path / "bad.parquet"
+    df.to_parquet(path)
+    want = f"{path}: row 3, column {column!r}: {detail}"
+    messages = []
+    for call in (lambda: engines.analyse(path, engine="ibis"), lambda: engines.analyse(path, engine="numpy"),
+                 lambda: mrr_bridge(path), lambda: refresh(False), lambda: refresh(True)):
+        with pytest.raises(LedgerError) as err:
+            call()
+        messages.append((str(err.value), err.value.column))
+    assert messages == [(want, column)] * 5
+    assert book.read_bytes() == before
 
 
 def test_a_missing_column_is_named():

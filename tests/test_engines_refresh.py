@@ -121,3 +121,52 @@ def test_a_large_duckdb_table_is_analysed_in_the_database(tmp_path, no_reading):
     assert "computed in duckdb" in result.source
     assert_frames_match(result.bridge, engines.analyse(df, engine="numpy").bridge)
     assert np.isclose(result.bridge["ending_mrr"].sum(), engines.analyse(df).bridge["ending_mrr"].sum())
+
+
+def test_the_in_place_path_applies_the_workbooks_settings_and_stamps_like_the_in_memory_path(
+        tmp_path, ledger_file, monkeypatch):
+    """The Settings table's As-of month cuts both paths' reports alike; the stamps (rows read: the rows that are
+    not blank, those after the as-of month included), the settings used and the data checks agree."""
+    from tests.test_source_settings import summary_texts, with_settings
+    import xl_kpi.sources.ledger_input as ledger_input
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")  # the stamp's time, the same for both
+    book = with_settings(tmp_path / "book.xlsx", As_of_month="2024-03")
+    before = book.read_bytes()
+    small = refresh_file(book, tmp_path / "numpy.xlsx", ledger=ledger_file, columns=COLUMNS)
+    with monkeypatch.context() as m:
+        m.setattr(engines, "LARGE_ROWS", 100)
+        m.setattr(ledger_input, "open_source", lambda *a, **k: pytest.fail("the large ledger was read"))
+        large = refresh_file(book, tmp_path / "ibis.xlsx", ledger=ledger_file, columns=COLUMNS)
+    assert book.read_bytes() == before
+    df = pd.read_parquet(ledger_file)
+    late = int((df["Invoice Month"] >= "2024-04-01").sum())
+    assert late > 0  # the as-of month cuts this ledger
+    assert small.months == large.months == 15 and large.as_of == small.as_of == "Mar 2024"
+    assert_frames_match(large.bridge, small.bridge)
+    assert large.stamp["Rows read"] == small.stamp["Rows read"] == len(df)
+    assert large.ledger_rows == small.ledger_rows == len(df) - late
+    assert {k: v for k, v in large.stamp.items() if k != "Input table"} == \
+        {k: v for k, v in small.stamp.items() if k != "Input table"}
+    assert large.settings_used == small.settings_used == ["Settings table: As-of month = 2024-03"]
+    names = lambda r: [(c.name, c.count) for c in r.data_checks.checks]  # noqa: E731
+    # in memory: also duplicate rows and near-duplicate ids (this ledger has both); in place, a note says
+    # those two are not checked
+    assert names(large) == [("rows after the as-of month", late)] == names(small)[:1]
+    assert any("duplicate rows and ids differing only in case" in n for n in large.data_checks.notes)
+    ibis_texts = summary_texts(tmp_path / "ibis.xlsx")
+    assert [t for t in ibis_texts if t.startswith(("Rows read", "Months", "As-of month"))] == \
+        [f"Rows read: {len(df):,}", "Months: Jan 2023 - Mar 2024", "As-of month: Mar 2024"]
+
+
+@pytest.mark.parametrize("setting, flag", [("Merge_ids_differing_in_case", "--merge-case"),
+                                           ("Duplicate_rows", "--drop-duplicates")])
+def test_a_setting_the_in_place_path_cannot_apply_is_refused(tmp_path, ledger_file, no_reading, setting, flag):
+    from tests.test_source_settings import with_settings
+
+    book = with_settings(tmp_path / "book.xlsx", **{setting: "yes" if "Merge" in setting else "drop"})
+    before = book.read_bytes()
+    with pytest.raises(UserError, match=rf"big.parquet: {flag} \(or the Settings table's .*\) is not applied to a "
+                                        r"ledger of more than 100 rows"):
+        refresh_file(book, ledger=ledger_file, columns=COLUMNS)
+    assert book.read_bytes() == before

@@ -46,9 +46,10 @@ import pandas as pd
 from xl_kpi.engines.extras import WAREHOUSE, MissingExtraError, import_optional
 from xl_kpi.ledger.monthly import monthly_kpis
 from xl_kpi.ledger.prepared import prepare_ledger
+from xl_kpi.ledger.validation import LedgerError
 
 __all__ = ["ENGINES", "LARGE_ROWS", "Analysis", "analyse", "analysis_of", "choose_engine", "ledger", "large_table",
-           "MissingExtraError"]
+           "MissingExtraError", "in_source_terms"]
 
 ENGINES = ("numpy", "ibis")
 
@@ -170,13 +171,49 @@ def ledger(source: Any, customer: str = "customer_id", month: str = "month", mrr
     if engine == "ibis":
         from xl_kpi.engines.ibis_engine import IbisLedger
 
-        return IbisLedger(source, customer, month, mrr, first_row=first_row, sheet=sheet, **options)
+        if not _is_path(source):
+            return IbisLedger(source, customer, month, mrr, first_row=first_row, sheet=sheet, **options)
+        try:
+            return IbisLedger(source, customer, month, mrr, first_row=1, **options)
+        except LedgerError as exc:
+            raise in_source_terms(exc, str(source), first_row=1) from None
     if _is_path(source):
         import_optional("pyarrow", WAREHOUSE, "reading Parquet files")
-        source = pd.read_parquet(Path(source))
-    elif _is_ibis_table(source):
+        from xl_kpi.ledger.validation import relocate
+        from xl_kpi.sources import open_source
+
+        table = open_source(Path(source))
+        try:
+            return prepare_ledger(table.frame, customer, month, mrr, first_row=1, **options)
+        except LedgerError as exc:
+            raise relocate(exc, table, first_row=1) from None
+    if _is_ibis_table(source):
         source = source.to_pandas()
     return prepare_ledger(source, customer, month, mrr, first_row=first_row, sheet=sheet, **options)
+
+
+def in_source_terms(exc: LedgerError, label: str, first_row: int) -> LedgerError:
+    """``exc``, whose rows are counted from ``first_row``, in the words the sources use for a file's rows.
+
+    One convention for every path: a Parquet file's or a database's rows are
+    its data rows counted from 1 ("row 1" is the first row after the
+    header; a CSV says "line N", the line of the file, header = line 1), as
+    :meth:`xl_kpi.sources.SourceTable.locate` names them and
+    :func:`xl_kpi.ledger.validation.relocate` words the message
+    (``big.parquet: row 2, column 'mrr': 'x' is not a number``), whichever
+    engine found the row.
+
+    >>> err = LedgerError("Row 2, column 'mrr': 'x' is not a number", row=2, column="mrr",
+    ...                   detail="'x' is not a number")
+    >>> str(in_source_terms(err, "big.parquet", first_row=1))
+    "big.parquet: row 2, column 'mrr': 'x' is not a number"
+    """
+    from xl_kpi.ledger.validation import relocate
+    from xl_kpi.sources.registry import SourceTable
+
+    # the frame only bounds the position relocate checks: the row was found, so it exists
+    rows = 0 if exc.row is None else exc.row - first_row + 1
+    return relocate(exc, SourceTable(label, pd.DataFrame(index=pd.RangeIndex(max(rows, 0)))), first_row)
 
 
 def analyse(source: Any, customer: str = "customer_id", month: str = "month", mrr: str = "mrr", *,

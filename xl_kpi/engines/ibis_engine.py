@@ -59,6 +59,7 @@ import pandas as pd
 
 from xl_kpi.engines.extras import WAREHOUSE, import_optional
 from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
+from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.cohorts import check_basis, cohort_frame, retention
 from xl_kpi.ledger.periods import check_fiscal_year_start, check_period, period_keys, rollup
 from xl_kpi.ledger.money import DECIMALS
@@ -458,6 +459,40 @@ class IbisLedger:
     @property
     def rows_after_as_of(self) -> int:
         return self.checks.rows_after_as_of
+
+    @property
+    def rows_read(self) -> int:
+        """The rows that are not completely blank, those after ``as_of`` included (the stamp's "Rows read")."""
+        return self.checks.rows + self.checks.rows_after_as_of
+
+    def month_range(self) -> str:
+        """"Jan 2024 - Jun 2024": the months reported (the numpy path's wording)."""
+        if not self.n_months:
+            return ""
+        first, last = month_label(self.first_month), month_label(self.first_month + self.n_months - 1)
+        return first if first == last else f"{first} - {last}"
+
+    def data_checks(self) -> DataChecks:
+        """What the read noticed, as the numpy path words it: the rows after the as-of month, left out.
+
+        The examples (the first three such rows) cost one more query, made only when there are some.
+        """
+        checks = DataChecks()
+        late = self.rows_after_as_of
+        if late:
+            last = self.first_month + self.n_months - 1
+            examples: list[str] = []
+            f = self._flags
+            if "pos" in f.columns:
+                hits = f.filter(f.m > last).order_by("pos").select("pos").limit(3).to_pyarrow().to_pylist()
+                examples = [row_label(self.first_row + int(r["pos"]), self.sheet) for r in hits]
+            checks.add("rows after the as-of month", late, examples,
+                       f"{late:,} rows after the as-of month {month_label(last)} are left out",
+                       "set a later as-of month to include them")
+        # the numpy path's other checks need every row's id in Python: say they were not made
+        checks.note(f"computed where the data is ({self.backend}): duplicate rows and ids differing only in "
+                    "case or leading zeros are not checked")
+        return checks
 
     @property
     def backend(self) -> str:

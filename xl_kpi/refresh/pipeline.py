@@ -317,6 +317,23 @@ def analyse(df: pd.DataFrame, sheet: str, first_row: int, **options) -> Analysis
 READ_OPTIONS = ("as_of", "dayfirst", "input", "drop_duplicates", "merge_case", "fiscal_year_start")
 
 
+def read_options(read: dict | None, input: str | None, settings: tuple) -> tuple[dict, list[str], list[str]]:
+    """The read options (:data:`READ_OPTIONS`): the flags given (``read``, ``input``) over the Settings table's.
+
+    ``settings`` is :func:`read_settings`'s answer. Returns (options by key,
+    the lines saying which settings were used, warnings for unknown rows).
+    One function for both paths (a ledger read into memory, and one computed
+    where it lives), so the same settings apply to both.
+    """
+    flags = {k: None for k in READ_OPTIONS}
+    flags.update({k: v for k, v in (read or {}).items() if v is not None})
+    if input is not None:
+        flags["input"] = input
+    values, unknown, settings_sheet = settings
+    opts, used = resolve(values, flags, settings_sheet)
+    return opts, used, list(unknown)
+
+
 def run(source: TableSource, writer: ReportWriter, progress: Progress | None = None, *,
         input: str | None = None, options: dict | None = None, read: dict | None = None,
         strict: bool = False, analysis: Analysis | None = None, settings: tuple | None = None,
@@ -337,28 +354,20 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     say = progress or (lambda fraction, message: None)
     start = time.perf_counter()
     checks, used, converted, segment_name, table = DataChecks(), list(settings_used), None, None, None
-    fiscal_year_start = FISCAL_YEAR_START
     df = pd.DataFrame()  # carries the converter's notes (attrs) on the read path
-    if analysis is not None:
+    settings = settings if settings is not None else read_settings(source)
+    opts, used, unknown = read_options(read, input, settings)
+    used = [*settings_used, *used]
+    for line in unknown:
+        checks.add("unknown setting", 1, [], line)
+    fiscal_year_start = opts["fiscal_year_start"] or FISCAL_YEAR_START
+    if analysis is not None:  # computed where the data is, with the same read options (refresh_from)
         df.attrs["input"] = f"computed in {analysis.ledger.backend} by the Ibis engine"
         result = analysis
-        # the report's own setting still applies (the source's rows were read where they are)
-        values, _, settings_sheet = settings if settings is not None else ({}, [], None)
-        fiscal = {k: v for k, v in values.items() if k.lower() == "fiscal year start"}
-        opts, fiscal_used = resolve(fiscal, {"fiscal_year_start": (read or {}).get("fiscal_year_start")},
-                                    settings_sheet)
-        fiscal_year_start, used = opts["fiscal_year_start"] or FISCAL_YEAR_START, [*used, *fiscal_used]
+        checks.extend(analysis.ledger.data_checks())
     else:
         say(0.0, "reading the ledger")
-        flags = {k: None for k in READ_OPTIONS}
-        flags.update({k: v for k, v in (read or {}).items() if v is not None})
-        if input is not None:
-            flags["input"] = input
-        values, unknown, settings_sheet = settings if settings is not None else read_settings(source)
-        opts, used = resolve(values, flags, settings_sheet)
-        used = [*settings_used, *used]
         fmt, table = select_input(source, opts["input"])
-        fiscal_year_start = opts["fiscal_year_start"] or FISCAL_YEAR_START
         say(0.45, "checking the ledger")
         refuse_errors(table)
         convert = dict(options or {})
@@ -369,9 +378,6 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
             convert.setdefault("as_of", opts["as_of"])  # a billing export cuts at the as-of month itself
         df = ledger_frame(table, fmt, **convert)
         segment_name = segment_column(table, fmt, df)
-        checks = DataChecks()
-        for line in unknown:
-            checks.add("unknown setting", 1, [], line)
         outside = outside_rows(table, fmt)
         if outside:
             checks.add("rows outside the table", len(outside), [table.row_label(r) for r in outside],
@@ -400,7 +406,8 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
                         f"{'s' if len(lines) > 1 else ''} to look at: " + " | ".join(lines))
     months = ledger.month_range() if hasattr(ledger, "month_range") else ""
     last = months.split(" - ")[-1] if months else ""
-    rows_read = filled_rows(table) if table is not None else result.rows
+    # the rows read that are not completely blank, those after the as-of month included (both paths)
+    rows_read = filled_rows(table) if table is not None else result.ledger.rows_read
     stamp = {"xl_kpi version": _version(), "Refreshed": refresh_time(),
              "Input table": input_label(source, table), "Rows read": rows_read, "Months": months,
              "As-of month": last}

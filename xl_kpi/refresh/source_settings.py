@@ -107,7 +107,7 @@ def refresh_from(book_source, writer, progress=None, *, base=None, label: str | 
     ``label`` prefixes a message about the workbook's own rows (the file
     name); a source's messages name its file, line and column.
     """
-    from xl_kpi.refresh.pipeline import read_settings, run
+    from xl_kpi.refresh.pipeline import read_options, read_settings, run
     from xl_kpi.sources.ledger_input import ExternalLedgerSource
 
     values, unknown, sheet = read_settings(book_source)
@@ -133,7 +133,7 @@ def refresh_from(book_source, writer, progress=None, *, base=None, label: str | 
     external = ExternalLedgerSource(spec, **options)
     try:
         # a ledger too large for memory (Parquet, DuckDB) is analysed where it is (xl_kpi.engines)
-        analysis = external.analysis_in_place()
+        analysis = external.analysis_in_place(read_options(read, None, settings)[0])
         fmt_options = external.format_options() if analysis is None else None  # opens (reads) the source
         result = run(external, writer, progress, input=external.format.name, options=fmt_options,
                      analysis=analysis, read=read, strict=strict, settings=settings, settings_used=used)

@@ -160,8 +160,14 @@ class ExternalLedgerSource:
         return SourceRawTable([str(c) for c in frame.columns], frame.to_numpy(dtype=object).tolist(),
                               first_row=FIRST_ROW, source=src.label, sheet=src.sheet, table="", located=src)
 
-    def analysis_in_place(self):
+    def analysis_in_place(self, read: Mapping[str, Any] | None = None):
         """The analysis computed where the data is, for a ledger too large for memory; else None.
+
+        ``read``: the refresh's read options (:func:`xl_kpi.refresh.pipeline.read_options`: flags over
+        the Settings table): the as-of month cuts the report as in memory; the date order changes
+        nothing there (a date column is a date; text months are read as ISO dates); merging ids that
+        differ in case and dropping duplicate rows are not done in the database, so a refresh asking
+        for them is refused, naming the setting, rather than reporting other numbers.
 
         A ledger-format Parquet file or DuckDB table of more than
         :data:`xl_kpi.engines.LARGE_ROWS` rows is not read into Python: the
@@ -179,15 +185,22 @@ class ExternalLedgerSource:
         if table is None:
             return None
         self.format = LEDGER
+        read = dict(read or {})
+        for key, label, flag in (("merge_case", "Merge ids differing in case", "--merge-case"),
+                                 ("drop_duplicates", "Duplicate rows", "--drop-duplicates")):
+            if read.get(key):
+                raise UserError(f"{self.label}: {flag} (or the Settings table's {label!r}) is not applied to a "
+                                f"ledger of more than {engines.LARGE_ROWS:,} rows, computed where it lives; "
+                                "clean the ids or rows in the source, or leave the setting out")
         names = self._in_place_columns(table.columns)
         options = {k: v for k, v in self.options.items() if k in TABLE_OPTIONS}
+        if read.get("as_of") is not None:
+            options["as_of"] = read["as_of"]
         try:
             led = engines.ledger(table, names["customer"], names["month"], names["mrr"], engine="ibis", first_row=1,
                                  **options)
         except LedgerError as exc:
-            text = str(exc)
-            raise LedgerError(f"{self.label}: {text[:1].lower()}{text[1:]}", row=exc.row, column=exc.column,
-                              value=exc.value, detail=exc.detail) from None
+            raise engines.in_source_terms(exc, self.label, first_row=1) from None
         return engines.analysis_of(led)
 
     def _in_place_columns(self, columns) -> dict[str, str]:
