@@ -292,3 +292,22 @@ def test_an_installed_package_that_does_not_import_is_named_with_its_cause(tmp_p
     (tmp_path / "xl_kpi_needs_dep.py").write_text("import xl_kpi_absent_dep\n")
     with pytest.raises(MissingExtraError, match=r"'xl_kpi_absent_dep': pip install \"xl_kpi\[warehouse\]\""):
         import_optional("xl_kpi_needs_dep", "warehouse")
+
+
+@pytest.mark.parametrize("seed, months", [(31, 14), (32, 2), (33, 30)])
+def test_the_reports_movements_are_the_latest_months_only_and_equal_the_numpy_paths(seed, months):
+    """What the MRR Movements sheet lists, asked of the engine (its database filters), equals the numpy path's
+    movements of the same months, row for row and in order; and it is those months only."""
+    from xl_kpi.refresh.pipeline import report_movements
+    from xl_kpi.refresh.report.content import MOVEMENT_MONTHS
+
+    df = random_ledger(seed, rows=600, months=months)
+    ref = prepare_ledger(df)
+    every = ref.movements()
+    latest = sorted(every["month"].unique())[-MOVEMENT_MONTHS:]
+    want = every[every["month"].isin(latest)].reset_index(drop=True)
+    got = report_movements(IbisLedger(df))
+    assert len(want) < len(every) or months <= MOVEMENT_MONTHS
+    assert sorted(got["month"].unique()) == latest
+    assert_frames_match(got, want)
+    assert_frames_match(report_movements(ref), want)
