@@ -1,4 +1,5 @@
-"""The scans over a ledger sheet's bytes find the same things however the part is cut into blocks.
+"""Reading a ledger sheet fast without changing what is read: the scans over its bytes find the same things
+however the part is cut into blocks, and the pause of the cycle collector is undone.
 
 The error-cell scan (:class:`xl_kpi.refresh.file_backend.ErrorScan`) and the
 declaration scan of :func:`xl_kpi.ooxml.safety.check_no_dtd` skip blocks
@@ -81,3 +82,26 @@ def test_declarations_in_a_large_part_found_whatever_the_blocks(body, refused):
                 check_no_dtd(zf, "xl/worksheets/sheet1.xml", "book.xlsx", whole=False, chunk=size)
         else:
             check_no_dtd(zf, "xl/worksheets/sheet1.xml", "book.xlsx", whole=False, chunk=size)
+
+
+def test_cyclic_gc_paused_restores_the_collector_state():
+    """The read and the write pause the cycle collector; it is as it was afterwards, also after an error."""
+    import gc
+
+    from xl_kpi.refresh.file_backend import cyclic_gc_paused
+
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError):
+        with cyclic_gc_paused():
+            1 / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had switched it off keeps it off
+    finally:
+        gc.enable()
