@@ -159,10 +159,10 @@ def parse_amounts(s: pd.Series) -> AmountColumn:
         return AmountColumn(x, blank, np.isinf(x), zeros, zeros.copy())
     obj = s.astype(object).to_numpy()
     # Each cell's type, decided once per distinct type (a column holds a handful): no Python code per cell.
-    type_codes, types = pd.factorize(_type_of(obj)) if n else (np.zeros(0, np.intp), [])
-    if all(t is float or t is type(None) for t in types):  # what a workbook reader hands over: floats and empties
+    if set(map(type, obj)) <= {float, type(None)}:  # what a workbook reader hands over: floats and empties
         x = obj.astype(float)
         return AmountColumn(x, np.isnan(x), np.isinf(x), zeros, zeros.copy())
+    type_codes, types = pd.factorize(_type_of(obj))
 
     def of_type(*classes) -> np.ndarray:
         return np.array([issubclass(t, classes) for t in types], bool)[type_codes]

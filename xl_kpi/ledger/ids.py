@@ -99,7 +99,11 @@ def parse_ids(s: pd.Series, merge_case: bool = False) -> IdColumn:
         values = np.array([_Bool(v) if isinstance(v, (bool, np.bool_)) else v for v in values], dtype=object)
     codes, uniq = pd.factorize(values)
     uniq = np.asarray(uniq, dtype=object)
-    norm = [normalise_id(v) for v in uniq]
+    if all(type(v) is str for v in uniq):  # a column of text ids (what a workbook holds): normalise_id's text branch
+        stripped = [v.strip() for v in uniq]
+        norm = [(m.group(1) if (m := _WHOLE_TEXT.fullmatch(t)) else t) if t else None for t in stripped]
+    else:
+        norm = [normalise_id(v) for v in uniq]
     bad_u = np.array([v is False for v in norm], bool)
     blank_u = np.array([v is None for v in norm], bool)
     keys = [v if isinstance(v, str) else None for v in norm]

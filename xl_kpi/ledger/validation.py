@@ -220,6 +220,8 @@ def error_mask(s: pd.Series) -> np.ndarray:
     """True where a cell holds an Excel error literal ("#N/A" ...), as xlwings or a CSV export hands it over."""
     if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
         return np.zeros(len(s), bool)
+    if s.dtype == object and not any(issubclass(t, str) for t in set(map(type, s.to_numpy()))):
+        return np.zeros(len(s), bool)  # only text can be an error literal (a column of dates or numbers: no look-up)
     return s.isin(list(ERROR_LITERALS)).to_numpy(dtype=bool)
 
 
@@ -402,7 +404,9 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
 
     # exact duplicate rows: same customer, month and amount
     if codes.size:
-        dup = pd.DataFrame({"c": codes, "m": month_code, "v": amount}).duplicated().to_numpy()
+        # customer and month as one key (codes * months + month: a pair of small integers): one column fewer
+        key = codes.astype(np.int64) * (int(month_code.max()) + 1) + month_code
+        dup = pd.DataFrame({"k": key, "v": amount}).duplicated().to_numpy()
         if dup.any():
             advice = "dropped (setting)" if drop_duplicates else \
                 "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"
