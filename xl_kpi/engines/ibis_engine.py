@@ -15,10 +15,13 @@ number:
 
 1. ``m`` = the row's calendar month as an integer (months since 1970-01), so
    "the previous month" is ``m - 1`` on every backend.
-2. Customer-months: ``GROUP BY customer, m``, the sum rounded by the money
+2. Customer-months: ``GROUP BY customer, m``, with the rows failing a check
+   counted: the one scan of the source, materialised as a temporary table
+   that the checks and every analysis read. The sum is rounded by the money
    rule (:data:`MONEY_DECIMALS`, the same rounding as the numpy path); the
    active ones (sum > 0) are kept.
-3. Over each customer's active months in order (one window): the previous
+3. Over each customer's active months in order (one window, materialised
+   too, for the bridge, the cohorts and the movements): the previous
    active month and its MRR (``LAG``), the next active month (``LEAD``) and
    the first one (the cohort). Then, per row: new (no previous), reactivation
    (previous < m - 1), expansion / contraction (previous = m - 1, by the
@@ -266,6 +269,7 @@ class IbisLedger:
         self._cm = self._customer_month_table()
         self.checks = self._run_checks()
         self._summary: pd.DataFrame | None = None
+        self._sequence = None
 
     # ---------------------------------------------------------- checks
 
@@ -330,18 +334,17 @@ class IbisLedger:
 
         Grouped by the normalised id and the month number, with ``n`` rows,
         ``bad`` rows failing any check (completely blank rows are not bad:
-        they are counted in ``skipped``) and ``pos`` the first row's position.
-        The result is materialised in the backend (``Table.cache()``: a
-        temporary table on DuckDB, a cached DataFrame on Spark), so the checks
+        they are counted in ``skipped``).
+        The result is materialised in the backend (:meth:`_materialise`: a
+        temporary table on DuckDB, ``Table.cache()`` elsewhere), so the checks
         and every analysis read it rather than the source: the source is
         scanned once. It is as large as the customer-months, not the rows.
         """
         f = self._flags
         skip = f.c_blank & f.d_blank & f.v_blank
         bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
+        # (no row position kept: only a message needs one, and it reads the source again)
         metrics = {"v": f.v.sum(), "n": f.count(), "bad": f.count(where=bad), "skipped": f.count(where=skip)}
-        if "pos" in f.columns:
-            metrics["pos"] = f.pos.min()
         return self._materialise(f.group_by(["c", "m"]).aggregate(**metrics))
 
     def _materialise(self, expr):
@@ -355,7 +358,7 @@ class IbisLedger:
         backend = expr.get_backend()
         if backend.name != "duckdb":
             return expr.cache()
-        name = ibis.util.gen_name("xl_kpi_customer_months")
+        name = ibis.util.gen_name("xl_kpi")
         table = backend.create_table(name, expr, temp=True)
         weakref.finalize(self, _drop_quietly, backend, name)
         return table
@@ -393,9 +396,10 @@ class IbisLedger:
     def _refuse_negative_nets(self) -> None:
         """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
         f, g = self._flags, self._cm
-        bad = g.filter(g.v < 0).rename(total="v")
-        if "pos" in bad.columns:
-            bad = bad.order_by("pos")
+        bad = g.filter(g.v < 0).select("c", "m", total="v")
+        if "pos" in f.columns:  # the customer-month of the first row (in file order) that nets below 0
+            first = f.semi_join(bad, ["c", "m"]).order_by("pos").select("c", "m").limit(1)
+            bad = bad.semi_join(first, ["c", "m"])  # a second read of the source, made only for the message
         hit = bad.limit(1).to_pyarrow().to_pylist()
         if not hit:
             return
@@ -511,12 +515,18 @@ class IbisLedger:
         return cm.filter(cm.v > 0)
 
     def sequence(self):
-        """Each active customer-month with its customer's previous / next active month and cohort."""
-        a = self.active_months()
-        w = ibis.window(group_by=a.c, order_by=a.m)
-        # all four over the same window: the database sorts each customer's months once
-        return a.mutate(prev_m=a.m.lag().over(w), prev_v=a.v.lag().over(w), next_m=a.m.lead().over(w),
-                        cohort=a.m.first().over(w))
+        """Each active customer-month with its customer's previous / next active month and cohort.
+
+        Materialised in the backend on first use (as the customer-months are): the bridge, the
+        cohorts and the movements read it, so each customer's months are sorted once.
+        """
+        if self._sequence is None:
+            a = self.active_months()
+            w = ibis.window(group_by=a.c, order_by=a.m)
+            # all four over the same window: the database sorts each customer's months once
+            self._sequence = self._materialise(a.mutate(prev_m=a.m.lag().over(w), prev_v=a.v.lag().over(w),
+                                                        next_m=a.m.lead().over(w), cohort=a.m.first().over(w)))
+        return self._sequence
 
     def summary(self) -> pd.DataFrame:
         """Per (month, cohort): customers, MRR and the movements (the one query behind bridge and cohorts)."""
@@ -641,12 +651,14 @@ class IbisLedger:
             (consecutive & (delta < 0), MOVEMENTS.index("contraction")),
             else_=-1,
         )
-        moved = s.select(month=s.m, customer=s.c, kind=kind, mrr_before=ibis.ifelse(consecutive, s.prev_v, 0.0),
-                         mrr_after=s.v)
+        # both halves of the union typed alike (a materialised month column has its own integer width)
+        moved = s.select(month=s.m.cast("int64"), customer=s.c, kind=kind.cast("int64"),
+                         mrr_before=ibis.ifelse(consecutive, s.prev_v, 0.0).cast("float64"), mrr_after=s.v.cast("float64"))
         moved = moved.filter(moved.kind >= 0)
         churns = (s.next_m.isnull() | (s.next_m > s.m + 1)) & (s.m + 1 < n)
-        churned = s.filter(churns).select(month=s.m + 1, customer=s.c, kind=ibis.literal(MOVEMENTS.index("churn")),
-                                          mrr_before=s.v, mrr_after=ibis.literal(0.0))
+        churned = s.filter(churns).select(month=(s.m + 1).cast("int64"), customer=s.c,
+                                          kind=ibis.literal(MOVEMENTS.index("churn")).cast("int64"),
+                                          mrr_before=s.v.cast("float64"), mrr_after=ibis.literal(0.0).cast("float64"))
         both = moved.union(churned)
         if months is not None:
             keep = [int(k) for k in months]
