@@ -64,7 +64,8 @@ def test_trailing_retention_hand_worked_and_whole_columns():
 
 
 @pytest.mark.parametrize("window, literal, reason", [
-    (0, "#VALUE!", "window must be a whole number"), (2.5, "#VALUE!", "window must be a whole number"),
+    (0, "#NUM!", "window must be a whole number"), (2.5, "#NUM!", "window must be a whole number"),
+    (-12.0, "#NUM!", "window must be a whole number"), ("0", "#NUM!", "window must be a whole number"),
     ("twelve", "#VALUE!", "window must be a whole number"), (True, "#VALUE!", "window must be a whole number"),
     (NA, "#N/A", "window holds #N/A"), ("#DIV/0!", "#DIV/0!", "window holds #DIV/0!"),
     (((3.0, 4.0),), "#VALUE!", "window must be a single value"),
@@ -75,6 +76,7 @@ def test_trailing_window_errors(window, literal, reason):
 
 def test_trailing_blank_window_is_twelve_and_a_one_cell_range_is_its_value():
     args = excel_ranges(HAND_ROWS)
+    assert trailing_retention_table(*args, " 3 ") == trailing_retention_table(*args, 3)  # numeric text, as Excel
     assert trailing_retention_table(*args, "") == trailing_retention_table(*args)
     assert trailing_retention_table(*args, ((3.0,),)) == trailing_retention_table(*args, 3)
 

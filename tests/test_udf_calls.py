@@ -238,3 +238,13 @@ def test_segments_from_a_column_with_trailing_blanks(call, ledger):
                                                 for q in ("FY2024-Q4", "FY2025-Q1", "FY2025-Q2")}
     short = column([PLANS[c] for c, _, _ in HAND_ROWS])  # D1:D15 beside A:A
     assert str(call("MRR_BRIDGE", *ledger, "quarter", short)[0][0]) == "#VALUE!"
+
+
+@pytest.mark.parametrize("value, literal", [(0.0, "#NUM!"), (2.5, "#NUM!"), ("twelve", "#VALUE!"), ("3", None)])
+def test_window_values(call, ledger, value, literal):
+    for given in (value, ComRange(value)):
+        result = call("TRAILING_RETENTION", *ledger, given)
+        if literal is None:
+            assert result == call("TRAILING_RETENTION", *ledger, 3.0)
+        else:
+            assert str(result[0][0]) == literal and "window" in result[0][0].reason

@@ -20,8 +20,10 @@ Rules, following the catalog's conventions:
   bad dates, negative MRR, an unknown basis or period, text or TRUE/FALSE
   as a fiscal year start, no data at all -> ``#VALUE!`` whose reason names
   the argument and the row of the range;
-* a fiscal year start that is a number but not a month 1 to 12 (0, 13,
-  4.5) -> ``#NUM!`` (a value outside the argument's domain);
+* a number outside an option's domain -> ``#NUM!``: a fiscal year start
+  that is not a month 1 to 12 (0, 13, 4.5), a window that is not a whole
+  number of months 1 or more (0, 2.5); numeric text ("4") is read as the
+  number, as Excel's own functions read it;
 * rates whose denominator is 0 come back as ``""`` (a blank cell).
 
 Nothing here raises: any unexpected exception becomes ``#VALUE!`` with the
@@ -156,6 +158,33 @@ def _period(value: Any) -> str:
     return p.strip().lower()
 
 
+def _whole(value: Any, name: str, low: int, high: float, default: int, rule: str) -> int:
+    """A whole-number option: blank -> ``default``; numeric text read as Excel reads it; text or TRUE/FALSE ->
+    ``#VALUE!`` (not a number); a number that is not whole or not in low..high -> ``#NUM!`` (outside the domain)."""
+    s = _option(value, name)
+    if s is None:
+        return default
+    if isinstance(s, str):
+        try:
+            s = float(s.strip())
+        except ValueError:
+            raise CallFailed(VALUE, f"{name} must be {rule}, got text {value!r}") from None
+    if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, float, np.integer, np.floating)):
+        raise CallFailed(VALUE, f"{name} must be {rule}, got {value!r}")
+    if not (np.isfinite(s) and float(s).is_integer() and low <= s <= high):
+        raise CallFailed(NUM, f"{name} must be {rule}, got {value!r}")
+    return int(s)
+
+
+def _window(value: Any) -> int:
+    """TRAILING_RETENTION's [window]: months, a whole number 1 or more (blank: 12).
+
+    >>> _window(None), _window(3.0), _window("6")
+    (12, 3, 6)
+    """
+    return _whole(value, "window", 1, np.inf, 12, "a whole number of months, 1 or more")
+
+
 def _fiscal_year_start(value: Any) -> int:
     """The [fiscal_year_start] option: the fiscal year's first month, 1 (January, the default when blank) to 12.
 
@@ -170,19 +199,7 @@ def _fiscal_year_start(value: Any) -> int:
     ...
     xl_kpi.excel_values.CallFailed: fiscal_year_start must be a month number 1 to 12, got 13.0
     """
-    s = _option(value, "fiscal_year_start")
-    if s is None:
-        return 1
-    if isinstance(s, str):
-        try:
-            s = float(s.strip())
-        except ValueError:
-            raise CallFailed(VALUE, f"fiscal_year_start must be a month number 1 to 12, got text {value!r}") from None
-    if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, float, np.integer, np.floating)):
-        raise CallFailed(VALUE, f"fiscal_year_start must be a month number 1 to 12, got {value!r}")
-    if not (np.isfinite(s) and float(s).is_integer() and 1 <= s <= 12):
-        raise CallFailed(NUM, f"fiscal_year_start must be a month number 1 to 12, got {value!r}")
-    return int(s)
+    return _whole(value, "fiscal_year_start", 1, 12, 1, "a month number 1 to 12")
 
 
 def _rows(frame: pd.DataFrame) -> list[list[Any]]:
@@ -370,7 +387,7 @@ def trailing_retention_table(customer_ids: Any, months: Any, mrr: Any, window: A
         As for :func:`mrr_bridge_table`.
     window : number, default 12
         Months between the base month and the measured month (12 = T12M);
-        a whole number, 1 or more; blank means 12.
+        a whole number, 1 or more (else ``#NUM!``); blank means 12.
 
     Returns
     -------
@@ -396,11 +413,8 @@ def trailing_retention_table(customer_ids: Any, months: Any, mrr: Any, window: A
     """
 
     def build():
-        w = _option(window, "window")
-        w = 12 if w is None else w
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not float(w).is_integer() or w < 1:
-            raise CallFailed(VALUE, f"window must be a whole number of months, 1 or more, got {window!r}")
-        return _rows(_prepared(customer_ids, months, mrr).trailing_retention(int(w)))
+        w = _window(window)
+        return _rows(_prepared(customer_ids, months, mrr).trailing_retention(w))
 
     return _guard(build)
 
