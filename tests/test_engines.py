@@ -311,3 +311,20 @@ def test_the_reports_movements_are_the_latest_months_only_and_equal_the_numpy_pa
     assert sorted(got["month"].unique()) == latest
     assert_frames_match(got, want)
     assert_frames_match(report_movements(ref), want)
+
+
+def test_the_source_is_scanned_once_into_tables_dropped_with_the_ledger():
+    """The customer-months and the window of each customer's months are temporary tables of the database,
+    read by every analysis; they go when the ledger does (a long Excel session makes many refreshes)."""
+    import gc
+
+    df = random_ledger(41, rows=300)
+    led = IbisLedger(df)
+    assert_same_analyses(df, led, windows=(12,))
+    con = led.table.get_backend()
+    query = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ibis_xl_kpi_%'"
+    ours = {name for (name,) in con.raw_sql(query).fetchall()}
+    assert len(ours) >= 2
+    del led
+    gc.collect()
+    assert not ours & {name for (name,) in con.raw_sql(query).fetchall()}
