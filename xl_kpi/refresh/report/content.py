@@ -79,6 +79,11 @@ BRIDGE_TITLE = "MRR bridge: each month from starting to ending MRR; quarters and
 #: ledger has ~170,000 movements, ~8,000 a month: all of them would make the refresh several times slower).
 #: ``=MRR_MOVEMENTS`` lists them all.
 MOVEMENT_MONTHS = 3
+#: At most this many customer movements in the table: a large ledger moves hundreds of thousands
+#: of customers a quarter (the 10M-row benchmark: 839,064), past what a board pack can use and,
+#: a few more, past Excel's 1,048,576 rows. Whole months are kept, latest first; when the latest
+#: month alone has more, its largest changes are listed and the table's title says so.
+MOVEMENT_ROWS = 100_000
 
 
 def _layout(keys: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -495,6 +500,40 @@ def moves_block(data: ReportData) -> Block:
                        title="By month (losses negative)")
 
 
+def latest_movements(moves: pd.DataFrame, months: int = MOVEMENT_MONTHS,
+                     rows: int = MOVEMENT_ROWS) -> tuple[pd.DataFrame, str]:
+    """The movements the MRR Movements table lists, latest month first, and how to describe them.
+
+    Whole months, the latest ``months`` with a movement, as long as they fit in ``rows``; when the
+    latest month alone has more than ``rows``, its ``rows`` largest changes (mrr_movements orders a
+    month's movements by the size of the change).
+
+    >>> m = pd.DataFrame({"month": pd.to_datetime(["2024-01-01"] * 2 + ["2024-02-01"] * 3),
+    ...                   "customer": list("abcde"), "change": [5.0, -1.0, 9.0, 4.0, -2.0]})
+    >>> latest_movements(m)[1], list(latest_movements(m)[0]["customer"])
+    ('the latest 2 months', ['c', 'd', 'e', 'a', 'b'])
+    >>> latest_movements(m, rows=4)[1], list(latest_movements(m, rows=4)[0]["customer"])
+    ('the latest month', ['c', 'd', 'e'])
+    >>> latest_movements(m, rows=2)[1], list(latest_movements(m, rows=2)[0]["customer"])
+    ('the 2 largest of the 3 movements of Feb 2024', ['c', 'd'])
+    """
+    counts = moves["month"].value_counts()
+    kept: list = []
+    total = 0
+    for month in sorted(counts.index, reverse=True)[:months]:
+        if kept and total + counts[month] > rows:
+            break
+        kept.append(month)
+        total += int(counts[month])
+    recent = moves[moves["month"].isin(kept)]
+    # Latest month first; within a month the order of mrr_movements (largest change first).
+    recent = recent.iloc[np.argsort(-recent["month"].to_numpy().astype("int64"), kind="stable")]
+    if len(recent) > rows:
+        month = pd.Timestamp(kept[0]).strftime("%b %Y")
+        return recent.iloc[:rows], f"the {rows:,} largest of the {len(recent):,} movements of {month}"
+    return recent, "the latest month" if len(kept) == 1 else f"the latest {len(kept)} months"
+
+
 @report_sheet(MOVEMENTS_SHEET)
 def movements_sheet(data: ReportData) -> ReportSheet:
     """The movements by month, and beside them every customer's movement of the latest months
@@ -503,13 +542,9 @@ def movements_sheet(data: ReportData) -> ReportSheet:
     blocks = [by_month]
     title = "MRR movements: what moved the MRR, by month and by customer"
     if data.movements is not None:
-        moves = data.movements
-        last = sorted(moves["month"].unique())[-MOVEMENT_MONTHS:]
-        recent = moves[moves["month"].isin(last)]
-        # Latest month first; within a month the order of mrr_movements (largest change first).
-        recent = recent.iloc[np.argsort(-recent["month"].to_numpy().astype("int64"), kind="stable")]
+        recent, listed = latest_movements(data.movements)
         blocks.append(frame_block(recent, MOVEMENT_LAYOUT, 3, MOVEMENTS_TABLE, col=by_month.last_col + 2,
-                                  title=f"By customer, the latest {len(last)} months (filter by month, customer or "
+                                  title=f"By customer, {listed} (filter by month, customer or "
                                         "movement; =MRR_MOVEMENTS lists every month)", header_lines=2))
     blocks.insert(0, title_block(title))
     return ReportSheet(MOVEMENTS_SHEET, blocks, **sheet_widths(blocks), freeze_rows=3)
