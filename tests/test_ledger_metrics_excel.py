@@ -67,6 +67,9 @@ def test_trailing_retention_hand_worked_and_whole_columns():
     (0, "#NUM!", "window must be a whole number"), (2.5, "#NUM!", "window must be a whole number"),
     (-12.0, "#NUM!", "window must be a whole number"), ("0", "#NUM!", "window must be a whole number"),
     ("twelve", "#VALUE!", "window must be a whole number"), (True, "#VALUE!", "window must be a whole number"),
+    # Python's float() reads these; Excel does not read them as numbers
+    ("1_2", "#VALUE!", "window must be a whole number"), ("nan", "#VALUE!", "window must be a whole number"),
+    ("inf", "#VALUE!", "window must be a whole number"),
     (NA, "#N/A", "window holds #N/A"), ("#DIV/0!", "#DIV/0!", "window holds #DIV/0!"),
     (((3.0, 4.0),), "#VALUE!", "window must be a single value"),
 ])

@@ -32,6 +32,8 @@ exception as its reason.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Callable, Mapping
@@ -158,6 +160,10 @@ def _period(value: Any) -> str:
     return p.strip().lower()
 
 
+#: Text Excel reads as a number in an option cell ("12", " 4 ", "1.2e1").
+NUMERIC_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def _whole(value: Any, name: str, low: int, high: float, default: int, rule: str) -> int:
     """A whole-number option: blank -> ``default``; numeric text read as Excel reads it; text or TRUE/FALSE ->
     ``#VALUE!`` (not a number); a number that is not whole or not in low..high -> ``#NUM!`` (outside the domain)."""
@@ -165,10 +171,10 @@ def _whole(value: Any, name: str, low: int, high: float, default: int, rule: str
     if s is None:
         return default
     if isinstance(s, str):
-        try:
-            s = float(s.strip())
-        except ValueError:
-            raise CallFailed(VALUE, f"{name} must be {rule}, got text {value!r}") from None
+        # Excel's own reading of numeric text: digits, a point, an exponent (not Python's "1_2", "inf", "nan")
+        if not NUMERIC_TEXT.fullmatch(s.strip()):
+            raise CallFailed(VALUE, f"{name} must be {rule}, got text {value!r}")
+        s = float(s.strip())
     if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, float, np.integer, np.floating)):
         raise CallFailed(VALUE, f"{name} must be {rule}, got {value!r}")
     if not (np.isfinite(s) and float(s).is_integer() and low <= s <= high):

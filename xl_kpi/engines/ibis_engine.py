@@ -373,7 +373,7 @@ class IbisLedger:
         in_range = cm.m.notnull() if last is None else cm.m <= last  # a valid row has a month (null m: blank)
         got = cm.aggregate(bad=cm.bad.sum(), skipped=cm.skipped.sum(), total=cm.n.sum(),
                            first=cm.m.min(where=in_range), last=cm.m.max(), rows=cm.n.sum(where=in_range),
-                           negative=cm.count(where=(cm.v < 0).fill_null(False)),
+                           negative=cm.count(where=((cm.v < 0) & in_range).fill_null(False)),  # as numpy: after as_of, left out
                            # as the numpy path: the ids of the rows reported (through as_of); a blank id
                            # is a bad row unless the whole row is blank (then its month is null, out of range)
                            customers=cm.c.nunique(where=in_range)).to_pyarrow().to_pylist()[0]
@@ -396,7 +396,8 @@ class IbisLedger:
     def _refuse_negative_nets(self) -> None:
         """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
         f, g = self._flags, self._cm
-        bad = g.filter(g.v < 0).select("c", "m", total="v")
+        neg = g.v < 0 if self.as_of_month is None else (g.v < 0) & (g.m <= self.as_of_month)
+        bad = g.filter(neg).select("c", "m", total="v")
         if "pos" in f.columns:  # the customer-month of the first row (in file order) that nets below 0
             first = f.semi_join(bad, ["c", "m"]).order_by("pos").select("c", "m").limit(1)
             bad = bad.semi_join(first, ["c", "m"])  # a second read of the source, made only for the message
