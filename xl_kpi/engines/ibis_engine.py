@@ -494,10 +494,30 @@ class IbisLedger:
             checks.add("rows after the as-of month", late, examples,
                        f"{late:,} rows after the as-of month {month_label(last)} are left out",
                        "set a later as-of month to include them")
-        # the numpy path's other checks need every row's id in Python: say they were not made
-        checks.note(f"computed where the data is ({self.backend}): duplicate rows and ids differing only in "
-                    "case or leading zeros are not checked")
+        self._check_duplicates(checks, self.first_month + self.n_months - 1)
+        # the numpy path's near-duplicate ids need every id in Python: say they were not looked for
+        checks.note(f"computed where the data is ({self.backend}): ids differing only in case or leading zeros "
+                    "are not checked")
         return checks
+
+    def _check_duplicates(self, checks: DataChecks, last: int) -> None:
+        """Exact duplicate rows (same customer, month and MRR: they are added up), as the numpy path counts
+        and words them; one grouping of the source, the examples one more query made only when there are some."""
+        f = self._flags
+        used = f.filter(f.m.notnull() & f.v.notnull() & (f.m <= last))
+        groups = used.group_by(["c", "m", "v"]).aggregate(n=used.count())
+        extra = groups.aggregate(d=(groups.n - 1).sum(where=groups.n > 1)).to_pyarrow().to_pylist()[0]["d"]
+        if not extra:
+            return
+        examples: list[str] = []
+        if "pos" in f.columns:  # the repeats (not each group's first row), in file order
+            w = ibis.window(group_by=[used.c, used.m, used.v], order_by=used.pos)
+            ranked = used.select("pos", k=ibis.row_number().over(w))
+            hits = ranked.filter(ranked.k > 0).order_by("pos").select("pos").limit(3).to_pyarrow().to_pylist()
+            examples = [row_label(self.first_row + int(r["pos"]), self.sheet) for r in hits]
+        checks.add("duplicate rows", int(extra), examples,
+                   f"{int(extra):,} exact duplicate rows (same customer, month and MRR)",
+                   "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice")
 
     @property
     def backend(self) -> str:
