@@ -62,7 +62,7 @@ import pandas as pd
 
 from xl_kpi.engines.extras import WAREHOUSE, import_optional
 from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
-from xl_kpi.ledger.checks import DataChecks
+from xl_kpi.ledger.checks import DataChecks, add_duplicate_rows
 from xl_kpi.ledger.cohorts import check_basis, cohort_frame, retention
 from xl_kpi.ledger.periods import check_fiscal_year_start, check_period, period_keys, rollup
 from xl_kpi.ledger.money import DECIMALS
@@ -515,9 +515,7 @@ class IbisLedger:
             ranked = used.select("pos", k=ibis.row_number().over(w))
             hits = ranked.filter(ranked.k > 0).order_by("pos").select("pos").limit(3).to_pyarrow().to_pylist()
             examples = [row_label(self.first_row + int(r["pos"]), self.sheet) for r in hits]
-        checks.add("duplicate rows", int(extra), examples,
-                   f"{int(extra):,} exact duplicate rows (same customer, month and MRR)",
-                   "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice")
+        add_duplicate_rows(checks, int(extra), examples)
 
     @property
     def backend(self) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-__all__ = ["Check", "DataChecks", "EXAMPLES"]
+__all__ = ["Check", "DataChecks", "EXAMPLES", "add_duplicate_rows"]
 
 #: How many examples a check keeps.
 EXAMPLES = 3
@@ -82,3 +82,15 @@ class DataChecks:
     def lines(self) -> list[str]:
         """One line per check (what the command line prints as warnings)."""
         return [c.line() for c in self.checks]
+
+
+def add_duplicate_rows(checks: DataChecks, count: int, examples, dropped: bool = False) -> None:
+    """The exact-duplicate-rows check (same customer, month and MRR), one wording for every engine.
+
+    >>> c = DataChecks(); add_duplicate_rows(c, 2, ["row 5", "row 9"]); c.lines()
+    ["2 exact duplicate rows (same customer, month and MRR): row 5, row 9; they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"]
+    """
+    advice = "dropped (setting)" if dropped else \
+        "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"
+    checks.add("duplicate rows", int(count), examples,
+               f"{int(count):,} exact duplicate rows (same customer, month and MRR)", advice)

@@ -46,7 +46,7 @@ import pandas as pd
 from xl_kpi.cells import ERROR_LITERALS
 from xl_kpi.errors import UserError
 from xl_kpi.ledger.amounts import AmountColumn, parse_amounts
-from xl_kpi.ledger.checks import DataChecks
+from xl_kpi.ledger.checks import DataChecks, add_duplicate_rows
 from xl_kpi.ledger.dates import (  # noqa: F401 - re-exported: the subscription list reads dates the same way
     DATE_RANGE_MESSAGE, DAY_FIRST, FIRST_DAY, LAST_DAY, DateColumn, days_to_months, month_label,
     months_to_timestamps, out_of_range, parse_dates,
@@ -408,10 +408,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
         key = codes.astype(np.int64) * (int(month_code.max()) + 1) + month_code
         dup = pd.DataFrame({"k": key, "v": amount}).duplicated().to_numpy()
         if dup.any():
-            advice = "dropped (setting)" if drop_duplicates else \
-                "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"
-            checks.add("duplicate rows", int(dup.sum()), _examples(rows[dup], name),
-                       f"{int(dup.sum()):,} exact duplicate rows (same customer, month and MRR)", advice)
+            add_duplicate_rows(checks, int(dup.sum()), _examples(rows[dup], name), drop_duplicates)
             if drop_duplicates:
                 rows, month_code, amount, codes = rows[~dup], month_code[~dup], amount[~dup], codes[~dup]
 
