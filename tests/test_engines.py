@@ -137,7 +137,7 @@ BAD = [
     ("month", ["2024-01-05", "31/02/2024"], "Row 4, column 'month': '31/02/2024' is not a date"),
     ("month", ["2024-01-05", "1850-01-01"], "Row 4, column 'month': '1850-01-01' is outside the supported dates"),
     ("mrr", ["10", "n/a"], "Row 4, column 'mrr': 'n/a' is not a number"),
-    ("mrr", [10.0, -5.0], "Column 'mrr': customer 'b' nets to -5 in Feb 2024 (row 4); a credit or refund"),
+    ("mrr", [10.0, -5.0], "Row 4, column 'mrr': customer 'b' nets to -5 in Feb 2024 (row 4); a credit or refund"),
     ("mrr", [10.0, float("inf")], "Row 4, column 'mrr': inf is not a number"),
     ("mrr", [None, 1.0], "Row 3, column 'mrr': the MRR is blank"),
 ]

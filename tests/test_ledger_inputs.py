@@ -252,6 +252,34 @@ def test_rows_typed_below_the_table_are_reported(tmp_path, capsys):
     assert "refused (--strict)" in err and "outside the table" in err
 
 
+@pytest.mark.parametrize("total_row", [False, True])
+def test_rows_typed_below_a_table_are_named_by_their_sheet_row_with_or_without_a_total_row(tmp_path, capsys,
+                                                                                          total_row):
+    """Rows typed under the table start below its Total Row when it has one: the warning names the rows
+    they are on (sheet rows 5 and 6 under a Total Row on row 4; rows 4 and 5 without one)."""
+    rows = [("a", "2024-01-01", 10.0), ("b", "2024-01-01", 20.0)]
+    typed = [("c", "2024-02-01", 5.0), ("d", "2024-02-01", 7.0)]
+
+    def total(wb):
+        ws = wb["Ledger"]
+        if total_row:
+            ws.insert_rows(4)  # the Total Row right under the data (rows 2-3), the typed rows below it
+            ws["A4"], ws["C4"] = "Total", "=SUBTOTAL(109,Ledger[MRR])"
+            table = ws.tables["Ledger"]
+            table.ref, table.totalsRowCount = "A1:C4", 1
+
+    path = book(tmp_path / "total.xlsx", rows, below=typed, more=total)
+    sheet = openpyxl.load_workbook(path)["Ledger"]
+    first = 5 if total_row else 4  # where the typed rows really are
+    assert [sheet.cell(first, 1).value, sheet.cell(first + 1, 1).value] == ["c", "d"]
+    assert (sheet.cell(4, 1).value == "Total") is total_row
+    code, out, err = cli(capsys, path)
+    assert code == 0, err
+    assert (f"warning: 2 rows right below table 'Ledger' are outside the table: sheet 'Ledger' row {first}, "
+            f"sheet 'Ledger' row {first + 1}; extend the table to include them") in err
+    assert report_bridge(path)["Ending MRR"].tolist() == [30]  # the typed rows are not read
+
+
 def test_error_cells_are_refused_naming_the_error_and_row(tmp_path, capsys):
     path = book(tmp_path / "na.xlsx", [("a", "2024-01-01", 10.0), ("#N/A", "#N/A", "#N/A")])
     err = refused(capsys, path)

@@ -184,8 +184,12 @@ class FakeRange:
 
 
 class FakeTable:
+    """``range`` is the whole table, Total Row included (as ListObject.Range); ``data_body_range`` is
+    between the header and the Total Row (ListObject.DataBodyRange)."""
+
     def __init__(self, sheet, name, rng):
         self.sheet, self.name, self.range = sheet, name, rng
+        self.totals_rows = 0  #: 1 when the table's Total Row is on (Table Design > Total Row)
 
     @property
     def header_row_range(self):
@@ -195,6 +199,7 @@ class FakeTable:
     @property
     def data_body_range(self):
         r1, c1, r2, c2 = self.range.box
+        r2 -= self.totals_rows
         return None if r2 == r1 else FakeRange(self.sheet, r1 + 1, c1, r2, c2)
 
     def resize(self, rng):
@@ -554,6 +559,29 @@ def test_live_rows_typed_below_the_table_are_reported(df):
     data.grid[(below + 1, 4)] = CellError("#N/A")  # an error right below the table is refused, as in a saved file
     with pytest.raises(UserError, match=f"row {below + 1}, column 'MRR': the cell holds the Excel error #N/A"):
         refresh_book(book)
+
+
+@pytest.mark.parametrize("total_row", [False, True])
+def test_live_rows_typed_below_a_total_row_are_named_by_their_sheet_row(df, total_row):
+    """Under a table with a Total Row, the rows typed below it start one row lower: the warning names
+    the sheet rows they are on, as the saved-file back end does."""
+    book = ledger_book(df)
+    data = book.sheets["Data"]
+    table = data.tables[0]
+    last = len(df) + 1  # the table's last data row (header on row 1)
+    if total_row:  # Table Design > Total Row: one more row, inside the table, under the data
+        r1, c1, _, c2 = table.range.box
+        table.resize(data.range((r1, c1), (last + 1, c2)))
+        table.totals_rows = 1
+        data.grid.update({(last + 1, 2): "Total", (last + 1, 4): "=SUBTOTAL(109,Ledger[MRR])"})
+        assert table.data_body_range.box[2] == last
+    below = last + 1 + int(total_row)  # the first sheet row outside the table
+    data.grid.update({(below, 2): "zz", (below, 3): dt.datetime(2024, 1, 1), (below, 4): 10.0,
+                      (below + 1, 2): "zy", (below + 1, 3): dt.datetime(2024, 1, 1), (below + 1, 4): 5.0})
+    result = refresh_book(book)
+    assert result.checks[0].startswith(f"2 rows right below table 'Ledger' are outside the table: sheet 'Data' "
+                                       f"row {below}, sheet 'Data' row {below + 1}; extend the table")
+    assert result.ledger_rows == len(df)  # neither the Total Row nor the typed rows are read
 
 
 @pytest.mark.parametrize("date1904, first", [(True, "2024-01"), (False, "2019-12")])

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from openpyxl.worksheet.table import Table
 
@@ -123,13 +124,23 @@ ROWS = [("a", "2024-01-01", 100), ("b", "2024-01-01", 50), (None, None, None), (
 
 
 def test_a_workbook_credit_refusal_names_the_sheet_rows(tmp_path, capsys):
+    """Placed as every other refusal of a row is (sheet, row, column: the first of the customer-month's
+    rows), the rows that net below 0 listed after it, as a CSV's refusal lists its lines."""
     book = ledger_workbook(tmp_path / "book.xlsx", ROWS)
     before = book.read_bytes()
     code, out, err = cli(capsys, book)
     assert (code, out) == (2, "") and book.read_bytes() == before
-    assert err == (f"xl-kpi refresh: error: {book}: Sheet 'Ledger', column 'MRR': customer 'b' nets to -30 "
+    assert err == (f"xl-kpi refresh: error: {book}: Sheet 'Ledger', row 6, column 'MRR': customer 'b' nets to -30 "
                    "in Jan 2024 (sheet 'Ledger' row 6, sheet 'Ledger' row 8); a credit or refund may lower a "
                    "month's MRR but not below 0\n")
+    bad_amount = ledger_workbook(tmp_path / "text.xlsx", [("a", "2024-01-01", 100), ("b", "2024-01-01", "n/a")])
+    code, out, err = cli(capsys, bad_amount)  # the standard placement the credit's message now follows
+    assert err == f"xl-kpi refresh: error: {bad_amount}: Sheet 'Ledger', row 6, column 'MRR': 'n/a' is not a number\n"
+    df = pd.DataFrame({"customer_id": ["a", "b", "b"], "month": ["2024-01-01"] * 3, "mrr": [5.0, 1.0, -2.0]})
+    with pytest.raises(LedgerError) as exc:  # the Python API, without a sheet: "Row 3, column ...", like the others
+        validate_ledger(df)
+    assert str(exc.value).startswith("Row 3, column 'mrr': customer 'b' nets to -1 in Jan 2024 (row 3, row 4)")
+    assert (exc.value.row, exc.value.column) == (3, "mrr")
 
 
 def test_another_workbook_as_the_ledger_source_names_its_sheet_rows(tmp_path, capsys):

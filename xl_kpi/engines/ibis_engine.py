@@ -72,7 +72,7 @@ from xl_kpi.ledger.movements import MOVEMENT_COLUMNS, MOVEMENTS
 from xl_kpi.ledger.report_range import as_of_month
 from xl_kpi.ledger.trailing import TRAILING_TOTALS, check_window, trailing_from_totals
 from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, LedgerError, _describe, _where,
-                                      month_label, row_label,
+                                      month_label, negative_net, row_label,
                                       days_to_months, months_to_timestamps)
 
 ibis = import_optional("ibis", WAREHOUSE, "the Ibis engine")
@@ -406,16 +406,13 @@ class IbisLedger:
             return
         c, m, total = hit[0]["c"], int(hit[0]["m"]), hit[0]["total"]
         column = self.names["MRR"]
-        rows, row = "", None
+        rows, row = [], None
         if "pos" in f.columns:
             hits = f.filter((f.c == c) & (f.m == m)).order_by("pos").select("pos").limit(5)
             pos = [r["pos"] for r in hits.to_pyarrow().to_pylist()]
-            rows = " (" + ", ".join(row_label(self.first_row + int(p), self.sheet) for p in pos) + ")"
+            rows = [row_label(self.first_row + int(p), self.sheet) for p in pos]
             row = self.first_row + int(pos[0])
-        detail = (f"customer {str(c)!r} nets to {total:g} in {month_label(m)}{rows}; a credit or "
-                  "refund may lower a month's MRR but not below 0")
-        raise LedgerError(f"{_where(None, column, self.sheet)}: {detail}", column=column, sheet=self.sheet,
-                          row=row, detail=detail)
+        raise negative_net(str(c), total, month_label(m), rows, row, column, self.sheet)
 
     def _raise_first(self) -> None:
         """Raise the numpy path's message for the first bad row (the smallest position, then check order).

@@ -86,6 +86,10 @@ class RawTable:
     below : sequence of row sequences
         A few rows right below the table (same columns), so that rows the
         user typed outside the table's range can be reported.
+    below_row : int or None
+        The row number of ``below[0]`` as the user counts it: the first row
+        after the table, *after its Total Row* when it has one. None: right
+        after ``rows`` (a table without a Total Row).
     errors : list of ErrorCell
         Cells of the table holding an Excel error (a source that can see them;
         some readers turn an error into an empty cell).
@@ -100,6 +104,7 @@ class RawTable:
     date1904: bool = False
     below: Sequence[Sequence[Any]] = ()
     errors: list[ErrorCell] = field(default_factory=list)
+    below_row: int | None = None
 
     def where(self, source: bool = True) -> str:
         """Source (unless ``source`` is False), sheet and table, for the start of a message."""
@@ -110,6 +115,16 @@ class RawTable:
         if not source or not self.source:
             return place[:1].upper() + place[1:]
         return f"{self.source}: {place}" if place else self.source
+
+    def first_below(self) -> int:
+        """The row number of the first row below the table (:attr:`below_row`; after a Total Row).
+
+        >>> RawTable(["a"], [[1], [2]], first_row=2).first_below()
+        4
+        >>> RawTable(["a"], [[1], [2]], first_row=2, below_row=5).first_below()  # a Total Row on row 4
+        5
+        """
+        return self.first_row + len(self.rows) if self.below_row is None else self.below_row
 
     def row_label(self, row: int) -> str:
         """"sheet 'Data' row 7" (or "row 7" without a sheet)."""

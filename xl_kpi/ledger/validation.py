@@ -92,6 +92,25 @@ def _where(row: int | None, column: str, sheet: str | None) -> str:
     return text[0].upper() + text[1:]
 
 
+def negative_net(customer: str, total: float, month: str, rows: list[str], row: int | None, column: str,
+                 sheet: str | None) -> LedgerError:
+    """The refusal of a customer-month that nets below 0 (a credit larger than the month's MRR), for every
+    engine: placed like every other row's message (sheet, first row, column), its rows listed.
+
+    ``rows`` names the customer-month's rows as the user counts them (none when the engine cannot
+    say); ``row`` is the first of them.
+
+    >>> str(negative_net("b", -30.0, "Jan 2024", ["sheet 'Ledger' row 6", "sheet 'Ledger' row 8"], 6, "MRR",
+    ...                  "Ledger"))
+    "Sheet 'Ledger', row 6, column 'MRR': customer 'b' nets to -30 in Jan 2024 (sheet 'Ledger' row 6, sheet 'Ledger' row 8); a credit or refund may lower a month's MRR but not below 0"
+    """
+    listed = f" ({', '.join(rows)})" if rows else ""
+    detail = (f"customer {customer!r} nets to {total:g} in {month}{listed}; a credit or refund may lower a "
+              "month's MRR but not below 0")
+    return LedgerError(f"{_where(row, column, sheet)}: {detail}", column=column, sheet=sheet, row=row,
+                       detail=detail)
+
+
 def _describe(value: Any) -> str:
     """A value as the user typed it: text quoted, 1200.0 as 1200 (Excel sends every number as a float)."""
     if isinstance(value, np.generic):
@@ -461,11 +480,8 @@ def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, shee
     if neg.size:
         who, when = whom(neg[0])
         hit = sel_rows[inv == neg[0]]
-        detail = (f"customer {who!r} nets to {sums[neg[0]]:g} in {when} "
-                  f"({', '.join(name(p) for p in hit[:5])}); a credit or "
-                  "refund may lower a month's MRR but not below 0")
-        raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet,
-                          row=first_row + int(hit[0]), detail=detail)
+        raise negative_net(who, sums[neg[0]], when, [name(p) for p in hit[:5]], first_row + int(hit[0]), column,
+                           sheet)
     if not safe:
         m_of = (ukey % span).astype(np.int64)
         with np.errstate(over="ignore", invalid="ignore"):

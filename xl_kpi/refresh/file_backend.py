@@ -209,7 +209,7 @@ class FileTableSource:
         below = [r[c1 - 1:c2] for r in rows[r2:r2 + ROWS_BELOW]]
         errors = [e for e in errors_scan.cells() if not last < e.row <= r2]  # an error in the Total Row is not a ledger value
         return RawTable(header, body, first_row=r1 + 1, source=self.label, sheet=table.sheet, table=table.name,
-                        date1904=self.date1904, below=below, errors=errors)
+                        date1904=self.date1904, below=below, errors=errors, below_row=r2 + 1)
 
 
 # --------------------------------------------------------------------------- writing

@@ -204,15 +204,21 @@ def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,
 def outside_rows(raw: RawTable, fmt: InputFormat) -> list[int]:
     """Row numbers of the rows right below the table that hold something (until the first blank row).
 
+    They start below the table's Total Row when it has one (:meth:`RawTable.first_below`, which the
+    source knows: the file and the live back end set ``below_row``).
+
     >>> outside_rows(RawTable(["a", "b"], [[1, 2]], first_row=2, below=[["x", 3], [None, None], ["y", 1]]),
     ...              None)
     [3]
+    >>> outside_rows(RawTable(["a", "b"], [[1, 2]], first_row=2, below=[["x", 3]], below_row=4), None)
+    [4]
     """
     out = []
+    start = raw.first_below()
     for i, row in enumerate(raw.below):
         if all(is_blank(v) for v in row):
             break
-        out.append(raw.first_row + len(raw.rows) + i)
+        out.append(start + i)
     return out
 
 

@@ -174,11 +174,12 @@ class XlwingsTableSource:
         if body_range is None:
             return RawTable(header, [], first_row=table.range.row + 1, source=self.label, sheet=sheet.name,
                             table=table.name, date1904=self.date1904, below=below,
-                            errors=error_cells(below, last.row + 1))
+                            errors=error_cells(below, last.row + 1), below_row=last.row + 1)
         rows = _read(body_range)
         errors = error_cells(rows, body_range.row) + error_cells(below, last.row + 1)
         return RawTable(header, rows, first_row=body_range.row, source=self.label, sheet=sheet.name,
-                        table=table.name, date1904=self.date1904, below=below, errors=errors)
+                        table=table.name, date1904=self.date1904, below=below, errors=errors,
+                        below_row=last.row + 1)  # after the Total Row, if any
 
 
 class XlwingsReportWriter:
