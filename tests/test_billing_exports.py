@@ -399,3 +399,111 @@ def test_strict_refuses_a_stripe_export_with_a_real_warning(book, tmp_path, caps
     assert book.read_bytes() == before  # nothing written
     assert cli_main(args) == 0  # without --strict: refreshed, with the warning printed
     assert f"xl-kpi refresh: warning: {check}" in capsys.readouterr().err.splitlines()
+
+
+# --------------------------------------------------------------------------- one rule for both exports' dates
+
+
+#: A Stripe row whose Ended At is before its Start Date (impossible), one that started and ended inside March
+#: (running on no month's last day), and the Baremetrics rows of the same two cases.
+STRIPE_IMPOSSIBLE = ("sub_x", "cus_12", 1, "usd", "month", 50.00, "canceled", "2024-03-10", "2024-04-10", "", "",
+                     "2024-02-01", "2024-02-01")
+STRIPE_WITHIN = ("sub_w2", "cus_13", 1, "usd", "month", 60.00, "canceled", "2024-03-05", "2024-04-05", "", "",
+                 "2024-03-20", "2024-03-20")
+BM_IMPOSSIBLE = ("plan_5", "USD", 4000, "month", 1, "customer_5", "2024-03-10", "2024-02-01", 1)
+BM_WITHIN = ("plan_6", "USD", 6000, "month", 1, "customer_6", "2024-03-05", "2024-03-20", 1)
+
+
+def _refresh(book, src, fmt, *flags):
+    args = ["refresh", str(book), "--ledger", str(src), "--input", fmt, "--as-of", "2024-06", *flags]
+    return cli_main(args)
+
+
+@pytest.mark.parametrize("fmt", ["stripe", "baremetrics"])
+def test_a_row_ending_before_it_starts_is_a_warning_naming_it_in_both_exports_and_strict_refuses_it(
+        book, tmp_path, capsys, fmt):
+    """The same impossible row gets the same fate from both readers: left out with a warning naming its line
+    (the report is still written, without it), and --strict refuses the refresh, the book untouched."""
+    if fmt == "stripe":
+        src, what, want = write_stripe(tmp_path / "s.csv", rows=STRIPE_ROWS + [STRIPE_IMPOSSIBLE]), "Stripe export", \
+            stripe_expected()
+    else:
+        src, what, want = write_baremetrics(tmp_path / "b.csv", rows=BM_ROWS + [BM_IMPOSSIBLE]), \
+            "Baremetrics import", baremetrics_expected()
+    line = (BM_ROWS if fmt == "baremetrics" else STRIPE_ROWS).__len__() + 2  # the last line, under the header
+    check = (f"1 row of the {what} skipped (ends before it starts): line {line}; the end date is before the start "
+             "date, which cannot be: left out; correct the row in the billing system or the file")
+    before = book.read_bytes()
+    assert _refresh(book, src, fmt, "--strict") == 2
+    assert capsys.readouterr().err == f"xl-kpi refresh: error: {src}: refused (--strict): 1 data check to look at: " \
+                                      f"{check}\n"
+    assert book.read_bytes() == before
+    assert _refresh(book, src, fmt) == 0
+    assert f"xl-kpi refresh: warning: {check}" in capsys.readouterr().err.splitlines()
+    assert_bridge(book, want)  # the row is not in the numbers
+    block = summary_texts(book)
+    assert check in block  # and the report's Data checks block lists it
+
+
+@pytest.mark.parametrize("fmt", ["stripe", "baremetrics"])
+def test_a_subscription_inside_one_month_is_a_note_not_a_row_used_for_nothing(book, tmp_path, capsys, fmt):
+    """Started and ended inside March: never active at a month end, so no MRR (the month-end snapshot). Its
+    fate is said (a note, not a warning: --strict refreshes) instead of counting it among the rows used."""
+    if fmt == "stripe":
+        src, what, used = write_stripe(tmp_path / "s.csv", rows=STRIPE_ROWS + [STRIPE_WITHIN]), "Stripe export", 7
+        rows, want = len(STRIPE_ROWS) + 1, stripe_expected()
+    else:
+        src, what, used = write_baremetrics(tmp_path / "b.csv", rows=BM_ROWS + [BM_WITHIN]), "Baremetrics import", 4
+        rows, want = len(BM_ROWS) + 1, baremetrics_expected()
+    assert _refresh(book, src, fmt, "--strict") == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert f"xl-kpi refresh: {what}: {rows} rows: {used} used, {rows - used} skipped" in lines
+    assert (f"xl-kpi refresh: 1 row of the {what} skipped (never active at a month end): line {rows + 1}; they "
+            "started and ended inside one month, so they were never active at a month end (MRR is a month-end "
+            "snapshot: docs/metrics.md)") in lines
+    assert not [line for line in lines if "warning" in line]
+    assert_bridge(book, want)  # by hand, from the month-end rule: the row gives no month
+
+
+def test_row_fates_are_worded_by_the_data_checks_home():
+    """Every data check is made by ``DataChecks.add`` (xl_kpi/ledger/checks.py), none by hand elsewhere, and
+    the billing fates read as before: the warning and the note lines, word for word."""
+    import ast
+    from pathlib import Path as _Path
+
+    import xl_kpi
+    from xl_kpi.ledger.billing import RowFates
+
+    package = _Path(xl_kpi.__file__).parent
+    by_hand = []
+    for path in package.rglob("*.py"):
+        if path.name == "checks.py" and path.parent.name == "ledger":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Check":
+                by_hand.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert by_hand == []
+    fates = RowFates("Stripe export", rows=6, used=2, skipped={"trial": [7, 8], "other currency": [5, 9, 10, 11]},
+                     flagged={"paused": [3]})
+    checks = fates.data_checks(locate="line {}".format)
+    assert checks.lines() == [
+        "4 rows of the Stripe export skipped (other currency): line 5, line 9, line 10 and 1 more; only the currency "
+        "kept (--currency) is reported; --fx rates.csv converts the others",
+        "1 paused subscription in the Stripe export: line 3; counted as running (the export has no pause dates); "
+        "check them if they were paused for long"]
+    assert checks.names() == ["rows skipped (other currency)", "rows used (paused)"]
+    assert checks.notes == [
+        "Stripe export: 6 rows: 2 used, 6 skipped",
+        "2 rows of the Stripe export skipped (trial): line 7, line 8; trials that never turned paid (still "
+        "trialing, or canceled before the trial ended) have no MRR"]
+
+
+def test_an_export_row_starting_after_the_as_of_month_is_a_warning_naming_its_line(book, tmp_path, capsys):
+    """A subscription of the export that starts after the as-of month is left out of the report, and the data
+    checks say so with its line, as for a Subscriptions table (it is not a row "used" for nothing)."""
+    later = ("sub_l", "cus_14", 1, "usd", "month", 45.00, "active", "2024-08-01", "2024-09-01", "", "", "", "")
+    src = write_stripe(tmp_path / "s.csv", rows=STRIPE_ROWS + [later])
+    assert _refresh(book, src, "stripe") == 0
+    assert ("xl-kpi refresh: warning: 1 subscriptions starting after the as-of month Jun 2024 are left out: line "
+            f"{len(STRIPE_ROWS) + 2}; set a later as-of month to include them") in capsys.readouterr().err.splitlines()
+    assert_bridge(book, stripe_expected())

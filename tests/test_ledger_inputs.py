@@ -358,6 +358,23 @@ def test_a_subscription_list_stops_at_the_current_month(tmp_path, capsys):
     assert led["month"].max() == pd.Timestamp(today.year, today.month, 1)
 
 
+def test_a_subscription_inside_one_month_is_named_in_a_note(tmp_path, capsys):
+    """Started and ended inside March (sheet row 3): never active at a month end, so no MRR; a note names its
+    row (every row's fate is said), not a warning: --strict refreshes."""
+    subs = [("a", "2024-01-10", None, 100.0), ("b", "2024-03-05", "2024-03-20", 40.0),
+            ("c", "2024-02-01", "2024-04-01", 30.0)]
+    path = book(tmp_path / "subs.xlsx", subs, headers=("Customer ID", "Start Date", "End Date", "Amount"),
+                name="Subscriptions")
+    code, out, err = cli(capsys, path, "--as-of", "2024-04", "--strict")
+    assert code == 0, err
+    assert err == ("xl-kpi refresh: 1 subscriptions started and ended inside one month: sheet 'Ledger' row 3; they "
+                   "were never active at a month end, so they have no MRR (MRR is a month-end snapshot: "
+                   "docs/metrics.md)\n")
+    got = report_bridge(path)
+    assert got["Ending MRR"].tolist() == [100, 130, 130, 100]  # b nowhere; c in February and March
+    assert got["New Customers"].sum() == 2
+
+
 def test_final_month_churn_appears(tmp_path, capsys):
     # a's last active month is February; nobody is active in March, the last month: its churn shows in March
     rows = [("a", "2024-01-01", 100.0), ("b", "2024-01-01", 75.0), ("a", "2024-02-01", 100.0),

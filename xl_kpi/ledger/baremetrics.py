@@ -15,6 +15,11 @@ MRR                    ``plan_amount`` (cents: Baremetrics' "$1 = 100") x
                        month, year; see :mod:`xl_kpi.ledger.billing`)
 counts from            ``subscription_started_at``
 ends at                ``subscription_canceled_at`` (blank: still running)
+never counts           amount 0; canceled the day it started, or inside the
+                       month it started (never active at a month end): notes
+left out with warning  ``subscription_canceled_at`` before
+                       ``subscription_started_at`` (impossible; ``--strict``
+                       refuses it), as in the Stripe export
 currency               ``plan_currency``
 =====================  ========================================================
 
@@ -94,13 +99,12 @@ def baremetrics_subscriptions(df: pd.DataFrame, amount_unit: str = "cents", fx: 
     if "end" in cols:
         end, e_blank, e_bad = parse_dates(col("end"))
         problems.check_dates(end, e_blank, e_bad, cols["end"])
-        problems.check(~s_blank & ~s_bad & ~e_blank & ~e_bad & (end < start), cols["end"],
-                       "the cancellation date {value} is before the start date")
     else:
         end, e_blank = np.zeros(n, np.int64), np.ones(n, bool)
     problems.raise_first()
 
     fates = RowFates(WHAT, rows=int(keep.sum()))
+    keep = billing.ends_before_start(keep, fates, numbers, start, end, e_blank)  # impossible: a warning, as Stripe's
     factor, keep, reporting, rates = billing.to_reporting_currency(
         problems, col("currency"), cols.get("currency"), keep, fates, numbers, fx, currency, "Baremetrics import")
     divisor = billing.minor_unit_divisor(col("currency").to_numpy() if "currency" in cols else np.full(n, ""), unit)
@@ -108,8 +112,6 @@ def baremetrics_subscriptions(df: pd.DataFrame, amount_unit: str = "cents", fx: 
     free = keep & (per_period == 0)
     fates.skip("free: amount 0", numbers[free])
     keep = keep & ~free
-    never_started = keep & ~e_blank & (end <= start)  # canceled the day it started: no day paid for
-    fates.skip("canceled before start", numbers[never_started])
-    keep = keep & ~never_started
+    keep = billing.date_fates(keep, fates, numbers, start, end, e_blank)  # the day it started, or within its month
     return billing.export(keep, fates, unit, ids=(codes, uniques), start=start, end=end, end_blank=e_blank,
                           per_period=per_period, months=months, reporting=reporting, rates=rates, numbers=numbers)

@@ -20,7 +20,10 @@ of its fields are the start and the end; this module holds what they share:
 * **row fates** (:class:`RowFates`): every row of the export is either used
   or skipped for a stated reason, and the counts are shown in the data checks:
   as notes for rows skipped by design (:data:`EXPECTED`: trials, incomplete,
-  free, canceled before their start), as warnings for the others (another currency left out, paused).
+  free, canceled the day they started, never active at a month end), as
+  warnings for the others (another currency left out, paused, and a row whose
+  end is before its start: impossible, so left out, and refused by
+  ``--strict``).  Both exports apply the same date rules (:func:`date_fates`).
 
 The result, :class:`BillingExport`, holds the subscription list in the
 columns of :func:`xl_kpi.ledger.subscriptions_to_ledger` (amount per billing
@@ -36,7 +39,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from xl_kpi.ledger.checks import EXAMPLES, Check, DataChecks
+from xl_kpi.ledger.checks import EXAMPLES, DataChecks
 from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts
 
 __all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport", "export",
@@ -61,17 +64,23 @@ REASONS = {
     "trial": "trials that never turned paid (still trialing, or canceled before the trial ended) have no MRR",
     "free: amount 0": "they have no MRR",
     "canceled before start": "they ended on or before the day they started, so no day was paid for",
+    "ends before it starts": "the end date is before the start date, which cannot be: left out; correct the row "
+                             "in the billing system or the file",
+    "never active at a month end": "they started and ended inside one month, so they were never active at a "
+                                   "month end (MRR is a month-end snapshot: docs/metrics.md)",
     "other currency": "only the currency kept (--currency) is reported; --fx rates.csv converts the others",
     "paused": "counted as running (the export has no pause dates); check them if they were paused for long",
 }
 
 
 #: Rows skipped by design: an export lists them, and they have no MRR by definition (a trial that never
-#: turned paid, a first payment that never went through, a free plan, one canceled before it started).  They are notes, facts about how
-#: the export was read, not warnings: ``--strict`` does not refuse an export for holding them.  Every other
-#: fate (another currency left out, a paused subscription counted as running) may make a number wrong:
-#: a warning.
-EXPECTED = frozenset({"incomplete", "trial", "free: amount 0", "canceled before start"})
+#: turned paid, a first payment that never went through, a free plan, one canceled the day it started,
+#: one that started and ended inside a month, so it was never active at a month end).  They are notes,
+#: facts about how the export was read, not warnings: ``--strict`` does not refuse an export for holding
+#: them.  Every other fate (another currency left out, a paused subscription counted as running, a row
+#: that ends before it starts: impossible data) may make a number wrong: a warning.
+EXPECTED = frozenset({"incomplete", "trial", "free: amount 0", "canceled before start",
+                      "never active at a month end"})
 
 
 def check_amount_unit(unit: str) -> str:
@@ -137,12 +146,8 @@ class RowFates:
                 s = "s" if len(rows) != 1 else ""
                 what = f"{len(rows):,} row{s} of the {self.what} {verb} ({reason})" if verb == "skipped" else \
                     f"{len(rows):,} {reason} subscription{s} in the {self.what}"
-                check = Check(f"rows {verb} ({reason})", len(rows), tuple(where(r) for r in rows[:EXAMPLES]), what,
-                              REASONS.get(reason, ""))
-                if verb == "skipped" and reason in EXPECTED:
-                    checks.note(check.line())
-                else:
-                    checks.checks.append(check)
+                checks.add(f"rows {verb} ({reason})", len(rows), [where(r) for r in rows[:EXAMPLES]], what,
+                           REASONS.get(reason, ""), note=verb == "skipped" and reason in EXPECTED)
         for note in self.notes:
             checks.note(note)
         return checks
@@ -198,11 +203,17 @@ class BillingExport:
             text += f"; currency {self.currency}"
         return text
 
-    def to_ledger(self, as_of=None) -> pd.DataFrame:
-        """The monthly ledger (customer_id, month, mrr), via :func:`subscriptions_to_ledger`."""
+    def to_ledger(self, as_of=None, locate=None) -> pd.DataFrame:
+        """The monthly ledger (customer_id, month, mrr), via :func:`subscriptions_to_ledger`.
+
+        Its ``attrs["checks"]`` (subscriptions starting after the as-of month) name the export's rows:
+        ``locate(row number)`` ("line 12"), else "row N"."""
         from xl_kpi.ledger.subscriptions import subscriptions_to_ledger
 
-        return subscriptions_to_ledger(self.subscriptions, CUSTOMER, START, END, AMOUNT, BILLING, as_of=as_of)
+        numbers = self.source_rows if self.source_rows is not None else np.arange(len(self.subscriptions)) + 2
+        name = locate or "row {}".format
+        return subscriptions_to_ledger(self.subscriptions, CUSTOMER, START, END, AMOUNT, BILLING, as_of=as_of,
+                                       locate=lambda pos: name(int(numbers[pos])))
 
 
 def _key(header) -> str:
@@ -306,6 +317,44 @@ def minor_unit_divisor(codes: np.ndarray, unit: str) -> np.ndarray:
         return np.ones(len(codes))
     upper = pd.Series(codes, dtype=object).astype(str).str.strip().str.upper()
     return np.where(upper.isin(ZERO_DECIMAL_CURRENCIES).to_numpy(), 1.0, 100.0)
+
+
+def ends_before_start(keep: np.ndarray, fates: RowFates, numbers: np.ndarray, start: np.ndarray, end: np.ndarray,
+                      end_blank: np.ndarray) -> np.ndarray:
+    """Skip the rows whose end is before their start, with a warning ("ends before it starts"): data that
+    cannot be (a subscription cannot end before it begins), shown to the user, refused by ``--strict``.
+    Returns the rows still kept. Dates are days since 1970-01-01.
+
+    >>> f = RowFates("x")
+    >>> ends_before_start(np.array([True, True]), f, np.array([2, 3]), np.array([10, 10]), np.array([5, 20]),
+    ...                   np.array([False, False])).tolist(), f.skipped
+    ([False, True], {'ends before it starts': [2]})
+    """
+    impossible = keep & ~end_blank & (end < start)
+    fates.skip("ends before it starts", numbers[impossible])
+    return keep & ~impossible
+
+
+def date_fates(keep: np.ndarray, fates: RowFates, numbers: np.ndarray, start: np.ndarray, end: np.ndarray,
+               end_blank: np.ndarray) -> np.ndarray:
+    """Skip, as notes, the kept rows the month-end rule gives no month: one that ended on or before the day
+    it started ("canceled before start": no day paid for), and one that started and ended inside the
+    same month ("never active at a month end": a subscription counts in month m when it is running on
+    m's last day, :func:`xl_kpi.ledger.subscriptions_to_ledger`).  Returns the rows still kept.
+
+    >>> f = RowFates("x")  # 2024-01-10 -> 2024-01-10, 2024-01-10 -> 2024-01-25, 2024-01-10 -> 2024-02-02
+    >>> start = np.array([19732, 19732, 19732]); end = np.array([19732, 19747, 19755])
+    >>> date_fates(np.ones(3, bool), f, np.array([2, 3, 4]), start, end, np.zeros(3, bool)).tolist(), f.skipped
+    ([False, False, True], {'canceled before start': [2], 'never active at a month end': [3]})
+    """
+    from xl_kpi.ledger.validation import days_to_months
+
+    ended = keep & ~end_blank
+    same_day = ended & (end <= start)
+    fates.skip("canceled before start", numbers[same_day])
+    within = ended & ~same_day & (days_to_months(end) == days_to_months(start))
+    fates.skip("never active at a month end", numbers[within])
+    return keep & ~same_day & ~within
 
 
 def export(keep: np.ndarray, fates: RowFates, unit: str, *, ids: tuple[np.ndarray, Any], start: np.ndarray,

@@ -55,8 +55,22 @@ class DataChecks:
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, name: str, count: int, examples, summary: str, advice: str = "") -> None:
-        self.checks.append(Check(name, int(count), tuple(list(examples)[:EXAMPLES]), summary, advice))
+    def add(self, name: str, count: int, examples, summary: str, advice: str = "", *, note: bool = False) -> None:
+        """Add a check: its ``count``, its first :data:`EXAMPLES` examples, the summary and the advice.
+
+        ``note=True`` records the same line as a note instead (a fact about how the data was read, such
+        as a billing export's trials skipped by design): listed and printed, but not a warning, so
+        ``--strict`` does not refuse it.
+
+        >>> c = DataChecks(); c.add("rows skipped (trial)", 1, ["line 7"], "1 row skipped (trial)", "no MRR", note=True)
+        >>> c.checks, c.notes
+        ([], ['1 row skipped (trial): line 7; no MRR'])
+        """
+        check = Check(name, int(count), tuple(list(examples)[:EXAMPLES]), summary, advice)
+        if note:
+            self.note(check.line())
+        else:
+            self.checks.append(check)
 
     def note(self, text: str) -> None:
         if text not in self.notes:

@@ -203,9 +203,13 @@ def export_format(name: str, table: str, columns: dict[str, tuple[str, ...]], co
     def to_ledger(frame: pd.DataFrame, raw: RawTable, *, amount_unit: str | None = None, fx=None, currency=None,
                   as_of=None) -> pd.DataFrame:
         export = convert(frame, amount_unit or default_unit, fx, currency, first_row=raw.first_row, sheet=raw.sheet)
-        ledger = export.to_ledger(as_of).rename(columns={"customer_id": CUSTOMER, "month": MONTH, "mrr": MRR})
-        ledger = ledger[list(LEDGER_HEADERS)]
-        ledger.attrs["checks"] = export.fates.data_checks(locate=raw.row_label)
+        ledger = export.to_ledger(as_of, locate=raw.row_label)
+        later = ledger.attrs.get("checks")  # subscriptions after the as-of month, named by the export's rows
+        ledger = ledger.rename(columns={"customer_id": CUSTOMER, "month": MONTH, "mrr": MRR})[list(LEDGER_HEADERS)]
+        checks = export.fates.data_checks(locate=raw.row_label)
+        if later is not None:
+            checks.extend(later)
+        ledger.attrs["checks"] = checks
         ledger.attrs["input"] = export.stamp()
         return ledger
 

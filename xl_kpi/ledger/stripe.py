@@ -17,7 +17,11 @@ ends at                     ``Ended At (UTC)``; if blank but ``Canceled At (UTC)
 never counts                status ``incomplete`` or ``incomplete_expired``
                             (the first payment never went through); a trial
                             that never turned paid (status ``trialing``, or
-                            canceled before its trial ended)
+                            canceled before its trial ended); one that ended
+                            the day it was paid from, or inside that month
+                            (never active at a month end): notes
+left out with a warning     an end before ``Start Date`` (impossible data;
+                            ``--strict`` refuses it), as in Baremetrics'
 currency                    ``Currency`` (see :mod:`xl_kpi.ledger.billing`)
 ==========================  ====================================================
 
@@ -183,13 +187,12 @@ def stripe_subscriptions(df: pd.DataFrame, amount_unit: str = "units", fx: Mappi
     end_blank = e_blank & ~at_period_end & (c_blank | (status != "canceled"))
     end = np.where(end_blank, 0, end)
 
+    keep = billing.ends_before_start(keep, fates, numbers, start, end, end_blank)  # impossible: a warning
     never_paid = keep & ((status == "trialing") | (~end_blank & (end <= paid_from) & ~t_blank & (trial_end > start)))
     fates.skip("trial", numbers[never_paid])
     keep = keep & ~never_paid
-    # ended on or before the day it started: no day was ever paid for (the row would be "used" for nothing)
-    never_started = keep & ~end_blank & (end <= paid_from)
-    fates.skip("canceled before start", numbers[never_started])
-    keep = keep & ~never_started
+    # ended the day it was paid from, or inside that month: no month end (the row would be "used" for nothing)
+    keep = billing.date_fates(keep, fates, numbers, paid_from, end, end_blank)
 
     factor, keep, reporting, rates = billing.to_reporting_currency(
         problems, col("currency"), cols.get("currency"), keep, fates, numbers, fx, currency, "Stripe export")

@@ -5,7 +5,9 @@ before the month's last day and has no end date or ends *after* that day; its
 MRR is amount / billing period in months. So 1200 billed every 12 months is
 100 a month; a subscription that ends on any day of a month (even the last)
 is not active in that month; a blank end date means it runs up to the
-"as of" month.
+"as of" month. A subscription that starts and ends inside one month is never
+active at a month end: it has no MRR, and a note in the data checks names its
+rows (so every row's fate is said).
 """
 
 from __future__ import annotations
@@ -79,8 +81,9 @@ def subscriptions_to_ledger(
         :func:`xl_kpi.ledger.mrr_bridge` (with ``customer=`` the same name;
         pass the same ``as_of`` so that churn in the last months shows).
         Ids are text, as :func:`~xl_kpi.ledger.validate_ledger` makes them.
-        ``.attrs["checks"]`` holds the data checks and ``.attrs["as_of"]``
-        the last month (a month-start timestamp).
+        ``.attrs["checks"]`` holds the data checks (subscriptions after the
+        as-of month; as a note, those never active at a month end) and
+        ``.attrs["as_of"]`` the last month (a month-start timestamp).
 
     Raises
     ------
@@ -175,6 +178,13 @@ def subscriptions_to_ledger(
     last = np.where(e_blank, last_month, days_to_months(e_days) - 1)
     last = np.minimum(last, last_month)
     length = np.maximum(last - first + 1, 0)
+    never = ~late & (length == 0)  # started and ended inside one month: running on no month's last day
+    if never.any():
+        checks.add("never active at a month end", int(never.sum()),
+                   [row_namer(first_row, sheet, locate)(p) for p in rows[never][:3]],
+                   f"{int(never.sum()):,} subscriptions started and ended inside one month",
+                   "they were never active at a month end, so they have no MRR (MRR is a month-end snapshot: "
+                   "docs/metrics.md)", note=True)
 
     # one row per subscription-month: repeat each subscription `length` times
     rep = np.repeat(np.arange(length.size), length)
