@@ -82,8 +82,9 @@ def recalculate(paths: Iterable[os.PathLike | str], outdir: os.PathLike | str, *
     return results
 
 
-def render_png(path: os.PathLike | str, outdir: os.PathLike | str, *, dpi: int = 60, timeout: float = 240) -> list[Path]:
-    """Render a workbook to PNG pages (via PDF) in ``outdir``; returns the page files."""
+def render_pdf(path: os.PathLike | str, outdir: os.PathLike | str, *, timeout: float = 240) -> Path:
+    """Print a workbook to PDF in ``outdir`` as LibreOffice lays it out; returns the PDF (``pdftotext -bbox``
+    then gives each word's position: what a reader sees side by side)."""
     src = Path(path).resolve()
     out = Path(outdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -91,6 +92,14 @@ def render_png(path: os.PathLike | str, outdir: os.PathLike | str, *, dpi: int =
     pdf = out / (src.stem + ".pdf")
     if not pdf.exists():
         raise RuntimeError(f"LibreOffice did not render {src}")
+    return pdf
+
+
+def render_png(path: os.PathLike | str, outdir: os.PathLike | str, *, dpi: int = 60, timeout: float = 240) -> list[Path]:
+    """Render a workbook to PNG pages (via PDF) in ``outdir``; returns the page files."""
+    src = Path(path).resolve()
+    out = Path(outdir).resolve()
+    pdf = render_pdf(src, out, timeout=timeout)
     prefix = out / f"{src.stem}-{uuid.uuid4().hex[:6]}"
     subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), str(prefix)], check=True, timeout=timeout)
     return sorted(out.glob(prefix.name + "*.png"))

@@ -12,7 +12,9 @@ Sheets
 ------
 * ``MRR Bridge``: a title row, then the Excel Table ``MRRBridge`` at A2
   (:data:`BRIDGE_ROW`), one row per month, exactly the 18 headers of
-  ``BRIDGE_HEADERS``; undefined rates are blank.
+  ``BRIDGE_HEADERS``; undefined rates are blank. Below it the quarterly and
+  annual bridges, each followed by a note when a period's churn rate is above
+  100 % or its NRR below 0 (:func:`period_rate_notes`).
 * ``Cohort Retention``: logo retention (cohort month x months since start),
   revenue retention below it, each under a three-colour scale (a heat map).
 * ``KPI Summary``: the latest month's KPIs as formulas over ``MRRBridge``
@@ -53,7 +55,8 @@ import pandas as pd
 from xl_kpi.kpis import get as kpi
 from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
 from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_COLUMNS, TERMS
-from xl_kpi.refresh.report.layout import CHART_ROWS, chart_slots, col_edges, place_chart, sheet_widths
+from xl_kpi.refresh.report.layout import (CHART_ROWS, chart_slots, col_edges, format_text, place_chart,
+                                          sheet_widths)
 from xl_kpi.refresh.report.model import (DATE_FORMAT, Block, Chart, Column, DefinedName, RangeRef, Report,
                                          ReportSheet, Series)
 
@@ -199,6 +202,9 @@ def _month_values(values) -> np.ndarray:
 DATE_KEYS = ("month", "period_start", "period_end", "cohort")
 #: Frame columns that label the rows (left-aligned, like the labels of a finance table).
 LABEL_KEYS = ("month", "period", "segment", "customer", "movement")
+#: Frame columns holding a flag ("partial"): centred, so the word stands apart from the right-aligned
+#: month before it (left-aligned it read "Mar 2024partial" across the two cells).
+FLAG_KEYS = ("partial",)
 
 
 def _text_values(values) -> np.ndarray:
@@ -231,7 +237,8 @@ def frame_block(frame: pd.DataFrame, layout: dict[str, tuple[str, str | None]], 
         else:
             values = _as_float(raw)
             values = np.where(np.isfinite(values), values, np.nan)
-        columns.append(Column(header, values, fmt, align="left" if key in LABEL_KEYS else None))
+        align = "left" if key in LABEL_KEYS else "center" if key in FLAG_KEYS else None
+        columns.append(Column(header, values, fmt, align=align))
     return Block(row, col, columns, table=table, title=title, header_lines=header_lines)
 
 
@@ -352,6 +359,51 @@ def _cached_value(value):
     return float(value)
 
 
+#: Where a period's surprising rates are explained (the note under a quarterly or annual table).
+PERIOD_RATES_DOC = 'docs/metrics.md, "Quarters and years"'
+
+
+def period_rate_notes(periods: pd.DataFrame, what: str) -> list[str]:
+    """The note lines for a roll-up's periods whose churn rate is above 100 % or whose NRR is below 0.
+
+    Over a period the churn counts customers (and MRR) that were new inside it, while the rate's base is
+    the customers (MRR) at its start: the figures follow the definition but are not the retention of a
+    fixed group. So each such period is named with its figures, and one line says why and where to look
+    (T12M retention on the Retention sheet; :data:`PERIOD_RATES_DOC`). No line when no period is affected.
+
+    >>> q = pd.DataFrame({"period": ["2024-Q1", "2024-Q2"], "customer_churn_rate": [0.2, 3.5],
+    ...                   "gross_revenue_churn_rate": [0.1, 3.5], "net_revenue_retention": [0.9, -2.5]})
+    >>> for line in period_rate_notes(q, "quarter"): print(line)
+    Note: 2024-Q2: customer churn rate 350.0% and gross revenue churn rate 350.0% above 100%, net revenue retention -250.0% below 0.
+    Why: customers new inside a quarter count in its churn, while the rates' base is the customers and MRR at its start. For the retention of a fixed group use the T12M figures (Retention sheet); see docs/metrics.md, "Quarters and years".
+    """
+    lines = []
+    fmt = FRACTION.number_format
+    for row in periods.itertuples(index=False):
+        above = [f"{label} {format_text(v, fmt)}" for label, v in
+                 (("customer churn rate", row.customer_churn_rate),
+                  ("gross revenue churn rate", row.gross_revenue_churn_rate)) if np.isfinite(v) and v > 1]
+        nrr = row.net_revenue_retention
+        below = f"net revenue retention {format_text(nrr, fmt)} below 0" if np.isfinite(nrr) and nrr < 0 else ""
+        if not (above or below):
+            continue
+        parts = ([" and ".join(above) + " above 100%"] if above else []) + ([below] if below else [])
+        lines.append(f"Note: {row.period}: {', '.join(parts)}.")
+    if lines:
+        lines.append(f"Why: customers new inside a {what} count in its churn, while the rates' base is the "
+                     f"customers and MRR at its start. For the retention of a fixed group use the T12M figures "
+                     f"(Retention sheet); see {PERIOD_RATES_DOC}.")
+    return lines
+
+
+def note_block(lines: list[str], row: int) -> Block | None:
+    """Text lines under a table, one cell each alone in its row (read across the empty cells to its
+    right; not counted in the column widths); None for no line."""
+    if not lines:
+        return None
+    return Block(row, 1, [Column("Note", np.array(lines, dtype=object), align="left")], header=False)
+
+
 # --------------------------------------------------------------------------- sheets
 
 
@@ -359,20 +411,35 @@ def _cached_value(value):
 def bridge_sheet(data: ReportData) -> ReportSheet:
     """A title row, the monthly bridge table; below it the quarterly and annual bridges (``QuarterlyBridge``,
     ``AnnualBridge``), their columns under the monthly ones (so the page stays as wide as the monthly
-    table).  The title and header rows are frozen with the months; the header row repeats on every
-    printed page."""
+    table), each followed by its note (:func:`period_rate_notes`) one row below it when it has one.
+    The title and header rows are frozen with the months; the header row repeats on every printed
+    page."""
     blk = bridge_block(data.bridge)
     blocks = [title_block(BRIDGE_TITLE), blk]
+    notes: list[Block] = []  # under a roll-up whose rates need a word (period_rate_notes)
+
+    def with_notes(table: Block, what: str) -> int:
+        """The table's note (if any) one row below it; returns the last row used."""
+        note = note_block(period_rate_notes(data.quarterly if what == "quarter" else data.annual, what),
+                          table.last_row + 2)
+        if note is None:
+            return table.last_row
+        notes.append(note)
+        return note.last_row
+
     if data.quarterly is not None:
         start = pd.Timestamp(2000, data.fiscal_year_start, 1).strftime("%B")
         fiscal = "" if data.fiscal_year_start == 1 else f" (fiscal years starting in {start})"
         quarters = frame_block(data.quarterly, rollup_layout("Quarter"), blk.last_row + 3, QUARTERLY_TABLE,
                                title="Quarters" + fiscal, header_lines=2)
         blocks.append(quarters)
+        end = with_notes(quarters, "quarter")
         if data.annual is not None:
-            blocks.append(frame_block(data.annual, rollup_layout("Year"), quarters.last_row + 3, ANNUAL_TABLE,
-                                      title="Fiscal years" + fiscal if fiscal else "Years", header_lines=2))
-    return ReportSheet(BRIDGE_SHEET, blocks, **sheet_widths(blocks), freeze_rows=blk.row, freeze_cols=1,
+            years = frame_block(data.annual, rollup_layout("Year"), end + 3, ANNUAL_TABLE,
+                                title="Fiscal years" + fiscal if fiscal else "Years", header_lines=2)
+            blocks.append(years)
+            with_notes(years, "year")
+    return ReportSheet(BRIDGE_SHEET, blocks + notes, **sheet_widths(blocks), freeze_rows=blk.row, freeze_cols=1,
                        print_title_rows=(blk.row, blk.row))
 
 
