@@ -248,3 +248,27 @@ def test_the_live_back_end_writes_the_same_tables(book, ledger):
             else:
                 assert [None if v in (None, "") else v for v in a] == [None if v in (None, "") else v for v in b], \
                     (name, col)
+
+
+@pytest.mark.parametrize("months", [0, 1, MOVEMENT_MONTHS, 40])
+def test_the_latest_months_cut_has_one_home_and_both_callers_agree(months):
+    """What the refresh asks for (``report_movements``) and what the sheet's table keeps of it
+    (``latest_movements``) are the same cut (``xl_kpi.ledger.movements.latest_months``): the latest months
+    with a movement, checked against the months counted here."""
+    from xl_kpi.ledger import prepare_ledger
+    from xl_kpi.ledger.movements import latest_months
+    from xl_kpi.refresh.pipeline import report_movements
+    from xl_kpi.refresh.report.content import latest_movements
+
+    df = generate_ledger(n_customers=60, n_months=10, seed=12)
+    ledger = prepare_ledger(df, "customer_id", "month", "mrr")
+    every = ledger.movements()
+    moved = sorted(set(every["month"]))  # months with a movement, counted independently
+    want = set(moved[len(moved) - months:]) if months else set()
+    cut = latest_months(every, months)
+    assert set(cut["month"]) == want and len(cut) == sum(every["month"].isin(want))
+    pd.testing.assert_frame_equal(report_movements(ledger, months), cut)
+    from_all, said = latest_movements(every, months)
+    from_cut, said_cut = latest_movements(report_movements(ledger, months), months)
+    assert said == said_cut and set(from_all["month"]) == want
+    pd.testing.assert_frame_equal(from_all.reset_index(drop=True), from_cut.reset_index(drop=True))

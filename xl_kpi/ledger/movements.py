@@ -33,7 +33,7 @@ from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.report_range import through
 from xl_kpi.ledger.validation import ledger_codes, months_to_timestamps
 
-__all__ = ["mrr_movements", "MOVEMENT_COLUMNS", "MOVEMENTS", "movement_table"]
+__all__ = ["mrr_movements", "MOVEMENT_COLUMNS", "MOVEMENTS", "movement_table", "latest_months"]
 
 #: Columns of :func:`mrr_movements`, in order.
 MOVEMENT_COLUMNS = ("month", "customer", "movement", "mrr_before", "mrr_after", "change")
@@ -141,3 +141,20 @@ def mrr_movements(df: pd.DataFrame, customer: str = "customer_id", month: str = 
     """
     ledger = through(ledger_codes(df, customer, month, mrr, first_row=first_row, sheet=sheet), as_of)
     return movement_table(active_months(ledger), ledger.first_month, ledger.customers)
+
+
+def latest_months(moves: pd.DataFrame, months: int) -> pd.DataFrame:
+    """The movements of the latest ``months`` months in which something moved, in their order.
+
+    The one home of the "latest months" cut: the refresh asks for these (the MRR Movements sheet lists
+    them, :func:`xl_kpi.refresh.pipeline.report_movements`), and the sheet's table cuts whole months of
+    them (:func:`xl_kpi.refresh.report.content.latest_movements`). A month with no movement does not
+    count; the Ibis engine makes the same cut in its database (``IbisLedger.movements(latest=...)``).
+
+    >>> m = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-03-01", "2024-06-01"]),
+    ...                   "customer": list("abcd")})
+    >>> list(latest_months(m, 2)["customer"]), len(latest_months(m, 0)), list(latest_months(m, 9)["customer"])
+    (['b', 'c', 'd'], 0, ['a', 'b', 'c', 'd'])
+    """
+    last = np.sort(moves["month"].unique())[-months:] if months > 0 else []
+    return moves[moves["month"].isin(last)].reset_index(drop=True)

@@ -36,6 +36,7 @@ from xl_kpi.engines import Analysis, analysis_of
 from xl_kpi.ledger import prepare_ledger
 from xl_kpi.ledger.formats import CUSTOMER, MONTH, MRR, InputFormat, formats, get_format, grid, ledger_frame
 from xl_kpi.ledger.checks import DataChecks
+from xl_kpi.ledger.movements import latest_months
 from xl_kpi.ledger.raw import RawTable, TableSource
 from xl_kpi.ledger.settings import SETTINGS_TABLE, parse_settings, resolve
 from xl_kpi.ledger.validation import LedgerError
@@ -173,14 +174,13 @@ def report_movements(ledger, months: int | None = None) -> pd.DataFrame:
 
     ``months`` defaults to :data:`xl_kpi.refresh.report.content.MOVEMENT_MONTHS`. The Ibis engine
     is asked for those months only (its database filters: memory is the size of the report, not of
-    the data); the in-memory ledger's movements are at hand, and cut the same way.
+    the data); the in-memory ledger's movements are at hand, and cut by
+    :func:`xl_kpi.ledger.movements.latest_months` (the sheet's own cut, so the two cannot differ).
     """
     months = MOVEMENT_MONTHS if months is None else months
     if hasattr(ledger, "movement_months"):  # the Ibis engine
         return ledger.movements(latest=months)
-    moves = ledger.movements()
-    last = sorted(moves["month"].unique())[-months:] if months > 0 else []
-    return moves[moves["month"].isin(last)].reset_index(drop=True)
+    return latest_months(ledger.movements(), months)
 
 
 def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,

@@ -55,6 +55,7 @@ import pandas as pd
 from xl_kpi.kpis import get as kpi
 from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
 from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_COLUMNS, TERMS
+from xl_kpi.ledger.movements import latest_months
 from xl_kpi.refresh.report.layout import (CHART_ROWS, chart_slots, col_edges, format_text, place_chart,
                                           sheet_widths)
 from xl_kpi.refresh.report.model import (DATE_FORMAT, Block, Chart, Column, DefinedName, RangeRef, Report,
@@ -571,9 +572,10 @@ def latest_movements(moves: pd.DataFrame, months: int = MOVEMENT_MONTHS,
                      rows: int = MOVEMENT_ROWS) -> tuple[pd.DataFrame, str]:
     """The movements the MRR Movements table lists, latest month first, and how to describe them.
 
-    Whole months, the latest ``months`` with a movement, as long as they fit in ``rows``; when the
-    latest month alone has more than ``rows``, its ``rows`` largest changes (mrr_movements orders a
-    month's movements by the size of the change).
+    Whole months, the latest ``months`` with a movement (:func:`xl_kpi.ledger.movements.latest_months`,
+    the cut the refresh asks the engine for), as long as they fit in ``rows``; when the latest month
+    alone has more than ``rows``, its ``rows`` largest changes (mrr_movements orders a month's
+    movements by the size of the change).
 
     >>> m = pd.DataFrame({"month": pd.to_datetime(["2024-01-01"] * 2 + ["2024-02-01"] * 3),
     ...                   "customer": list("abcde"), "change": [5.0, -1.0, 9.0, 4.0, -2.0]})
@@ -584,15 +586,16 @@ def latest_movements(moves: pd.DataFrame, months: int = MOVEMENT_MONTHS,
     >>> latest_movements(m, rows=2)[1], list(latest_movements(m, rows=2)[0]["customer"])
     ('the 2 largest of the 3 movements of Feb 2024', ['c', 'd'])
     """
-    counts = moves["month"].value_counts()
+    recent = latest_months(moves, months)
+    counts = recent["month"].value_counts()
     kept: list = []
     total = 0
-    for month in sorted(counts.index, reverse=True)[:months]:
+    for month in sorted(counts.index, reverse=True):
         if kept and total + counts[month] > rows:
             break
         kept.append(month)
         total += int(counts[month])
-    recent = moves[moves["month"].isin(kept)]
+    recent = recent[recent["month"].isin(kept)]
     # Latest month first; within a month the order of mrr_movements (largest change first).
     recent = recent.iloc[np.argsort(-recent["month"].to_numpy().astype("int64"), kind="stable")]
     if len(recent) > rows:
