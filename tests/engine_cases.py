@@ -7,7 +7,8 @@ import pandas as pd
 
 #: Customer ids that differ only in ways an engine might blur: case, spaces,
 #: leading zeros, digits that look like numbers, non-ASCII text.
-HOSTILE_IDS = ["1", "01", "1.0", "a", "A", " a", "a ", "x y", "é", "ß", "10", "-1", "0", "NULL", "None", "nan"]
+HOSTILE_IDS = ["1", "01", "1.0", "a", "A", " a", "a ", "x y", "é", "ß", "10", "-1", "0", "NULL", "None", "nan",
+               "1.", "+7.00", "a.0", "SS"]
 
 #: Amounts whose sums are not exact in binary (0.1 + 0.2), ties of rounding
 #: (0.125, 2.5e-7), tiny and large ones, and zero.
@@ -40,3 +41,22 @@ def assert_frames_match(got: pd.DataFrame, want: pd.DataFrame, tol: float = 1e-9
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=str(name))
         else:
             np.testing.assert_array_equal(a, b, err_msg=str(name))
+
+
+def check_ledger() -> pd.DataFrame:
+    """A ledger with what the data checks look for: ids differing only in case, spaces or leading zeros
+    ("acme " is "acme", "Acme" is not; "0042" / "42"; "Straße" / "STRASSE", which only Python's casefold
+    joins), an exact duplicate row in a customer-month of two rows, a customer-month of two different rows
+    (no duplicate), and two months with no active customer between active ones (Apr, May 2024)."""
+    rows = [("Acme", "2024-01-03", 100.0), ("acme ", "2024-01-20", 50.0), ("0042", "2024-01-05", 10.0),
+            ("b", "2024-02-01", 5.0), ("b", "2024-02-09", 5.0), ("42", "2024-02-02", 20.0),
+            ("c", "2024-02-10", 7.0), ("c", "2024-02-11", 8.0), ("Straße", "2024-03-01", 30.0),
+            ("STRASSE", "2024-03-02", 30.0), ("acme", "2024-06-03", 100.0), ("d", "2024-06-04", 0.0),
+            ("  acme", "2024-06-05", 0.0)]
+    df = pd.DataFrame(rows, columns=["customer_id", "month", "mrr"])
+    return df.assign(month=pd.to_datetime(df["month"]))
+
+
+def checks_of(checks) -> list[tuple]:
+    """A ledger's data checks as comparable tuples (name, count, examples, summary, advice)."""
+    return [(c.name, c.count, c.examples, c.summary, c.advice) for c in checks]

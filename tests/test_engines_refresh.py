@@ -150,13 +150,14 @@ def test_the_in_place_path_applies_the_workbooks_settings_and_stamps_like_the_in
         {k: v for k, v in small.stamp.items() if k != "Input table"}
     assert large.settings_used == small.settings_used == ["Settings table: As-of month = 2024-03"]
     names = lambda r: [(c.name, c.count) for c in r.data_checks.checks]  # noqa: E731
-    # duplicate rows are counted in place as in memory; near-duplicate ids only in memory (this ledger has
-    # both): in place, a note says they are not checked
-    assert names(large) == [c for c in names(small) if c[0] != "near-duplicate ids"]
-    assert "duplicate rows" in [c[0] for c in names(large)]
-    dups = lambda r: next(c for c in r.data_checks.checks if c.name == "duplicate rows")  # noqa: E731
-    assert dups(large).examples == dups(small).examples and dups(large).summary == dups(small).summary
-    assert any("ids differing only in case or leading zeros are not checked" in n for n in large.data_checks.notes)
+    # duplicate rows and near-duplicate ids are found in place as in memory (this ledger has both), with the
+    # same examples (rows of the file) and words; no note says something was not checked
+    assert names(large) == names(small)
+    assert {"duplicate rows", "near-duplicate ids"} <= {c[0] for c in names(large)}
+    for name in ("duplicate rows", "near-duplicate ids"):
+        check = lambda r: next(c for c in r.data_checks.checks if c.name == name)  # noqa: E731
+        assert check(large) == check(small)
+    assert not any("not checked" in n for n in large.data_checks.notes)
     ibis_texts = summary_texts(tmp_path / "ibis.xlsx")
     assert [t for t in ibis_texts if t.startswith(("Rows read", "Months", "As-of month"))] == \
         [f"Rows read: {len(df):,}", "Months: Jan 2023 - Mar 2024", "As-of month: Mar 2024"]
@@ -173,3 +174,37 @@ def test_a_setting_the_in_place_path_cannot_apply_is_refused(tmp_path, ledger_fi
                                         r"ledger of more than 100 rows"):
         refresh_file(book, ledger=ledger_file, columns=COLUMNS)
     assert book.read_bytes() == before
+
+
+def test_strict_refuses_a_large_ledgers_near_duplicate_ids_as_in_memory(tmp_path, monkeypatch):
+    """"acme" / "Acme" in a file analysed in place: the same warning as in memory, refused by --strict, the
+    workbook left as it was; without --strict, the report's Data checks block lists it."""
+    import xl_kpi.sources.ledger_input as ledger_input
+    from tests.engine_cases import check_ledger
+
+    path = tmp_path / "ids.parquet"
+    check_ledger().to_parquet(path)
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, book)
+    before = book.read_bytes()
+    columns = "customer=customer_id,month=month,mrr=mrr"
+    errors, results = [], []
+    for large in (False, True):
+        with monkeypatch.context() as m:
+            if large:
+                m.setattr(engines, "LARGE_ROWS", 1)
+                m.setattr(ledger_input, "open_source", lambda *a, **k: pytest.fail("the large ledger was read"))
+            with pytest.raises(UserError) as err:
+                refresh_file(book, ledger=path, columns=columns, strict=True)
+            errors.append(str(err.value))
+            results.append(refresh_file(book, tmp_path / f"out{large}.xlsx", ledger=path, columns=columns))
+    assert book.read_bytes() == before
+    assert errors[0] == errors[1]
+    assert "refused (--strict): 3 data checks" in errors[1]
+    assert ("3 groups of customer ids that differ only in case or leading zeros: 'Acme' (row 1) / 'acme' (row 2), "
+            "'0042' (row 3) / '42' (row 6), 'Straße' (row 9) / 'STRASSE' (row 10); counted as different customers"
+            ) in errors[1]
+    assert "computed in duckdb" in results[1].source
+    assert results[0].checks == results[1].checks and len(results[1].checks) == 3
+    texts = [str(v) for row in sheet_values(tmp_path / "outTrue.xlsx", "KPI Summary") for v in row if v]
+    assert any("differ only in case or leading zeros" in t for t in texts)

@@ -8,16 +8,18 @@ minutes). Java 17 is needed (``.ci/run`` installs it where missing).
 
 from __future__ import annotations
 
+import re
+
 import ibis
 import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.engine_cases import random_ledger
+from tests.engine_cases import check_ledger, checks_of, random_ledger
 from tests.test_engines import assert_same_analyses
 from tests.test_ledger import hand_ledger
 from xl_kpi.engines.ibis_engine import IbisLedger
-from xl_kpi.ledger import LedgerError
+from xl_kpi.ledger import LedgerError, prepare_ledger
 
 # pyspark 4.x's pandas conversion uses options pandas 3 deprecates; nothing of ours
 pytestmark = pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
@@ -78,3 +80,19 @@ def test_a_bad_row_on_spark_is_named_by_its_value(spark):
     # Spark has no row numbers: the customer and month name the bad net
     with pytest.raises(LedgerError, match=r"^Column 'mrr': customer '[bc]' nets to -(4|2\.5) in Jan 2024; a credit or refund"):
         IbisLedger(on_spark(spark, df, "bad"))
+
+
+def test_the_data_checks_on_spark_are_the_numpy_paths(spark):
+    """Duplicate rows, ids differing only in case or leading zeros, months without customers: the numpy
+    path's counts and words on Spark too; Spark has no row numbers, so the examples name the ids only."""
+    df = check_ledger()
+    want = checks_of(prepare_ledger(df).checks)
+    got = checks_of(IbisLedger(on_spark(spark, df, "checks")).data_checks())
+    assert [c[:2] for c in got] == [c[:2] for c in want]
+    assert [c[3:] for c in got] == [c[3:] for c in want]
+    unrowed = lambda text: re.sub(r" \(row \d+\)", "", text)  # noqa: E731
+    as_sets = lambda examples: {frozenset(unrowed(e).split(" / ")) for e in examples}  # noqa: E731
+    assert as_sets(got[1][2]) == as_sets(want[1][2]) == {frozenset({"'Acme'", "'acme'"}),
+                                                           frozenset({"'0042'", "'42'"}),
+                                                           frozenset({"'Straße'", "'STRASSE'"})}
+    assert got[0][2] == () and got[2][2] == want[2][2] == ("Apr 2024", "May 2024")

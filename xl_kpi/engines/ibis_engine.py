@@ -16,19 +16,35 @@ number:
 1. ``m`` = the row's calendar month as an integer (months since 1970-01), so
    "the previous month" is ``m - 1`` on every backend.
 2. Customer-months: ``GROUP BY customer, m``, with the rows failing a check
-   counted: the one scan of the source, materialised as a temporary table
-   that the checks and every analysis read. The sum is rounded by the money
-   rule (:data:`MONEY_DECIMALS`, the same rounding as the numpy path); the
-   active ones (sum > 0) are kept.
-3. Over each customer's active months in order (one window, materialised
-   too, for the bridge, the cohorts and the movements): the previous
-   active month and its MRR (``LAG``), the next active month (``LEAD``) and
-   the first one (the cohort). Then, per row: new (no previous), reactivation
-   (previous < m - 1), expansion / contraction (previous = m - 1, by the
-   change), churn in m + 1 (no next, or next > m + 1).
-4. One ``GROUP BY m, cohort`` adds these up. The bridge is that summed over
-   cohorts, the cohort matrices are its customers and MRR by (cohort, m -
-   cohort): one pass over the data for the bridge and both cohort matrices.
+   counted. The sum is rounded by the money rule (:data:`MONEY_DECIMALS`,
+   the same rounding as the numpy path); the active ones are those reported
+   (through the as-of month) with a sum > 0.
+3. In the same query, over each customer's months in one order (active
+   months first, by month): the previous active month and its MRR
+   (``LAG``), the next active month (``LEAD``), the first one (the cohort),
+   the MRR :data:`TRAILING_WINDOW` months later (``MAX`` over a ``RANGE``
+   frame of that many months following: no self-join) and the customer's
+   first row (``ROW_NUMBER``: the distinct customers without a COUNT
+   DISTINCT). All over one window, so the database sorts the data once.
+   The result is the one temporary table that the checks and every analysis
+   read: the source is scanned and sorted once.
+4. The checks: one aggregate of that table (rows, months, customers, bad
+   rows, customer-months netting below 0, customer-months of several rows);
+   a bad row is looked up in the source only when there is one. Exact
+   duplicate rows can only be in a customer-month of several rows: only
+   those are grouped by customer, month and MRR (a semi-join), and only when
+   there are some. Near-duplicate ids are grouped over the distinct
+   customers (:meth:`IbisLedger._check_near_duplicate_ids`).
+5. Per active row: new (no previous), reactivation (previous < m - 1),
+   expansion / contraction (previous = m - 1, by the change), churn in
+   m + 1 (no next, or next > m + 1). One ``GROUP BY m, cohort`` adds these
+   up. The bridge is that summed over cohorts, the cohort matrices are its
+   customers and MRR by (cohort, m - cohort).
+6. Trailing retention: per base month m, the active rows and their MRR
+   ``window`` months later (the stored column for :data:`TRAILING_WINDOW`,
+   else a ``RANGE`` frame over the active months), totalled by m + window.
+7. Movements: the active rows whose MRR moved, and the churns, filtered to
+   the months asked for (the MRR Movements sheet's latest months).
 
 The result frames are built by the numpy path's own functions
 (:func:`xl_kpi.ledger.bridge.bridge_from_totals`,
@@ -62,7 +78,8 @@ import pandas as pd
 
 from xl_kpi.engines.extras import WAREHOUSE, import_optional
 from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
-from xl_kpi.ledger.checks import DataChecks, add_duplicate_rows
+from xl_kpi.ledger.checks import (DataChecks, add_duplicate_rows, add_months_without_customers,
+                                  add_near_duplicate_ids)
 from xl_kpi.ledger.cohorts import check_basis, cohort_frame, retention
 from xl_kpi.ledger.periods import check_fiscal_year_start, check_period, period_keys, rollup
 from xl_kpi.ledger.money import DECIMALS
@@ -90,6 +107,15 @@ LAST_MONTH = int(days_to_months(np.array([LAST_DAY]))[0])
 #: Name of the position column added to a pandas frame (row numbers for messages).
 _POS = "__xl_kpi_row"
 
+#: The trailing window whose later MRR the customer-month table holds (the Retention sheet's twelve
+#: months, :func:`xl_kpi.refresh.pipeline.report_data`); any other window costs one more sort.
+TRAILING_WINDOW = 12
+
+#: Step between the ranks of a customer's months in its window order (active, other reported, the rest):
+#: more than the supported months span (FIRST_MONTH .. LAST_MONTH) plus :data:`TRAILING_WINDOW`, so
+#: the ranks never overlap.
+_RANK_SPAN = 100_000
+
 
 # ------------------------------------------------------------------ the source
 
@@ -111,7 +137,7 @@ def ibis_table(source: Any, *, row_numbers: bool = True):
         if not path.exists():
             raise LedgerError(f"{path}: no such file")
         con = ibis.duckdb.connect()
-        con.raw_sql("SET enable_progress_bar = false")  # DuckDB's bar would cut through the command's own
+        _our_connection(con)
         return con.read_parquet(str(path), file_row_number=row_numbers)
     if isinstance(source, pd.DataFrame):
         frame = source.copy(deep=False)
@@ -134,14 +160,15 @@ _SPACE_CLASS = "[" + "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace(
 
 
 def _normal_id(text):
-    """Ids as the numpy path makes them (:mod:`xl_kpi.ledger.ids`): trimmed, ``"123.0"`` is ``"123"``.
+    """Ids as the numpy path makes them (:mod:`xl_kpi.ledger.ids`): trimmed, ``"123.0"`` and ``"123."`` are ``"123"``.
 
     Only text that can change is rewritten (a space at either end, or a
-    ".0" ending): a cheap gate, as in :func:`_blank`.
+    ".": a whole number written with a decimal point): a cheap gate, as in
+    :func:`_blank`.
     """
     first, last = text.ascii_str(), text.right(1).ascii_str()
     edge = (first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)
-    change = edge | text.endswith("0")
+    change = edge | text.contains(".")
     fixed = text.strip().re_replace(r"^([+-]?[0-9]+)\.0*$", r"\1")
     return ibis.ifelse(change.fill_null(False), fixed, text)
 
@@ -158,6 +185,17 @@ def _blank(text):
     return text.isnull() | ibis.ifelse(maybe, text.re_search(f"^{_SPACE_CLASS}*$"), False).fill_null(False)
 
 
+def _our_connection(con) -> None:
+    """Settings of a DuckDB connection the engine opened itself (a caller's own connection is left as it is).
+
+    No progress bar (DuckDB's would cut through the command's own); no insertion order kept: no
+    query of the engine relies on it (each orders what it returns), and keeping it costs memory
+    and time when the customer-month table is materialised.
+    """
+    con.raw_sql("SET enable_progress_bar = false")
+    con.raw_sql("SET preserve_insertion_order = false")
+
+
 def duckdb_table(path: str | os.PathLike, *, table: str | None = None, query: str | None = None):
     """A DuckDB database's ``table`` or ``query`` as an Ibis table (the file opened read-only)."""
     import duckdb
@@ -165,7 +203,7 @@ def duckdb_table(path: str | os.PathLike, *, table: str | None = None, query: st
 
     try:
         con = ibis.duckdb.connect(str(path), read_only=True)
-        con.raw_sql("SET enable_progress_bar = false")
+        _our_connection(con)
         if table is not None:
             return con.table(table)
         # a view, not con.sql(query): ibis 12 asks DuckDB 2 for the query's schema through a removed call
@@ -209,13 +247,15 @@ def round_money(x, decimals: int | None = None):
 
 @dataclass(frozen=True)
 class Checks:
-    """What the checks query found: rows used, the report's months, customers, rows after ``as_of``."""
+    """What the checks query found: rows used, the report's months, customers, rows after ``as_of``,
+    customer-months of more than one row (where duplicate rows can be)."""
 
     rows: int
     first_month: int
     n_months: int
     n_customers: int
     rows_after_as_of: int
+    multi_row_months: int = 0
 
 
 # ------------------------------------------------------------------ the ledger
@@ -269,7 +309,6 @@ class IbisLedger:
         self._cm = self._customer_month_table()
         self.checks = self._run_checks()
         self._summary: pd.DataFrame | None = None
-        self._sequence = None
 
     # ---------------------------------------------------------- checks
 
@@ -330,22 +369,61 @@ class IbisLedger:
     }
 
     def _customer_month_table(self):
-        """The one scan of the data: per (customer, month), the MRR sum, the rows and the rows failing a check.
+        """The one scan and the one sort of the data: per (customer, month), the sums, counts and window columns.
 
-        Grouped by the normalised id and the month number, with ``n`` rows,
-        ``bad`` rows failing any check (completely blank rows are not bad:
-        they are counted in ``skipped``).
+        Grouped by the normalised id and the month number: ``v`` the MRR sum
+        (``r`` rounded by the money rule), ``n`` rows, ``bad`` rows failing
+        any check (completely blank rows are not bad: they are counted in
+        ``skipped``), ``first`` the first row's position (when rows have one).
+        ``in_range``: the month is reported (through ``as_of``); ``active``:
+        in range with ``r > 0``.
+
+        Then, over each customer's months in one order (active months first,
+        by month: :data:`_RANK_SPAN`), one sort for every window column:
+        ``prev_m`` / ``prev_v`` (the previous active month and its MRR),
+        ``next_m`` (the next active month), ``cohort`` (the first active
+        month), ``later`` (the MRR :data:`TRAILING_WINDOW` months later: a
+        RANGE frame on the month, no self-join) and ``first_of_c`` (the
+        customer's first row: the distinct customers without a COUNT
+        DISTINCT).
+
         The result is materialised in the backend (:meth:`_materialise`: a
         temporary table on DuckDB, ``Table.cache()`` elsewhere), so the checks
         and every analysis read it rather than the source: the source is
-        scanned once. It is as large as the customer-months, not the rows.
+        scanned and sorted once. It is as large as the customer-months, not
+        the rows.
         """
         f = self._flags
         skip = f.c_blank & f.d_blank & f.v_blank
         bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
-        # (no row position kept: only a message needs one, and it reads the source again)
         metrics = {"v": f.v.sum(), "n": f.count(), "bad": f.count(where=bad), "skipped": f.count(where=skip)}
-        return self._materialise(f.group_by(["c", "m"]).aggregate(**metrics))
+        if "pos" in f.columns:  # for the near-duplicate ids' examples
+            metrics["first"] = f.pos.min()
+        g = f.group_by(["c", "m"]).aggregate(**metrics)
+        last = self.as_of_month
+        in_range = (g.m.notnull() if last is None else g.m <= last).fill_null(False)
+        r = round_money(g.v)
+        active = in_range & (r > 0).fill_null(False)
+        # one integer order per customer: its active months (key = m), then the other reported months,
+        # then the rest; an active month's neighbours in this order are its previous / next active months
+        # when they are active too, and a RANGE frame on the key finds the month `window` later
+        key = (g.m.fill_null(0).cast("int64")
+               + ibis.cases((active, 0), (in_range, 1), else_=2).cast("int64") * _RANK_SPAN)
+        g = g.mutate(r=r, in_range=in_range, active=active, key=key)
+        w = ibis.window(group_by=g.c, order_by=g.key)
+        ahead = ibis.window(group_by=g.c, order_by=g.key, range=(TRAILING_WINDOW, TRAILING_WINDOW))
+        before_active = g.active.lag().over(w).fill_null(False)
+        after_active = g.active.lead().over(w).fill_null(False)
+        none_m = ibis.null().cast(g.m.type())
+        seq = g.mutate(
+            prev_m=ibis.ifelse(before_active, g.m.lag().over(w), none_m),
+            prev_v=ibis.ifelse(before_active, g.r.lag().over(w), ibis.null().cast("float64")),
+            next_m=ibis.ifelse(after_active, g.m.lead().over(w), none_m),
+            cohort=g.m.first().over(w),
+            later=g.r.max().over(ahead),
+            first_of_c=ibis.row_number().over(w) == 0,
+        )
+        return self._materialise(seq.drop("key"))
 
     def _materialise(self, expr):
         """``expr`` computed once into a table of its backend, dropped with this ledger.
@@ -370,13 +448,16 @@ class IbisLedger:
         the source read again, to find the first such row for the message.
         """
         cm, last = self._cm, self.as_of_month
-        in_range = cm.m.notnull() if last is None else cm.m <= last  # a valid row has a month (null m: blank)
+        in_range = cm.in_range  # a valid row has a month (null m: a completely blank row)
         got = cm.aggregate(bad=cm.bad.sum(), skipped=cm.skipped.sum(), total=cm.n.sum(),
                            first=cm.m.min(where=in_range), last=cm.m.max(), rows=cm.n.sum(where=in_range),
-                           negative=cm.count(where=((cm.v < 0) & in_range).fill_null(False)),  # as numpy: after as_of, left out
+                           negative=cm.count(where=(cm.v < 0) & in_range),  # as numpy: after as_of, left out
                            # as the numpy path: the ids of the rows reported (through as_of); a blank id
-                           # is a bad row unless the whole row is blank (then its month is null, out of range)
-                           customers=cm.c.nunique(where=in_range)).to_pyarrow().to_pylist()[0]
+                           # is a bad row unless the whole row is blank (then its month is null, out of range).
+                           # A customer's first row in its window order is in range when any of its rows is.
+                           customers=cm.count(where=cm.first_of_c & in_range),
+                           # exact duplicate rows can only be in a customer-month of several rows
+                           multi=cm.count(where=(cm.n > 1) & in_range)).to_pyarrow().to_pylist()[0]
         got = {k: (0 if v is None and k not in ("first", "last") else v) for k, v in got.items()}
         if got["bad"]:
             self._raise_first()
@@ -391,7 +472,8 @@ class IbisLedger:
         first = int(got["first"])
         end = int(got["last"]) if last is None else last
         after = got["total"] - got["skipped"] - got["rows"]
-        return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after))
+        return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after),
+                      int(got["multi"]))
 
     def _refuse_negative_nets(self) -> None:
         """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
@@ -491,17 +573,39 @@ class IbisLedger:
             checks.add("rows after the as-of month", late, examples,
                        f"{late:,} rows after the as-of month {month_label(last)} are left out",
                        "set a later as-of month to include them")
-        self._check_duplicates(checks, self.first_month + self.n_months - 1)
-        # the numpy path's near-duplicate ids need every id in Python: say they were not looked for
-        checks.note(f"computed where the data is ({self.backend}): ids differing only in case or leading zeros "
-                    "are not checked")
+        self._check_duplicates(checks)
+        self._check_near_duplicate_ids(checks)
+        self._check_gaps(checks)
         return checks
 
-    def _check_duplicates(self, checks: DataChecks, last: int) -> None:
+    def _check_gaps(self, checks: DataChecks) -> None:
+        """Months with no active customer between active months (likely missing data), as the numpy path
+        finds and words them: the months in which some reported customer-month adds up to more than 0."""
+        if self.n_months < 3:
+            return
+        cm = self._cm
+        got = cm.filter(cm.in_range & (cm.v > 0)).select("m").distinct().to_pyarrow().column("m").to_pylist()
+        active = sorted(int(m) for m in got)
+        if len(active) < 2:
+            return
+        gaps = sorted(set(range(active[0] + 1, active[-1])) - set(active))
+        if gaps:
+            add_months_without_customers(checks, [month_label(m) for m in gaps])
+
+    def _check_duplicates(self, checks: DataChecks) -> None:
         """Exact duplicate rows (same customer, month and MRR: they are added up), as the numpy path counts
-        and words them; one grouping of the source, the examples one more query made only when there are some."""
-        f = self._flags
-        used = f.filter(f.m.notnull() & f.v.notnull() & (f.m <= last))
+        and words them.
+
+        Two rows can only be the same in a customer-month of more than one row: the checks query counted
+        those; when there are none (one row per customer-month, as most ledgers) nothing more is read.
+        Otherwise only the source rows of those customer-months (a semi-join) are grouped by all three
+        columns; the examples are one more query, made only when there are some.
+        """
+        if not self.checks.multi_row_months:
+            return
+        f, cm = self._flags, self._cm
+        multi = cm.filter((cm.n > 1) & cm.in_range).select("c", "m")
+        used = f.filter(f.m.notnull() & f.v.notnull()).semi_join(multi, ["c", "m"])
         groups = used.group_by(["c", "m", "v"]).aggregate(n=used.count())
         extra = groups.aggregate(d=(groups.n - 1).sum(where=groups.n > 1)).to_pyarrow().to_pylist()[0]["d"]
         if not extra:
@@ -514,6 +618,63 @@ class IbisLedger:
             examples = [row_label(self.first_row + int(r["pos"]), self.sheet) for r in hits]
         add_duplicate_rows(checks, int(extra), examples)
 
+    def _check_near_duplicate_ids(self, checks: DataChecks) -> None:
+        """Ids differing only in case or leading zeros (``"acme"`` / ``"Acme"``, ``"0042"`` / ``"42"``), as the
+        numpy path finds and words them (:func:`xl_kpi.ledger.ids.near_duplicates`): a warning, which
+        ``--strict`` refuses, naming each id's first row.
+
+        Over the distinct reported customers (one row each in the customer-month table), not the source.
+        For ASCII ids the shared key is SQL's ``lower`` (a number's leading zeros cut), and only the keys
+        that some id differs from can be shared (``"acme"`` alone is its own key): so the database groups
+        only those, and usually returns nothing. Other ids (``"Straße"`` casefolds to ``"strasse"``, which
+        SQL's lower does not do) come to Python, with the ASCII ids sharing their casefolded key; the
+        numpy path's own function then groups the candidates, so the groups are exactly its groups.
+        """
+        from xl_kpi.ledger.ids import near_duplicate_keys, near_duplicates
+
+        cm = self._cm
+        cust = cm.filter(cm.first_of_c & cm.in_range).select("c")
+        c = cust.c
+        zeros = c.re_replace("^0+", "")
+        number = ibis.ifelse(zeros == "", "0", zeros)
+        k = cust.mutate(key=ibis.ifelse(c.re_search("^[0-9]+$"), number, c.lower()),
+                        ascii=~c.re_search("[^\\x00-\\x7f]"))
+        plain = k.filter(k.ascii)
+        changed = plain.filter(plain.c != plain.key).select("key")
+        shared = plain.semi_join(changed, "key")
+        shared = shared.group_by("key").aggregate(ids=shared.count())
+        shared = shared.filter(shared.ids > 1).select("key")
+        found = plain.semi_join(shared, "key").select("c", other=ibis.literal(False)).union(
+            k.filter(~k.ascii).select("c", other=ibis.literal(True)))
+        rows = found.to_pyarrow().to_pylist()
+        if len(rows) < 2:
+            return
+        ids = {r["c"] for r in rows}
+        others = [r["c"] for r in rows if r["other"]]
+        if others:  # an ASCII id whose key a non-ASCII id casefolds to ("SS" and "ß")
+            keys = sorted({key for key in near_duplicate_keys(others) if key.isascii()})
+            if keys:
+                ids.update(r["c"] for r in plain.filter(plain.key.isin(keys)).select("c").to_pyarrow().to_pylist())
+        pool = sorted(ids)
+        groups = near_duplicates(np.array(pool, dtype=object))
+        if not groups:
+            return
+        names = [pool[i] for g in groups for i in g]
+        first: dict[str, int] = {}
+        if "first" in cm.columns:  # each id's first row, for the order and the examples (the numpy path's)
+            hits = cm.filter(cm.in_range & cm.c.isin(names)).group_by("c").aggregate(first=cm.first.min())
+            first = {r["c"]: int(r["first"]) for r in hits.to_pyarrow().to_pylist()}
+        # in the order the numpy path finds them: ids in order of first appearance (else of the ids)
+        names.sort(key=lambda i: (first.get(i, 0), i))
+        ordered = np.array(names, dtype=object)
+        groups = near_duplicates(ordered)
+
+        def named(i: int) -> str:
+            who = ordered[i]
+            return f"{who!r} ({row_label(self.first_row + first[who], self.sheet)})" if first else repr(who)
+
+        add_near_duplicate_ids(checks, len(groups), [" / ".join(named(i) for i in g) for g in groups])
+
     @property
     def backend(self) -> str:
         """The Ibis backend that computes (``"duckdb"``, ``"pyspark"`` ...)."""
@@ -522,27 +683,18 @@ class IbisLedger:
     def month_starts(self) -> np.ndarray:
         return months_to_timestamps(self.first_month + np.arange(self.n_months))
 
-    def active_months(self):
-        """Customer-months in the report with MRR > 0: (c, m, v), m counted from the first month."""
-        last = self.first_month + self.n_months - 1
-        cm = self._cm
-        cm = cm.filter(cm.m <= last)  # the checks passed: every row but the completely blank ones has a month
-        cm = cm.select(c=cm.c, m=cm.m - self.first_month, v=round_money(cm.v))
-        return cm.filter(cm.v > 0)
-
     def sequence(self):
-        """Each active customer-month with its customer's previous / next active month and cohort.
+        """Each active customer-month (MRR > 0, in the report) with its customer's previous / next active
+        month and MRR, its cohort and its MRR :data:`TRAILING_WINDOW` months later.
 
-        Materialised in the backend on first use (as the customer-months are): the bridge, the
-        cohorts and the movements read it, so each customer's months are sorted once.
+        A view of the materialised customer-month table (its window columns: one sort of the data), with
+        months counted from the report's first month (0) and the MRR rounded by the money rule. The
+        bridge, the cohorts, the trailing retention and the movements read it.
         """
-        if self._sequence is None:
-            a = self.active_months()
-            w = ibis.window(group_by=a.c, order_by=a.m)
-            # all four over the same window: the database sorts each customer's months once
-            self._sequence = self._materialise(a.mutate(prev_m=a.m.lag().over(w), prev_v=a.v.lag().over(w),
-                                                        next_m=a.m.lead().over(w), cohort=a.m.first().over(w)))
-        return self._sequence
+        cm, first = self._cm, self.first_month
+        a = cm.filter(cm.active)
+        return a.select(c=a.c, m=a.m - first, v=a.r, prev_m=a.prev_m - first, prev_v=a.prev_v,
+                        next_m=a.next_m - first, cohort=a.cohort - first, later=a.later)
 
     def summary(self) -> pd.DataFrame:
         """Per (month, cohort): customers, MRR and the movements (the one query behind bridge and cohorts)."""
@@ -622,14 +774,21 @@ class IbisLedger:
     def trailing_retention(self, window: int = 12) -> pd.DataFrame:
         """:func:`xl_kpi.ledger.trailing_retention`: each base month's customers looked up ``window`` months later.
 
-        One left join of the active customer-months with themselves on
-        (customer, month + window), totalled per measured month.
+        Over each customer's active months in order, a RANGE frame on the month
+        (``window`` FOLLOWING to ``window`` FOLLOWING: the row of month m + window,
+        if active) gives each base month's MRR ``window`` months later, no
+        self-join. For :data:`TRAILING_WINDOW` the customer-month table holds it
+        already (computed in its one sort); another window is one more sort of
+        the active customer-months. Totalled per measured month (m + window).
         """
         w, n = check_window(window), self.n_months
-        a = self.active_months()
-        base = a.filter(a.m + w < n)
-        later = a.select(c_later=a.c, m_later=a.m, v_later=a.v)
-        j = base.left_join(later, [base.c == later.c_later, later.m_later == base.m + w])
+        s = self.sequence()
+        if w == TRAILING_WINDOW:
+            later = s.later
+        else:
+            later = s.v.max().over(ibis.window(group_by=s.c, order_by=s.m, range=(w, w)))
+        j = s.select(m=s.m, v=s.v, v_later=later)
+        j = j.filter(j.m + w < n)
         found = j.v_later.notnull()
         after = j.v_later.fill_null(0.0)
         change = after - j.v

@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-__all__ = ["Check", "DataChecks", "EXAMPLES", "add_duplicate_rows"]
+__all__ = ["Check", "DataChecks", "EXAMPLES", "add_duplicate_rows", "add_near_duplicate_ids",
+           "add_months_without_customers"]
 
 #: How many examples a check keeps.
 EXAMPLES = 3
@@ -108,3 +109,28 @@ def add_duplicate_rows(checks: DataChecks, count: int, examples, dropped: bool =
         "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"
     checks.add("duplicate rows", int(count), examples,
                f"{int(count):,} exact duplicate rows (same customer, month and MRR)", advice)
+
+
+def add_near_duplicate_ids(checks: DataChecks, count: int, examples, merge_case: bool = False) -> None:
+    """The near-duplicate-ids check (ids differing only in case or leading zeros), one wording for every engine.
+
+    ``examples``: a group each (``"'d' (row 5) / 'D' (row 9)"``).
+
+    >>> c = DataChecks(); add_near_duplicate_ids(c, 1, ["'d' (row 5) / 'D' (row 9)"]); c.lines()
+    ["1 groups of customer ids that differ only in case or leading zeros: 'd' (row 5) / 'D' (row 9); counted as different customers; make them one id (the Settings table's 'Merge ids differing in case' merges case)"]
+    """
+    advice = "counted as different customers; make them one id" + \
+        ("" if merge_case else " (the Settings table's 'Merge ids differing in case' merges case)")
+    checks.add("near-duplicate ids", int(count), examples,
+               f"{int(count):,} groups of customer ids that differ only in case or leading zeros", advice)
+
+
+def add_months_without_customers(checks: DataChecks, months) -> None:
+    """Months with no active customer between active months (``months``: their labels), one wording for every engine.
+
+    >>> c = DataChecks(); add_months_without_customers(c, ["Mar 2024"]); c.lines()
+    ['1 months with no active customer between active months: Mar 2024; is data missing for them?']
+    """
+    months = list(months)
+    checks.add("months without customers", len(months), months,
+               f"{len(months):,} months with no active customer between active months", "is data missing for them?")

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["IdColumn", "parse_ids", "normalise_id", "near_duplicates"]
+__all__ = ["IdColumn", "parse_ids", "normalise_id", "near_duplicates", "near_duplicate_keys"]
 
 _WHOLE_TEXT = re.compile(r"([+-]?\d+)\.0*")
 
@@ -121,6 +121,20 @@ def parse_ids(s: pd.Series, merge_case: bool = False) -> IdColumn:
     return IdColumn(row_codes.astype(np.int64), shown, blank, bad)
 
 
+def near_duplicate_keys(ids) -> pd.Series:
+    """The key two ids share when they differ only in case or leading zeros: casefolded, a number's zeros cut.
+
+    For ASCII text that is SQL's ``lower`` (and ``[0-9]+`` for the digits): the Ibis engine groups by
+    it in the database and asks this function only about other text.
+
+    >>> near_duplicate_keys(["Acme", "00123", "0", "Straße"]).tolist()
+    ['acme', '123', '0', 'strasse']
+    """
+    keys = pd.Series(ids, dtype=object).str.casefold()
+    digits = keys.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+    return keys.where(~digits, keys.str.lstrip("0").replace("", "0"))
+
+
 def near_duplicates(ids: np.ndarray) -> list[list[int]]:
     """Groups of distinct ids (their positions) that differ only in case or in leading zeros.
 
@@ -129,9 +143,7 @@ def near_duplicates(ids: np.ndarray) -> list[list[int]]:
     """
     if len(ids) < 2:
         return []
-    keys = pd.Series(ids, dtype=object).str.casefold()
-    digits = keys.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
-    keys = keys.where(~digits, keys.str.lstrip("0").replace("", "0"))
+    keys = near_duplicate_keys(ids)
     # Most ids have no near-duplicate: find the keys held by more than one id with a count, and build
     # lists only for those (a groupby building a list per id costs seconds on 100,000 customers).
     # factorize numbers the keys in order of first appearance, so the groups come in that order.

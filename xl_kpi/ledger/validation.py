@@ -46,7 +46,8 @@ import pandas as pd
 from xl_kpi.cells import ERROR_LITERALS
 from xl_kpi.errors import UserError
 from xl_kpi.ledger.amounts import AmountColumn, parse_amounts
-from xl_kpi.ledger.checks import DataChecks, add_duplicate_rows
+from xl_kpi.ledger.checks import (DataChecks, add_duplicate_rows, add_months_without_customers,
+                                  add_near_duplicate_ids)
 from xl_kpi.ledger.dates import (  # noqa: F401 - re-exported: the subscription list reads dates the same way
     DATE_RANGE_MESSAGE, DAY_FIRST, FIRST_DAY, LAST_DAY, DateColumn, days_to_months, month_label,
     months_to_timestamps, out_of_range, parse_dates,
@@ -502,10 +503,7 @@ def _check_ids(customers, codes, rows, name: RowNamer, column, merge_case, check
     first_pos[codes[::-1]] = rows[::-1]
     examples = [" / ".join(f"{customers[i]!r} ({name(first_pos[i])})" for i in g)
                 for g in groups]
-    advice = "counted as different customers; make them one id" + \
-        ("" if merge_case else " (the Settings table's 'Merge ids differing in case' merges case)")
-    checks.add("near-duplicate ids", len(groups), examples,
-               f"{len(groups):,} groups of customer ids that differ only in case or leading zeros", advice)
+    add_near_duplicate_ids(checks, len(groups), examples, merge_case)
 
 
 def _check_gaps(codes, month_code, amount, n_months, first, checks) -> None:
@@ -525,9 +523,7 @@ def _check_gaps(codes, month_code, amount, n_months, first, checks) -> None:
         return
     gaps = [m for m in range(int(act[0]) + 1, int(act[-1])) if not active_month[m]]
     if gaps:
-        checks.add("months without customers", len(gaps), [month_label(first + m) for m in gaps],
-                   f"{len(gaps):,} months with no active customer between active months",
-                   "is data missing for them?")
+        add_months_without_customers(checks, [month_label(first + m) for m in gaps])
 
 
 def validate_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
