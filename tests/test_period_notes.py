@@ -139,6 +139,14 @@ def test_the_live_back_end_writes_the_same_note(tmp_path):
     assert sheet.grid.get((r1 + 1, col)) == "partial"  # Q1 (March only) is cut by the data's start
     assert sheet.align[(r1 + 1, col)] == -4108
     assert sheet.align.get((r1 + 1, col - 1)) is None  # the Last Month beside it: a number, right-aligned
+    # the refresh's own content: gone with the next refresh of data without such a quarter
+    data = book.sheets["Data"]
+    for (r, c), v in list(data.grid.items()):
+        if c == 2 and v in tuple("bcdefg") and data.grid[(r, 3)] == pd.Timestamp("2024-04-01"):
+            data.grid[(r, 3)] = pd.Timestamp("2024-03-01").to_pydatetime()
+    refresh_book(book)
+    texts = [v for v in book.sheets["MRR Bridge"].grid.values() if isinstance(v, str)]
+    assert "Quarters" in texts and not [t for t in texts if t.startswith(("Note:", "Why:"))]
 
 
 def test_the_partial_flag_stands_apart_from_the_month_before_it(tmp_path):
@@ -171,3 +179,22 @@ def test_the_partial_flag_stands_apart_from_the_month_before_it(tmp_path):
         assert flags and all(c.value == "partial" for c in flags)
         assert all(c.alignment.horizontal == "center" for c in flags), name
         assert ws.cell(r1 + 1, col - 1).is_date and ws.cell(r1 + 1, col - 1).alignment.horizontal is None
+
+
+def test_the_excel_function_by_quarter_gives_the_same_figures_and_its_help_says_why():
+    """=MRR_BRIDGE(..., "quarter") spills the same Q2 figures as the report's table (no room for a note in a
+    spill): the function wizard's help of its period argument says why such a rate happens (<= 255 characters,
+    Excel's limit for an argument's help)."""
+    import datetime as dt
+
+    from xl_kpi.ledger_excel import SPILL_FUNCTIONS, mrr_bridge_table
+
+    ids = [[c] for c, _, _ in ROWS]
+    months = [[dt.datetime.fromisoformat(m)] for _, m, _ in ROWS]
+    mrr = [[v] for _, _, v in ROWS]
+    table = mrr_bridge_table(ids, months, mrr, "quarter")
+    got = dict(zip(table[0], next(r for r in table[1:] if r[0] == "2024-Q2")))
+    churn, revenue_churn, nrr = hand_q2()
+    assert got["Customer Churn Rate"] == pytest.approx(churn) and got["Net Revenue Retention"] == pytest.approx(nrr)
+    help_ = next(f for f in SPILL_FUNCTIONS if f.name == "MRR_BRIDGE").scalars["period"]
+    assert "100%" in help_ and "below 0" in help_ and "TRAILING_RETENTION" in help_ and len(help_) <= 255

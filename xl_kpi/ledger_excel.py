@@ -267,8 +267,13 @@ def mrr_bridge_table(customer_ids: Any, months: Any, mrr: Any, period: Any = "mo
         fractions, "" where a rate's denominator is 0. By quarter or year the
         month column becomes Period ("2024-Q1", "2024"), Period start and
         Period end, and Months and Partial (TRUE for a period the data cuts)
-        follow the rates. A failing call is a 1 x 1 ``[[ExcelError]]`` (see
-        the module docstring).
+        follow the rates. A period's customer churn rate can exceed 1 and
+        its net revenue retention fall below 0 (customers new inside the
+        period count in its churn; docs/metrics.md): the refresh's report
+        notes such a period under its table; the trailing retention
+        (``=TRAILING_RETENTION``) is the annual retention of a fixed group.
+        A failing call is a 1 x 1 ``[[ExcelError]]`` (see the module
+        docstring).
 
     Examples
     --------
@@ -520,7 +525,9 @@ SPILL_FUNCTIONS = (
         "ending MRR, counts and rates), or by quarter or year, or one bridge per segment; spills with a header row.",
         {**LEDGER_RANGES, "segments": "Optional: the segment (plan, region ...) of each ledger row, a column of the "
                                       "same size; one bridge per segment"},
-        {"period": '"month" (the default), "quarter" or "year": the bridge rolled up to quarters or years',
+        {"period": '"month" (the default), "quarter" or "year": the bridge rolled up to quarters or years (a '
+                   "period's churn rate can pass 100% and its NRR go below 0: customers new in it count in its "
+                   'churn; for annual retention use TRAILING_RETENTION)',
          "fiscal_year_start": FISCAL_YEAR_START_HELP}),
     SpillFunction(
         "COHORT_RETENTION", cohort_retention_table,

@@ -14,7 +14,9 @@ ending_mrr, customers_end                          the period's last month's
 so ``starting + new + expansion + reactivation - contraction - churned =
 ending`` holds per period, as it does per month. The rates are recomputed
 from the period's totals by the core KPI functions (customer churn rate =
-churned customers in the period / customers at its start), through
+churned customers in the period / customers at its start; it can exceed 1,
+and the period's net revenue retention fall below 0, since customers new
+inside the period count in its churn: docs/metrics.md), through
 :func:`xl_kpi.ledger.bridge.assemble_bridge`, the monthly bridge's own
 assembly. A period cut by the start of the data or by the report month is
 ``partial``.
