@@ -319,11 +319,14 @@ def test_the_source_is_scanned_once_into_tables_dropped_with_the_ledger():
     import gc
 
     df = random_ledger(41, rows=300)
-    led = IbisLedger(df)
-    assert_same_analyses(df, led, windows=(12,))
-    con = led.table.get_backend()
+    gc.collect()  # earlier tests' ledgers (the same in-memory database) are gone with their tables
+    con = ibis_table(df).get_backend()
     query = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ibis_xl_kpi_%'"
-    ours = {name for (name,) in con.raw_sql(query).fetchall()}
+    before = {name for (name,) in con.raw_sql(query).fetchall()}
+    led = IbisLedger(df)
+    assert led.table.get_backend() is con
+    assert_same_analyses(df, led, windows=(12,))
+    ours = {name for (name,) in con.raw_sql(query).fetchall()} - before
     assert len(ours) == 1
     del led
     gc.collect()
