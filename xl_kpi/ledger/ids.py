@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,12 +34,18 @@ _WHOLE_TEXT = re.compile(r"([+-]?\d+)\.0*")
 
 @dataclass
 class IdColumn:
-    """Codes per row (-1 where blank or bad), the distinct ids as text, blank and bad (boolean) masks."""
+    """Codes per row (-1 where blank or bad), the distinct ids as text, blank and bad (boolean) masks.
+
+    ``raw`` is the factorisation of the cells as they were (codes per row, the distinct cells), so that a
+    check of the cells themselves (:func:`xl_kpi.ledger.validation.error_mask`) looks at each distinct cell
+    once instead of at every row.
+    """
 
     codes: np.ndarray
     uniques: np.ndarray
     blank: np.ndarray
     bad: np.ndarray
+    raw: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self):  # unpacks as (codes, uniques, blank)
         return iter((self.codes, self.uniques, self.blank))
@@ -118,7 +124,7 @@ def parse_ids(s: pd.Series, merge_case: bool = False) -> IdColumn:
     row_codes = np.where(codes >= 0, np.r_[new_codes, -1][np.where(codes >= 0, codes, len(new_codes))], -1)
     blank = (codes < 0) | np.r_[blank_u, True][np.where(codes >= 0, codes, len(blank_u))]
     bad = np.r_[bad_u, False][np.where(codes >= 0, codes, len(bad_u))]
-    return IdColumn(row_codes.astype(np.int64), shown, blank, bad)
+    return IdColumn(row_codes.astype(np.int64), shown, blank, bad, raw=(codes, uniq))
 
 
 def near_duplicate_keys(ids) -> pd.Series:
@@ -130,27 +136,43 @@ def near_duplicate_keys(ids) -> pd.Series:
     >>> near_duplicate_keys(["Acme", "00123", "0", "Straße"]).tolist()
     ['acme', '123', '0', 'strasse']
     """
-    keys = pd.Series(ids, dtype=object).str.casefold()
-    digits = keys.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
-    return keys.where(~digits, keys.str.lstrip("0").replace("", "0"))
+    return pd.Series([_near_key(v) for v in ids], dtype=object)
 
 
 def near_duplicates(ids: np.ndarray) -> list[list[int]]:
     """Groups of distinct ids (their positions) that differ only in case or in leading zeros.
+
+    Two ids are one group when their keys are equal: the id casefolded, and an id of decimal digits only
+    (Unicode category Nd, what ``\\d`` matches) without its leading ``0`` s (``"000"`` is ``"0"``).
+    Groups come in the order of their keys' first appearance, each in the ids' order.
 
     >>> near_duplicates(np.array(["d", "D", "00123", "123", "x"], dtype=object))
     [[0, 1], [2, 3]]
     """
     if len(ids) < 2:
         return []
-    keys = near_duplicate_keys(ids)
+    # One pass of str methods over the distinct ids (no regular expression, no pandas string column:
+    # 100,000 customers in milliseconds); isdecimal() is exactly re's fullmatch(r"\d+").
+    keys = [_near_key(v) for v in ids]
     # Most ids have no near-duplicate: find the keys held by more than one id with a count, and build
     # lists only for those (a groupby building a list per id costs seconds on 100,000 customers).
     # factorize numbers the keys in order of first appearance, so the groups come in that order.
-    codes, _ = pd.factorize(keys.to_numpy())
+    codes, _ = pd.factorize(np.array(keys, dtype=object))
     shared = np.flatnonzero((codes >= 0) & (np.bincount(codes[codes >= 0], minlength=1)[np.maximum(codes, 0)] > 1))
     if not shared.size:
         return []
     pos = shared[np.argsort(codes[shared], kind="stable")]
     cuts = np.flatnonzero(np.diff(codes[pos])) + 1
     return [g.tolist() for g in np.split(pos, cuts)]
+
+
+def _near_key(value: Any) -> str | None:
+    """An id's key for :func:`near_duplicates` (None for a value that is not text: it has no near-duplicate).
+
+    >>> _near_key("AbC"), _near_key("000"), _near_key("0012"), _near_key("\u0661\u0662"), _near_key(5)
+    ('abc', '0', '12', '\u0661\u0662', None)
+    """
+    if not isinstance(value, str):
+        return None
+    key = value.casefold()
+    return (key.lstrip("0") or "0") if key.isdecimal() else key

@@ -236,12 +236,36 @@ def check_amount_convention(col: AmountColumn, column: str, sheet: str | None, f
             column=column, sheet=sheet, row=first_row + p2)
 
 
-def error_mask(s: pd.Series) -> np.ndarray:
-    """True where a cell holds an Excel error literal ("#N/A" ...), as xlwings or a CSV export hands it over."""
+#: What ``pandas.api.types.infer_dtype`` calls a column of values none of which is text (so none is an error
+#: literal): a column of numbers or dates is settled by one C-level pass, with no look-up.
+_NO_TEXT = frozenset({"empty", "floating", "integer", "mixed-integer-float", "decimal", "complex", "boolean",
+                      "datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period", "interval"})
+
+
+def error_mask(s: pd.Series, factorized: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """True where a cell holds an Excel error literal ("#N/A" ...), as xlwings or a CSV export hands it over.
+
+    ``factorized`` is ``pandas.factorize`` of the column's values (codes per row, the distinct values), when
+    the caller has it (:attr:`xl_kpi.ledger.ids.IdColumn.raw`): the literals are then looked for among the
+    distinct values only (a million text ids are not hashed again).
+
+    >>> s = pd.Series(["a", "#N/A", None, "#N/A", 3.0], dtype=object)
+    >>> error_mask(s).tolist(), error_mask(s, pd.factorize(s.to_numpy())).tolist()
+    ([False, True, False, True, False], [False, True, False, True, False])
+    """
     if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
         return np.zeros(len(s), bool)
-    if s.dtype == object and not any(issubclass(t, str) for t in set(map(type, s.to_numpy()))):
-        return np.zeros(len(s), bool)  # only text can be an error literal (a column of dates or numbers: no look-up)
+    if s.dtype == object:
+        values = s.to_numpy()
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in _NO_TEXT:
+            return np.zeros(len(s), bool)
+        if kind != "string" and not any(issubclass(t, str) for t in set(map(type, values))):
+            return np.zeros(len(s), bool)  # only text can be an error literal (a column of dates or numbers: no look-up)
+        if factorized is not None:
+            codes, uniques = factorized
+            hit = pd.Series(np.asarray(uniques, dtype=object), dtype=object).isin(list(ERROR_LITERALS)).to_numpy(bool)
+            return np.r_[hit, False][np.where(codes >= 0, codes, len(hit))]  # a missing value (code -1) is no error
     return s.isin(list(ERROR_LITERALS)).to_numpy(dtype=bool)
 
 
@@ -301,10 +325,11 @@ class Problems:
         if hits.size:
             self.found.append((int(hits[0]), len(self.found), column, message))
 
-    def check_errors(self, columns: list[str]) -> None:
-        """Cells holding an Excel error, checked before anything else in their row."""
+    def check_errors(self, columns: list[str], factorized: dict | None = None) -> None:
+        """Cells holding an Excel error, checked before anything else in their row (``factorized``: column ->
+        the factorisation of its cells, when at hand: see :func:`error_mask`)."""
         for column in columns:
-            self.check(error_mask(self.df[column]), column,
+            self.check(error_mask(self.df[column], (factorized or {}).get(column)), column,
                        "the cell holds the Excel error {raw}; fix it or delete the row")
 
     def check_dates(self, days: np.ndarray, blank: np.ndarray, bad: np.ndarray, column: str) -> None:
@@ -382,7 +407,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
 
     keep = ~(ids.blank & dates.blank & amounts.blank)
     problems = Problems(df, first_row, sheet, keep)
-    problems.check_errors([customer, month, mrr])
+    problems.check_errors([customer, month, mrr], {customer: ids.raw})
     problems.check(ids.blank, customer, "the customer id is blank (only completely blank rows are skipped)")
     problems.check_ids(ids, customer)
     problems.check(dates.blank, month, "the month is blank (only completely blank rows are skipped)")
@@ -426,7 +451,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
     if codes.size:
         # customer and month as one key (codes * months + month: a pair of small integers): one column fewer
         key = codes.astype(np.int64) * (int(month_code.max()) + 1) + month_code
-        dup = pd.DataFrame({"k": key, "v": amount}).duplicated().to_numpy()
+        dup = duplicate_rows(key, amount)
         if dup.any():
             add_duplicate_rows(checks, int(dup.sum()), _examples(rows[dup], name), drop_duplicates)
             if drop_duplicates:
@@ -443,6 +468,30 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
     prepared = PreparedLedger(codes.astype(np.int64), month_code.astype(np.int64), amount, customers, first,
                               n_months, checks, rows_read)
     return prepared, rows
+
+
+def duplicate_rows(key: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """True for each row whose (key, amount) pair an earlier row holds too (``DataFrame.duplicated()``).
+
+    Only rows whose key repeats can repeat the pair: the keys (integers) are checked first, and the pairs
+    only among those rows (on a ledger with one row per customer-month, none), in their order.
+
+    >>> duplicate_rows(np.array([1, 2, 1, 1, 3]), np.array([5.0, 5.0, 5.0, 6.0, 5.0])).tolist()
+    [False, False, True, False, False]
+    >>> duplicate_rows(np.array([0, 10**12, 0]), np.array([1.0, 1.0, 1.0])).tolist()  # sparse keys: hashed
+    [False, False, True]
+    """
+    dup = np.zeros(key.size, bool)
+    if not key.size:
+        return dup
+    lo, hi = int(key.min()), int(key.max())
+    if hi - lo <= 4 * key.size:  # customer x month keys are dense: a count per key, no hash table
+        repeated = np.flatnonzero(np.bincount(key - lo)[key - lo] > 1)
+    else:
+        repeated = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
+    if repeated.size:
+        dup[repeated] = pd.DataFrame({"k": key[repeated], "v": amount[repeated]}).duplicated().to_numpy()
+    return dup
 
 
 def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, sheet, column, name: RowNamer) -> None:

@@ -32,8 +32,10 @@ from __future__ import annotations
 import gc
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -160,6 +162,41 @@ def cyclic_gc_paused():
             gc.enable()
 
 
+class BackgroundCall:
+    """``fn(*args)`` run in a thread from now on; :meth:`result` waits for it and raises what it raised.
+
+    >>> call = BackgroundCall(sum, [1, 2, 3])
+    >>> call.result()
+    6
+    >>> BackgroundCall(int, "x").result()
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid literal for int() with base 10: 'x'
+    """
+
+    def __init__(self, fn: Callable, *args) -> None:
+        self._value = self._error = None
+
+        def target() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=target, name="xl_kpi-scan", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return self._value
+
+
 class FileTableSource:
     """The Excel Tables of a closed workbook, read with python-calamine (a :class:`~xl_kpi.ledger.raw.TableSource`)."""
 
@@ -177,32 +214,53 @@ class FileTableSource:
             raise UserError(f"{self.label}: no Excel Table named {name!r}")
         sheet = next(s for s in self.pkg.sheets if s.name == table.sheet)
         r1, c1, r2, c2 = parse_ref(table.ref)
-        # calamine parses these parts itself: refuse a DTD in any of them first.  The one pass over the
-        # sheet also finds its error cells (calamine reads them as empty strings).
         errors_scan = ErrorScan(r1 + 1, c1, r2 + ROWS_BELOW, c2)
-        check_no_dtd(self.pkg.zip, sheet.part, self.label, ns.qn(ns.NS_MAIN, "worksheet"), scan=errors_scan.feed)
+        # The parts calamine parses (the sheet, the shared strings) are scanned - a DTD refused, damage named,
+        # the sheet's error cells found (calamine reads them as empty strings) - in a thread while calamine
+        # parses the sheet, which it does without holding the GIL: on two cores the scan of a 150 MB sheet
+        # costs no time.  What the scan refuses is refused before anything the table or calamine says, as if
+        # it had run first (what calamine read is dropped).  calamine's XML reader (quick-xml) expands no
+        # entity a DTD declares, so the DTD it may meet meanwhile cannot make it blow up.
+        scan = BackgroundCall(self._scan_parts, sheet.part, errors_scan)
+        try:
+            # A table without a header row has no header to read; a Total Row is a sum, not a ledger row.
+            if table.header_rows < 1:
+                raise UserError(f"{self.label}: the table {table.name!r} on sheet {table.sheet!r} has no header "
+                                "row; switch its Header Row on in Excel (Table Design)")
+            with cyclic_gc_paused():
+                rows = self._read_sheet(table.sheet, r2 + ROWS_BELOW)
+        except Exception:
+            scan.result()  # the scan's refusal first
+            raise
+        except BaseException:  # Ctrl-C: the scan still ends before the package is closed
+            scan.wait()
+            raise
+        scan.result()
+        with cyclic_gc_paused():
+            return self._table(table, rows, r1, c1, r2, c2, errors_scan)
+
+    def _scan_parts(self, part: str, errors_scan: ErrorScan) -> None:
+        """Refuse a DTD (or damage) in the sheet ``part`` and the shared strings; feed the sheet to ``errors_scan``."""
+        check_no_dtd(self.pkg.zip, part, self.label, ns.qn(ns.NS_MAIN, "worksheet"), scan=errors_scan.feed)
         for rel in self.pkg.rels(self.pkg.workbook_part):
             if rel.type.endswith("/sharedStrings") and rel.target in self.pkg.names:
                 check_no_dtd(self.pkg.zip, rel.target, self.label, ns.qn(ns.NS_MAIN, "sst"))
-        # A table without a header row has no header to read; a Total Row is a sum, not a ledger row.
-        if table.header_rows < 1:
-            raise UserError(f"{self.label}: the table {table.name!r} on sheet {table.sheet!r} has no header row; "
-                            "switch its Header Row on in Excel (Table Design)")
-        last = r2 - table.totals_rows  # the last data row
-        with cyclic_gc_paused():
-            return self._read_rows(table, r1, c1, r2, c2, last, errors_scan)
 
-    def _read_rows(self, table, r1: int, c1: int, r2: int, c2: int, last: int, errors_scan: ErrorScan) -> RawTable:
+    def _read_sheet(self, sheet: str, nrows: int) -> list[list]:
+        """The sheet's first ``nrows`` rows, as python-calamine reads them."""
         from python_calamine import CalamineWorkbook
 
         try:
             wb = CalamineWorkbook.from_path(str(self.pkg.path))
             try:
-                rows = wb.get_sheet_by_name(table.sheet).to_python(skip_empty_area=False, nrows=r2 + ROWS_BELOW)
+                return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
             finally:
                 wb.close()  # release the file: Windows cannot replace a file that is open
         except Exception as exc:  # calamine raises its own types for damaged sheets
-            raise UserError(f"{self.label}: could not read sheet {table.sheet!r}: {exc}") from None
+            raise UserError(f"{self.label}: could not read sheet {sheet!r}: {exc}") from None
+
+    def _table(self, table, rows: list[list], r1: int, c1: int, r2: int, c2: int, errors_scan: ErrorScan) -> RawTable:
+        last = r2 - table.totals_rows  # the last data row
         header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
         block = np.array(rows[r1:last], dtype=object)  # one C-level pass; the columns are read from it
         body = GridRows(block[:, c1 - 1:c2]) if block.ndim == 2 else [r[c1 - 1:c2] for r in rows[r1:last]]
