@@ -275,9 +275,45 @@ def test_rows_typed_below_a_table_are_named_by_their_sheet_row_with_or_without_a
     assert (sheet.cell(4, 1).value == "Total") is total_row
     code, out, err = cli(capsys, path)
     assert code == 0, err
+    advice = ("move them into the table above its Total Row (insert table rows there, then cut and paste them in); "
+              "resizing the table would turn its Total Row into a data row" if total_row else
+              "extend the table to include them (drag its lower-right corner, or Table Design > Resize Table)")
     assert (f"warning: 2 rows right below table 'Ledger' are outside the table: sheet 'Ledger' row {first}, "
-            f"sheet 'Ledger' row {first + 1}; extend the table to include them") in err
+            f"sheet 'Ledger' row {first + 1}; {advice}") in err
     assert report_bridge(path)["Ending MRR"].tolist() == [30]  # the typed rows are not read
+
+
+def test_under_a_total_row_the_advice_is_not_to_resize_the_table(tmp_path, capsys):
+    """A table's Total Row is its last row and a resize moves no cell (Excel's ListObject.Resize): done as the
+    plain advice says, the Total Row becomes a data row (refused, its month blank) and the last typed row the
+    Total Row (never read). So under a Total Row the warning says to move the rows above it instead."""
+    rows = [("a", "2024-01-01", 10.0), ("b", "2024-01-01", 20.0)]
+    typed = [("c", "2024-02-01", 5.0), ("d", "2024-02-01", 7.0)]
+
+    def total(ref):
+        def more(wb):
+            ws = wb["Ledger"]
+            ws.insert_rows(4)
+            ws["A4"], ws["C4"] = "Total", "=SUBTOTAL(109,Ledger[MRR])"
+            table = ws.tables["Ledger"]
+            table.ref, table.totalsRowCount = ref, 1
+        return more
+
+    path = book(tmp_path / "total.xlsx", rows, below=typed, more=total("A1:C4"))
+    code, out, err = cli(capsys, path)
+    assert code == 0, err
+    warning = next(line for line in err.splitlines() if "outside the table" in line)
+    assert "above its Total Row" in warning and "Resize" not in warning and "extend the table" not in warning
+    # what the plain advice would have done: the table resized over the typed rows, nothing moved
+    resized = book(tmp_path / "resized.xlsx", rows, below=typed, more=total("A1:C6"))
+    assert "Sheet 'Ledger', row 4, column 'Month': the month is blank" in refused(capsys, resized)
+    # done as the warning says: the rows inside, above the Total Row, and read
+    moved = book(tmp_path / "moved.xlsx", rows + typed, more=lambda wb: (
+        wb["Ledger"].__setitem__("A6", "Total"), setattr(wb["Ledger"].tables["Ledger"], "ref", "A1:C6"),
+        setattr(wb["Ledger"].tables["Ledger"], "totalsRowCount", 1)))
+    code, out, err = cli(capsys, moved)
+    assert (code, err) == (0, "")
+    assert report_bridge(moved)["Ending MRR"].tolist() == [30, 12]  # a, b in January; c, d in February
 
 
 def test_error_cells_are_refused_naming_the_error_and_row(tmp_path, capsys):

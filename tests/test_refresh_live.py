@@ -579,8 +579,9 @@ def test_live_rows_typed_below_a_total_row_are_named_by_their_sheet_row(df, tota
     data.grid.update({(below, 2): "zz", (below, 3): dt.datetime(2024, 1, 1), (below, 4): 10.0,
                       (below + 1, 2): "zy", (below + 1, 3): dt.datetime(2024, 1, 1), (below + 1, 4): 5.0})
     result = refresh_book(book)
+    advice = "move them into the table above its Total Row" if total_row else "extend the table"
     assert result.checks[0].startswith(f"2 rows right below table 'Ledger' are outside the table: sheet 'Data' "
-                                       f"row {below}, sheet 'Data' row {below + 1}; extend the table")
+                                       f"row {below}, sheet 'Data' row {below + 1}; {advice}")
     assert result.ledger_rows == len(df)  # neither the Total Row nor the typed rows are read
 
 

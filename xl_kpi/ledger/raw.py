@@ -126,6 +126,14 @@ class RawTable:
         """
         return self.first_row + len(self.rows) if self.below_row is None else self.below_row
 
+    def has_total_row(self) -> bool:
+        """True when the table ends with a Total Row: the rows below start after it, not right after the data.
+
+        >>> RawTable(["a"], [[1], [2]], first_row=2, below_row=5).has_total_row(), RawTable(["a"], [[1]]).has_total_row()
+        (True, False)
+        """
+        return self.first_below() > self.first_row + len(self.rows)
+
     def row_label(self, row: int) -> str:
         """"sheet 'Data' row 7" (or "row 7" without a sheet)."""
         return f"sheet {self.sheet!r} row {row}" if self.sheet else f"row {row}"

@@ -201,6 +201,20 @@ def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,
 
 
 #: Rows of a table's neighbourhood read to find rows typed just below it.
+def outside_advice(raw: RawTable) -> str:
+    """What to do with rows typed below a table.  Under a Total Row, resizing the table is no remedy: a
+    table's Total Row is always its last row and a resize moves no cell, so the Total Row would become a
+    data row (refused: its month is blank) and the last typed row the new Total Row (not read).
+
+    >>> outside_advice(RawTable(["a"], [[1]], first_row=2, below_row=4))
+    'move them into the table above its Total Row (insert table rows there, then cut and paste them in); resizing the table would turn its Total Row into a data row'
+    """
+    if raw.has_total_row():
+        return ("move them into the table above its Total Row (insert table rows there, then cut and paste them "
+                "in); resizing the table would turn its Total Row into a data row")
+    return "extend the table to include them (drag its lower-right corner, or Table Design > Resize Table)"
+
+
 def outside_rows(raw: RawTable, fmt: InputFormat) -> list[int]:
     """Row numbers of the rows right below the table that hold something (until the first blank row).
 
@@ -388,7 +402,7 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
         if outside:
             checks.add("rows outside the table", len(outside), [table.row_label(r) for r in outside],
                        f"{len(outside):,} rows right below table {table.table!r} are outside the table",
-                       "extend the table to include them (drag its lower-right corner, or Table Design > Resize Table)")
+                       outside_advice(table))
         converted = df.attrs.get("checks")
         if isinstance(converted, DataChecks):
             checks.extend(converted)
