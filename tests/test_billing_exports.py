@@ -311,12 +311,12 @@ def test_a_baremetrics_subscription_canceled_the_day_it_started_is_skipped_by_de
     same_day = df.iloc[[0]].assign(customer_oid="cus_same",
                                    subscription_canceled_at=df["subscription_started_at"].iloc[0])
     export = baremetrics_subscriptions(pd.concat([df, same_day], ignore_index=True))
-    assert export.fates.skipped == {"canceled before start": [len(df) + 2]}  # the last row, header on row 1
+    assert export.fates.skipped == {"canceled the day it started": [len(df) + 2]}  # the last row, header on row 1
     assert export.fates.used == len(df)
     checks = export.fates.data_checks()
     assert not checks and checks.notes[1] == (  # a note: not a warning, not refused by --strict
-        f"1 row of the Baremetrics import skipped (canceled before start): row {len(df) + 2}; they ended on or "
-        "before the day they started, so no day was paid for")
+        f"1 row of the Baremetrics import skipped (canceled the day it started): row {len(df) + 2}; they ended "
+        "the day they started, so no day was paid for")
     assert export.to_ledger(as_of="2024-06")["customer_id"].ne("cus_same").all()
 
 
@@ -373,8 +373,8 @@ def test_strict_accepts_a_stripe_export_whose_skipped_rows_are_by_design(book, t
     assert_bridge(book, stripe_expected())
     assert "xl-kpi refresh: 2 rows of the Stripe export skipped (trial): line 7, line 8; trials that never turned " \
            "paid (still trialing, or canceled before the trial ended) have no MRR" in cap.err.splitlines()
-    assert "xl-kpi refresh: 1 row of the Stripe export skipped (canceled before start): line 14; they ended on or " \
-           "before the day they started, so no day was paid for" in cap.err.splitlines()
+    assert "xl-kpi refresh: 1 row of the Stripe export skipped (canceled the day it started): line 14; they ended " \
+           "the day they started, so no day was paid for" in cap.err.splitlines()
     assert "xl-kpi refresh: Stripe export: 13 rows: 7 used, 6 skipped" in cap.err.splitlines()
     assert "warning" not in cap.err and "refused" not in cap.err
 
@@ -507,3 +507,26 @@ def test_an_export_row_starting_after_the_as_of_month_is_a_warning_naming_its_li
     assert ("xl-kpi refresh: warning: 1 subscriptions starting after the as-of month Jun 2024 are left out: line "
             f"{len(STRIPE_ROWS) + 2}; set a later as-of month to include them") in capsys.readouterr().err.splitlines()
     assert_bridge(book, stripe_expected())
+
+
+@pytest.mark.parametrize("fmt", ["stripe", "baremetrics"])
+def test_a_row_ended_the_day_it_started_and_one_ending_before_it_are_told_apart(book, tmp_path, capsys, fmt):
+    """Since an end before the start is its own fate (a warning, "ends before it starts"), the note for a row
+    that ended the day it started says just that: neither its name nor its reason says "before" (read side by
+    side, a note "canceled before start" and a warning "ends before it starts" looked like one case)."""
+    if fmt == "stripe":
+        same = ("sub_d", "cus_15", 1, "usd", "month", 50.00, "canceled", "2024-03-10", "2024-04-10", "", "",
+                "2024-03-10", "2024-03-10")
+        src, what = write_stripe(tmp_path / "s.csv", rows=STRIPE_ROWS + [STRIPE_IMPOSSIBLE, same]), "Stripe export"
+        n = len(STRIPE_ROWS)
+    else:
+        same = ("plan_7", "USD", 4000, "month", 1, "customer_7", "2024-03-10", "2024-03-10", 1)
+        src, what = write_baremetrics(tmp_path / "b.csv", rows=BM_ROWS + [BM_IMPOSSIBLE, same]), "Baremetrics import"
+        n = len(BM_ROWS)
+    assert _refresh(book, src, fmt) == 0
+    lines = capsys.readouterr().err.splitlines()
+    [warning] = [line for line in lines if "warning:" in line]
+    assert f"skipped (ends before it starts): line {n + 2};" in warning
+    [note] = [line for line in lines if f"line {n + 3}" in line]
+    assert note == (f"xl-kpi refresh: 1 row of the {what} skipped (canceled the day it started): line {n + 3}; "
+                    "they ended the day they started, so no day was paid for")

@@ -63,7 +63,7 @@ REASONS = {
                   "never count",
     "trial": "trials that never turned paid (still trialing, or canceled before the trial ended) have no MRR",
     "free: amount 0": "they have no MRR",
-    "canceled before start": "they ended on or before the day they started, so no day was paid for",
+    "canceled the day it started": "they ended the day they started, so no day was paid for",
     "ends before it starts": "the end date is before the start date, which cannot be: left out; correct the row "
                              "in the billing system or the file",
     "never active at a month end": "they started and ended inside one month, so they were never active at a "
@@ -79,7 +79,7 @@ REASONS = {
 #: facts about how the export was read, not warnings: ``--strict`` does not refuse an export for holding
 #: them.  Every other fate (another currency left out, a paused subscription counted as running, a row
 #: that ends before it starts: impossible data) may make a number wrong: a warning.
-EXPECTED = frozenset({"incomplete", "trial", "free: amount 0", "canceled before start",
+EXPECTED = frozenset({"incomplete", "trial", "free: amount 0", "canceled the day it started",
                       "never active at a month end"})
 
 
@@ -337,21 +337,22 @@ def ends_before_start(keep: np.ndarray, fates: RowFates, numbers: np.ndarray, st
 
 def date_fates(keep: np.ndarray, fates: RowFates, numbers: np.ndarray, start: np.ndarray, end: np.ndarray,
                end_blank: np.ndarray) -> np.ndarray:
-    """Skip, as notes, the kept rows the month-end rule gives no month: one that ended on or before the day
-    it started ("canceled before start": no day paid for), and one that started and ended inside the
+    """Skip, as notes, the kept rows the month-end rule gives no month: one that ended the day it started
+    ("canceled the day it started": no day paid for; an end before the start is :func:`ends_before_start`'s,
+    checked first), and one that started and ended inside the
     same month ("never active at a month end": a subscription counts in month m when it is running on
     m's last day, :func:`xl_kpi.ledger.subscriptions_to_ledger`).  Returns the rows still kept.
 
     >>> f = RowFates("x")  # 2024-01-10 -> 2024-01-10, 2024-01-10 -> 2024-01-25, 2024-01-10 -> 2024-02-02
     >>> start = np.array([19732, 19732, 19732]); end = np.array([19732, 19747, 19755])
     >>> date_fates(np.ones(3, bool), f, np.array([2, 3, 4]), start, end, np.zeros(3, bool)).tolist(), f.skipped
-    ([False, False, True], {'canceled before start': [2], 'never active at a month end': [3]})
+    ([False, False, True], {'canceled the day it started': [2], 'never active at a month end': [3]})
     """
     from xl_kpi.ledger.validation import days_to_months
 
     ended = keep & ~end_blank
     same_day = ended & (end <= start)
-    fates.skip("canceled before start", numbers[same_day])
+    fates.skip("canceled the day it started", numbers[same_day])
     within = ended & ~same_day & (days_to_months(end) == days_to_months(start))
     fates.skip("never active at a month end", numbers[within])
     return keep & ~same_day & ~within
