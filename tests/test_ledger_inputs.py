@@ -316,6 +316,36 @@ def test_under_a_total_row_the_advice_is_not_to_resize_the_table(tmp_path, capsy
     assert report_bridge(moved)["Ending MRR"].tolist() == [30, 12]  # a, b in January; c, d in February
 
 
+@pytest.mark.parametrize("total_row", [False, True])
+def test_rows_typed_below_another_workbooks_table_are_reported_too(tmp_path, capsys, total_row):
+    """--ledger other.xlsx reads its table as the book's own is read: rows typed under it are not read, so
+    they are a warning naming their sheet rows there (under its Total Row when it has one), not dropped
+    without a word; --strict refuses, both files untouched."""
+    rows = [("a", "2024-01-01", 10.0), ("b", "2024-01-01", 20.0)]
+    typed = [("c", "2024-02-01", 5.0), ("d", "2024-02-01", 7.0)]
+
+    def total(wb):
+        if total_row:
+            ws = wb["Ledger"]
+            ws.insert_rows(4)
+            ws["A4"], ws["C4"] = "Total", "=SUBTOTAL(109,Ledger[MRR])"
+            ws.tables["Ledger"].ref, ws.tables["Ledger"].totalsRowCount = "A1:C4", 1
+
+    other = book(tmp_path / "other.xlsx", rows, below=typed, more=total)
+    target = book(tmp_path / "book.xlsx", [("z", "2024-01-01", 1.0)])
+    first = 5 if total_row else 4
+    advice = "move them into the table above its Total Row" if total_row else "extend the table to include them"
+    before = target.read_bytes(), other.read_bytes()
+    err = refused(capsys, target, "--ledger", other, "--strict")
+    assert other.read_bytes() == before[1]
+    assert (f"2 rows right below table 'Ledger' are outside the table: sheet 'Ledger', row {first}, sheet 'Ledger', "
+            f"row {first + 1}; {advice}") in err
+    code, out, err = cli(capsys, target, "--ledger", other)
+    assert code == 0 and f"warning: 2 rows right below table 'Ledger' are outside the table: sheet 'Ledger', row " \
+                         f"{first}," in err
+    assert report_bridge(target)["Ending MRR"].tolist() == [30]  # the typed rows are not read
+
+
 def test_error_cells_are_refused_naming_the_error_and_row(tmp_path, capsys):
     path = book(tmp_path / "na.xlsx", [("a", "2024-01-01", 10.0), ("#N/A", "#N/A", "#N/A")])
     err = refused(capsys, path)

@@ -38,7 +38,9 @@ def read_workbook(path: Path, label: str, table: str | None = None, query=None) 
     grid = np.array(rows, dtype=object).reshape(len(rows), width)
     frame = pd.DataFrame({str(h): pd.Series(grid[:, j], dtype=object) for j, h in enumerate(raw.header)})
     numbers = raw.first_row + np.arange(len(rows), dtype=np.int64)
-    return SourceTable(label, frame, "row", numbers, sheet=raw.sheet, table=raw.table)
+    below = [(list(r) + [None] * width)[:width] for r in raw.below]  # reported as typed outside the table
+    return SourceTable(label, frame, "row", numbers, sheet=raw.sheet, table=raw.table, below=below,
+                       below_number=raw.first_below())
 
 
 #: ``table=`` names one of its Excel Tables (``--table``), as for a database; a query is refused.

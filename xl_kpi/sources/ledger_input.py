@@ -68,6 +68,8 @@ class SourceRawTable(RawTable):
     def row_label(self, row: int) -> str:
         if self.located is None:
             return super().row_label(row)
+        if self.below_row is not None and row >= self.below_row and self.located.below_number is not None:
+            return self.located.name(self.located.below_number + row - self.below_row)  # typed under the table
         return self.located.locate(row - self.first_row)
 
 
@@ -157,8 +159,14 @@ class ExternalLedgerSource:
         frame = self.map.apply(src.frame, src.label, fmt.name)
         if fmt.name in ("ledger", "subscriptions"):
             self._require(frame, fmt)
+        below, below_row = [], None
+        if src.below_number is not None:  # another workbook's table: the rows under it, as for the book's own
+            below = [list(r) for r in src.below]  # --columns renames, in place: the same columns in order
+            gap = src.below_number - (int(src.numbers[-1]) + 1 if len(src.frame) else src.below_number)
+            below_row = FIRST_ROW + len(frame) + gap  # after its Total Row, if any (RawTable.has_total_row)
         return SourceRawTable([str(c) for c in frame.columns], frame.to_numpy(dtype=object).tolist(),
-                              first_row=FIRST_ROW, source=src.label, sheet=src.sheet, table="", located=src)
+                              first_row=FIRST_ROW, source=src.label, sheet=src.sheet, table=src.table or "",
+                              located=src, below=below, below_row=below_row)
 
     def analysis_in_place(self, read: Mapping[str, Any] | None = None):
         """The analysis computed where the data is, for a ledger too large for memory; else None.

@@ -32,7 +32,11 @@ class SourceTable:
     row; by default 1, 2, ... in the order read) and ``unit`` what it is
     called ("line", "row").  ``label`` names the source in messages
     ("ledger.csv", "wh.duckdb, table 'ledger'"); ``sheet`` and ``table``
-    are set for a workbook's table, whose name suggests the format.
+    are set for a workbook's table, whose name suggests the format;
+    ``below`` holds a workbook table's rows right below it (same columns)
+    and ``below_number`` the number of the first of them (after a Total
+    Row), so that rows typed outside the table are reported as for the
+    book's own table.
     """
 
     label: str
@@ -42,6 +46,8 @@ class SourceTable:
     sheet: str | None = None
     table: str | None = None
     notes: list[str] = field(default_factory=list)
+    below: list = field(default_factory=list)
+    below_number: int | None = None
 
     def locate(self, position: int) -> str:
         """The user's name for the row at ``position`` (0-based) of ``frame``.
@@ -50,7 +56,10 @@ class SourceTable:
         >>> t.locate(1), SourceTable("t", pd.DataFrame({"x": [1]})).locate(0)
         ('line 5', 'row 1')
         """
-        number = int(self.numbers[position]) if self.numbers is not None else position + 1
+        return self.name(int(self.numbers[position]) if self.numbers is not None else position + 1)
+
+    def name(self, number: int) -> str:
+        """The user's name for the row numbered ``number`` ("line 12", "sheet 'Data', row 7")."""
         where = f"{self.unit} {number}"
         return f"sheet {self.sheet!r}, {where}" if self.sheet else where
 
