@@ -60,3 +60,13 @@ def check_ledger() -> pd.DataFrame:
 def checks_of(checks) -> list[tuple]:
     """A ledger's data checks as comparable tuples (name, count, examples, summary, advice)."""
     return [(c.name, c.count, c.examples, c.summary, c.advice) for c in checks]
+
+
+def money_cases() -> np.ndarray:
+    """Amounts for the money rule in SQL: ties of rounding (0.0000005 ...), sums not exact in binary, values
+    on either side of 2^52 / 10^6 (where a double stops having fractions), large and random ones, negated."""
+    rng = np.random.default_rng(5)
+    values = np.r_[HOSTILE_AMOUNTS, 0.1 + 0.2, 1e-17, 0.0000005, 0.0000015, 0.0000025, 0.0078125, 2.5, 1e12 + 0.5e-6,
+                   1e15 / 3, 2.0 ** 60, 2.0 ** 46 + 0.5, 2.0 ** 46 - 0.5e-6, (2.0 ** 52 - 0.5) / 1e6, 2.0 ** 52 / 1e6,
+                   rng.random(300) * 1000, np.round(rng.random(300) * 1000, 7)]
+    return np.r_[values, -values]  # a negative amount is rounded by its size, as rint does

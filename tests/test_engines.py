@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.engine_cases import (HOSTILE_AMOUNTS, HOSTILE_IDS, assert_frames_match, check_ledger, checks_of,
-                                random_ledger)
+                                money_cases, random_ledger)
 from tests.test_ledger import HAND_BRIDGE, MONEY, COUNTS, hand_ledger
 from xl_kpi import engines
 from xl_kpi.engines.ibis_engine import IbisLedger, ibis_table
@@ -268,9 +268,7 @@ def test_the_money_rule_in_sql_gives_numpys_bits():
     from xl_kpi.engines.ibis_engine import round_money as sql_round
     from xl_kpi.ledger.money import DECIMALS, round_money
 
-    rng = np.random.default_rng(5)
-    values = np.r_[HOSTILE_AMOUNTS, 0.1 + 0.2, 1e-17, 0.0000005, 0.0000015, 0.0000025, 0.0078125, 2.5, 1e12 + 0.5e-6,
-                   1e15 / 3, 2.0 ** 60, rng.random(300) * 1000, np.round(rng.random(300) * 1000, 7)]
+    values = money_cases()
     t = ibis.memtable(pd.DataFrame({"x": values}))
     got = t.select(y=sql_round(t.x, DECIMALS)).to_pyarrow()["y"].to_numpy()
     np.testing.assert_array_equal(got, round_money(values))

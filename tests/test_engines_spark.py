@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.engine_cases import check_ledger, checks_of, random_ledger
+from tests.engine_cases import check_ledger, checks_of, money_cases, random_ledger
 from tests.test_engines import assert_same_analyses
 from tests.test_ledger import hand_ledger
 from xl_kpi.engines.ibis_engine import IbisLedger
@@ -96,3 +96,16 @@ def test_the_data_checks_on_spark_are_the_numpy_paths(spark):
                                                            frozenset({"'0042'", "'42'"}),
                                                            frozenset({"'Straße'", "'STRASSE'"})}
     assert got[0][2] == () and got[2][2] == want[2][2] == ("Apr 2024", "May 2024")
+
+
+def test_the_money_rule_on_spark_gives_numpys_bits(spark):
+    """The SQL rounding (two additions of 2^52, no ROUND) gives numpy's bits on Spark too, ties and all."""
+    import numpy as np
+
+    from xl_kpi.engines.ibis_engine import round_money as sql_round
+    from xl_kpi.ledger.money import DECIMALS, round_money
+
+    values = money_cases()
+    t = on_spark(spark, pd.DataFrame({"x": values}), "money")
+    got = t.select(y=sql_round(t.x, DECIMALS)).to_pyarrow()["y"].to_numpy()
+    np.testing.assert_array_equal(got, round_money(values))

@@ -104,6 +104,9 @@ MONEY_DECIMALS: int | None = DECIMALS
 FIRST_MONTH = int(days_to_months(np.array([FIRST_DAY]))[0])
 LAST_MONTH = int(days_to_months(np.array([LAST_DAY]))[0])
 
+#: 2^52: from here on every double is a whole number (:func:`round_money`).
+_TWO_52 = float(2 ** 52)
+
 #: Name of the position column added to a pandas frame (row numbers for messages).
 _POS = "__xl_kpi_row"
 
@@ -229,19 +232,22 @@ def round_money(x, decimals: int | None = None):
     """``x`` rounded to ``decimals`` (default :data:`MONEY_DECIMALS`) as
     :func:`xl_kpi.ledger.money.round_money` does: ``rint(x * 10^d) / 10^d``, ties to even.
 
-    Written with float arithmetic only (fmod, no cast to an integer type, no
-    backend ROUND, whose half-way rule differs between databases), so every
-    backend gives numpy's bits. Amounts are >= 0 here (sums of validated MRR).
+    Written with float arithmetic only (no cast to an integer type, no backend
+    ROUND, whose half-way rule differs between databases), so every backend
+    gives numpy's bits: for 0 <= y < 2^52, ``(y + 2^52) - 2^52`` is ``rint(y)``
+    (the sum lies where doubles are the whole numbers, and IEEE addition
+    rounds half to even); from 2^52 on, a double is a whole number already.
+    Two additions, where a remainder (``fmod``) costs several times more on
+    ten million customer-months. A negative amount is rounded by its size.
     """
     decimals = MONEY_DECIMALS if decimals is None else decimals
     if decimals is None:
         return x
     scale = float(10 ** decimals)
     y = x * scale
-    frac = y % 1.0                 # exact in IEEE arithmetic
-    down = y - frac                # floor(y), still a float
-    half_even = down + (down % 2.0)  # a tie goes to the even neighbour, like rint
-    rounded = ibis.cases((frac > 0.5, down + 1.0), (frac < 0.5, down), else_=half_even)
+    size = y.abs()
+    whole = ibis.ifelse(size < _TWO_52, (size + _TWO_52) - _TWO_52, size)
+    rounded = ibis.ifelse(y < 0, -whole, whole)
     return rounded / scale
 
 
@@ -373,8 +379,7 @@ class IbisLedger:
 
         Grouped by the normalised id and the month number: ``v`` the MRR sum
         (``r`` rounded by the money rule), ``n`` rows, ``bad`` rows failing
-        any check (completely blank rows are not bad: they are counted in
-        ``skipped``), ``first`` the first row's position (when rows have one).
+        any check (completely blank rows are not bad: they are skipped).
         ``in_range``: the month is reported (through ``as_of``); ``active``:
         in range with ``r > 0``.
 
@@ -396,32 +401,30 @@ class IbisLedger:
         f = self._flags
         skip = f.c_blank & f.d_blank & f.v_blank
         bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
-        metrics = {"v": f.v.sum(), "n": f.count(), "bad": f.count(where=bad), "skipped": f.count(where=skip)}
-        if "pos" in f.columns:  # for the near-duplicate ids' examples
-            metrics["first"] = f.pos.min()
-        g = f.group_by(["c", "m"]).aggregate(**metrics)
+        # (no `skipped` count: a completely blank row has no month, and every other row without a month
+        # is bad, so the skipped rows are the rows of the month-less customer-months that are not bad)
+        g = f.group_by(["c", "m"]).aggregate(v=f.v.sum(), n=f.count(), bad=f.count(where=bad))
         last = self.as_of_month
-        in_range = (g.m.notnull() if last is None else g.m <= last).fill_null(False)
-        r = round_money(g.v)
-        active = in_range & (r > 0).fill_null(False)
+        # one step per column, each reading the last one's columns: the rounding is computed once
+        g = g.mutate(r=round_money(g.v), in_range=(g.m.notnull() if last is None else g.m <= last).fill_null(False))
+        g = g.mutate(active=g.in_range & (g.r > 0).fill_null(False))
         # one integer order per customer: its active months (key = m), then the other reported months,
         # then the rest; an active month's neighbours in this order are its previous / next active months
-        # when they are active too, and a RANGE frame on the key finds the month `window` later
-        key = (g.m.fill_null(0).cast("int64")
-               + ibis.cases((active, 0), (in_range, 1), else_=2).cast("int64") * _RANK_SPAN)
-        g = g.mutate(r=r, in_range=in_range, active=active, key=key)
+        # when their keys are months too, and a RANGE frame on the key finds the month `window` later
+        g = g.mutate(key=g.m.fill_null(0).cast("int64")
+                     + ibis.cases((g.active, 0), (g.in_range, 1), else_=2).cast("int64") * _RANK_SPAN)
         w = ibis.window(group_by=g.c, order_by=g.key)
         ahead = ibis.window(group_by=g.c, order_by=g.key, range=(TRAILING_WINDOW, TRAILING_WINDOW))
-        before_active = g.active.lag().over(w).fill_null(False)
-        after_active = g.active.lead().over(w).fill_null(False)
-        none_m = ibis.null().cast(g.m.type())
+        before, after = g.key.lag().over(w), g.key.lead().over(w)
+        month = lambda key: (key < _RANK_SPAN // 2).fill_null(False)  # noqa: E731 - an active month's key
+        none = ibis.null().cast("int64")
         seq = g.mutate(
-            prev_m=ibis.ifelse(before_active, g.m.lag().over(w), none_m),
-            prev_v=ibis.ifelse(before_active, g.r.lag().over(w), ibis.null().cast("float64")),
-            next_m=ibis.ifelse(after_active, g.m.lead().over(w), none_m),
-            cohort=g.m.first().over(w),
+            prev_m=ibis.ifelse(month(before), before, none),
+            prev_v=ibis.ifelse(month(before), g.r.lag().over(w), ibis.null().cast("float64")),
+            next_m=ibis.ifelse(month(after), after, none),
+            cohort=g.key.first().over(w),  # of an active month: its customer's first active month
             later=g.r.max().over(ahead),
-            first_of_c=ibis.row_number().over(w) == 0,
+            first_of_c=before.isnull(),  # the key is never null: only the first row has none before it
         )
         return self._materialise(seq.drop("key"))
 
@@ -449,7 +452,7 @@ class IbisLedger:
         """
         cm, last = self._cm, self.as_of_month
         in_range = cm.in_range  # a valid row has a month (null m: a completely blank row)
-        got = cm.aggregate(bad=cm.bad.sum(), skipped=cm.skipped.sum(), total=cm.n.sum(),
+        got = cm.aggregate(bad=cm.bad.sum(), skipped=(cm.n - cm.bad).sum(where=cm.m.isnull()), total=cm.n.sum(),
                            first=cm.m.min(where=in_range), last=cm.m.max(), rows=cm.n.sum(where=in_range),
                            negative=cm.count(where=(cm.v < 0) & in_range),  # as numpy: after as_of, left out
                            # as the numpy path: the ids of the rows reported (through as_of); a blank id
@@ -661,8 +664,11 @@ class IbisLedger:
             return
         names = [pool[i] for g in groups for i in g]
         first: dict[str, int] = {}
-        if "first" in cm.columns:  # each id's first row, for the order and the examples (the numpy path's)
-            hits = cm.filter(cm.in_range & cm.c.isin(names)).group_by("c").aggregate(first=cm.first.min())
+        f = self._flags
+        if "pos" in f.columns:  # each id's first row reported, for the order and the examples (the numpy path's)
+            last = self.first_month + self.n_months - 1
+            used = f.filter(f.m.notnull() & (f.m <= last) & f.c.isin(names))  # a second read, only for the message
+            hits = used.group_by("c").aggregate(first=used.pos.min())
             first = {r["c"]: int(r["first"]) for r in hits.to_pyarrow().to_pylist()}
         # in the order the numpy path finds them: ids in order of first appearance (else of the ids)
         names.sort(key=lambda i: (first.get(i, 0), i))
