@@ -15,19 +15,44 @@ One pipeline (:mod:`xl_kpi.refresh.pipeline`), two back ends:
 Both write the same report (:mod:`.report`): the ``MRRBridge`` table on
 ``MRR Bridge``, cohort heat maps on ``Cohort Retention``, the latest KPIs and
 two charts on ``KPI Summary``.
+
+The pipeline, the report and pandas with them load on first use (PEP 562
+``__getattr__``, as :mod:`xl_kpi` does for the KPI functions): the command
+line imports this package to start reading the ledger sheet
+(:mod:`.head_start`) before it pays for them.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xl_kpi.errors import UserError
-from xl_kpi.refresh.pipeline import Progress, RefreshResult
-from xl_kpi.refresh.source_settings import refresh_from
-from xl_kpi.refresh.report import BRIDGE_HEADERS, BRIDGE_TABLE, REPORT_SHEETS
+
+if TYPE_CHECKING:
+    from xl_kpi.refresh.head_start import HeadStart
+    from xl_kpi.refresh.pipeline import Progress, RefreshResult
 
 __all__ = ["refresh_file", "refresh_book", "RefreshResult", "BRIDGE_HEADERS", "BRIDGE_TABLE", "REPORT_SHEETS"]
+
+#: Names loaded on first use, and the module each comes from.
+_LAZY = {"RefreshResult": "pipeline", "Progress": "pipeline", "BRIDGE_HEADERS": "report", "BRIDGE_TABLE": "report",
+         "REPORT_SHEETS": "report"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"xl_kpi.refresh.{_LAZY[name]}"), name)
+        globals()[name] = value  # found once: later look-ups are plain attribute reads
+        return value
+    raise AttributeError(f"module 'xl_kpi.refresh' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 #: Package formats the file back end rewrites (workbooks and templates, with or without macros).
 SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
@@ -35,7 +60,8 @@ SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = None,
                  progress: Progress | None = None, *, ledger=None, read: dict | None = None, strict: bool = False,
-                 as_of: str | None = None, **source_options) -> RefreshResult:
+                 as_of: str | None = None, head_start: HeadStart | None = None,
+                 **source_options) -> RefreshResult:
     """Refresh the report of a closed workbook file, in place or into ``output``.
 
     Only the report's parts change; everything else in the package is copied
@@ -63,8 +89,13 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     ``read`` holds the read options (``as_of``, ``dayfirst``, ``input``,
     ``drop_duplicates``, ``merge_case``) that override the workbook's
     Settings table; ``strict`` refuses a refresh with data checks to report.
+
+    ``head_start`` is the read of the ledger sheet the command line began
+    early (:mod:`.head_start`); used only if it is the read this refresh
+    makes, of the file as it is when the refresh begins; closed at the end.
     """
     from xl_kpi.ooxml.package import WorkbookPackage
+    from xl_kpi.refresh.source_settings import refresh_from
     from xl_kpi.refresh.damaged import check_structure, open_zip
     from xl_kpi.refresh.file_backend import FileReportWriter, FileTableSource
     from xl_kpi.refresh.replace import Replacement
@@ -82,17 +113,22 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     if as_of is not None:
         read["as_of"] = as_of
     label = str(src)
-    with Replacement(target, str(target), watch=[src]) as replacement:
-        with open_zip(src, label) as zf:  # what it is, and whether it is damaged, before anything relies on it
-            check_structure(zf, label)
-        pkg = WorkbookPackage(src, label=label)
-        try:
-            writer = FileReportWriter(pkg, target, replacement)
-            # The ledger names sheet, row and column; the command line adds the file (a source names its own).
-            result = refresh_from(FileTableSource(pkg), writer, progress, base=src.resolve().parent, label=label,
-                                  ledger=ledger, source_options=source_options, read=read, strict=strict)
-        finally:
-            pkg.close()
+    try:
+        with Replacement(target, str(target), watch=[src]) as replacement:
+            with open_zip(src, label) as zf:  # what it is, and whether it is damaged, before anything relies on it
+                check_structure(zf, label)
+            pkg = WorkbookPackage(src, label=label)
+            try:
+                writer = FileReportWriter(pkg, target, replacement)
+                # The ledger names sheet, row and column; the command line adds the file (a source names its own).
+                source = FileTableSource(pkg, head_start, replacement.identity(src))
+                result = refresh_from(source, writer, progress, base=src.resolve().parent, label=label,
+                                      ledger=ledger, source_options=source_options, read=read, strict=strict)
+            finally:
+                pkg.close()
+    finally:
+        if head_start is not None:
+            head_start.close()  # not taken (another sheet read, or the file saved since): dropped
     result.target = str(target)
     return result
 
@@ -103,6 +139,7 @@ def refresh_book(book, progress: Progress | None = None) -> RefreshResult:
     From its own tables, or from the source its Settings table names (a
     relative path is relative to the workbook's folder, ``book.fullname``).
     """
+    from xl_kpi.refresh.source_settings import refresh_from
     from xl_kpi.refresh.xlwings_backend import XlwingsReportWriter, XlwingsTableSource
 
     fullname = getattr(book, "fullname", None)  # "" or a bare name for a workbook never saved

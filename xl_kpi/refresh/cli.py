@@ -94,6 +94,18 @@ def progress_bar(stream=None, width: int = 30):
 
 
 def run(args: argparse.Namespace) -> int:
+    # calamine starts on the ledger sheet (without the GIL) while pandas and the report code are imported
+    from xl_kpi.refresh.head_start import HeadStart
+
+    head_start = HeadStart.start(args.book) if args.ledger is None else None
+    try:
+        return _run(args, head_start)
+    finally:
+        if head_start is not None:
+            head_start.close()
+
+
+def _run(args: argparse.Namespace, head_start) -> int:
     from xl_kpi.refresh import refresh_file
 
     options = {k: v for k, v in (("table", args.table), ("query", args.query),
@@ -107,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         options["input"] = args.input
     try:
         result = refresh_file(args.book, args.output, progress=progress_bar(), read=read, strict=args.strict,
-                              ledger=args.ledger, **options)
+                              ledger=args.ledger, head_start=head_start, **options)
     except PermissionError as exc:
         raise UserError(f"{exc.filename or args.book}: permission denied (is the workbook open in Excel? "
                         "close it and try again)") from None

@@ -54,6 +54,7 @@ from xl_kpi.ooxml.table import table_xml
 from xl_kpi.ooxml.workbook import NewName, edit_workbook
 from xl_kpi.ooxml.worksheet import print_titles_formula, worksheet_xml
 from xl_kpi.ooxml.zipcopy import RawZipWriter
+from xl_kpi.refresh.head_start import ROWS_BELOW, HeadStart, read_sheet
 from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.refresh.ownership import MARKER, Inventory, Plan
 from xl_kpi.refresh.report import Report, ReportSheet
@@ -65,8 +66,6 @@ from xl_kpi.refresh.verify import verify_package
 # --------------------------------------------------------------------------- reading
 
 
-#: Rows below a table that are read to find rows typed outside it.
-ROWS_BELOW = 20
 _CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c\s")
 _REF_ATTR = re.compile(rb'\sr="([A-Z]+)(\d+)"')
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
@@ -200,10 +199,13 @@ class BackgroundCall:
 class FileTableSource:
     """The Excel Tables of a closed workbook, read with python-calamine (a :class:`~xl_kpi.ledger.raw.TableSource`)."""
 
-    def __init__(self, pkg: WorkbookPackage) -> None:
+    def __init__(self, pkg: WorkbookPackage, head_start: HeadStart | None = None, identity=None) -> None:
         self.pkg = pkg
         self.label = pkg.label
         self.date1904 = pkg.date1904
+        #: A read of the ledger sheet the command line began before the refresh (:mod:`.head_start`), used
+        #: if it is this read of this file as it was when the refresh began (``identity``).
+        self.head_start, self.identity = head_start, identity
 
     def table_names(self) -> list[str]:
         return [t.name for t in self.pkg.tables()]
@@ -227,8 +229,11 @@ class FileTableSource:
             if table.header_rows < 1:
                 raise UserError(f"{self.label}: the table {table.name!r} on sheet {table.sheet!r} has no header "
                                 "row; switch its Header Row on in Excel (Table Design)")
+            early = self.head_start.take(table.sheet, r2 + ROWS_BELOW, self.identity) if self.head_start else None
+            if early is not None:
+                self.head_start = None  # its rows are taken once
             with cyclic_gc_paused():
-                rows = self._read_sheet(table.sheet, r2 + ROWS_BELOW)
+                rows = early.result() if early is not None else self._read_sheet(table.sheet, r2 + ROWS_BELOW)
         except Exception:
             scan.result()  # the scan's refusal first
             raise
@@ -248,16 +253,7 @@ class FileTableSource:
 
     def _read_sheet(self, sheet: str, nrows: int) -> list[list]:
         """The sheet's first ``nrows`` rows, as python-calamine reads them."""
-        from python_calamine import CalamineWorkbook
-
-        try:
-            wb = CalamineWorkbook.from_path(str(self.pkg.path))
-            try:
-                return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
-            finally:
-                wb.close()  # release the file: Windows cannot replace a file that is open
-        except Exception as exc:  # calamine raises its own types for damaged sheets
-            raise UserError(f"{self.label}: could not read sheet {sheet!r}: {exc}") from None
+        return read_sheet(self.pkg.path, sheet, nrows, self.label)
 
     def _table(self, table, rows: list[list], r1: int, c1: int, r2: int, c2: int, errors_scan: ErrorScan) -> RawTable:
         last = r2 - table.totals_rows  # the last data row

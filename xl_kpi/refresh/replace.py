@@ -217,6 +217,10 @@ class Replacement:
     def __exit__(self, *exc) -> None:
         self._lock.release()
 
+    def identity(self, path: os.PathLike | str) -> Identity | None:
+        """The identity a watched file had when the refresh began (None for a file not watched or not there)."""
+        return self._identities.get(Path(os.path.realpath(path)))
+
     def _check_unchanged(self) -> None:
         for real, given in self._watch.items():
             if Identity.of(real) != self._identities.get(real):

@@ -1,0 +1,116 @@
+"""The command line's head start (:mod:`xl_kpi.refresh.head_start`): the ledger sheet read while the rest is
+imported is used only when it is the read the refresh would make, of the file as the refresh found it.
+
+Each case compares the refreshed workbook, part by part, with a refresh without a head start, and counts
+the sheet reads calamine made.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from xl_kpi.cli import main as cli_main
+from xl_kpi.refresh import file_backend, head_start, refresh_file
+from xl_kpi.refresh.head_start import HeadStart
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = [["a", "2024-01-01", 10.0], ["b", "2024-01-01", 20.0], ["a", "2024-02-01", 15.0], ["c", "2024-03-01", 7.0]]
+
+
+def make_book(path: Path, rows=ROWS, settings: bool = False) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    if settings:  # a Settings table on a sheet of its own, read before the ledger
+        ws = wb.add_worksheet("Settings")
+        ws.add_table(0, 0, 1, 1, {"name": "Settings", "data": [["As-of month", "2024-02"]],
+                                  "columns": [{"header": "Setting"}, {"header": "Value"}]})
+    ws = wb.add_worksheet("Data")
+    ws.add_table(0, 0, len(rows), 2, {"name": "Ledger", "data": rows, "columns": [
+        {"header": "Customer ID"}, {"header": "Month"}, {"header": "MRR"}]})
+    wb.close()
+    return path
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The sheets calamine was asked to read, in order (the head start's thread and the refresh's own)."""
+    seen: list[str] = []
+    real = head_start.read_sheet
+
+    def counting(path, sheet, nrows, label):
+        seen.append(sheet)
+        return real(path, sheet, nrows, label)
+
+    monkeypatch.setattr(head_start, "read_sheet", counting)
+    monkeypatch.setattr(file_backend, "read_sheet", counting)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764590400")  # the same stamp in every refreshed copy
+    return seen
+
+
+@pytest.mark.parametrize("settings", [False, True])
+def test_the_command_line_reads_the_ledger_sheet_once_and_writes_what_the_api_writes(tmp_path, reads, settings):
+    book = make_book(tmp_path / "book.xlsx", settings=settings)
+    refresh_file(book, tmp_path / "api.xlsx")
+    assert reads.count("Data") == 1
+    reads.clear()
+    assert cli_main(["refresh", str(book), "--output", str(tmp_path / "cli.xlsx"), "--quiet"]) == 0
+    assert reads.count("Data") == 1  # the head start's read, taken by the refresh (a Settings read left it be)
+    assert parts(tmp_path / "cli.xlsx") == parts(tmp_path / "api.xlsx")
+    assert gc.isenabled()  # paused for the read, running again after it
+
+
+@pytest.mark.parametrize("saved", [ROWS[:3] + [["d", "2024-03-01", 1000.0]], ROWS + [["d", "2024-03-01", 1007.0]]],
+                         ids=["same rows", "one row more"])
+def test_a_save_after_the_head_start_is_read_again(tmp_path, reads, saved):
+    """Saved between the head start and the refresh: the early rows are of the old file and are dropped
+    (the same table size: by the file's identity; another size: by the rows asked for)."""
+    book = make_book(tmp_path / "book.xlsx")
+    early = HeadStart.start(book)
+    early._thread.join()
+    newer = make_book(tmp_path / "newer.xlsx", saved)
+    os.replace(newer, book)
+    refresh_file(book, tmp_path / "out.xlsx", head_start=early)
+    assert reads == ["Data", "Data"]  # the head start's, then the refresh's own
+    refresh_file(book, tmp_path / "again.xlsx")
+    assert parts(tmp_path / "out.xlsx") == parts(tmp_path / "again.xlsx")  # the new rows (customer d) reported
+    march = 1000 if len(saved) == len(ROWS) else 1014  # (d alone; c's 7 + d's 1007)
+    assert f"<v>{march}</v>".encode() in parts(tmp_path / "out.xlsx")["xl/worksheets/sheet2.xml"]
+    assert gc.isenabled()
+
+
+def test_no_head_start_for_what_the_refresh_refuses_and_the_same_message(tmp_path, capsys):
+    """Not a zip, no Ledger table, a table without header row: no read begins; the refresh names the problem."""
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip at all")
+    assert HeadStart.start(junk).take("Data", 25, None) is None
+    none = tmp_path / "none.xlsx"
+    wb = xlsxwriter.Workbook(str(none))
+    wb.add_worksheet("Data").write("A1", "x")
+    wb.close()
+    assert HeadStart.start(none)._thread is None
+    assert cli_main(["refresh", str(none), "--quiet"]) == 2
+    assert "no Excel Table named 'Ledger'" in capsys.readouterr().err
+    assert gc.isenabled()
+
+
+def test_importing_the_command_line_and_the_head_start_loads_no_pandas():
+    """The head start must begin before the heavy imports, or it hides nothing."""
+    code = ("import sys, xl_kpi.cli, xl_kpi.refresh.cli, xl_kpi.refresh.head_start; "
+            "print(sorted(m for m in ('pandas', 'openpyxl', 'python_calamine') if m in sys.modules)); "
+            "import xl_kpi.refresh as r; print(r.BRIDGE_HEADERS[0], r.RefreshResult.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "Month RefreshResult"
