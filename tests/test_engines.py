@@ -408,3 +408,53 @@ def test_the_stored_trailing_window_equals_the_one_computed_on_demand(monkeypatc
     for stored in (window, window + 1):  # the window stored, or another one (computed on demand)
         monkeypatch.setattr(ibis_engine, "TRAILING_WINDOW", stored)
         assert_frames_match(IbisLedger(df).trailing_retention(window), want)
+
+
+def test_a_month_whose_only_mrr_rounds_to_0_is_no_gap_as_in_memory():
+    """The gaps check counts a month active when some customer-month adds up to more than 0 (the numpy path's
+    rule), even if the money rule makes it 0 for the bridge: the summary alone would call March a gap."""
+    df = pd.DataFrame({"customer_id": ["a", "b", "a", "c"],
+                       "month": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-04-01", "2024-05-01"]),
+                       "mrr": [10.0, 1e-9, 10.0, 0.0]})
+    led = IbisLedger(df)
+    assert led.checks.tiny_months == 1 and led.bridge()["customers_end"].tolist() == [1, 0, 0, 1, 0]
+    want = checks_of(prepare_ledger(df).checks)
+    assert [c[:3] for c in want] == [("months without customers", 1, ("Feb 2024",))]
+    assert checks_of(led.data_checks()) == want
+
+
+@pytest.mark.parametrize("seed", [61, 62])
+def test_the_movement_counts_from_the_summary_are_the_movements_per_month(seed):
+    df = random_ledger(seed, rows=700, months=20)
+    led = IbisLedger(df)
+    moves = prepare_ledger(df).movements()
+    per_month = moves["month"].value_counts()
+    starts = led.month_starts()
+    assert led.movement_counts().tolist() == [int(per_month.get(m, 0)) for m in starts]
+    assert led.movement_months().tolist() == [i for i, m in enumerate(starts) if m in per_month.index]
+
+
+def test_the_engine_lists_only_the_movements_the_table_shows_and_the_same_title():
+    """Asked for what a table of `rows` rows lists, the database returns only those movements (whole months,
+    or the latest month's largest changes by ORDER BY ... LIMIT), and the sheet shows the same rows under the
+    same title as from the numpy path's movements, the latest month's full count included."""
+    from xl_kpi.refresh.report.content import latest_movements
+
+    df = random_ledger(71, rows=900, months=18, ids=16)
+    led, every = IbisLedger(df), prepare_ledger(df).movements()
+    counts = every["month"].value_counts().sort_index()
+    last3 = counts.iloc[-3:].tolist()
+    titles = []
+    for rows in (sum(last3), last3[-1] + last3[-2], last3[-1], last3[-1] - 1, 3):
+        got = led.movements(latest=3, rows=rows)
+        assert len(got) <= rows
+        table, title = latest_movements(got, rows=rows)
+        want, want_title = latest_movements(every, rows=rows)
+        assert title == want_title
+        assert_frames_match(table.reset_index(drop=True), want.reset_index(drop=True))
+        assert table["customer"].tolist() == want["customer"].tolist()
+        titles.append(title)
+    month = counts.index[-1].strftime("%b %Y")
+    assert titles == ["the latest 3 months", "the latest 2 months", "the latest month",
+                      f"the {last3[-1] - 1:,} largest of the {last3[-1]:,} movements of {month}",
+                      f"the 3 largest of the {last3[-1]:,} movements of {month}"]

@@ -262,6 +262,7 @@ class Checks:
     n_customers: int
     rows_after_as_of: int
     multi_row_months: int = 0
+    tiny_months: int = 0
 
 
 # ------------------------------------------------------------------ the ledger
@@ -460,7 +461,10 @@ class IbisLedger:
                            # A customer's first row in its window order is in range when any of its rows is.
                            customers=cm.count(where=cm.first_of_c & in_range),
                            # exact duplicate rows can only be in a customer-month of several rows
-                           multi=cm.count(where=(cm.n > 1) & in_range)).to_pyarrow().to_pylist()[0]
+                           multi=cm.count(where=(cm.n > 1) & in_range),
+                           # more than 0 but 0 by the money rule: the only months active for the gaps check
+                           # (sum > 0, as the numpy path) and not for the bridge (rounded sum > 0)
+                           tiny=cm.count(where=in_range & (cm.v > 0) & ~cm.active)).to_pyarrow().to_pylist()[0]
         got = {k: (0 if v is None and k not in ("first", "last") else v) for k, v in got.items()}
         if got["bad"]:
             self._raise_first()
@@ -476,7 +480,7 @@ class IbisLedger:
         end = int(got["last"]) if last is None else last
         after = got["total"] - got["skipped"] - got["rows"]
         return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after),
-                      int(got["multi"]))
+                      int(got["multi"]), int(got["tiny"]))
 
     def _refuse_negative_nets(self) -> None:
         """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
@@ -583,12 +587,20 @@ class IbisLedger:
 
     def _check_gaps(self, checks: DataChecks) -> None:
         """Months with no active customer between active months (likely missing data), as the numpy path
-        finds and words them: the months in which some reported customer-month adds up to more than 0."""
+        finds and words them: the months in which some reported customer-month adds up to more than 0.
+
+        Those are the summary's months (no query), unless some customer-month adds up to more than 0 but
+        to 0 by the money rule (the checks query counted them): then one query finds the months.
+        """
         if self.n_months < 3:
             return
-        cm = self._cm
-        got = cm.filter(cm.in_range & (cm.v > 0)).select("m").distinct().to_pyarrow().column("m").to_pylist()
-        active = sorted(int(m) for m in got)
+        if self.checks.tiny_months:
+            cm = self._cm
+            got = cm.filter(cm.in_range & (cm.v > 0)).select("m").distinct().to_pyarrow().column("m").to_pylist()
+        else:
+            s = self.summary()
+            got = (s.loc[s["customers"] > 0, "m"] + self.first_month).tolist()
+        active = sorted({int(m) for m in got})
         if len(active) < 2:
             return
         gaps = sorted(set(range(active[0] + 1, active[-1])) - set(active))
@@ -703,28 +715,43 @@ class IbisLedger:
                         next_m=a.next_m - first, cohort=a.cohort - first, later=a.later)
 
     def summary(self) -> pd.DataFrame:
-        """Per (month, cohort): customers, MRR and the movements (the one query behind bridge and cohorts)."""
+        """Per (month, cohort): customers, MRR, the movements and the trailing retention's totals of
+        :data:`TRAILING_WINDOW` (``t_*``, over the base months m with m + window in the report): the
+        one query behind bridge, cohorts, movement counts and the Retention sheet's trailing table."""
         if self._summary is None:
-            s = self.sequence()
+            s, n, w = self.sequence(), self.n_months, TRAILING_WINDOW
             consecutive = s.prev_m == s.m - 1
             returning = s.prev_m < s.m - 1
             delta = s.v - s.prev_v
             churns = s.next_m.isnull() | (s.next_m > s.m + 1)
             zero = ibis.literal(0.0)
+            base = s.m + w < n  # the base months of the stored trailing window
+            found = base & s.later.notnull()
+            change = s.later - s.v
             q = s.group_by(["m", "cohort"]).aggregate(
                 customers=s.count(),
                 mrr=s.v.sum(),
                 reactivated=s.count(where=returning),
                 reactivation_mrr=s.v.sum(where=returning),
+                expanding=s.count(where=consecutive & (delta > 0)),
                 expansion_mrr=ibis.ifelse(consecutive & (delta > 0), delta, zero).sum(),
+                contracting=s.count(where=consecutive & (delta < 0)),
                 contraction_mrr=ibis.ifelse(consecutive & (delta < 0), -delta, zero).sum(),
                 churning=s.count(where=churns),
                 churning_mrr=s.v.sum(where=churns),
+                t_base_customers=s.count(where=base),
+                t_retained_customers=s.count(where=found),
+                t_base_mrr=s.v.sum(where=base),
+                t_retained_mrr=s.later.sum(where=found),
+                t_expansion=ibis.ifelse(found & (change > 0), change, zero).sum(),
+                t_contraction=ibis.ifelse(found & (change < 0), -change, zero).sum(),
+                t_churned=ibis.ifelse(base & s.later.isnull(), s.v, zero).sum(),
             )
             got = q.to_pyarrow().to_pandas()
-            money = ["mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churning_mrr"]
+            counts = ["m", "cohort", "customers", "reactivated", "expanding", "contracting", "churning",
+                      "t_base_customers", "t_retained_customers"]
+            money = [c for c in got.columns if c not in counts]
             got[money] = got[money].astype(float).fillna(0.0)
-            counts = ["m", "cohort", "customers", "reactivated", "churning"]
             got[counts] = got[counts].fillna(0).astype(np.int64)
             self._summary = got.sort_values(["m", "cohort"], ignore_index=True)
         return self._summary
@@ -784,15 +811,18 @@ class IbisLedger:
         (``window`` FOLLOWING to ``window`` FOLLOWING: the row of month m + window,
         if active) gives each base month's MRR ``window`` months later, no
         self-join. For :data:`TRAILING_WINDOW` the customer-month table holds it
-        already (computed in its one sort); another window is one more sort of
-        the active customer-months. Totalled per measured month (m + window).
+        already (computed in its one sort) and the summary query totals it (no
+        query here); another window is one more sort of the active
+        customer-months. Totalled per measured month (m + window).
         """
         w, n = check_window(window), self.n_months
+        if w == TRAILING_WINDOW:  # totalled by the summary query already
+            got = self.summary()
+            got = got[(got["m"] + w < n).to_numpy()].rename(columns={f"t_{k}": k for k in TRAILING_TOTALS})
+            got = got.assign(target=got["m"] + w)
+            return self._trailing_frame(got, w)
         s = self.sequence()
-        if w == TRAILING_WINDOW:
-            later = s.later
-        else:
-            later = s.v.max().over(ibis.window(group_by=s.c, order_by=s.m, range=(w, w)))
+        later = s.v.max().over(ibis.window(group_by=s.c, order_by=s.m, range=(w, w)))
         j = s.select(m=s.m, v=s.v, v_later=later)
         j = j.filter(j.m + w < n)
         found = j.v_later.notnull()
@@ -808,7 +838,11 @@ class IbisLedger:
             contraction=ibis.ifelse(found & (change < 0), -change, zero).sum(),
             churned=ibis.ifelse(found, zero, j.v).sum(),
         )
-        got = q.to_pyarrow().to_pandas()
+        return self._trailing_frame(q.to_pyarrow().to_pandas(), w)
+
+    def _trailing_frame(self, got: pd.DataFrame, w: int) -> pd.DataFrame:
+        """The trailing table from per-target totals (``target``: m + window; several rows may share one)."""
+        n = self.n_months
         target = got["target"].to_numpy(dtype=np.int64)
         totals = {k: np.bincount(target, weights=got[k].fillna(0).to_numpy(dtype=float), minlength=n)[:n]
                   for k in TRAILING_TOTALS}
@@ -849,35 +883,51 @@ class IbisLedger:
         # the numpy path's order: month, the largest move first, movement type, then the customer id
         return both.order_by([both.month, (-both.change.abs()), both.kind, both.customer])
 
-    def movement_months(self) -> np.ndarray:
-        """The report's months (0 = the first) in which some customer's MRR moved, from the summary (no query)."""
+    def movement_counts(self) -> np.ndarray:
+        """The movements of each month of the report (0 = the first), from the summary (no query): new,
+        reactivation, expansion and contraction in m, churn in m of the customers last active in m - 1."""
         s, n = self.summary(), self.n_months
         m = s["m"].to_numpy()
-        moved = ((s["m"] == s["cohort"]) | (s["reactivated"] > 0) | (s["expansion_mrr"] > 0)
-                 | (s["contraction_mrr"] > 0)).to_numpy()
-        months = set(m[moved].tolist())
-        churn = m[(s["churning"] > 0).to_numpy()] + 1  # a churn is reported the month after the last active one
-        months.update(churn[churn < n].tolist())
-        return np.array(sorted(months), dtype=np.int64)
+        moved = (s["m"] == s["cohort"]) * s["customers"] + s["reactivated"] + s["expanding"] + s["contracting"]
+        counts = np.bincount(m, weights=moved.to_numpy(dtype=float), minlength=n)[:n]
+        churn = np.bincount(m + 1, weights=s["churning"].to_numpy(dtype=float), minlength=n + 1)[:n]
+        return np.rint(counts + churn).astype(np.int64)  # a churn is reported the month after the last active one
 
-    def movements(self, latest: int | None = None) -> pd.DataFrame:
+    def movement_months(self) -> np.ndarray:
+        """The report's months (0 = the first) in which some customer's MRR moved, from the summary (no query)."""
+        return np.flatnonzero(self.movement_counts() > 0).astype(np.int64)
+
+    def movements(self, latest: int | None = None, rows: int | None = None) -> pd.DataFrame:
         """:func:`xl_kpi.ledger.mrr_movements`: one row per customer and month in which its MRR moved.
 
         ``latest``: only the movements of the last ``latest`` months in which
         something moved (what the MRR Movements sheet lists): the database
         filters, so the result is the size of those months, not of the data.
-        Without it, the result has a row per movement of every month (the
-        size of the data); see :meth:`movements_expr` to keep that in the
-        database.
+        ``rows`` (with ``latest``): only what a table of that many rows lists
+        (:func:`xl_kpi.ledger.movements.listed_months`: whole months, latest
+        first, or the latest month's ``rows`` largest changes: an ``ORDER BY``
+        with a ``LIMIT``); ``attrs["month_counts"]`` then holds each of the
+        latest months' movements (counted from the summary), for the table's
+        title. Without ``latest``, the result has a row per movement of every
+        month (the size of the data); see :meth:`movements_expr` to keep that
+        in the database.
         """
-        keep = None
+        keep, limit, counts = None, None, None
         if latest is not None:
             moved = self.movement_months()
             keep = moved[max(len(moved) - int(latest), 0):]
-        got = self.movements_expr(keep).to_pyarrow().to_pandas()
+            if rows is not None:
+                from xl_kpi.ledger.movements import listed_months
+
+                counts = pd.Series(self.movement_counts()[keep], index=months_to_timestamps(self.first_month + keep))
+                kept, cut = listed_months(counts, int(rows))
+                keep = keep[counts.index.isin(kept)]
+                limit = int(rows) if cut else None
+        expr = self.movements_expr(keep)
+        got = (expr if limit is None else expr.limit(limit)).to_pyarrow().to_pandas()
         month = got["month"].to_numpy(dtype=np.int64)
         kinds = got["kind"].to_numpy(dtype=np.int64)
-        return pd.DataFrame({
+        frame = pd.DataFrame({
             "month": months_to_timestamps(self.first_month + month),
             # object columns, as the numpy path's (pandas 3 would infer its string dtype)
             "customer": pd.Series(got["customer"].to_numpy(dtype=object), dtype=object),
@@ -886,6 +936,9 @@ class IbisLedger:
             "mrr_after": got["mrr_after"].to_numpy(dtype=float),
             "change": got["change"].to_numpy(dtype=float),
         }, columns=list(MOVEMENT_COLUMNS))
+        if counts is not None:
+            frame.attrs["month_counts"] = counts
+        return frame
 
     def rollup(self, period: str = "quarter", fiscal_year_start: int = 1) -> pd.DataFrame:
         """:func:`xl_kpi.ledger.rollup` of the bridge (quarters or years; from the small bridge frame)."""

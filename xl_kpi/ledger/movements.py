@@ -158,3 +158,25 @@ def latest_months(moves: pd.DataFrame, months: int) -> pd.DataFrame:
     """
     last = np.sort(moves["month"].unique())[-months:] if months > 0 else []
     return moves[moves["month"].isin(last)].reset_index(drop=True)
+
+
+def listed_months(counts: pd.Series, rows: int) -> tuple[list, bool]:
+    """The months the MRR Movements table lists, latest first, from each month's movement count.
+
+    Whole months, latest first, as long as they fit in ``rows``; the latest month alone when it has
+    more (then ``True``: only its ``rows`` largest changes are listed). The one home of that rule:
+    the sheet applies it (:func:`xl_kpi.refresh.report.content.latest_movements`), and the Ibis
+    engine asks its database for those rows only (``IbisLedger.movements(latest=..., rows=...)``).
+
+    >>> counts = pd.Series([2, 3], index=pd.to_datetime(["2024-01-01", "2024-02-01"]))
+    >>> [(len(k), cut) for k, cut in (listed_months(counts, r) for r in (5, 4, 2))]
+    [(2, False), (1, False), (1, True)]
+    """
+    kept: list = []
+    total = 0
+    for month in sorted(counts.index, reverse=True):
+        if kept and total + int(counts[month]) > rows:
+            break
+        kept.append(month)
+        total += int(counts[month])
+    return kept, total > rows

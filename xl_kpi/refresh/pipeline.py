@@ -43,7 +43,7 @@ from xl_kpi.ledger.validation import LedgerError
 from xl_kpi.refresh.ownership import Inventory, Plan, plan_refresh
 from xl_kpi.refresh.data_checks import with_data_checks
 from xl_kpi.refresh.report import Report, ReportData, build_report
-from xl_kpi.refresh.report.content import MOVEMENT_MONTHS
+from xl_kpi.refresh.report.content import MOVEMENT_MONTHS, MOVEMENT_ROWS
 
 Progress = Callable[[float, str], None]
 
@@ -179,7 +179,7 @@ def report_movements(ledger, months: int | None = None) -> pd.DataFrame:
     """
     months = MOVEMENT_MONTHS if months is None else months
     if hasattr(ledger, "movement_months"):  # the Ibis engine
-        return ledger.movements(latest=months)
+        return ledger.movements(latest=months, rows=MOVEMENT_ROWS)  # only the rows the table lists
     return latest_months(ledger.movements(), months)
 
 

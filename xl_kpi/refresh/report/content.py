@@ -55,7 +55,7 @@ import pandas as pd
 from xl_kpi.kpis import get as kpi
 from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
 from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_COLUMNS, TERMS
-from xl_kpi.ledger.movements import latest_months
+from xl_kpi.ledger.movements import latest_months, listed_months
 from xl_kpi.refresh.report.layout import (CHART_ROWS, chart_slots, col_edges, format_text, place_chart,
                                           sheet_widths)
 from xl_kpi.refresh.report.model import (DATE_FORMAT, Block, Chart, Column, DefinedName, RangeRef, Report,
@@ -587,20 +587,17 @@ def latest_movements(moves: pd.DataFrame, months: int = MOVEMENT_MONTHS,
     ('the 2 largest of the 3 movements of Feb 2024', ['c', 'd'])
     """
     recent = latest_months(moves, months)
-    counts = recent["month"].value_counts()
-    kept: list = []
-    total = 0
-    for month in sorted(counts.index, reverse=True):
-        if kept and total + counts[month] > rows:
-            break
-        kept.append(month)
-        total += int(counts[month])
+    # each month's movements: the frame's, or (the Ibis engine, which lists only what the table shows)
+    # those it counted in its database
+    counts = moves.attrs.get("month_counts")
+    counts = recent["month"].value_counts() if counts is None else counts[counts.index.isin(recent["month"])]
+    kept, cut = listed_months(counts, rows)
     recent = recent[recent["month"].isin(kept)]
     # Latest month first; within a month the order of mrr_movements (largest change first).
     recent = recent.iloc[np.argsort(-recent["month"].to_numpy().astype("int64"), kind="stable")]
-    if len(recent) > rows:
+    if cut:
         month = pd.Timestamp(kept[0]).strftime("%b %Y")
-        return recent.iloc[:rows], f"the {rows:,} largest of the {len(recent):,} movements of {month}"
+        return recent.iloc[:rows], f"the {rows:,} largest of the {int(counts[kept[0]]):,} movements of {month}"
     return recent, "the latest month" if len(kept) == 1 else f"the latest {len(kept)} months"
 
 
