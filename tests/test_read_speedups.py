@@ -273,3 +273,38 @@ def test_a_dtd_is_refused_before_what_calamine_or_the_table_would_say(tmp_path, 
     path = _with(good, tmp_path / "noheader.xlsx", lambda n, d: cases["dtd and no header row"](n, d).replace(DTD, b""))
     assert refresh(path, capsys) == (2, f"xl-kpi refresh: error: {path}: the table 'Ledger' on sheet 'Data' has no "
                                         "header row; switch its Header Row on in Excel (Table Design)\n")
+
+
+# --------------------------------------------------------------------------- the report writer's fast paths
+
+
+def test_text_escapes_as_before_with_its_fast_path():
+    """text() skips the escaping when nothing needs it; the result is what escaping everything gave."""
+    from xml.sax.saxutils import escape
+
+    from xl_kpi.ooxml.text import _ILLEGAL, text
+
+    rng = random.Random(13)
+    alphabet = ["a", "Z", "0", " ", "&", "<", ">", '"', "'", "\n", "\t", "\r", "\x00", "\x01", "\x0b", "\x1f",
+                "\x7f", "\u00e9", "\u4e2d", "\ufffe", "\uffff", "\ufffd", "\U0001f600", "&amp;"]
+    samples = ["", "plain", "C000123", "a & b", "<t>", "\x00"] + \
+        ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12))) for _ in range(3000)]
+    for s in samples:
+        assert text(s) == escape(_ILLEGAL.sub("", s)), repr(s)
+
+
+def test_a_column_of_numbers_is_written_as_number_writes_each():
+    """The spelled-out loop over a float column gives each cell as xl_kpi.ooxml.text.number formats it."""
+    from xl_kpi.ooxml.text import number
+    from xl_kpi.ooxml.worksheet import _number_cells
+
+    rng = np.random.default_rng(17)
+    values = np.concatenate([rng.normal(0, 1e6, 500), rng.integers(-10**6, 10**6, 200).astype(float),
+                             [0.0, -0.0, 1e15 - 1, 1e15, 1e15 + 2, -1e15, 1e16, 2.0**53, 0.1, 1 / 3, 5e-324,
+                              np.nan, 1e300, -123456789.125]])
+    got = _number_cells("C", range(4, 4 + len(values)), values.tolist(), ' s="7"')
+    want = [f'<c r="C{r}" s="7"/>' if v != v else f'<c r="C{r}" s="7"><v>{number(v)}</v></c>'
+            for r, v in zip(range(4, 4 + len(values)), values.tolist())]
+    assert got == want
+    with pytest.raises(OverflowError):  # an infinity is refused before the writer, and by it as by number()
+        _number_cells("C", range(1, 2), [float("inf")], "")

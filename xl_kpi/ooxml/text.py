@@ -15,8 +15,14 @@ from xml.sax.saxutils import escape
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+#: A character :func:`text` changes: one XML cannot hold, or one ``escape`` replaces.
+_CHANGED = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def text(value: str) -> str:
-    """Element text: escaped, characters XML cannot hold dropped."""
+    """Element text: escaped, characters XML cannot hold dropped (nearly every text has neither: one search)."""
+    if _CHANGED.search(value) is None:
+        return value
     return escape(_ILLEGAL.sub("", value))
 
 
@@ -30,7 +36,10 @@ def attr(value: str) -> str:
 
 
 def number(value: float) -> str:
-    """A cell value as Excel writes it: integers without a decimal point, else the shortest repr."""
+    """A cell value as Excel writes it: integers without a decimal point, else the shortest repr.
+
+    (The worksheet writer's loop over a column of floats spells the same expression out, to save a call
+    per cell: :func:`xl_kpi.ooxml.worksheet._number_cells`.)"""
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
