@@ -406,19 +406,22 @@ class IbisLedger:
         # is bad, so the skipped rows are the rows of the month-less customer-months that are not bad)
         g = f.group_by(["c", "m"]).aggregate(v=f.v.sum(), n=f.count(), bad=f.count(where=bad))
         last = self.as_of_month
+        # 32-bit months and counts (months are within +-4,000, a customer-month's rows far below 2^31):
+        # the window sorts every column it carries, so narrower ones sort faster
+        g = g.mutate(m=g.m.cast("int32"), n=g.n.cast("int32"), bad=g.bad.cast("int32"))
         # one step per column, each reading the last one's columns: the rounding is computed once
         g = g.mutate(r=round_money(g.v), in_range=(g.m.notnull() if last is None else g.m <= last).fill_null(False))
         g = g.mutate(active=g.in_range & (g.r > 0).fill_null(False))
         # one integer order per customer: its active months (key = m), then the other reported months,
         # then the rest; an active month's neighbours in this order are its previous / next active months
         # when their keys are months too, and a RANGE frame on the key finds the month `window` later
-        g = g.mutate(key=g.m.fill_null(0).cast("int64")
-                     + ibis.cases((g.active, 0), (g.in_range, 1), else_=2).cast("int64") * _RANK_SPAN)
+        rank = ibis.cases((g.active, 0), (g.in_range, 1), else_=2)
+        g = g.mutate(key=(g.m.fill_null(0) + rank * _RANK_SPAN).cast("int32"))
         w = ibis.window(group_by=g.c, order_by=g.key)
         ahead = ibis.window(group_by=g.c, order_by=g.key, range=(TRAILING_WINDOW, TRAILING_WINDOW))
         before, after = g.key.lag().over(w), g.key.lead().over(w)
         month = lambda key: (key < _RANK_SPAN // 2).fill_null(False)  # noqa: E731 - an active month's key
-        none = ibis.null().cast("int64")
+        none = ibis.null().cast("int32")
         seq = g.mutate(
             prev_m=ibis.ifelse(month(before), before, none),
             prev_v=ibis.ifelse(month(before), g.r.lag().over(w), ibis.null().cast("float64")),
