@@ -44,6 +44,19 @@ _CHUNK = 1 << 20
 _EPOCH_TIME, _EPOCH_DATE = 0, (0 << 9) | (1 << 5) | 1
 
 
+def deflate(data: bytes) -> tuple[bytes, int]:
+    """``data`` as :meth:`RawZipWriter.add` stores it: raw deflate at level 6, and its CRC-32.
+
+    zlib works without the GIL, so a writer may deflate a part in a thread while it renders the next.
+
+    >>> body, crc = deflate(b"<a/>" * 100)
+    >>> zlib.decompress(body, -15) == b"<a/>" * 100, crc == zlib.crc32(b"<a/>" * 100)
+    (True, True)
+    """
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return comp.compress(data) + comp.flush(), zlib.crc32(data)
+
+
 class RawZipWriter:
     """Sequential zip writer: ``copy`` raw members, ``add`` new ones, then ``close``."""
 
@@ -92,12 +105,11 @@ class RawZipWriter:
             if self._progress is not None:
                 self._progress(self._offset - self._start)
 
-    def add(self, name: str, data: bytes) -> None:
-        """Add a new member, deflated."""
-        comp = zlib.compressobj(6, zlib.DEFLATED, -15)
-        body = comp.compress(data) + comp.flush()
+    def add(self, name: str, data: bytes, deflated: tuple[bytes, int] | None = None) -> None:
+        """Add a new member, deflated (``deflated``: :func:`deflate` of ``data``, when done beforehand)."""
+        body, crc = deflated if deflated is not None else deflate(data)
         self._header(name.encode("utf-8"), 0x800, zipfile.ZIP_DEFLATED, _EPOCH_TIME, _EPOCH_DATE,
-                     zlib.crc32(data), len(body), len(data))
+                     crc, len(body), len(data))
         self._write(body)
 
     def close(self) -> None:

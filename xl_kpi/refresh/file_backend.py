@@ -53,7 +53,7 @@ from xl_kpi.ooxml.styles import StyleSheet
 from xl_kpi.ooxml.table import table_xml
 from xl_kpi.ooxml.workbook import NewName, edit_workbook
 from xl_kpi.ooxml.worksheet import print_titles_formula, worksheet_xml
-from xl_kpi.ooxml.zipcopy import RawZipWriter
+from xl_kpi.ooxml.zipcopy import RawZipWriter, deflate
 from xl_kpi.refresh.head_start import ROWS_BELOW, HeadStart, read_sheet
 from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.refresh.ownership import MARKER, Inventory, Plan
@@ -268,6 +268,10 @@ class FileTableSource:
 
 # --------------------------------------------------------------------------- writing
 
+#: New parts above this size (bytes of XML) are deflated in a thread beside the rendering of the next ones.
+DEFLATE_BESIDE = 1 << 16
+
+
 def report_names(report: Report, marker: str) -> list[NewName]:
     """The defined names a report writes: the hidden ownership marker (value ``marker``), the report's
     ranges, and each sheet's print titles (rows repeated on every printed page: a name local to its sheet)."""
@@ -338,6 +342,7 @@ class FileReportWriter:
         kept_names = pkg.names - removed
         kept_tables = [t for t in pkg.tables() if t.part not in removed]
         new_parts: dict[str, bytes] = {}
+        deflating: dict[str, BackgroundCall] = {}
         content_types: list[tuple[str, str]] = []
 
         taken = set(kept_names)
@@ -353,6 +358,8 @@ class FileReportWriter:
         def add(part: str, data: str | bytes, ctype: str) -> None:
             new_parts[part] = data.encode("utf-8") if isinstance(data, str) else data
             content_types.append((part, ctype))
+            if len(new_parts[part]) > DEFLATE_BESIDE:  # deflated in a thread while the next part is rendered
+                deflating[part] = BackgroundCall(deflate, new_parts[part])
 
         styles_part = next((r.target for r in pkg.rels(pkg.workbook_part) if r.type.endswith("/styles")), None)
         if styles_part is None or styles_part not in pkg.names:
@@ -421,10 +428,11 @@ class FileReportWriter:
         tables = {t.name.lower(): (t.sheet, t.ref) for t in kept_tables}
         tables.update({blk.table.lower(): (sheet.name, blk.ref()) for sheet in report.sheets for blk in sheet.blocks
                        if blk.table})
-        self._write_zip(removed, replaced, new_parts, progress, tables)
+        self._write_zip(removed, replaced, new_parts, progress, tables, deflating)
 
     def _write_zip(self, removed: set[str], replaced: dict[str, bytes], new_parts: dict[str, bytes],
-                   progress: Progress | None, tables: dict[str, tuple[str, str]]) -> None:
+                   progress: Progress | None, tables: dict[str, tuple[str, str]],
+                   deflating: dict[str, BackgroundCall] | None = None) -> None:
         pkg = self.pkg
         infos = [i for i in pkg.zip.infolist() if i.filename not in removed]
         total = sum(i.compress_size for i in infos) or 1
@@ -439,7 +447,8 @@ class FileReportWriter:
                 else:
                     writer.copy(pkg.zip, info)
             for name in sorted(new_parts, key=_part_order):
-                writer.add(name, new_parts[name])
+                pending = (deflating or {}).get(name)
+                writer.add(name, new_parts[name], pending.result() if pending is not None else None)
             writer.close()
 
         def check(tmp: Path) -> None:
