@@ -22,10 +22,11 @@ number:
 3. In the same query, over each customer's months in one order (active
    months first, by month): the previous active month and its MRR
    (``LAG``), the next active month (``LEAD``), the first one (the cohort),
-   the MRR :data:`TRAILING_WINDOW` months later (``MAX`` over a ``RANGE``
-   frame of that many months following: no self-join) and the customer's
-   first row (``ROW_NUMBER``: the distinct customers without a COUNT
-   DISTINCT). All over one window, so the database sorts the data once.
+   the MRR :data:`TRAILING_WINDOW` months later (``FIRST_VALUE`` over a
+   ``RANGE`` frame of that many months following: no self-join) and whether
+   the row is the customer's first (no ``LAG``: the distinct customers
+   without a COUNT DISTINCT). All over one window, so the database sorts the
+   data once.
    The result is the one temporary table that the checks and every analysis
    read: the source is scanned and sorted once.
 4. The checks: one aggregate of that table (rows, months, customers, bad
@@ -289,10 +290,15 @@ class IbisLedger:
         As in :func:`xl_kpi.ledger.validate_ledger`: the row number of the
         first data row and the sheet, for messages.
 
-    Constructing it runs one query of checks (the numpy path's: blank ids,
-    months and amounts, dates that are not dates or out of range, amounts that
-    are not numbers or negative; completely blank rows are skipped); a bad
-    row raises :class:`xl_kpi.ledger.LedgerError` naming row and column.
+    Constructing it runs the one scan and sort of the source into the
+    customer-month table (:meth:`_customer_month_table`) and one query of
+    checks over it (the numpy path's: blank ids, months and amounts, dates
+    that are not dates or out of range, amounts that are not numbers or
+    negative; completely blank rows are skipped); a bad row raises
+    :class:`xl_kpi.ledger.LedgerError` naming row and column. The data
+    checks that do not refuse (:meth:`data_checks`: rows after the as-of
+    month, duplicate rows, near-duplicate ids, months without customers) are
+    the numpy path's, in its words.
     """
 
     def __init__(self, source: Any, customer: str = "customer_id", month: str = "month", mrr: str = "mrr", *,
@@ -427,7 +433,7 @@ class IbisLedger:
             prev_v=ibis.ifelse(month(before), g.r.lag().over(w), ibis.null().cast("float64")),
             next_m=ibis.ifelse(month(after), after, none),
             cohort=g.key.first().over(w),  # of an active month: its customer's first active month
-            later=g.r.max().over(ahead),
+            later=g.r.first().over(ahead),  # the one row of month m + window, if any (FIRST_VALUE: no segment tree)
             first_of_c=before.isnull(),  # the key is never null: only the first row has none before it
         )
         return self._materialise(seq.drop("key"))
@@ -825,7 +831,7 @@ class IbisLedger:
             got = got.assign(target=got["m"] + w)
             return self._trailing_frame(got, w)
         s = self.sequence()
-        later = s.v.max().over(ibis.window(group_by=s.c, order_by=s.m, range=(w, w)))
+        later = s.v.first().over(ibis.window(group_by=s.c, order_by=s.m, range=(w, w)))
         j = s.select(m=s.m, v=s.v, v_later=later)
         j = j.filter(j.m + w < n)
         found = j.v_later.notnull()
