@@ -151,7 +151,7 @@ def test_the_id_factorisation_rebuilds_the_column():
 # --------------------------------------------------------------------------- the scan beside calamine
 
 
-def make_book(path: Path, inline: bool, errors: dict[str, str] | None = None) -> Path:
+def make_book(path: Path, inline: bool, errors: dict[str, str] | None = None, first_col: int = 1) -> Path:
     """A ledger table B1:D(n) on 'Data', its strings shared (as Excel writes them) or inline (as XlsxWriter's
     constant_memory mode does), with the cells of ``errors`` (A1 ref -> literal) made error cells
     (``<c t="e">``; #N/A as a formula's result)."""
@@ -160,7 +160,7 @@ def make_book(path: Path, inline: bool, errors: dict[str, str] | None = None) ->
     raw = path.with_suffix(".raw.xlsx")
     wb = xlsxwriter.Workbook(str(raw))
     ws = wb.add_worksheet("Data")
-    ws.add_table(0, 1, len(rows), 3, {"name": "Ledger", "data": rows, "columns": [
+    ws.add_table(0, first_col, len(rows), first_col + 2, {"name": "Ledger", "data": rows, "columns": [
         {"header": "Customer ID"}, {"header": "Month"}, {"header": "MRR"}]})
     wb.close()
     with zipfile.ZipFile(raw) as zin:
@@ -217,10 +217,13 @@ def test_every_error_literal_is_found_in_each_column(tmp_path, capsys, inline, c
         assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("first_col", [0, 1], ids=["from A1", "from B1"])  # (read row by row, or by to_python)
 @pytest.mark.parametrize("inline", [False, True], ids=["shared strings", "inline strings"])
-def test_all_error_cells_are_counted_and_the_first_named(tmp_path, capsys, inline):
+def test_all_error_cells_are_counted_and_the_first_named(tmp_path, capsys, inline, first_col):
     errors = {"D9": "#DIV/0!", "C4": "#REF!", "B7": "#N/A"}
-    code, err = refresh(make_book(tmp_path / "many.xlsx", inline, errors), capsys)
+    if first_col == 0:
+        errors = {"C9": "#DIV/0!", "B4": "#REF!", "A7": "#N/A"}
+    code, err = refresh(make_book(tmp_path / "many.xlsx", inline, errors, first_col), capsys)
     assert code == 2 and err.endswith("Sheet 'Data', row 4, column 'Month': the cell holds the Excel error #REF!; "
                                       "fix it or delete the row (2 more error cells)\n")
 
@@ -325,3 +328,60 @@ def test_parts_deflated_beside_the_rendering_give_the_same_file(tmp_path, monkey
     assert outputs[0] == outputs[1]
     with zipfile.ZipFile(tmp_path / "out0.xlsx") as z:
         assert z.testzip() is None and len(z.namelist()) > 20
+
+
+# --------------------------------------------------------------------------- the sheet read row by row into one array
+
+
+def test_read_row_by_row_gives_the_cells_to_python_gives(tmp_path):
+    """read_sheet's array (a sheet from A1) holds what calamine's to_python(skip_empty_area=False, nrows) holds,
+    cell by cell and type by type, for every kind of cell and for nrows inside, at and past the sheet's end;
+    a sheet beginning elsewhere is to_python's own answer."""
+    import datetime as dt
+
+    from python_calamine import CalamineWorkbook
+
+    from xl_kpi.refresh.head_start import read_sheet
+
+    path = tmp_path / "kinds.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Data")
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    clock = wb.add_format({"num_format": "hh:mm:ss"})
+    ws.write_row(0, 0, ["Customer ID", "Month", "MRR", "Note"])
+    for r in range(1, 40):
+        ws.write_string(r, 0, f"c{r:03d}" if r % 7 else " ")
+        if r % 5 == 0:
+            ws.write_datetime(r, 1, dt.datetime(2024, r % 12 + 1, 1, 13, 30), stamp)
+        elif r % 6 == 0:
+            ws.write_datetime(r, 1, dt.datetime(1900, 1, 1, 8, 15, 5), clock)
+        elif r % 9:
+            ws.write_datetime(r, 1, dt.datetime(2024, r % 12 + 1, 1), date)
+        ws.write(r, 2, [1.5, 2, -0.0, True, False, "12.5", 1e300][r % 7])
+        if r % 4 == 0:
+            ws.write_formula(r, 3, "=C2*2", None, 3.0)
+        elif r % 11 == 0:
+            ws.write_rich_string(r, 3, "a ", wb.add_format({"bold": True}), "bold", " text")
+    ws.write(45, 5, "far")  # a cell beyond the table, further right and down
+    other = wb.add_worksheet("Offset")
+    other.write_row(2, 1, ["Customer ID", "Month", "MRR"])  # from B3: to_python pads, the array path is not taken
+    other.write_row(3, 1, ["a", 45292, 10.0])
+    wb.close()
+
+    def to_python(sheet, nrows):
+        book = CalamineWorkbook.from_path(str(path))
+        try:
+            return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=nrows)
+        finally:
+            book.close()
+
+    for nrows in (1, 2, 30, 46, 47, 200):
+        got = read_sheet(path, "Data", nrows, "kinds.xlsx")
+        want = to_python("Data", nrows)
+        assert isinstance(got, np.ndarray) and got.shape == (len(want), len(want[0]))
+        assert [[(type(v), v) for v in row] for row in got.tolist()] == [[(type(v), v) for v in row] for row in want]
+    kinds = {type(v) for row in want for v in row}
+    assert {str, float, bool, dt.date, dt.datetime, dt.time} <= kinds  # the kinds of cell were all there
+    offset = read_sheet(path, "Offset", 10, "kinds.xlsx")
+    assert offset == to_python("Offset", 10) and offset[3][1:] == ["a", 45292.0, 10.0]

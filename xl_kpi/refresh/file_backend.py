@@ -251,16 +251,23 @@ class FileTableSource:
             if rel.type.endswith("/sharedStrings") and rel.target in self.pkg.names:
                 check_no_dtd(self.pkg.zip, rel.target, self.label, ns.qn(ns.NS_MAIN, "sst"))
 
-    def _read_sheet(self, sheet: str, nrows: int) -> list[list]:
+    def _read_sheet(self, sheet: str, nrows: int):
         """The sheet's first ``nrows`` rows, as python-calamine reads them."""
         return read_sheet(self.pkg.path, sheet, nrows, self.label)
 
-    def _table(self, table, rows: list[list], r1: int, c1: int, r2: int, c2: int, errors_scan: ErrorScan) -> RawTable:
+    def _table(self, table, rows, r1: int, c1: int, r2: int, c2: int, errors_scan: ErrorScan) -> RawTable:
+        """The table's header, body and rows below from the sheet's rows (:func:`read_sheet`'s answer)."""
         last = r2 - table.totals_rows  # the last data row
-        header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
-        block = np.array(rows[r1:last], dtype=object)  # one C-level pass; the columns are read from it
-        body = GridRows(block[:, c1 - 1:c2]) if block.ndim == 2 else [r[c1 - 1:c2] for r in rows[r1:last]]
-        below = [r[c1 - 1:c2] for r in rows[r2:r2 + ROWS_BELOW]]
+        if isinstance(rows, np.ndarray):  # the cells, from A1: the table's columns are a view of them
+            header = [str(v).strip() for v in (rows[r1 - 1, c1 - 1:c2].tolist() if len(rows) >= r1 else [])]
+            block = rows[r1:last, c1 - 1:c2]
+            body = GridRows(block) if len(block) else []
+            below = rows[r2:r2 + ROWS_BELOW, c1 - 1:c2].tolist()
+        else:
+            header = [str(v).strip() for v in (rows[r1 - 1][c1 - 1:c2] if len(rows) >= r1 else [])]
+            block = np.array(rows[r1:last], dtype=object)  # one C-level pass; the columns are read from it
+            body = GridRows(block[:, c1 - 1:c2]) if block.ndim == 2 else [r[c1 - 1:c2] for r in rows[r1:last]]
+            below = [r[c1 - 1:c2] for r in rows[r2:r2 + ROWS_BELOW]]
         errors = [e for e in errors_scan.cells() if not last < e.row <= r2]  # an error in the Total Row is not a ledger value
         return RawTable(header, body, first_row=r1 + 1, source=self.label, sheet=table.sheet, table=table.name,
                         date1904=self.date1904, below=below, errors=errors, below_row=r2 + 1)
