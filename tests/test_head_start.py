@@ -114,3 +114,29 @@ def test_importing_the_command_line_and_the_head_start_loads_no_pandas():
                          capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]"
     assert out[1] == "Month RefreshResult"
+
+
+def test_a_sheet_calamine_cannot_read_is_named_as_without_a_head_start(tmp_path, capsys):
+    """The head start's read fails in its thread; its message names the book as the refresh does
+    (``./book.xlsx`` given: ``book.xlsx``, the label of refresh_file), not as typed."""
+    import re
+
+    good = make_book(tmp_path / "good.xlsx")
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as z, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":  # a shared-string index past the table's end
+                data = re.sub(rb'(<c r="A3"[^>]*><v>)[^<]*', rb"\g<1>99999", data, count=1)
+            out.writestr(info, data)
+    before = bad.read_bytes()
+    typed = f"{tmp_path}{os.sep}.{os.sep}bad.xlsx"
+    with pytest.raises(Exception) as direct:
+        refresh_file(typed)
+    assert cli_main(["refresh", typed, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"xl-kpi refresh: error: {direct.value}"
+    assert err.endswith(f"{tmp_path}{os.sep}bad.xlsx: could not read sheet 'Data': "
+                        "Cell string index not found in shared strings table")
+    assert bad.read_bytes() == before
+    assert gc.isenabled()

@@ -86,7 +86,7 @@ class HeadStart:
             from xl_kpi.ooxml.package import WorkbookPackage
             from xl_kpi.refresh.damaged import open_zip
 
-            label = label or str(path)
+            label = label or str(Path(path))  # the refresh's own label (refresh_file: str(Path(book)))
             open_zip(Path(path), label).close()  # a zip bomb or a damaged directory is never handed to calamine
             pkg = WorkbookPackage(path, label=label)
             try:
