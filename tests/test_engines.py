@@ -362,6 +362,18 @@ def test_the_data_checks_are_the_numpy_paths_with_the_same_words_and_rows():
     assert_same_analyses(df, led)
 
 
+@pytest.mark.parametrize("ids, pair", [(["STRASSE", "Straße", "b"], "'STRASSE' (row 2) / 'Straße' (row 3)"),
+                                        (["b", "ß", "ss"], "'ß' (row 3) / 'ss' (row 4)"),
+                                        (["K", "\u212a", "b"], "'K' (row 2) / '\u212a' (row 3)")])
+def test_one_non_ascii_id_and_its_ascii_near_duplicate_are_found(ids, pair):
+    """The only candidates the database returns are one non-ASCII id (its casefold is Python's): the ASCII
+    ids it casefolds to are still looked up (they share no key among themselves, so the database found none)."""
+    df = pd.DataFrame({"customer_id": ids, "month": pd.to_datetime(["2024-01-01"] * 3), "mrr": [1.0, 2.0, 3.0]})
+    want = checks_of(prepare_ledger(df).checks)
+    assert [(c[0], c[2]) for c in want] == [("near-duplicate ids", (pair,))]
+    assert checks_of(IbisLedger(df).data_checks()) == want
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_random_hostile_ledgers_have_the_numpy_paths_data_checks(seed):
     df = random_ledger(seed, rows=150, months=10, ids=20)

@@ -671,7 +671,8 @@ class IbisLedger:
         found = plain.semi_join(shared, "key").select("c", other=ibis.literal(False)).union(
             k.filter(~k.ascii).select("c", other=ibis.literal(True)))
         rows = found.to_pyarrow().to_pylist()
-        if len(rows) < 2:
+        # one non-ASCII id alone may still share its casefolded key with ASCII ids ("Straße" / "STRASSE")
+        if not rows or (len(rows) < 2 and not rows[0]["other"]):
             return
         ids = {r["c"] for r in rows}
         others = [r["c"] for r in rows if r["other"]]
