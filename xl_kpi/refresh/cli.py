@@ -97,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     # calamine starts on the ledger sheet (without the GIL) while pandas and the report code are imported
     from xl_kpi.refresh.head_start import HeadStart
 
-    head_start = HeadStart.start(args.book) if args.ledger is None else None
+    # (not when another input is chosen: a read of the Ledger sheet nobody takes costs time and memory)
+    wanted = args.ledger is None and (args.input is None or args.input.strip().lower() == "ledger")
+    head_start = HeadStart.start(args.book) if wanted else None
     try:
         return _run(args, head_start)
     finally:
