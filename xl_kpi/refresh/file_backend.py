@@ -145,9 +145,9 @@ def error_cells(zf, part: str, r1: int, c1: int, r2: int, c2: int) -> list[Error
 def cyclic_gc_paused():
     """Pause Python's cyclic garbage collector inside the block (as it was after it).
 
-    Reading a sheet makes a list per row (calamine's ``to_python``), writing
-    one makes a tuple per cell: millions of containers, none part of a
-    reference cycle.  Each allocation batch makes the collector traverse all
+    Reading a sheet makes a list per row (calamine's rows, kept by
+    ``to_python`` or passing through ``iter_rows``), writing one makes a
+    tuple per cell: millions of containers, none part of a reference cycle.  Each allocation batch makes the collector traverse all
     of them again, which costs more than the read itself (a million-row
     sheet: 1.4 s of ``to_python``'s 1.8 s).  Reference counting still frees
     everything as usual; only the search for cycles waits until the block ends.
