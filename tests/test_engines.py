@@ -362,6 +362,23 @@ def test_the_data_checks_are_the_numpy_paths_with_the_same_words_and_rows():
     assert_same_analyses(df, led)
 
 
+def test_ids_are_trimmed_and_whole_numbers_cut_as_in_memory_for_every_unicode_space_and_digit():
+    """Python's strip() cuts a no-break space (pasted from a web page), SQL's TRIM did not; re's \\d is any
+    decimal digit, SQL's [0-9] only ASCII ones: "x\\u00a0" and "x", "\\u0661\\u0662.0" and "\\u0661\\u0662" were two
+    customers each in the database and one in memory."""
+    raw = ["x\u00a0", "x", "\u00a0y\u3000", "y", "\u0661\u0662.0", "\u0661\u0662", "\uff18.", "\uff18", "7.", "+7.0", "-0.0",
+           "007.00", "1e3", "1.50", "\U0001d7ce.0"]
+    df = pd.DataFrame({"customer_id": raw, "month": pd.to_datetime(["2024-01-01"] * len(raw)),
+                       "mrr": np.arange(1.0, len(raw) + 1)})
+    want = prepare_ledger(df).movements().sort_values("customer", ignore_index=True)
+    assert want["customer"].tolist() == ["+7", "-0", "007", "1.50", "1e3", "7", "x", "y", "\u0661\u0662", "\uff18",
+                                         "\U0001d7ce"]
+    assert want["change"].tolist() == [10.0, 11.0, 12.0, 14.0, 13.0, 9.0, 3.0, 7.0, 11.0, 15.0, 15.0]
+    got = IbisLedger(df).movements().sort_values("customer", ignore_index=True)
+    assert_frames_match(got, want)
+    assert got["customer"].tolist() == want["customer"].tolist()
+
+
 @pytest.mark.parametrize("ids, pair", [(["STRASSE", "Straße", "b"], "'STRASSE' (row 2) / 'Straße' (row 3)"),
                                         (["b", "ß", "ss"], "'ß' (row 3) / 'ss' (row 4)"),
                                         (["K", "\u212a", "b"], "'K' (row 2) / '\u212a' (row 3)")])

@@ -109,3 +109,19 @@ def test_the_money_rule_on_spark_gives_numpys_bits(spark):
     t = on_spark(spark, pd.DataFrame({"x": values}), "money")
     got = t.select(y=sql_round(t.x, DECIMALS)).to_pyarrow()["y"].to_numpy()
     np.testing.assert_array_equal(got, round_money(values))
+
+
+def test_ids_with_unicode_spaces_and_digits_on_spark(spark):
+    """Java's regular expressions take the code-point classes of the id rule too (no-break space trimmed,
+    a whole number in Arabic-Indic or fullwidth digits cut at its decimal point), as in memory; and "12.0",
+    "7." are "12", "7" (a back-reference "\\1" in the replacement was the text "1" on Spark: every such id
+    was the customer "1")."""
+    raw = ["x\u00a0", "x", "\u00a0y\u3000", "y", "\u0661\u0662.0", "\u0661\u0662", "\uff18.", "\uff18", "7.", "\U0001d7ce.0",
+           "12.0", "+3.00"]
+    df = pd.DataFrame({"customer_id": raw, "month": pd.to_datetime(["2024-01-01"] * len(raw)),
+                       "mrr": [float(i + 1) for i in range(len(raw))]})
+    want = prepare_ledger(df).movements().sort_values("customer", ignore_index=True)
+    got = IbisLedger(on_spark(spark, df, "unicode_ids")).movements().sort_values("customer", ignore_index=True)
+    assert got["customer"].tolist() == want["customer"].tolist() == ["+3", "12", "7", "x", "y", "\u0661\u0662", "\uff18",
+                                                                     "\U0001d7ce"]
+    assert got["change"].tolist() == want["change"].tolist() == [12.0, 11.0, 9.0, 3.0, 7.0, 11.0, 15.0, 10.0]

@@ -161,6 +161,10 @@ def ibis_table(source: Any, *, row_numbers: bool = True):
 
 #: What Python's str.isspace() calls white space (the numpy path's blank text), as a regex class.
 _SPACE_CLASS = "[" + "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + "]"
+#: The characters re's ``\d`` matches in a str pattern (Unicode decimal digits, Nd), as ranges of code points.
+_DIGIT_CLASS = "[" + "".join(f"{chr(c)}-{chr(e)}" for c in range(0x110000) if chr(c).isdecimal() and not
+                             chr(c - 1).isdecimal() for e in [next(e for e in range(c, 0x110001)
+                                                                   if not chr(e + 1).isdecimal())]) + "]"
 
 
 def _normal_id(text):
@@ -173,7 +177,11 @@ def _normal_id(text):
     first, last = text.ascii_str(), text.right(1).ascii_str()
     edge = (first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)
     change = edge | text.contains(".")
-    fixed = text.strip().re_replace(r"^([+-]?[0-9]+)\.0*$", r"\1")
+    # Python's strip() and re's \d (what the numpy path uses): every Unicode space, every decimal digit;
+    # SQL's TRIM cuts only " " and [0-9] only ASCII digits ("x\u00a0" / "x", "\u0661\u0662.0" / "\u0661\u0662" were two ids)
+    # No back-reference in the replacement: Spark (Java) reads "\\1" as the text "1" ("12.0" was the id "1")
+    trimmed = text.re_replace(f"^{_SPACE_CLASS}+|{_SPACE_CLASS}+$", "")
+    fixed = ibis.ifelse(trimmed.re_search(f"^[+-]?{_DIGIT_CLASS}+\\.0*$"), trimmed.re_replace("\\.0*$", ""), trimmed)
     return ibis.ifelse(change.fill_null(False), fixed, text)
 
 
