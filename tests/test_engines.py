@@ -487,3 +487,17 @@ def test_the_engine_lists_only_the_movements_the_table_shows_and_the_same_title(
     assert titles == ["the latest 3 months", "the latest 2 months", "the latest month",
                       f"the {last3[-1] - 1:,} largest of the {last3[-1]:,} movements of {month}",
                       f"the 3 largest of the {last3[-1]:,} movements of {month}"]
+
+
+@pytest.mark.parametrize("ids", [[1, 2, 1, 3], [1.0, 2.0, 1.0, 3.5]])
+def test_numbers_as_ids_have_the_numpy_paths_data_checks(tmp_path, ids):
+    """A Parquet file's integer (or float) id column: no two numbers differ only in case or leading zeros;
+    the other checks as in memory."""
+    df = pd.DataFrame({"customer_id": ids, "month": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01",
+                                                                   "2024-04-01"]), "mrr": [1.0, 2.0, 3.0, 4.0]})
+    path = tmp_path / "numbers.parquet"
+    df.to_parquet(path)
+    want = checks_of(prepare_ledger(df).checks)
+    assert [c[0] for c in want] == ["months without customers"]
+    assert checks_of(engines.ledger(path, engine="ibis").data_checks()) == checks_of(IbisLedger(df).data_checks()) \
+        == want

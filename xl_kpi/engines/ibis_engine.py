@@ -665,6 +665,8 @@ class IbisLedger:
         from xl_kpi.ledger.ids import near_duplicate_keys, near_duplicates
 
         cm = self._cm
+        if not cm.c.type().is_string():  # numbers as ids: their digits, no case and no leading zeros
+            return
         cust = cm.filter(cm.first_of_c & cm.in_range).select("c")
         c = cust.c
         zeros = c.re_replace("^0+", "")
