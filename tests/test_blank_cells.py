@@ -33,6 +33,18 @@ def test_blank_mask_is_is_blank_on_every_cell(size):
         assert blank_mask(arr).tolist() == [is_blank(v) for v in values], values
 
 
+@pytest.mark.parametrize("kind", [str, float, type(None), dt.date, Text, np.float32, pd.Timestamp])
+def test_a_column_of_one_type_is_is_blank_on_every_cell(kind):
+    """A column of one type is decided in one step (a ledger's ids, months, amounts): as is_blank decides."""
+    pool = [v for v in CELLS + [pd.Timestamp("2024-01-01"), np.float32(1), Text("")] if type(v) is kind]
+    rng = random.Random(str(kind))
+    for size in (1, 2, 50):
+        values = [rng.choice(pool) for _ in range(size)]
+        arr = np.empty(size, dtype=object)
+        arr[:] = values
+        assert blank_mask(arr).tolist() == [is_blank(v) for v in values], values
+
+
 def test_blank_mask_keeps_the_shape_of_a_grid():
     cells = np.array([[None, "a", 1.0], ["  ", float("nan"), pd.NaT]], dtype=object)
     assert blank_mask(cells).tolist() == [[True, False, False], [True, True, True]]

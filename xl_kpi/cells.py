@@ -290,6 +290,9 @@ def _object_blank_mask(flat: np.ndarray) -> np.ndarray:
     out = np.zeros(flat.shape, bool)
     if not flat.size:
         return out
+    kinds = set(map(type, flat))
+    if len(kinds) == 1:  # a column of one type (a ledger's ids, dates, amounts): decided without grouping
+        return _one_type_blank_mask(flat, kinds.pop())
     types = _type_of(flat)
     box = np.empty(1, object)  # the type boxed: numpy would read a bare numpy type as a dtype
     for typ in set(types.tolist()):
@@ -305,6 +308,23 @@ def _object_blank_mask(flat: np.ndarray) -> np.ndarray:
         elif typ not in _NEVER_BLANK:
             out[where] = [is_blank(v) for v in flat[where]]  # the rare types: the definition itself
     return out
+
+
+def _one_type_blank_mask(flat: np.ndarray, typ: type) -> np.ndarray:
+    """:func:`_object_blank_mask` of cells all of type ``typ``: the same decision for each type.
+
+    >>> _one_type_blank_mask(np.array(["", " ", "x"], dtype=object), str).tolist()
+    [True, True, False]
+    """
+    if typ is type(None):
+        return np.ones(flat.shape, bool)
+    if typ is str:
+        return (flat == "") | np.fromiter(map(str.isspace, flat), bool, len(flat))
+    if typ in _FLOATS:
+        return np.isnan(flat.astype(float))
+    if typ in _NEVER_BLANK:
+        return np.zeros(flat.shape, bool)
+    return np.array([is_blank(v) for v in flat], dtype=bool)
 
 
 # ------------------------------------------------------------------ errors
