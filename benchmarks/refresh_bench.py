@@ -29,10 +29,9 @@ row by row into one array (no list per row kept); validation looks at distinct v
 error literals among the distinct ids, duplicate rows keyed on integers); the report's large parts are
 deflated in threads.  Two cores are assumed: on a machine whose cores are busy the threads gain nothing.
 
-Last figures (2026-12-01, 2 cores shared with other work, load average 2.3-3, so noisy; median of 3):
-before these changes CLI 1.82-1.94, in process 2.02-2.38; after them CLI 1.27-1.57 (4.8 s against 3.3 s),
-in process 1.66-1.69 (about 4.0-4.5 s against 2.4 s).  On a quiet machine the last session measured
-CLI 1.86, in process 2.07 before them.
+Last figures (2026-12-01, 2 cores shared with other work; median of 3): at load average 1.1-1.3,
+CLI 4.32-4.71 s against 3.10-3.35 s (ratio 1.39-1.40), in process 3.82-4.35 s against 2.41-2.47 s
+(1.55-1.80); before these changes, on a quiet machine, CLI 1.86 and in process 2.07.
 """
 
 from __future__ import annotations
