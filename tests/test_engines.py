@@ -346,6 +346,27 @@ def test_a_credit_after_the_as_of_month_is_left_out_by_both_engines_not_refused(
         IbisLedger(df).bridge()
 
 
+def test_a_full_refund_nets_to_0_not_below_it_by_both_engines():
+    """0.3 - 0.1 - 0.2 is -2.8e-17 in floats: by the money rule (6 decimals) the month nets to 0, so the
+    customer churns there; a month netting to -0.01 is still refused, on both engines, with the same words."""
+    assert 0.3 - 0.1 - 0.2 < 0  # the residue this test is about
+    df = pd.DataFrame({"customer_id": ["a", "a", "a", "a", "b", "b"],
+                       "month": pd.to_datetime(["2024-01-05", "2024-02-05", "2024-02-06", "2024-02-07",
+                                                "2024-01-05", "2024-02-05"]),
+                       "mrr": [0.3, 0.3, -0.1, -0.2, 10.0, 10.0]})
+    want = prepare_ledger(df).bridge()
+    assert list(want["ending_mrr"]) == [10.3, 10.0]
+    assert list(want["churned_mrr"]) == [0.0, 0.3]  # a's February refunded in full: a churns
+    assert_frames_match(IbisLedger(df).bridge(), want)
+    below = df.assign(mrr=[0.3, 0.3, -0.1, -0.21, 10.0, 10.0])
+    messages = []
+    for make in (prepare_ledger, IbisLedger):
+        with pytest.raises(LedgerError, match=r"customer 'a' nets to -0.01 in Feb 2024") as exc:
+            make(below).bridge()
+        messages.append(str(exc.value))
+    assert messages[0] == messages[1]
+
+
 def test_the_data_checks_are_the_numpy_paths_with_the_same_words_and_rows():
     """Duplicate rows (only in customer-months of several rows), ids differing only in case or leading zeros
     (grouped in the database for ASCII ids, by Python's casefold for the others) and months without

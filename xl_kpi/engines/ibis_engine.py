@@ -502,8 +502,9 @@ class IbisLedger:
     def _refuse_negative_nets(self) -> None:
         """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
         f, g = self._flags, self._cm
-        neg = g.v < 0 if self.as_of_month is None else (g.v < 0) & (g.m <= self.as_of_month)
-        bad = g.filter(neg).select("c", "m", total="v")
+        # by the money rule, as in memory: a full refund's float residue (-2.8e-17) is 0, not below 0
+        neg = g.r < 0 if self.as_of_month is None else (g.r < 0) & (g.m <= self.as_of_month)
+        bad = g.filter(neg).select("c", "m", total="r")
         if "pos" in f.columns:  # the customer-month of the first row (in file order) that nets below 0
             first = f.semi_join(bad, ["c", "m"]).order_by("pos").select("c", "m").limit(1)
             bad = bad.semi_join(first, ["c", "m"])  # a second read of the source, made only for the message

@@ -53,6 +53,7 @@ from xl_kpi.ledger.dates import (  # noqa: F401 - re-exported: the subscription 
     months_to_timestamps, out_of_range, parse_dates,
 )
 from xl_kpi.ledger.ids import IdColumn, near_duplicates, parse_ids
+from xl_kpi.ledger.money import round_money
 
 __all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "ledger_codes"]
 
@@ -526,11 +527,14 @@ def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, shee
                   "adds up to more than a number can hold")
         raise LedgerError(f"{_where(None, column, sheet)}: {detail}", column=column, sheet=sheet,
                           row=first_row + int(hit[0]), detail=detail)
-    neg = np.flatnonzero(sums < 0)
+    # by the money rule (docs/money.md): a full refund (0.3 - 0.1 - 0.2) leaves a float residue of
+    # -2.8e-17, which is 0, not a month below 0
+    net = round_money(sums)
+    neg = np.flatnonzero(net < 0)
     if neg.size:
         who, when = whom(neg[0])
         hit = sel_rows[inv == neg[0]]
-        raise negative_net(who, sums[neg[0]], when, [name(p) for p in hit[:5]], first_row + int(hit[0]), column,
+        raise negative_net(who, net[neg[0]], when, [name(p) for p in hit[:5]], first_row + int(hit[0]), column,
                            sheet)
     if not safe:
         m_of = (ukey % span).astype(np.int64)
