@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         months = check_report_equals(out, pickle)
         print(f"refresh ({how}):")
         print(f"    {ref_t:8.2f} s   peak {ref_mb:7.0f} MB   (report of {months} months, equal to DuckDB's bridge)")
-        print(f"DuckDB bridge query on the same file (fresh process):")
+        print("DuckDB bridge query on the same file (fresh process):")
         print(f"    {base_t:8.2f} s   peak {base_mb:7.0f} MB")
         print(f"ratio refresh / DuckDB: time {ref_t / base_t:.2f}x (target <= 1.3), memory {ref_mb / base_mb:.2f}x")
 

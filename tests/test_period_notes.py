@@ -163,7 +163,7 @@ def test_the_partial_flag_stands_apart_from_the_month_before_it(tmp_path):
     for i, (x0, y, x1, w) in enumerate(words):
         if w != "partial" or i < 2:
             continue
-        (m0, my, m1, month), (y0, yy, _, year) = words[i - 2], words[i - 1]
+        (_, my, m1, month), (y0, yy, _x1, year) = words[i - 2], words[i - 1]
         assert (month, year, my, yy) == (month, year, y, y) and re.fullmatch(r"[A-Z][a-z]{2}", month), words[i - 2:i + 1]
         space = y0 - m1  # the space inside "Mar 2024", as printed
         assert x0 - words[i - 1][2] > 3 * space, (month, year, x0 - words[i - 1][2], space)
