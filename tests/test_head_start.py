@@ -163,3 +163,38 @@ def test_another_input_chosen_is_no_head_start_on_the_ledger_sheet(tmp_path, rea
     assert reads == sheets  # the chosen table's sheet, read once; no read of another sheet
     assert parts(tmp_path / "cli.xlsx") == parts(tmp_path / "api.xlsx")
     assert gc.isenabled()
+
+
+def test_a_head_start_not_taken_has_let_go_of_the_book_before_it_is_replaced(tmp_path, monkeypatch):
+    """The book's Ledger sheet is read early, but the refresh takes its ledger from a CSV file: the read is
+    never taken. It must have ended (calamine closed the file) before the new book replaces the old, or
+    Windows refuses the replace ("it is in use"). The read here is slow on purpose (1.5 s), the CSV refresh
+    much faster."""
+    import time
+
+    from xl_kpi.ooxml import atomic
+
+    events: list[str] = []
+    real_read, real_replace = head_start.read_sheet, atomic.os.replace
+
+    def slow_read(path, sheet, nrows, label):
+        time.sleep(1.5)
+        rows = real_read(path, sheet, nrows, label)
+        events.append("read done")
+        return rows
+
+    def replace(src, dst):
+        if Path(dst).name == "book.xlsx":
+            events.append("replace")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(head_start, "read_sheet", slow_read)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    book = make_book(tmp_path / "book.xlsx")
+    csv = tmp_path / "ledger.csv"
+    csv.write_text("Customer ID,Month,MRR\nx,2024-01-01,5\nx,2024-02-01,6\n")
+    early = HeadStart.start(book)
+    result = refresh_file(book, ledger=str(csv), head_start=early)
+    assert events == ["read done", "replace"]
+    assert result.bridge["ending_mrr"].tolist() == [5.0, 6.0]  # the CSV's ledger, not the book's
+    assert gc.isenabled()

@@ -119,7 +119,8 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
                 check_structure(zf, label)
             pkg = WorkbookPackage(src, label=label)
             try:
-                writer = FileReportWriter(pkg, target, replacement)
+                writer = FileReportWriter(pkg, target, replacement,
+                                          release=None if head_start is None else lambda: head_start.close(wait=True))
                 # The ledger names sheet, row and column; the command line adds the file (a source names its own).
                 source = FileTableSource(pkg, head_start, replacement.identity(src))
                 result = refresh_from(source, writer, progress, base=src.resolve().parent, label=label,

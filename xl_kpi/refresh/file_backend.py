@@ -298,10 +298,13 @@ class FileReportWriter:
     """
 
     def __init__(self, pkg: WorkbookPackage, output: os.PathLike | str,
-                 replacement: Replacement | None = None) -> None:
+                 replacement: Replacement | None = None, release: Callable[[], None] | None = None) -> None:
         self.pkg = pkg
         self.output = Path(output)
         self.replacement = replacement
+        #: Called with the package's own close before the new file replaces the old: whatever else still
+        #: holds the book open (a head start's read that was not taken) lets go of it first.
+        self.release = release
 
     # ---------------------------------------------------------------- planning
     def inventory(self) -> Inventory:
@@ -461,11 +464,16 @@ class FileReportWriter:
         def check(tmp: Path) -> None:
             verify_package(tmp, pkg.label, tables, set(replaced) | set(new_parts), source=pkg.zip)
 
+        def let_go() -> None:  # Windows cannot replace a file that is still open
+            if self.release is not None:
+                self.release()
+            pkg.zip.close()
+
         if self.replacement is not None:
-            self.replacement.write(fill, check, before_replace=pkg.zip.close)
+            self.replacement.write(fill, check, before_replace=let_go)
         else:
             with Replacement(self.output, str(self.output)) as replacement:
-                replacement.write(fill, check, before_replace=pkg.zip.close)
+                replacement.write(fill, check, before_replace=let_go)
 
 
 def _part_order(name: str) -> tuple:

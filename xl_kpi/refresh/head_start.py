@@ -142,10 +142,14 @@ class HeadStart:
         finally:
             self.close()
 
-    def close(self) -> None:
-        """Drop the rows (the thread, if still reading, ends on its own) and let the collector run again."""
+    def close(self, wait: bool = False) -> None:
+        """Drop the rows and let the collector run again. The thread, if still reading, ends on its own;
+        with ``wait``, it is waited for first, so that calamine has closed the file (a refresh about to
+        replace the book calls this: Windows cannot replace a file that is still open)."""
+        thread, self._thread = self._thread, None
+        if wait and thread is not None:
+            thread.join()
         self._rows = self._error = None
-        self._thread = None
         if self._gc_paused:
             self._gc_paused = False
             gc.enable()
