@@ -504,7 +504,7 @@ def test_an_export_row_starting_after_the_as_of_month_is_a_warning_naming_its_li
     later = ("sub_l", "cus_14", 1, "usd", "month", 45.00, "active", "2024-08-01", "2024-09-01", "", "", "", "")
     src = write_stripe(tmp_path / "s.csv", rows=STRIPE_ROWS + [later])
     assert _refresh(book, src, "stripe") == 0
-    assert ("xl-kpi refresh: warning: 1 subscriptions starting after the as-of month Jun 2024 are left out: line "
+    assert ("xl-kpi refresh: warning: 1 subscription starting after the as-of month Jun 2024 is left out: line "
             f"{len(STRIPE_ROWS) + 2}; set a later as-of month to include them") in capsys.readouterr().err.splitlines()
     assert_bridge(book, stripe_expected())
 

@@ -80,6 +80,6 @@ def test_the_table_with_data_is_read_and_two_with_data_are_refused():
     fmt, raw = select_input(MemorySource(Ledger=ledger, Subscriptions=subs))
     assert fmt.name == "subscriptions" and raw is subs
     full = RawTable(list(LEDGER_HEADERS), [["a", "2024-01-01", 10.0]], table="Ledger")
-    with pytest.raises(UserError, match="both 'Ledger' .1 rows. and 'Subscriptions' .1 rows. hold data"):
+    with pytest.raises(UserError, match="both 'Ledger' .1 row. and 'Subscriptions' .1 row. hold data"):
         select_input(MemorySource(Ledger=full, Subscriptions=subs))
     assert select_input(MemorySource(Ledger=full, Subscriptions=subs), "subscriptions")[1] is subs

@@ -150,7 +150,7 @@ def test_dates_all_on_the_5th_are_refused_until_the_order_is_chosen(tmp_path, ca
     code, out, _ = cli(capsys, path, "--dayfirst")
     assert code == 0 and "6 months: Jan 2024 - Jun 2024" in out
     code, out, _ = cli(capsys, book(tmp_path / "fifth_us.xlsx", rows), "--monthfirst")
-    assert code == 0 and "1 months: May 2024" in out  # month first: 5 January..June are all in May
+    assert code == 0 and "1 month: May 2024" in out  # month first: 5 January..June are all in May
     # the same as a workbook setting (for the ribbon), which the refresh says it used
     path = book(tmp_path / "fifth_set.xlsx", rows, settings={"Date order": "day first"})
     code, out, err = cli(capsys, path)
@@ -433,7 +433,7 @@ def test_a_subscription_inside_one_month_is_named_in_a_note(tmp_path, capsys):
                 name="Subscriptions")
     code, out, err = cli(capsys, path, "--as-of", "2024-04", "--strict")
     assert code == 0, err
-    assert err == ("xl-kpi refresh: 1 subscriptions started and ended inside one month: sheet 'Ledger' row 3; they "
+    assert err == ("xl-kpi refresh: 1 subscription started and ended inside one month: sheet 'Ledger' row 3; they "
                    "were never active at a month end, so they have no MRR (MRR is a month-end snapshot: "
                    "docs/metrics.md)\n")
     got = report_bridge(path)
@@ -469,7 +469,7 @@ def test_rows_after_the_as_of_month_are_left_out_and_counted(tmp_path, capsys):
     path = book(tmp_path / "cut.xlsx", rows, settings={"As-of month": "2024-02"})
     code, out, err = cli(capsys, path)
     assert code == 0 and "2 months: Jan 2024 - Feb 2024" in out
-    assert "warning: 1 rows after the as-of month Feb 2024 are left out" in err
+    assert "warning: 1 row after the as-of month Feb 2024 is left out" in err
     assert "Settings table: As-of month = 2024-02" in err
     code, out, _ = cli(capsys, path, "--as-of", "2024-03")  # the flag overrides the setting
     assert "3 months" in out
@@ -484,15 +484,15 @@ def test_subscriptions_beside_the_sample_ledger_are_not_silently_ignored(tmp_pat
 
     path = book(tmp_path / "both.xlsx", [("a", "2024-01-01", 10.0)], more=subs)
     err = refused(capsys, path)
-    assert "both 'Ledger' (1 rows) and 'Subscriptions' (1 rows) hold data; choose one with --input ledger" in err
+    assert "both 'Ledger' (1 row) and 'Subscriptions' (1 row) hold data; choose one with --input ledger" in err
     code, out, _ = cli(capsys, path, "--input", "Subscriptions", "--as-of", "2024-02")
-    assert code == 0 and "table 'Subscriptions' on sheet 'Subs' (1 rows read, 2 months" in out
+    assert code == 0 and "table 'Subscriptions' on sheet 'Subs' (1 row read, 2 months" in out
 
 
 def test_a_month_without_customers_between_active_months_is_a_data_check(tmp_path, capsys):
     rows = [("a", "2024-01-01", 10.0), ("a", "2024-03-01", 10.0), ("a", "2024-04-01", 10.0)]
     code, out, err = cli(capsys, book(tmp_path / "gap.xlsx", rows))
-    assert code == 0 and "warning: 1 months with no active customer between active months: Feb 2024" in err
+    assert code == 0 and "warning: 1 month with no active customer between active months: Feb 2024" in err
 
 
 def test_the_report_has_a_data_checks_block_and_a_stamp(tmp_path, capsys):
@@ -501,7 +501,7 @@ def test_the_report_has_a_data_checks_block_and_a_stamp(tmp_path, capsys):
     assert cli(capsys, path)[0] == 0
     texts = summary_texts(path)
     assert "Data checks" in texts and "This refresh" in texts
-    assert ("1 exact duplicate rows (same customer, month and MRR): sheet 'Ledger' row 4; they are added up; "
+    assert ("1 exact duplicate row (same customer, month and MRR): sheet 'Ledger' row 4; they are added up; "
             "set 'Duplicate rows' to 'drop' if they were pasted twice") in texts
     for line in ("Refreshed: 2026-01-01 00:00 UTC", "Input table: Ledger (sheet Ledger)", "Rows read: 3",
                  "Months: Jan 2024", "As-of month: Jan 2024"):

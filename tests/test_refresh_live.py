@@ -552,7 +552,7 @@ def test_live_rows_typed_below_the_table_are_reported(df):
     below = len(df) + 2  # the sheet row right below the table (header on row 1)
     data.grid.update({(below, 2): "zz", (below, 3): dt.datetime(2024, 1, 1), (below, 4): 10.0})
     result = refresh_book(book)
-    assert result.checks[0] == (f"1 rows right below table 'Ledger' are outside the table: sheet 'Data' row {below}; "
+    assert result.checks[0] == (f"1 row right below table 'Ledger' is outside the table: sheet 'Data' row {below}; "
                                 "extend the table to include them (drag its lower-right corner, or Table Design > "
                                 "Resize Table)")
     assert result.ledger_rows == len(df)  # not read into the numbers

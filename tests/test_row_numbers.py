@@ -75,9 +75,9 @@ def test_csv_data_checks_name_the_file_lines(tmp_path):
     path = write_csv(tmp_path / "ledger.csv", lines)
     checks = validate_ledger(path, customer="Customer ID", month="Month", mrr="MRR").attrs["checks"]
     assert checks.lines() == [
-        "1 exact duplicate rows (same customer, month and MRR): line 8; they are added up; set 'Duplicate rows' "
+        "1 exact duplicate row (same customer, month and MRR): line 8; they are added up; set 'Duplicate rows' "
         "to 'drop' if they were pasted twice",
-        "1 groups of customer ids that differ only in case or leading zeros: 'a' (line 2) / 'A' (line 9); counted "
+        "1 group of customer ids that differ only in case or leading zeros: 'a' (line 2) / 'A' (line 9); counted "
         "as different customers; make them one id (the Settings table's 'Merge ids differing in case' merges case)",
     ]
 
@@ -95,7 +95,7 @@ def test_a_csv_subscription_list_names_the_file_lines(tmp_path):
     path = write_csv(tmp_path / "subs.csv", lines)
     ledger = subscriptions_to_ledger(path, end=None, billing_months=None, as_of="2024-03")
     assert ledger.attrs["checks"].lines() == [
-        "1 subscriptions starting after the as-of month Mar 2024 are left out: line 5; set a later as-of month to "
+        "1 subscription starting after the as-of month Mar 2024 is left out: line 5; set a later as-of month to "
         "include them"]
 
 
@@ -109,7 +109,7 @@ def test_the_command_line_names_csv_lines_and_leaves_the_book_untouched(tmp_path
     dup = write_csv(tmp_path / "dup.csv", CSV_LINES[:7] + ["b,2024-01-01,50", "a,2024-02-01,100"])
     code, out, err = cli(capsys, book, "--ledger", dup)
     assert code == 0 and err == (
-        "xl-kpi refresh: warning: 1 exact duplicate rows (same customer, month and MRR): line 8; they are added "
+        "xl-kpi refresh: warning: 1 exact duplicate row (same customer, month and MRR): line 8; they are added "
         "up; set 'Duplicate rows' to 'drop' if they were pasted twice\n")
     summary = openpyxl.load_workbook(book)["KPI Summary"]
     texts = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
@@ -159,7 +159,7 @@ def test_workbook_data_checks_name_the_sheet_rows(tmp_path, capsys):
     book = ledger_workbook(tmp_path / "book.xlsx", rows)
     code, out, err = cli(capsys, book)
     assert code == 0 and err == (
-        "xl-kpi refresh: warning: 1 exact duplicate rows (same customer, month and MRR): sheet 'Ledger' row 8; "
+        "xl-kpi refresh: warning: 1 exact duplicate row (same customer, month and MRR): sheet 'Ledger' row 8; "
         "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice\n")
 
 

@@ -92,6 +92,7 @@ from xl_kpi.ledger.trailing import TRAILING_TOTALS, check_window, trailing_from_
 from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, LedgerError, _describe, _where,
                                       month_label, negative_net, row_label,
                                       days_to_months, months_to_timestamps)
+from xl_kpi.words import are, counted
 
 ibis = import_optional("ibis", WAREHOUSE, "the Ibis engine")
 
@@ -596,7 +597,7 @@ class IbisLedger:
                 hits = f.filter(f.m > last).order_by("pos").select("pos").limit(3).to_pyarrow().to_pylist()
                 examples = [row_label(self.first_row + int(r["pos"]), self.sheet) for r in hits]
             checks.add("rows after the as-of month", late, examples,
-                       f"{late:,} rows after the as-of month {month_label(last)} are left out",
+                       f"{counted(late, 'row')} after the as-of month {month_label(last)} {are(late)} left out",
                        "set a later as-of month to include them")
         self._check_duplicates(checks)
         self._check_near_duplicate_ids(checks)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Iterator
+from xl_kpi.words import counted
 
 __all__ = ["Check", "DataChecks", "EXAMPLES", "add_duplicate_rows", "add_near_duplicate_ids",
            "add_months_without_customers"]
@@ -108,7 +109,7 @@ def add_duplicate_rows(checks: DataChecks, count: int, examples, dropped: bool =
     advice = "dropped (setting)" if dropped else \
         "they are added up; set 'Duplicate rows' to 'drop' if they were pasted twice"
     checks.add("duplicate rows", int(count), examples,
-               f"{int(count):,} exact duplicate rows (same customer, month and MRR)", advice)
+               f"{counted(count, 'exact duplicate row')} (same customer, month and MRR)", advice)
 
 
 def add_near_duplicate_ids(checks: DataChecks, count: int, examples, merge_case: bool = False) -> None:
@@ -117,20 +118,20 @@ def add_near_duplicate_ids(checks: DataChecks, count: int, examples, merge_case:
     ``examples``: a group each (``"'d' (row 5) / 'D' (row 9)"``).
 
     >>> c = DataChecks(); add_near_duplicate_ids(c, 1, ["'d' (row 5) / 'D' (row 9)"]); c.lines()
-    ["1 groups of customer ids that differ only in case or leading zeros: 'd' (row 5) / 'D' (row 9); counted as different customers; make them one id (the Settings table's 'Merge ids differing in case' merges case)"]
+    ["1 group of customer ids that differ only in case or leading zeros: 'd' (row 5) / 'D' (row 9); counted as different customers; make them one id (the Settings table's 'Merge ids differing in case' merges case)"]
     """
     advice = "counted as different customers; make them one id" + \
         ("" if merge_case else " (the Settings table's 'Merge ids differing in case' merges case)")
     checks.add("near-duplicate ids", int(count), examples,
-               f"{int(count):,} groups of customer ids that differ only in case or leading zeros", advice)
+               f"{counted(count, 'group', 'groups')} of customer ids that differ only in case or leading zeros", advice)
 
 
 def add_months_without_customers(checks: DataChecks, months) -> None:
     """Months with no active customer between active months (``months``: their labels), one wording for every engine.
 
     >>> c = DataChecks(); add_months_without_customers(c, ["Mar 2024"]); c.lines()
-    ['1 months with no active customer between active months: Mar 2024; is data missing for them?']
+    ['1 month with no active customer between active months: Mar 2024; is data missing for them?']
     """
     months = list(months)
     checks.add("months without customers", len(months), months,
-               f"{len(months):,} months with no active customer between active months", "is data missing for them?")
+               f"{counted(len(months), 'month')} with no active customer between active months", "is data missing for them?")

@@ -36,6 +36,7 @@ from xl_kpi.ledger.periods import check_period, rollup
 from xl_kpi.ledger.segments import SegmentSplit, split_by_segment
 from xl_kpi.ledger.trailing import check_window, segment_trailing_table, trailing_table
 from xl_kpi.ledger.validation import PreparedLedger
+from xl_kpi.words import counted
 
 __all__ = ["Ledger", "prepare_ledger", "mrr_bridge", "cohort_retention", "cohort_matrix", "cohort_sizes"]
 
@@ -67,7 +68,8 @@ class Ledger:
         self.segments = segments
 
     def __repr__(self) -> str:
-        return f"<Ledger: {self.n_rows} rows, {self.n_customers} customers, {self.n_months} months>"
+        return (f"<Ledger: {counted(self.n_rows, 'row')}, {counted(self.n_customers, 'customer')}, "
+                f"{counted(self.n_months, 'month')}>")
 
     @property
     def n_rows(self) -> int:
@@ -186,7 +188,7 @@ def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str =
 
     >>> import pandas as pd
     >>> prepare_ledger(pd.DataFrame({"customer_id": ["a"], "month": ["2024-01-31"], "mrr": [10]}))
-    <Ledger: 1 rows, 1 customers, 1 months>
+    <Ledger: 1 row, 1 customer, 1 month>
     """
     # validation cuts at as_of itself, so that the rows it leaves out are counted in the data checks
     if segment is None:

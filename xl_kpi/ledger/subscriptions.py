@@ -22,6 +22,7 @@ from xl_kpi.ledger.validation import (
     Problems, as_of_month, check_amount_convention, check_date_order, days_to_months, from_source, month_label,
     months_to_timestamps, parse_amounts, parse_dates, parse_ids, require_columns, row_namer,
 )
+from xl_kpi.words import are, counted
 
 __all__ = ["subscriptions_to_ledger"]
 
@@ -172,8 +173,8 @@ def subscriptions_to_ledger(
     if late.any():
         checks.add("subscriptions after the as-of month", int(late.sum()),
                    [row_namer(first_row, sheet, locate)(p) for p in rows[late][:3]],
-                   f"{int(late.sum()):,} subscriptions starting after the as-of month {month_label(last_month)} "
-                   "are left out", "set a later as-of month to include them")
+                   f"{counted(late.sum(), 'subscription')} starting after the as-of month {month_label(last_month)} "
+                   f"{are(late.sum())} left out", "set a later as-of month to include them")
     # ends on any day of month X -> last active month is X - 1
     last = np.where(e_blank, last_month, days_to_months(e_days) - 1)
     last = np.minimum(last, last_month)
@@ -182,7 +183,7 @@ def subscriptions_to_ledger(
     if never.any():
         checks.add("never active at a month end", int(never.sum()),
                    [row_namer(first_row, sheet, locate)(p) for p in rows[never][:3]],
-                   f"{int(never.sum()):,} subscriptions started and ended inside one month",
+                   f"{counted(never.sum(), 'subscription')} started and ended inside one month",
                    "they were never active at a month end, so they have no MRR (MRR is a month-end snapshot: "
                    "docs/metrics.md)", note=True)
 

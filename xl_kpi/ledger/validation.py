@@ -54,6 +54,7 @@ from xl_kpi.ledger.dates import (  # noqa: F401 - re-exported: the subscription 
 )
 from xl_kpi.ledger.ids import IdColumn, near_duplicates, parse_ids
 from xl_kpi.ledger.money import round_money
+from xl_kpi.words import are, counted
 
 __all__ = ["LedgerError", "validate_ledger", "PreparedLedger", "ledger_codes"]
 
@@ -440,7 +441,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
         late = months > last_month
         if late.any():
             checks.add("rows after the as-of month", int(late.sum()), _examples(rows[late], name),
-                       f"{int(late.sum()):,} rows after the as-of month {month_label(last_month)} are left out",
+                       f"{counted(late.sum(), 'row')} after the as-of month {month_label(last_month)} {are(late.sum())} left out",
                        "set a later as-of month to include them")
             rows, months, amount, codes = rows[~late], months[~late], amount[~late], codes[~late]
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from xl_kpi.errors import UserError
+from xl_kpi.words import counted
 
 
 def _fiscal_month(text: str) -> int:
@@ -66,14 +67,14 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def summary_line(result) -> str:
     """The result line: what was written, from which table and how many rows, over which months."""
-    months = f"{result.months} months" + (f": {result.month_range}" if result.month_range else "")
-    counts = f"{months}, {result.customers:,} customers"
+    months = counted(result.months, "month") + (f": {result.month_range}" if result.month_range else "")
+    counts = f"{months}, {counted(result.customers, 'customer')}"
     if result.source:
-        origin = f"{result.source} ({result.ledger_rows:,} ledger rows, {counts})"
+        origin = f"{result.source} ({counted(result.ledger_rows, 'ledger row')}, {counts})"
     else:
         where = f" on sheet {result.sheet!r}" if result.sheet else ""
         rows = result.stamp.get("Rows read", result.ledger_rows) if result.stamp else result.ledger_rows
-        origin = f"table {result.table!r}{where} ({rows:,} rows read, {counts})"
+        origin = f"table {result.table!r}{where} ({counted(rows, 'row')} read, {counts})"
     return f"{result.target}: refreshed {', '.join(result.sheets)} from {origin} in {result.seconds:.1f} s"
 
 

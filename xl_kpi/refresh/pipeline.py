@@ -44,6 +44,7 @@ from xl_kpi.refresh.ownership import Inventory, Plan, plan_refresh
 from xl_kpi.refresh.data_checks import with_data_checks
 from xl_kpi.refresh.report import Report, ReportData, build_report
 from xl_kpi.refresh.report.content import MOVEMENT_MONTHS, MOVEMENT_ROWS
+from xl_kpi.words import are, counted
 
 Progress = Callable[[float, str], None]
 
@@ -96,7 +97,7 @@ def select_input(source: TableSource, choice: str | None = None) -> tuple[InputF
         raise _no_input(source.label)
     with_data = [(f, raw) for f, raw in candidates if filled_rows(raw)]
     if len(with_data) > 1:
-        listed = " and ".join(f"{raw.table!r} ({filled_rows(raw):,} rows)" for _, raw in with_data)
+        listed = " and ".join(f"{raw.table!r} ({counted(filled_rows(raw), 'row')})" for _, raw in with_data)
         names = " or ".join(f.name for f, _ in with_data)
         raise UserError(f"{source.label}: both {listed} hold data; choose one with --input {names.split(' or ')[0]} "
                         f"(or --input {names.split(' or ')[-1]}), or the Settings table's 'Input table' row")
@@ -401,7 +402,7 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
         outside = outside_rows(table, fmt)
         if outside:
             checks.add("rows outside the table", len(outside), [table.row_label(r) for r in outside],
-                       f"{len(outside):,} rows right below table {table.table!r} are outside the table",
+                       f"{counted(len(outside), 'row')} right below table {table.table!r} {are(len(outside))} outside the table",
                        outside_advice(table))
         converted = df.attrs.get("checks")
         if isinstance(converted, DataChecks):
