@@ -26,26 +26,20 @@ import xlsxwriter
 
 from xl_kpi.cells import ERROR_LITERALS
 from xl_kpi.cli import main as cli_main
-from xl_kpi.ledger.ids import near_duplicates, parse_ids
+from xl_kpi.ledger.ids import groups_of_equal_keys, near_duplicates, parse_ids
 from xl_kpi.ledger.validation import duplicate_rows, error_mask
 
 # --------------------------------------------------------------------------- the former implementations
 
 
 def near_duplicates_before(ids: np.ndarray) -> list[list[int]]:
-    """near_duplicates as it was: pandas string methods, a regular expression, a groupby-free grouping."""
+    """near_duplicates' keys as they were (pandas string methods, a regular expression), grouped by the shared step."""
     if len(ids) < 2:
         return []
     keys = pd.Series(ids, dtype=object).str.casefold()
     digits = keys.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
     keys = keys.where(~digits, keys.str.lstrip("0").replace("", "0"))
-    codes, _ = pd.factorize(keys.to_numpy())
-    shared = np.flatnonzero((codes >= 0) & (np.bincount(codes[codes >= 0], minlength=1)[np.maximum(codes, 0)] > 1))
-    if not shared.size:
-        return []
-    pos = shared[np.argsort(codes[shared], kind="stable")]
-    cuts = np.flatnonzero(np.diff(codes[pos])) + 1
-    return [g.tolist() for g in np.split(pos, cuts)]
+    return groups_of_equal_keys(keys.to_numpy())  # the keys are what changed; the grouping is shared
 
 
 def error_mask_before(s: pd.Series) -> np.ndarray:
