@@ -530,3 +530,12 @@ def test_a_row_ended_the_day_it_started_and_one_ending_before_it_are_told_apart(
     [note] = [line for line in lines if f"line {n + 3}" in line]
     assert note == (f"xl-kpi refresh: 1 row of the {what} skipped (canceled the day it started): line {n + 3}; "
                     "they ended the day they started, so no day was paid for")
+
+
+def test_a_one_row_export_is_counted_as_one_row(book, tmp_path, capsys):
+    """A one-row export's tally reads "1 row", on the command line and in the Data checks block (words.counted)."""
+    src = write_stripe(tmp_path / "one.csv", rows=STRIPE_ROWS[:1])
+    assert cli_main(["refresh", str(book), "--ledger", str(src), "--input", "stripe", "--as-of", "2024-06"]) == 0
+    assert "xl-kpi refresh: Stripe export: 1 row: 1 used, 0 skipped" in capsys.readouterr().err.splitlines()
+    assert "Stripe export: 1 row: 1 used, 0 skipped (how the data was read)" in summary_texts(book)
+    assert_bridge(book, stripe_expected(STRIPE_ROWS[:1]))

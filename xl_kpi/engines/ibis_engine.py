@@ -543,7 +543,7 @@ class IbisLedger:
         value = first[{"customer": "raw_c", "month": "raw_d", "MRR": "raw_v"}[role]]
         text = message.format(value=_describe(value))
         if row is None and counts[name] > 1:
-            text += f" ({counts[name]:,} rows)"
+            text += f" ({counted(counts[name], 'row')})"
         raise LedgerError(f"{_where(row, column, self.sheet)}: {text}", row=row, column=column, value=value,
                           sheet=self.sheet, detail=text)
 

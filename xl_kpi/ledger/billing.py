@@ -41,6 +41,7 @@ import pandas as pd
 
 from xl_kpi.ledger.checks import EXAMPLES, DataChecks
 from xl_kpi.ledger.validation import LedgerError, Problems, parse_amounts
+from xl_kpi.words import counted
 
 __all__ = ["MONTHS_PER_INTERVAL", "AMOUNT_UNITS", "ZERO_DECIMAL_CURRENCIES", "RowFates", "BillingExport", "export",
            "amounts_and_quantities", "find_columns", "interval_months", "to_reporting_currency", "check_amount_unit"]
@@ -140,17 +141,24 @@ class RowFates:
         where = locate or "row {}".format
         checks = DataChecks()
         n_skipped = sum(len(v) for v in self.skipped.values())
-        checks.note(f"{self.what}: {self.rows:,} rows: {self.used:,} used, {n_skipped:,} skipped")
+        checks.note(self._tally(n_skipped))
         for verb, fates in (("skipped", self.skipped), ("used", self.flagged)):
             for reason, rows in fates.items():
-                s = "s" if len(rows) != 1 else ""
-                what = f"{len(rows):,} row{s} of the {self.what} {verb} ({reason})" if verb == "skipped" else \
-                    f"{len(rows):,} {reason} subscription{s} in the {self.what}"
+                what = f"{counted(len(rows), 'row')} of the {self.what} {verb} ({reason})" if verb == "skipped" \
+                    else f"{counted(len(rows), reason + ' subscription')} in the {self.what}"
                 checks.add(f"rows {verb} ({reason})", len(rows), [where(r) for r in rows[:EXAMPLES]], what,
                            REASONS.get(reason, ""), note=verb == "skipped" and reason in EXPECTED)
         for note in self.notes:
             checks.note(note)
         return checks
+
+    def _tally(self, n_skipped: int) -> str:
+        """"Stripe export: 5 rows: 2 used, 3 skipped" ("1 row" for a one-row export).
+
+        >>> RowFates("Stripe export", rows=1, used=1)._tally(0)
+        'Stripe export: 1 row: 1 used, 0 skipped'
+        """
+        return f"{self.what}: {counted(self.rows, 'row')}: {self.used:,} used, {n_skipped:,} skipped"
 
     def lines(self, examples: int = 3, locate=None) -> list[str]:
         """One line per fate, for the data checks; ``locate(row)`` names a row ("line 12").
@@ -160,15 +168,15 @@ class RowFates:
         ['Stripe export: 5 rows: 3 used, 2 skipped', '2 rows skipped (incomplete): row 4, row 7']
         """
         n_skipped = sum(len(v) for v in self.skipped.values())
-        out = [f"{self.what}: {self.rows:,} rows: {self.used:,} used, {n_skipped:,} skipped"]
+        out = [self._tally(n_skipped)]
         for reason, rows in self.skipped.items():
             shown = ", ".join((locate or "row {}".format)(r) for r in rows[:examples])
             more = f" and {len(rows) - examples:,} more" if len(rows) > examples else ""
-            out.append(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} skipped ({reason}): {shown}{more}")
+            out.append(f"{counted(len(rows), 'row')} skipped ({reason}): {shown}{more}")
         for reason, rows in self.flagged.items():
             shown = ", ".join((locate or "row {}".format)(r) for r in rows[:examples])
             more = f" and {len(rows) - examples:,} more" if len(rows) > examples else ""
-            out.append(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} used ({reason}: {REASONS[reason]}): "
+            out.append(f"{counted(len(rows), 'row')} used ({reason}: {REASONS[reason]}): "
                        f"{shown}{more}")
         return out + list(self.notes)
 
@@ -292,7 +300,7 @@ def to_reporting_currency(problems: Problems, currency: pd.Series | None, curren
     present = pd.Series(codes[keep]).value_counts()
     if fx is None:
         if len(present) > 1:
-            listed = ", ".join(f"{c} ({k:,} row{'s' if k != 1 else ''})" for c, k in present.items())
+            listed = ", ".join(f"{c} ({counted(k, 'row')})" for c, k in present.items())
             raise LedgerError(
                 f"the {what} has amounts in several currencies: {listed}; they do not add up. Give an FX table "
                 f"(--fx rates.csv with columns currency, rate: the value of 1 unit in the reporting currency) or "

@@ -423,8 +423,8 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     ledger = result.ledger
     lines = checks.lines() + [str(c) for c in (converted if isinstance(converted, list) else ())]
     if strict and lines:
-        raise UserError(f"{source.label}: refused (--strict): {len(lines)} data check"
-                        f"{'s' if len(lines) > 1 else ''} to look at: " + " | ".join(lines))
+        raise UserError(f"{source.label}: refused (--strict): {counted(len(lines), 'data check')} to look at: "
+                        + " | ".join(lines))
     months = ledger.month_range() if hasattr(ledger, "month_range") else ""
     last = months.split(" - ")[-1] if months else ""
     # the rows read that are not completely blank, those after the as-of month included (both paths)
