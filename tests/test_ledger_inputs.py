@@ -357,6 +357,28 @@ def test_error_cells_are_refused_naming_the_error_and_row(tmp_path, capsys):
         mrr_bridge(df)
 
 
+@pytest.mark.parametrize("row, column, literal, more", [
+    (("b", "2024-01-01", "#N/A"), "MRR", "#N/A", ""),
+    (("b", "#REF!", 5.0), "Month", "#REF!", ""),
+    (("#DIV/0!", "2024-02-01", 5.0), "Customer ID", "#DIV/0!", ""),
+    (("#N/A", "#N/A", "#N/A"), "Customer ID", "#N/A", " (2 more error cells)"),  # read as blank: was skipped
+], ids=["mrr", "month", "customer", "whole row"])
+def test_error_cells_in_another_workbooks_table_are_refused_naming_file_sheet_row_and_column(
+        tmp_path, capsys, row, column, literal, more):
+    """--ledger other.xlsx: calamine reads an error cell as '', so the row was refused as blank (or, all errors,
+    skipped as a blank row): it is refused as the book's own table's error cells are, both books unchanged."""
+    other = book(tmp_path / "other.xlsx", [("a", "2024-01-01", 10.0), row, ("c", "2024-02-01", 7.0)], sheet="Data")
+    target = book(tmp_path / "book.xlsx", [("z", "2024-01-01", 1.0)])
+    before = other.read_bytes()
+    err = refused(capsys, target, "--ledger", other)
+    assert err == (f"xl-kpi refresh: error: {other}: sheet 'Data', row 3, column {column!r}: the cell holds the "
+                   f"Excel error {literal}; fix it or delete the row{more}\n")
+    assert other.read_bytes() == before
+    # the same cell in the book's own table: the same words
+    assert refused(capsys, other).endswith(f"row 3, column {column!r}: the cell holds the Excel error {literal}; "
+                                           f"fix it or delete the row{more}\n")
+
+
 # --------------------------------------------------------------------------- amounts
 
 

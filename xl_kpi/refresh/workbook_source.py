@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.refresh.file_backend import FileTableSource
+from xl_kpi.ledger.validation import LedgerError
 from xl_kpi.ooxml.package import WorkbookPackage
-from xl_kpi.refresh.pipeline import select_input
+from xl_kpi.refresh.pipeline import refuse_errors, select_input
 from xl_kpi.sources.registry import Source, SourceTable, register_source
 
 __all__ = ["read_workbook"]
@@ -33,6 +34,14 @@ def read_workbook(path: Path, label: str, table: str | None = None, query=None) 
         raw = tables.read_table(table) if table is not None else select_input(tables)[1]
     finally:
         pkg.close()
+    # calamine reads an error cell as an empty string: refused here, as the book's own table's are (the
+    # frame below could not tell an error from a blank, nor a row of errors from a blank row, skipped)
+    try:
+        refuse_errors(raw)
+    except LedgerError as exc:  # named as this source names a row: "other.xlsx: sheet 'Data', row 12, ..."
+        raise LedgerError(f"{label}: sheet {exc.sheet!r}, row {exc.row}, column {exc.column!r}: {exc.detail}",
+                          row=exc.row, column=exc.column, value=exc.value, sheet=exc.sheet,
+                          detail=exc.detail) from None
     width = len(raw.header)
     rows = [(list(r) + [None] * width)[:width] for r in raw.rows]
     grid = np.array(rows, dtype=object).reshape(len(rows), width)
