@@ -266,6 +266,28 @@ def blank_mask(values: Any) -> np.ndarray:
         np.fromiter((is_blank(v) for v in flat), bool, flat.size).reshape(arr.shape)
 
 
+def blank_mask_of_codes(values: np.ndarray, codes: np.ndarray, uniques: Any) -> np.ndarray:
+    """:func:`blank_mask` of ``values`` from their factorisation (``pandas.factorize(values)``: ``codes`` per
+    value, -1 for a missing one, and the distinct ``uniques``): each distinct value is looked at once.
+
+    What factorize counts as missing (None, NaN, NaT, pandas' NA, but also a Decimal NaN, which is not
+    blank) is decided value by value, so the answer is :func:`is_blank`'s on every value.  The refresh
+    has the factorisation of the id column anyway (:func:`xl_kpi.ledger.ids.parse_ids` reads it), so the
+    blank-row count of a million-row ledger costs no pass over its text.
+
+    >>> import decimal, pandas as pd
+    >>> values = np.array(["a", " ", None, "a", float("nan"), decimal.Decimal("NaN"), ""], dtype=object)
+    >>> blank_mask_of_codes(values, *pd.factorize(values)).tolist() == blank_mask(values).tolist()
+    True
+    """
+    codes = np.asarray(codes)
+    out = np.r_[blank_mask(np.asarray(uniques, dtype=object)), False][codes]  # (code -1: the False, then below)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        out[missing] = blank_mask(values[missing])
+    return out
+
+
 #: Types whose values are never blank (what calamine, openpyxl and xlwings hand over for a filled cell).
 _NEVER_BLANK = (int, bool, np.bool_, np.int64, np.int32, _dt.datetime, _dt.date, _dt.time, _dt.timedelta)
 _FLOATS = (float, np.float64, np.float32, np.float16)

@@ -97,17 +97,28 @@ def normalise_id(value: Any) -> str | None | bool:
     return m.group(1) if m else text
 
 
-def parse_ids(s: pd.Series, merge_case: bool = False) -> IdColumn:
-    """Factorise an id column into codes over the normalised ids (see the module notes)."""
+def parse_ids(s: pd.Series, merge_case: bool = False,
+              factorized: tuple[np.ndarray, np.ndarray] | None = None) -> IdColumn:
+    """Factorise an id column into codes over the normalised ids (see the module notes).
+
+    ``factorized`` is ``pandas.factorize`` of the column's values, when the caller has it (the refresh,
+    which counts the table's blank rows through it: :func:`xl_kpi.refresh.pipeline.shared_id_codes`);
+    a column holding booleans is factorised here whatever is given (factorize takes True for 1).
+    """
     values = s.astype(object).to_numpy() if not s.dtype == object else s.to_numpy()
     if pd.api.types.infer_dtype(values, skipna=True) in ("boolean", "mixed", "mixed-integer", "mixed-integer-float"):
         # factorize takes True for 1: keep booleans apart so that they are refused, not merged with customer 1
         values = np.array([_Bool(v) if isinstance(v, (bool, np.bool_)) else v for v in values], dtype=object)
-    codes, uniq = pd.factorize(values)
+        factorized = None
+    if factorized is not None and len(factorized[0]) != len(values):
+        raise ValueError(f"factorized holds {len(factorized[0])} codes for {len(values)} ids")
+    codes, uniq = factorized if factorized is not None else pd.factorize(values)
     uniq = np.asarray(uniq, dtype=object)
     if all(type(v) is str for v in uniq):  # a column of text ids (what a workbook holds): normalise_id's text branch
         stripped = [v.strip() for v in uniq]
-        norm = [(m.group(1) if (m := _WHOLE_TEXT.fullmatch(t)) else t) if t else None for t in stripped]
+        # (the pattern needs a ".": most ids are never matched against it)
+        norm = [(m.group(1) if "." in t and (m := _WHOLE_TEXT.fullmatch(t)) else t) if t else None
+                for t in stripped]
     else:
         norm = [normalise_id(v) for v in uniq]
     bad_u = np.array([v is False for v in norm], bool)
@@ -116,14 +127,15 @@ def parse_ids(s: pd.Series, merge_case: bool = False) -> IdColumn:
     if merge_case:
         keys = [k.casefold() if k is not None else None for k in keys]
     new_codes, new_uniq = pd.factorize(pd.Series(keys, dtype=object)) if len(keys) else (np.zeros(0, np.int64), [])
-    # the spelling shown for each id: its first one
+    # the spelling shown for each id: its first one (factorize numbers the keys as they first appear)
+    first_codes, first = np.unique(new_codes, return_index=True)
     shown = np.empty(len(new_uniq), dtype=object)
-    for k in range(len(keys) - 1, -1, -1):
-        if new_codes[k] >= 0:
-            shown[new_codes[k]] = norm[k]
-    row_codes = np.where(codes >= 0, np.r_[new_codes, -1][np.where(codes >= 0, codes, len(new_codes))], -1)
-    blank = (codes < 0) | np.r_[blank_u, True][np.where(codes >= 0, codes, len(blank_u))]
-    bad = np.r_[bad_u, False][np.where(codes >= 0, codes, len(bad_u))]
+    shown[first_codes[first_codes >= 0]] = np.array(norm, dtype=object)[first[first_codes >= 0]]
+    # A code of -1 (a missing cell) picks the last entry of each look-up table: the one appended for it.
+    codes = np.asarray(codes)
+    row_codes = np.r_[new_codes, -1][codes]
+    blank = np.r_[blank_u, True][codes]
+    bad = np.r_[bad_u, False][codes]
     return IdColumn(row_codes.astype(np.int64), shown, blank, bad, raw=(codes, uniq))
 
 

@@ -378,16 +378,20 @@ def as_of_month(as_of: Any) -> int:
 def ledger_codes(df: pd.DataFrame, customer: str = "customer_id", month: str = "month", mrr: str = "mrr",
                    *, first_row: int = 2, sheet: str | None = None, as_of: Any = None,
                    dayfirst: bool | None = None, date1904: bool = False, merge_case: bool = False,
-                   drop_duplicates: bool = False, locate: RowNamer | None = None) -> PreparedLedger:
+                   drop_duplicates: bool = False, locate: RowNamer | None = None,
+                   factorized: dict | None = None) -> PreparedLedger:
     """Validate a ledger and turn it into integer codes (see :func:`validate_ledger`): the
     :class:`PreparedLedger` that :func:`xl_kpi.ledger.prepare_ledger` wraps in a ``Ledger``.
 
     ``df`` may also be a file path or a database relation (:func:`from_source`).  ``locate`` names the
     row at a position of ``df`` as the user counts it (:data:`RowNamer`), for the rows a message or a
-    data check lists; default row ``first_row + position`` of ``sheet``."""
+    data check lists; default row ``first_row + position`` of ``sheet``.  ``factorized`` maps the id
+    column's name to ``pandas.factorize`` of its values, when the caller has it (the refresh): the
+    ids are then not hashed again (:func:`xl_kpi.ledger.ids.parse_ids`)."""
     return from_source(df, lambda frame, found: _prepare(frame, customer, month, mrr, first_row, sheet, as_of,
                                                          dayfirst, date1904, merge_case, drop_duplicates,
-                                                         locate=found or locate)[0])
+                                                         locate=found or locate,
+                                                         factorized=factorized if found is None else None)[0])
 
 
 def _examples(rows: np.ndarray, name: RowNamer) -> list[str]:
@@ -396,11 +400,11 @@ def _examples(rows: np.ndarray, name: RowNamer) -> list[str]:
 
 def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=None, date1904=False,
              merge_case=False, drop_duplicates=False, locate: RowNamer | None = None,
-             ) -> tuple[PreparedLedger, np.ndarray]:
+             factorized: dict | None = None) -> tuple[PreparedLedger, np.ndarray]:
     require_columns(df, {"customer": customer, "month": month, "MRR": mrr}, sheet)
     name = row_namer(first_row, sheet, locate)
     checks = DataChecks()
-    ids = parse_ids(df[customer], merge_case)
+    ids = parse_ids(df[customer], merge_case, (factorized or {}).get(customer))
     dates = parse_dates(df[month], dayfirst=dayfirst, date1904=date1904)
     check_date_order(dates, month, sheet, first_row, locate)
     amounts = parse_amounts(df[mrr])

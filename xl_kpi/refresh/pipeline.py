@@ -30,11 +30,12 @@ from typing import Callable, Protocol
 import numpy as np
 import pandas as pd
 
-from xl_kpi.cells import blank_mask, is_blank
+from xl_kpi.cells import blank_mask, blank_mask_of_codes, is_blank
 from xl_kpi.errors import UserError
 from xl_kpi.engines import Analysis, analysis_of
 from xl_kpi.ledger import prepare_ledger
-from xl_kpi.ledger.formats import CUSTOMER, MONTH, MRR, InputFormat, formats, get_format, grid, ledger_frame
+from xl_kpi.ledger.formats import (CUSTOMER, MONTH, MRR, InputFormat, columns_of, formats, get_format, grid,
+                                   ledger_frame)
 from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.ledger.movements import latest_months
 from xl_kpi.ledger.raw import RawTable, TableSource
@@ -49,25 +50,93 @@ from xl_kpi.words import are, counted
 Progress = Callable[[float, str], None]
 
 
-def filled_rows(raw: RawTable) -> int:
+def filled_rows(raw: RawTable, factorized: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> int:
     """Rows of the table that are not completely blank.
 
-    >>> filled_rows(RawTable(["a", "b"], [[None, " "], ["x", None], [None, None]]))
-    1
+    ``factorized`` maps a column (0-based) to ``pandas.factorize`` of its cells, when the caller has it
+    (the id column, which validation reads that way: :func:`shared_id_codes`): that column is looked at
+    first, through its distinct values (:func:`xl_kpi.cells.blank_mask_of_codes`).
+
+    >>> raw = RawTable(["a", "b"], [[None, " "], ["x", None], [None, None]])
+    >>> filled_rows(raw), filled_rows(RawTable(raw.header, raw.rows), {1: pd.factorize(grid(raw)[:, 1])})
+    (1, 1)
     """
     cached = getattr(raw, "_filled_rows", None)  # asked for by select_input and the stamp: count once
     if cached is not None and cached[0] is raw.rows:
         return cached[1]
     cells = grid(raw)
+    factorized = {j: f for j, f in (factorized or {}).items() if 0 <= j < cells.shape[1]}
     # Column by column, looking only at the rows blank so far: a filled first column settles most rows.
     blank = np.arange(cells.shape[0])
-    for j in range(cells.shape[1]):
+    for j in [*factorized, *(j for j in range(cells.shape[1]) if j not in factorized)]:
         if not blank.size:
             break
-        blank = blank[blank_mask(cells[blank, j])]
+        if j in factorized and blank.size == cells.shape[0]:
+            blank = blank[blank_mask_of_codes(cells[:, j], *factorized[j])]
+        else:
+            blank = blank[blank_mask(cells[blank, j])]
     count = int(cells.shape[0] - blank.size) if cells.shape[1] else 0
     raw._filled_rows = (raw.rows, count)
     return count
+
+
+def has_filled_row(raw: RawTable) -> bool:
+    """Whether the table has a row that is not completely blank (``filled_rows(raw) > 0``), looking at the
+    first rows first: a table's data begins at its top, so this is settled without reading a million rows.
+
+    >>> has_filled_row(RawTable(["a"], [[None]] * 3000 + [["x"]])), has_filled_row(RawTable(["a"], [[" "]]))
+    (True, False)
+    """
+    cached = getattr(raw, "_filled_rows", None)
+    if cached is not None and cached[0] is raw.rows:
+        return cached[1] > 0
+    cells = grid(raw)
+    if not cells.shape[1]:
+        return False
+    start, step = 0, 256
+    while start < cells.shape[0]:  # blocks that double: a table of blank rows costs ~2 passes, not one per block
+        block = cells[start:start + step]
+        if not blank_mask(block).all():
+            return True
+        start, step = start + step, step * 2
+    return False
+
+
+def shared_id_codes(raw: RawTable, fmt: InputFormat, df: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``pandas.factorize`` of the ledger frame's ids, for validation to read them through
+    (:func:`xl_kpi.ledger.ids.parse_ids`: one pass of hashing over a million ids) and, when the frame's id
+    column is the table's column itself (the same memory: a view, not a copy nor a conversion), for the
+    blank-row count too (:func:`filled_rows`).  Empty for a format whose rows are not the table's.
+
+    >>> from xl_kpi.ledger.raw import GridRows
+    >>> raw = RawTable(["Customer ID", "Month", "MRR"],
+    ...                GridRows(np.array([["a", "2024-01", 1.0], ["a", "2024-02", 2.0]], dtype=object)))
+    >>> fmt = get_format("ledger")
+    >>> shared_id_codes(raw, fmt, ledger_frame(raw, fmt))[CUSTOMER][0].tolist(), raw._factorized[1].keys()
+    ([0, 0], dict_keys([0]))
+    """
+    if not fmt.ledger_rows or CUSTOMER not in df.columns or df[CUSTOMER].dtype != object or not len(df):
+        return {}
+    ids = df[CUSTOMER].to_numpy()
+    codes = pd.factorize(ids)
+    j = columns_of(raw, fmt).get(CUSTOMER)
+    # (only rows a source read as one array, a GridRows: grid() would make an array of row lists anew)
+    column = grid(raw)[:, j] if j is not None and isinstance(getattr(raw.rows, "cells", None), np.ndarray) else None
+    if column is not None and _same_memory(column, ids):
+        raw._factorized = (raw.rows, {j: codes})
+    return {CUSTOMER: codes}
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """The two arrays are the same cells: the same memory, read the same way (so the same values)."""
+    return (a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def table_codes(raw: RawTable) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The factorised columns of ``raw`` that :func:`shared_id_codes` left for :func:`filled_rows`."""
+    cached = getattr(raw, "_factorized", None)
+    return cached[1] if cached is not None and cached[0] is raw.rows else {}
 
 
 def _no_input(label: str) -> UserError:
@@ -95,7 +164,7 @@ def select_input(source: TableSource, choice: str | None = None) -> tuple[InputF
     candidates = [(f, source.read_table(present[f.table.lower()])) for f in formats() if f.table.lower() in present]
     if not candidates:
         raise _no_input(source.label)
-    with_data = [(f, raw) for f, raw in candidates if filled_rows(raw)]
+    with_data = [(f, raw) for f, raw in candidates if has_filled_row(raw)]
     if len(with_data) > 1:
         listed = " and ".join(f"{raw.table!r} ({counted(filled_rows(raw), 'row')})" for _, raw in with_data)
         names = " or ".join(f.name for f, _ in with_data)
@@ -413,7 +482,8 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
         prepare = {"as_of": as_of, "merge_case": bool(opts["merge_case"]), "drop_duplicates": bool(opts["drop_duplicates"])}
         if fmt.ledger_rows:  # one frame row per table row: rows named as the user counts them (a CSV's lines)
             prepare.update(dayfirst=opts["dayfirst"], date1904=table.date1904,
-                           locate=lambda pos: table.row_label(table.first_row + pos))
+                           locate=lambda pos: table.row_label(table.first_row + pos),
+                           factorized=shared_id_codes(table, fmt, df))
         say(0.55, "computing the MRR bridge and cohorts")
         result = analyse(df, table.sheet, table.first_row, **prepare)
         if result.bridge.empty:
@@ -428,7 +498,7 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     months = ledger.month_range() if hasattr(ledger, "month_range") else ""
     last = months.split(" - ")[-1] if months else ""
     # the rows read that are not completely blank, those after the as-of month included (both paths)
-    rows_read = filled_rows(table) if table is not None else result.ledger.rows_read
+    rows_read = filled_rows(table, table_codes(table)) if table is not None else result.ledger.rows_read
     stamp = {"xl_kpi version": _version(), "Refreshed": refresh_time(),
              "Input table": input_label(source, table), "Rows read": rows_read, "Months": months,
              "As-of month": last}
