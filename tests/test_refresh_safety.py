@@ -321,6 +321,12 @@ def _moved(parts):
     return {**parts, name: parts[name].replace(ref.group(0)[6:-1], new)}
 
 
+def _report_sheet(parts) -> str:
+    """The first worksheet part the refresh rendered (the input has sheet1 and sheet2)."""
+    return min((k for k in parts if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", k)
+                and k not in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml")), key=lambda k: len(k) * 1000 + int(re.sub(r"\D", "", k)))
+
+
 BAD_COPIES = {
     "cut short": (
         None,
@@ -352,6 +358,12 @@ BAD_COPIES = {
         "xl/theme/theme1.xml",  # an XML part the refresh did not read, parsed whole: its checksum fails
         lambda p: f"package part 'xl/theme/theme1.xml' is damaged (its checksum does not match): the file is "
                   f"corrupt; {REPAIR}"),
+    "report sheet changed": (  # well-formed, but not the bytes the writer rendered: no longer taken on trust
+        lambda p: {**p, _report_sheet(p): p[_report_sheet(p)].replace(b'defaultRowHeight="15"', b'defaultRowHeight="16"')},
+        lambda p: f"its part {_report_sheet(p)!r} is not what the refresh rendered"),
+    "report sheet not XML": (  # what the writer rendered is compared, then parsed as before: the parser's reason
+        lambda p: {**p, _report_sheet(p): p[_report_sheet(p)][:-20]},
+        lambda p: f"package part {_report_sheet(p)!r} is not well-formed XML ({_expat_error(p[_report_sheet(p)])})"),
     "user sheet part lost": (
         lambda p: {k: v for k, v in p.items() if k != "xl/worksheets/sheet2.xml"},
         lambda p: f"xl/workbook.xml: sheet 'Other': its part 'xl/worksheets/sheet2.xml' is missing from the "
@@ -387,6 +399,110 @@ def test_a_copy_that_would_not_open_never_replaces_the_file(good, tmp_path, caps
     assert (code, err) == (2, f"xl-kpi refresh: error: {path}: {CHECK.format(reason(seen.get('parts')))}\n")
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
+
+
+def test_the_check_parses_every_part_but_the_worksheets_it_rendered(good, tmp_path, monkeypatch):
+    """The check of the refreshed copy parses every XML part copied from the input that the refresh did not
+    read whole (a user's sheet, the theme, docProps), every part it edited (workbook, relationships, content
+    types, styles) and every new part but the report's worksheets, which are compared with the bytes the
+    writer deflated instead (their text is escaped by construction: see the hostile-text test below)."""
+    from xl_kpi.refresh import verify
+
+    parsed = []
+    real = verify.check_no_dtd
+    monkeypatch.setattr(verify, "check_no_dtd", lambda zf, name, *a, **k: (parsed.append(name), real(zf, name, *a, **k)))
+    path = tmp_path / "book.xlsx"
+    shutil.copy(good, path)
+    refresh_file(path)
+    after = members(path)
+    report_sheets = {k for k in after if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", k)} - set(members(good))
+    assert len(report_sheets) == len(openpyxl.load_workbook(path, read_only=True).sheetnames) - 2  # all but Data, Other
+    assert not report_sheets & set(parsed)
+    must = {"xl/worksheets/sheet2.xml", "xl/theme/theme1.xml", "docProps/app.xml", "docProps/core.xml",
+            "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml"}
+    must |= {k for k in set(after) - set(members(good))  # the report's new parts (the Ledger table is read whole)
+             if k.startswith(("xl/charts/", "xl/drawings/", "xl/tables/", "xl/worksheets/_rels/"))}
+    assert must <= set(parsed), must - set(parsed)
+    assert len(parsed) == len(set(parsed))
+
+
+DTD = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>'
+
+
+@pytest.mark.parametrize("part, root", [("xl/worksheets/sheet2.xml", b"<worksheet"), ("docProps/app.xml", b"<Properties"),
+                                        ("xl/theme/theme1.xml", b"<a:theme")])
+def test_a_hostile_part_copied_from_the_input_is_still_refused(good, tmp_path, capsys, part, root):
+    """A part the refresh copies without reading it (a user's sheet, document properties, the theme) is
+    checked in the copy: a DTD there is refused, the book untouched, even with the report's own worksheets
+    no longer parsed again."""
+    parts = members(good)
+    assert root in parts[part]
+    path = write_members(tmp_path / "book.xlsx", {**parts, part: parts[part].replace(root, DTD + root, 1)})
+    assert_refused(path, capsys, f"refused: package part {part!r} declares a DTD or entities; "
+                                 "workbooks never need them")
+
+
+HOSTILE = ['<!DOCTYPE x [<!ENTITY a "aaaa">]>&a;', "a]]>b", "<c r=\"A1\"/>", "Tom & \"Jerry\" 'x'",
+           "tab\there\r\nnew line", "bell\x07 nul\x00 esc\x1b", "\ufffe\uffff end", "caf\u00e9 \u4e2d \U0001f600",
+           "", " lead and trail ", "&lt;already&gt;"]
+
+
+def test_rendered_worksheets_are_well_formed_whatever_the_text(tmp_path):
+    """The report's worksheets are not parsed again before the file is replaced: their writer must make
+    well-formed, DTD-free XML of any text.  Hostile texts as cells, headers, titles and formulas: the part is
+    parsed by expat (namespace-aware, any DTD refused: the check's own parser) and by lxml, and every cell holds
+    its text with only the characters XML cannot hold removed."""
+    import io
+    import numpy as np
+    from xml.parsers import expat
+
+    from xl_kpi.ooxml.safety import check_no_dtd
+    from xl_kpi.ooxml.worksheet import worksheet_xml
+    from xl_kpi.refresh.report import Block, Column, ReportSheet
+
+    texts = np.array(HOSTILE, dtype=object)
+    mixed = np.array([*HOSTILE[:3], 1.5, None], dtype=object)
+    sheet = ReportSheet("S", [Block(2, 1, [Column(HOSTILE[0], texts), Column(HOSTILE[2], np.arange(len(HOSTILE)) * 1.0,
+                                                                             formulas=[f'="{t}"' for t in HOSTILE])],
+                                    title=HOSTILE[3]),
+                              Block(2, 4, [Column(HOSTILE[5], mixed, "0.0")], table="T")])
+    xml = worksheet_xml(sheet, lambda fmt, bold, **kw: 0, None, []).encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("s.xml", xml)
+    check_no_dtd(zipfile.ZipFile(buf), "s.xml", "x", whole=True)  # no DTD, well-formed, UTF-8
+    expat.ParserCreate(namespace_separator=" ").Parse(xml, True)
+    root = etree.fromstring(xml)
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    got = {c.get("r"): ("".join(c.itertext()) if c.find(f"{main}is") is not None else
+                        (c.findtext(f"{main}f"), c.findtext(f"{main}v")))
+           for c in root.iter(f"{main}c")}
+    # (a parser reads a line break CR LF or CR as LF: XML's end-of-line handling, not the writer's)
+    clean = lambda t: re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", t).replace("\r\n", "\n").replace("\r", "\n")
+    assert got["A1"] == clean(HOSTILE[3]) and got["A2"] == clean(HOSTILE[0]) and got["B2"] == clean(HOSTILE[2])
+    for i, t in enumerate(HOSTILE):
+        assert got[f"A{3 + i}"] == clean(t)
+        assert got[f"B{3 + i}"] == (clean(f'="{t}"'), str(i))
+    assert [got[f"D{3 + i}"] for i in range(3)] == [clean(t) for t in HOSTILE[:3]]
+    assert got["D6"] == (None, "1.5") and got["D7"] == (None, None)
+
+
+def test_a_refresh_of_hostile_customer_ids_writes_what_they_say(tmp_path):
+    """End to end: customer ids that look like markup reach the MRR Movements table (a rendered worksheet the
+    check compares, not parses), which lxml and openpyxl read back as the ids."""
+    ids = ['<!DOCTYPE x [<!ENTITY a "aaaa">]>&a;', "a]]>b", '<c r="A1"/>', 'Tom & "Jerry"', "caf\u00e9 \u4e2d"]
+    rows = [[cid, month, 10.0 + i] for i, cid in enumerate(ids) for month in ("2024-01-01", "2024-02-01")]
+    rows += [[ids[0], "2024-03-01", 50.0]]
+    path = tmp_path / "book.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Data").add_table(0, 0, len(rows), 2, {"name": "Ledger", "data": rows, "columns": [
+        {"header": "Customer ID"}, {"header": "Month"}, {"header": "MRR"}]})
+    wb.close()
+    refresh_file(path)
+    assert opens(path) is None
+    ws = openpyxl.load_workbook(path)["MRR Movements"]
+    seen = {v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)}
+    assert set(ids) <= seen, set(ids) - seen
 
 
 # --------------------------------------------------------------------------- nobody's work is lost (case 9)

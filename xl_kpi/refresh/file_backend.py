@@ -60,7 +60,7 @@ from xl_kpi.refresh.ownership import MARKER, Inventory, Plan
 from xl_kpi.refresh.report import Report, ReportSheet
 from xl_kpi.refresh.replace import Replacement
 from xl_kpi.ooxml.safety import check_no_dtd
-from xl_kpi.refresh.verify import verify_package
+from xl_kpi.refresh.verify import Rendered, verify_package
 
 
 # --------------------------------------------------------------------------- reading
@@ -438,14 +438,17 @@ class FileReportWriter:
         tables = {t.name.lower(): (t.sheet, t.ref) for t in kept_tables}
         tables.update({blk.table.lower(): (sheet.name, blk.ref()) for sheet in report.sheets for blk in sheet.blocks
                        if blk.table})
-        self._write_zip(removed, replaced, new_parts, progress, tables, deflating)
+        self._write_zip(removed, replaced, new_parts, progress, tables, deflating, {part for _, part in sheet_parts})
 
     def _write_zip(self, removed: set[str], replaced: dict[str, bytes], new_parts: dict[str, bytes],
                    progress: Progress | None, tables: dict[str, tuple[str, str]],
-                   deflating: dict[str, BackgroundCall] | None = None) -> None:
+                   deflating: dict[str, BackgroundCall] | None = None, sheets: set[str] = frozenset()) -> None:
+        """Write the package (``sheets``: the new worksheet parts, which the check compares with their
+        deflated bytes instead of parsing them again: :func:`~xl_kpi.refresh.verify.verify_package`)."""
         pkg = self.pkg
         infos = [i for i in pkg.zip.infolist() if i.filename not in removed]
         total = sum(i.compress_size for i in infos) or 1
+        rendered: dict[str, Rendered] = {}
 
         def fill(fh) -> None:
             report = (lambda done: progress(0.8 + 0.18 * min(done / total, 1.0), "writing the workbook")) \
@@ -458,11 +461,14 @@ class FileReportWriter:
                     writer.copy(pkg.zip, info)
             for name in sorted(new_parts, key=_part_order):
                 pending = (deflating or {}).get(name)
-                writer.add(name, new_parts[name], pending.result() if pending is not None else None)
+                deflated = pending.result() if pending is not None else deflate(new_parts[name])
+                writer.add(name, new_parts[name], deflated)
+                if name in sheets:
+                    rendered[name] = Rendered(deflated[0], deflated[1], len(new_parts[name]))
             writer.close()
 
         def check(tmp: Path) -> None:
-            verify_package(tmp, pkg.label, tables, set(replaced) | set(new_parts), source=pkg.zip)
+            verify_package(tmp, pkg.label, tables, set(replaced) | set(new_parts), source=pkg.zip, rendered=rendered)
 
         def let_go() -> None:  # Windows cannot replace a file that is still open
             if self.release is not None:
