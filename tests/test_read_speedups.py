@@ -188,9 +188,14 @@ def refresh(path: Path, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-#: Error values calamine 0.9 refuses to read itself ("Unsupported cell error value"): the refresh is refused then
-#: too, in calamine's words (one line, nothing written), without the row.
-CALAMINE_UNREAD = {"#CALC!", "#SPILL!", "#GETTING_DATA"}
+#: Error values calamine 0.9 refuses to read itself ("Unsupported cell error value", for the whole sheet): the
+#: sheet is read from a copy where they are #N/A (xl_kpi.refresh.calamine_errors), the cell named as any other.
+CALAMINE_UNREAD = {"#CALC!", "#SPILL!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+                   "#PYTHON!"}
+
+
+def test_the_newer_error_literals_are_error_literals():
+    assert CALAMINE_UNREAD <= ERROR_LITERALS and len(ERROR_LITERALS) == 7 + len(CALAMINE_UNREAD)
 
 
 @pytest.mark.parametrize("inline", [False, True], ids=["shared strings", "inline strings"])
@@ -202,13 +207,51 @@ def test_every_error_literal_is_found_in_each_column(tmp_path, capsys, inline, c
         path = make_book(tmp_path / f"e{k}.xlsx", inline, {f"{column}{row}": literal})
         before = path.read_bytes()
         code, err = refresh(path, capsys)
-        if literal in CALAMINE_UNREAD:
-            assert (code, err) == (2, f"xl-kpi refresh: error: {path}: could not read sheet 'Data': Unsupported "
-                                      f"cell error value '{literal}'\n")
-        else:
-            assert (code, err) == (2, f"xl-kpi refresh: error: {path}: Sheet 'Data', row {row}, column {header!r}: "
-                                      f"the cell holds the Excel error {literal}; fix it or delete the row\n")
+        assert (code, err) == (2, f"xl-kpi refresh: error: {path}: Sheet 'Data', row {row}, column {header!r}: "
+                                  f"the cell holds the Excel error {literal}; fix it or delete the row\n")
         assert path.read_bytes() == before
+
+
+def with_cell_before(path: Path, row: int, cell: bytes) -> Path:
+    """``path`` with ``cell`` (an A-column cell's XML) put first in sheet row ``row``, outside a table from B1."""
+    with zipfile.ZipFile(path) as zin:
+        parts = {i.filename: zin.read(i) for i in zin.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    start = sheet.index(f'<row r="{row}"'.encode())
+    at = sheet.index(b">", start) + 1
+    parts["xl/worksheets/sheet1.xml"] = sheet[:at] + cell + sheet[at:]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("literal", sorted(CALAMINE_UNREAD))
+def test_a_newer_error_outside_the_table_no_longer_stops_the_refresh(tmp_path, capsys, literal):
+    """A spilled formula beside the ledger showing #SPILL!: calamine refused the whole sheet; now the table is
+    read, its numbers right (January: a 10 + b 20; February: a 15 and c0..c10 at 1 + i), the file only read
+    for the check of the cell itself."""
+    path = with_cell_before(make_book(tmp_path / "beside.xlsx", False),
+                            3, f'<c r="A3" t="e"><f>X()</f><v>{literal}</v></c>'.encode())
+    code, err = refresh(path, capsys)
+    assert (code, err) == (0, "")
+    ws = __import__("openpyxl").load_workbook(path, data_only=True)["MRR Bridge"]
+    rows = list(ws[ws.tables["MRRBridge"].ref])
+    header = [c.value for c in rows[0]]
+    ending = [r[header.index("Ending MRR")].value for r in rows[1:]]
+    n = len(ERROR_LITERALS) + 2
+    assert ending == [30.0, 15.0 + sum(1.0 + i for i in range(n))]
+
+
+def test_a_newer_error_in_another_workbooks_table_is_named(tmp_path, capsys):
+    other = make_book(tmp_path / "other.xlsx", True, {"D5": "#SPILL!", "C8": "#CALC!"})
+    target = make_book(tmp_path / "book.xlsx", False)
+    before = other.read_bytes(), target.read_bytes()
+    code = cli_main(["refresh", str(target), "--ledger", str(other), "--quiet"])
+    assert (code, capsys.readouterr().err) == (
+        2, f"xl-kpi refresh: error: {other}: sheet 'Data', row 5, column 'MRR': the cell holds the Excel error "
+           "#SPILL!; fix it or delete the row (1 more error cell)\n")
+    assert (other.read_bytes(), target.read_bytes()) == before
 
 
 @pytest.mark.parametrize("first_col", [0, 1], ids=["from A1", "from B1"])  # (read row by row, or by to_python)
@@ -263,10 +306,11 @@ def test_a_dtd_is_refused_before_what_calamine_or_the_table_would_say(tmp_path, 
         path = _with(good, tmp_path / "sst.xlsx", lambda n, d: _dtd(n, d, "xl/sharedStrings.xml"))
         assert refresh(path, capsys) == (2, f"xl-kpi refresh: error: {path}: "
                                             f"{REFUSED.format('xl/sharedStrings.xml')}\n")
-    # without the DTD, calamine's complaint and the table without a header row are named as before
+    # without the DTD, the cell calamine cannot read and the table without a header row are named as before
     path = _with(good, tmp_path / "calc.xlsx", lambda n, d: cases["dtd and a cell calamine cannot read"](n, d).replace(DTD, b""))
-    assert refresh(path, capsys) == (2, f"xl-kpi refresh: error: {path}: could not read sheet 'Data': Unsupported "
-                                        "cell error value '#CALC!'\n")
+    assert refresh(path, capsys) == (2, f"xl-kpi refresh: error: {path}: Sheet 'Data', row 2, column 'Customer ID': "
+                                        "the cell holds the Excel error #CALC!; fix it or delete the row (1 more "
+                                        "error cell)\n")
     path = _with(good, tmp_path / "noheader.xlsx", lambda n, d: cases["dtd and no header row"](n, d).replace(DTD, b""))
     assert refresh(path, capsys) == (2, f"xl-kpi refresh: error: {path}: the table 'Ledger' on sheet 'Data' has no "
                                         "header row; switch its Header Row on in Excel (Table Design)\n")

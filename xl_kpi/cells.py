@@ -361,8 +361,10 @@ ERROR_CODES: dict[int, str] = {
     -2146826265: "#REF!",
     -2146826273: "#VALUE!",
 }
-#: Every error literal a cell can show (the newer ones have no classic COM code).
-ERROR_LITERALS = frozenset(ERROR_CODES.values()) | {"#GETTING_DATA", "#SPILL!", "#CALC!"}
+#: Every error literal a cell can show (the newer ones have no classic COM code: dynamic arrays, data types,
+#: linked data, Python in Excel).
+ERROR_LITERALS = frozenset(ERROR_CODES.values()) | {"#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                                                     "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!"}
 
 DIV0, NA, NAME, NULL, NUM, REF, VALUE = "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"
 

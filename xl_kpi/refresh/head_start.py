@@ -51,8 +51,7 @@ def read_sheet(path: os.PathLike | str, sheet: str, nrows: int, label: str):
     import numpy as np  # (here: this module is imported before numpy is needed)
     from python_calamine import CalamineWorkbook
 
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
+    def read(wb):
         try:
             found = wb.get_sheet_by_name(sheet)
             if found.start == (0, 0) and found.width:
@@ -61,6 +60,18 @@ def read_sheet(path: os.PathLike | str, sheet: str, nrows: int, label: str):
             return found.to_python(skip_empty_area=False, nrows=nrows)
         finally:
             wb.close()  # release the file: Windows cannot replace a file that is open
+
+    try:
+        try:
+            return read(CalamineWorkbook.from_path(str(path)))
+        except Exception as exc:
+            from xl_kpi.refresh.calamine_errors import readable_copy, unreadable_error
+
+            if not unreadable_error(exc):
+                raise
+            # an error literal calamine does not know (#SPILL!, #CALC! ...): read from a copy where every error
+            # is #N/A, read as '' like any error; the error scan finds the true ones in the file itself
+            return read(CalamineWorkbook.from_filelike(readable_copy(path)))
     except Exception as exc:  # calamine raises its own types for damaged sheets
         raise UserError(f"{label}: could not read sheet {sheet!r}: {exc}") from None
 

@@ -314,7 +314,7 @@ def refuse_errors(raw: RawTable) -> None:
     column = raw.header[err.column] if err.column < len(raw.header) else f"column {err.column + 1}"
     where = f"Sheet {raw.sheet!r}, row {err.row}, column {column!r}" if raw.sheet else \
         f"Row {err.row}, column {column!r}"
-    more = f" ({len(raw.errors) - 1:,} more error cells)" if len(raw.errors) > 1 else ""
+    more = f" ({counted(len(raw.errors) - 1, 'more error cell')})" if len(raw.errors) > 1 else ""
     detail = f"the cell holds the Excel error {err.literal}; fix it or delete the row{more}"
     raise LedgerError(f"{where}: {detail}", row=err.row, column=column, sheet=raw.sheet, value=err.literal,
                       detail=detail)
