@@ -522,3 +522,39 @@ def test_numbers_as_ids_have_the_numpy_paths_data_checks(tmp_path, ids):
     assert [c[0] for c in want] == ["months without customers"]
     assert checks_of(engines.ledger(path, engine="ibis").data_checks()) == checks_of(IbisLedger(df).data_checks()) \
         == want
+
+
+#: (customer, month, MRR) rows, and where the refusal is placed: the row (counted from 2, the header is row 1),
+#: the customer and its net.  A positive row before the credit; two credits, the larger the later; two
+#: customer-months below 0, the later customer's first in the file (code order is not file order).
+CREDITS = [
+    ([("a", "2024-01-05", 10.0), ("a", "2024-02-05", 20.0), ("b", "2024-02-05", 5.0), ("b", "2024-02-06", -30.0)],
+     5, "b", -25, "(row 4, row 5)"),
+    ([("a", "2024-01-05", 100.0), ("a", "2024-01-05", -30.0), ("a", "2024-01-06", -80.0), ("a", "2024-01-07", 5.0)],
+     4, "a", -5, "(row 2, row 3, row 4, row 5)"),
+    ([("a", "2024-01-05", 10.0), ("b", "2024-01-05", 1.0), ("b", "2024-02-05", -5.0), ("a", "2024-02-05", -20.0)],
+     4, "b", -5, "(row 4)"),
+    ([("a", "2024-02-05", 10.0), ("b", "2024-01-05", -5.0), ("a", "2024-01-05", -20.0)], 3, "b", -5, "(row 3)"),
+    ([("b", "2024-02-05", -5.0), ("b", "2024-02-05", 1.0), ("b", "2024-02-05", -5.0)], 2, "b", -9, "(row 2, row 3, row 4)"),
+]
+
+
+@pytest.mark.parametrize("rows, row, who, net, listed", CREDITS, ids=["after a positive row", "two credits",
+                                                                      "two months below 0", "file order",
+                                                                      "equal credits"])
+def test_a_month_below_0_is_placed_at_its_largest_credit_by_both_engines(rows, row, who, net, listed):
+    """The refusal points to the row taking the customer-month below 0 (its largest credit; the first of
+    equal ones), not to its first row, which may be a positive one; of several such customer-months both
+    engines name the one whose first row comes first."""
+    df = pd.DataFrame(rows, columns=["customer_id", "month", "mrr"]).assign(month=lambda d: pd.to_datetime(d["month"]))
+    assert min(v for c, _, v in rows if c == who) == rows[row - 2][2] < 0  # the row named is that credit
+    errors = []
+    for make in (prepare_ledger, IbisLedger):
+        with pytest.raises(LedgerError) as exc:
+            make(df).bridge()
+        errors.append(exc.value)
+    for e in errors:
+        month = pd.Timestamp(rows[row - 2][1]).strftime("%b %Y")
+        assert str(e) == (f"Row {row}, column 'mrr': customer {who!r} nets to {net} in {month} {listed}; a credit or "
+                          "refund may lower a month's MRR but not below 0")
+        assert (e.row, e.column) == (row, "mrr")

@@ -67,7 +67,7 @@ def test_a_csv_credit_refusal_names_the_file_lines(tmp_path):
     path = write_csv(tmp_path / "ledger.csv", CSV_LINES)
     with pytest.raises(LedgerError) as exc:
         mrr_bridge(path, customer="Customer ID", month="Month", mrr="MRR")
-    assert str(exc.value) == f"{path}: line 7, column 'MRR': {CREDIT}"
+    assert str(exc.value) == f"{path}: line 8, column 'MRR': {CREDIT}"  # at the credit (-80), not at the 50
 
 
 def test_csv_data_checks_name_the_file_lines(tmp_path):
@@ -105,7 +105,7 @@ def test_the_command_line_names_csv_lines_and_leaves_the_book_untouched(tmp_path
     path = write_csv(tmp_path / "ledger.csv", CSV_LINES)
     code, out, err = cli(capsys, book, "--ledger", path)
     assert (code, out) == (2, "") and book.read_bytes() == before
-    assert err == f"xl-kpi refresh: error: {path}: line 7, column 'MRR': {CREDIT}\n"
+    assert err == f"xl-kpi refresh: error: {path}: line 8, column 'MRR': {CREDIT}\n"
     dup = write_csv(tmp_path / "dup.csv", CSV_LINES[:7] + ["b,2024-01-01,50", "a,2024-02-01,100"])
     code, out, err = cli(capsys, book, "--ledger", dup)
     assert code == 0 and err == (
@@ -124,13 +124,14 @@ ROWS = [("a", "2024-01-01", 100), ("b", "2024-01-01", 50), (None, None, None), (
 
 
 def test_a_workbook_credit_refusal_names_the_sheet_rows(tmp_path, capsys):
-    """Placed as every other refusal of a row is (sheet, row, column: the first of the customer-month's
-    rows), the rows that net below 0 listed after it, as a CSV's refusal lists its lines."""
+    """Placed as every other refusal of a row is (sheet, row, column: the customer-month's largest credit, the
+    row taking it below 0, not its first row, the positive 50), the rows that net below 0 listed after it, as a
+    CSV's refusal lists its lines."""
     book = ledger_workbook(tmp_path / "book.xlsx", ROWS)
     before = book.read_bytes()
     code, out, err = cli(capsys, book)
     assert (code, out) == (2, "") and book.read_bytes() == before
-    assert err == (f"xl-kpi refresh: error: {book}: Sheet 'Ledger', row 6, column 'MRR': customer 'b' nets to -30 "
+    assert err == (f"xl-kpi refresh: error: {book}: Sheet 'Ledger', row 8, column 'MRR': customer 'b' nets to -30 "
                    "in Jan 2024 (sheet 'Ledger' row 6, sheet 'Ledger' row 8); a credit or refund may lower a "
                    "month's MRR but not below 0\n")
     bad_amount = ledger_workbook(tmp_path / "text.xlsx", [("a", "2024-01-01", 100), ("b", "2024-01-01", "n/a")])
@@ -139,8 +140,8 @@ def test_a_workbook_credit_refusal_names_the_sheet_rows(tmp_path, capsys):
     df = pd.DataFrame({"customer_id": ["a", "b", "b"], "month": ["2024-01-01"] * 3, "mrr": [5.0, 1.0, -2.0]})
     with pytest.raises(LedgerError) as exc:  # the Python API, without a sheet: "Row 3, column ...", like the others
         validate_ledger(df)
-    assert str(exc.value).startswith("Row 3, column 'mrr': customer 'b' nets to -1 in Jan 2024 (row 3, row 4)")
-    assert (exc.value.row, exc.value.column) == (3, "mrr")
+    assert str(exc.value).startswith("Row 4, column 'mrr': customer 'b' nets to -1 in Jan 2024 (row 3, row 4)")
+    assert (exc.value.row, exc.value.column) == (4, "mrr")
 
 
 def test_another_workbook_as_the_ledger_source_names_its_sheet_rows(tmp_path, capsys):
@@ -150,7 +151,7 @@ def test_another_workbook_as_the_ledger_source_names_its_sheet_rows(tmp_path, ca
     code, out, err = cli(capsys, book, "--ledger", source)
     assert (code, out) == (2, "") and (book.read_bytes(), source.read_bytes()) == before
     assert "customer 'b' nets to -30 in Jan 2024 (sheet 'Ledger', row 6, sheet 'Ledger', row 8)" in err, err
-    assert "sheet 'Ledger', row 6, column 'MRR'" in err
+    assert "sheet 'Ledger', row 8, column 'MRR'" in err
 
 
 def test_workbook_data_checks_name_the_sheet_rows(tmp_path, capsys):

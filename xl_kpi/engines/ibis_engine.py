@@ -516,10 +516,12 @@ class IbisLedger:
         column = self.names["MRR"]
         rows, row = [], None
         if "pos" in f.columns:
-            hits = f.filter((f.c == c) & (f.m == m)).order_by("pos").select("pos").limit(5)
-            pos = [r["pos"] for r in hits.to_pyarrow().to_pylist()]
+            month = f.filter((f.c == c) & (f.m == m))
+            pos = [r["pos"] for r in month.order_by("pos").select("pos").limit(5).to_pyarrow().to_pylist()]
             rows = [row_label(self.first_row + int(p), self.sheet) for p in pos]
-            row = self.first_row + int(pos[0])
+            # placed at its largest credit (the first of equal ones), as in memory (validation.negative_net)
+            credit = month.filter(month.v < 0).order_by([month.v, month.pos]).select("pos").limit(1)
+            row = self.first_row + int(credit.to_pyarrow().to_pylist()[0]["pos"])
         raise negative_net(str(c), total, month_label(m), rows, row, column, self.sheet)
 
     def _raise_first(self) -> None:

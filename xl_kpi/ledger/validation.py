@@ -101,7 +101,9 @@ def negative_net(customer: str, total: float, month: str, rows: list[str], row: 
     engine: placed like every other row's message (sheet, first row, column), its rows listed.
 
     ``rows`` names the customer-month's rows as the user counts them (none when the engine cannot
-    say); ``row`` is the first of them.
+    say); ``row`` is its largest credit (the first of equal ones): the row that takes the month below
+    0, where the message is placed. Of several such customer-months, every engine names the one whose
+    first row comes first.
 
     >>> str(negative_net("b", -30.0, "Jan 2024", ["sheet 'Ledger' row 6", "sheet 'Ledger' row 8"], 6, "MRR",
     ...                  "Ledger"))
@@ -537,10 +539,17 @@ def _check_sums(codes, month_code, amount, rows, uniques, first, first_row, shee
     net = round_money(sums)
     neg = np.flatnonzero(net < 0)
     if neg.size:
-        who, when = whom(neg[0])
-        hit = sel_rows[inv == neg[0]]
-        raise negative_net(who, net[neg[0]], when, [name(p) for p in hit[:5]], first_row + int(hit[0]), column,
-                           sheet)
+        # of the customer-months netting below 0, the one whose first row comes first in the file (as the Ibis
+        # engine finds it), placed at its largest credit: the row taking it below 0, not its first row (which
+        # may be the positive one); of equal credits the first
+        first_pos = np.full(ukey.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_pos, inv, sel_rows.astype(np.int64))
+        k = int(neg[np.argmin(first_pos[neg])])
+        in_k = inv == k
+        hit = sel_rows[in_k]
+        credit = hit[int(np.argmin(amount[sel][in_k]))]
+        who, when = whom(k)
+        raise negative_net(who, net[k], when, [name(p) for p in hit[:5]], first_row + int(credit), column, sheet)
     if not safe:
         m_of = (ukey % span).astype(np.int64)
         with np.errstate(over="ignore", invalid="ignore"):
