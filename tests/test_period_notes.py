@@ -122,6 +122,46 @@ def test_a_quarter_with_churn_above_100_percent_has_a_note_under_its_table(tmp_p
     assert {h: c.value for h, c in zip(header, q2)}["Customer Churn Rate"] <= 1
 
 
+def data_checks_block(path: Path) -> list[str]:
+    """The KPI Summary sheet's Data checks block, one line each (between its header and the stamp's)."""
+    ws = openpyxl.load_workbook(path)["KPI Summary"]
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    return texts[texts.index("Data checks") + 1:texts.index("This refresh")]
+
+
+def test_the_note_is_printed_and_in_the_data_checks_block_by_both_engines(tmp_path, capsys, monkeypatch):
+    """The note under the quarterly table is printed by the command line and listed in the Data checks block,
+    in the same words (one home: period_rate_notes), by the numpy path and by the Ibis engine alike; a figure
+    that stands as defined, not a data check: no warning, --strict refreshes."""
+    from xl_kpi import engines
+
+    book = ledger_book(tmp_path / "book.xlsx", ROWS)
+    assert main(["refresh", str(book)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if line.startswith(("xl-kpi refresh: Note:", "xl-kpi refresh: Why:"))] == [
+        f"xl-kpi refresh: {NOTE}", f"xl-kpi refresh: {WHY}"]
+    assert not [line for line in err if "warning" in line]
+    assert data_checks_block(book)[:3] == ["No data checks", NOTE, WHY]
+    assert main(["refresh", str(book), "--strict", "--quiet"]) == 0
+    # the same ledger in a Parquet file computed in DuckDB by the Ibis engine (threshold lowered)
+    src = tmp_path / "ledger.parquet"
+    frame = pd.DataFrame(ROWS, columns=["Customer ID", "Month", "MRR"])
+    frame.assign(Month=pd.to_datetime(frame["Month"])).to_parquet(src)
+    monkeypatch.setattr(engines, "LARGE_ROWS", 5)
+    other = ledger_book(tmp_path / "other.xlsx", [("z", "2024-01-01", 1.0)])
+    assert main(["refresh", str(other), "--ledger", str(src)]) == 0
+    cap = capsys.readouterr()
+    assert "computed in duckdb by the Ibis engine" in cap.out
+    assert [line for line in cap.err.splitlines() if line.startswith(("xl-kpi refresh: Note:", "xl-kpi refresh: Why:"))] \
+        == [f"xl-kpi refresh: {NOTE}", f"xl-kpi refresh: {WHY}"]
+    assert data_checks_block(other)[:3] == ["No data checks", NOTE, WHY]
+    # a ledger with no such period: no note anywhere
+    calm = ledger_book(tmp_path / "calm.xlsx", [(c, m, v) for c, m, v in ROWS if c in "ah"])
+    assert main(["refresh", str(calm)]) == 0
+    assert "Note:" not in capsys.readouterr().err
+    assert not [t for t in data_checks_block(calm) if t.startswith(("Note:", "Why:"))]
+
+
 def test_the_live_back_end_writes_the_same_note(tmp_path):
     from tests.test_refresh_live import ledger_book as live_book
 

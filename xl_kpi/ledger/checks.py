@@ -9,7 +9,9 @@ in Python as ``prepare_ledger(df).checks``.
 Each :class:`Check` has a short ``name``, a ``count`` of the rows (or ids,
 or months) concerned, a few ``examples`` with sheet and row, and the one
 line a user reads. ``notes`` are facts about how the data was read (the date
-order found, a setting used) that are not warnings.
+order found, a setting used) that are not warnings; ``figure_notes`` are words
+on figures that stand as defined but surprise (a quarter's churn rate above
+100 %), not warnings either.
 
 >>> checks = DataChecks()
 >>> checks.add("duplicate rows", 2, ["row 5", "row 9"], "2 exact duplicate rows (same customer, month and MRR)",
@@ -56,6 +58,7 @@ class DataChecks:
 
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figure_notes: list[str] = field(default_factory=list)
 
     def add(self, name: str, count: int, examples, summary: str, advice: str = "", *, note: bool = False) -> None:
         """Add a check: its ``count``, its first :data:`EXAMPLES` examples, the summary and the advice.
@@ -78,10 +81,21 @@ class DataChecks:
         if text not in self.notes:
             self.notes.append(text)
 
+    def figure_note(self, text: str) -> None:
+        """A word on a figure shown (not on how the data was read): printed and listed, never a warning.
+
+        >>> c = DataChecks(); c.figure_note("Note: 2024-Q2: customer churn rate 350.0% above 100%."); bool(c)
+        False
+        """
+        if text not in self.figure_notes:
+            self.figure_notes.append(text)
+
     def extend(self, other: "DataChecks") -> None:
         self.checks.extend(other.checks)
         for n in other.notes:
             self.note(n)
+        for n in other.figure_notes:
+            self.figure_note(n)
 
     def __iter__(self) -> Iterator[Check]:
         return iter(self.checks)

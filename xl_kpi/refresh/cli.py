@@ -135,7 +135,7 @@ def _run(args: argparse.Namespace, head_start) -> int:
         for line in result.checks:  # the data checks, one line each, before the summary line
             # (a converter's own lines, e.g. a billing export's rows used and skipped, are printed as they are)
             print(f"xl-kpi refresh: {'warning: ' if line in warnings else ''}{line}", file=sys.stderr)
-        for line in result.settings_used + result.data_checks.notes:
+        for line in result.data_checks.figure_notes + result.settings_used + result.data_checks.notes:
             print(f"xl-kpi refresh: {line}", file=sys.stderr)
         print(summary_line(result))
     return 0

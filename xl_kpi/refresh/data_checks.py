@@ -25,7 +25,7 @@ import numpy as np
 from xl_kpi.ledger.checks import DataChecks
 from xl_kpi.refresh.report import SUMMARY_SHEET, Block, Column, Report
 
-__all__ = ["with_data_checks", "checks_block", "stamp_block"]
+__all__ = ["with_data_checks", "checks_block", "stamp_block", "add_period_notes"]
 
 
 def _text(values) -> np.ndarray:
@@ -40,8 +40,23 @@ def checks_block(checks: DataChecks, notes: list[str], row: int, col: int = 1) -
     when there is none.
     """
     lines = checks.lines() or ["No data checks"]
+    lines += list(checks.figure_notes)  # on the figures, as the sheets word them (no warning)
     lines += [f"{n} (how the data was read)" for n in notes]
     return Block(row, col, [Column("Data checks", _text(lines), align="left")])
+
+
+def add_period_notes(checks: DataChecks, data) -> None:
+    """The notes under the quarterly and annual tables of the MRR Bridge sheet (a period's churn rate above
+    100 % or NRR below 0: :func:`xl_kpi.refresh.report.content.period_rate_notes`, the one home of their
+    words) added to ``checks`` as notes on the figures, so the command line prints them and the Data checks
+    block lists them, in the same words; ``data`` is the report's :class:`~xl_kpi.refresh.report.ReportData`.
+    """
+    from xl_kpi.refresh.report.content import period_rate_notes
+
+    for what, periods in (("quarter", data.quarterly), ("year", data.annual)):
+        if periods is not None:
+            for line in period_rate_notes(periods, what):
+                checks.figure_note(line)
 
 
 def stamp_block(stamp: dict, row: int, col: int = 1) -> Block:

@@ -42,7 +42,7 @@ from xl_kpi.ledger.raw import RawTable, TableSource
 from xl_kpi.ledger.settings import SETTINGS_TABLE, parse_settings, resolve
 from xl_kpi.ledger.validation import LedgerError
 from xl_kpi.refresh.ownership import Inventory, Plan, plan_refresh
-from xl_kpi.refresh.data_checks import with_data_checks
+from xl_kpi.refresh.data_checks import add_period_notes, with_data_checks
 from xl_kpi.refresh.report import Report, ReportData, build_report
 from xl_kpi.refresh.report.content import MOVEMENT_MONTHS, MOVEMENT_ROWS
 from xl_kpi.words import are, counted
@@ -505,6 +505,7 @@ def run(source: TableSource, writer: ReportWriter, progress: Progress | None = N
     if analysis is None and df.attrs.get("input"):  # a billing export's amount unit, currency or FX rates
         stamp["Amounts"] = df.attrs["input"]
     data = report_data(result, fiscal_year_start, segment_name=segment_name)
+    add_period_notes(checks, data)  # the notes under the roll-ups, printed and listed too (not warnings)
     report = build_report(data)
     report = with_data_checks(report, checks, stamp, used)
     plan = plan_refresh(report, writer.inventory())  # the one ownership check, before anything is written
