@@ -208,3 +208,40 @@ def test_strict_refuses_a_large_ledgers_near_duplicate_ids_as_in_memory(tmp_path
     assert results[0].checks == results[1].checks and len(results[1].checks) == 3
     texts = [str(v) for row in sheet_values(tmp_path / "outTrue.xlsx", "KPI Summary") for v in row if v]
     assert any("differ only in case or leading zeros" in t for t in texts)
+
+
+def test_full_refunds_give_the_same_cells_on_both_engines_signs_of_zero_included(tmp_path, monkeypatch):
+    """Months refunded in full (0.3 - 0.1 - 0.2: a float residue of -2.8e-17, 0 by the money rule), a customer
+    whose only month nets to 0 and one churning after a refund: every cell the Ibis engine writes equals the
+    in-memory one, and no number is -0.0 (a cell showing "-0")."""
+    import math
+
+    rows = [("a", "2024-01-05", 0.3), ("a", "2024-02-05", 0.3), ("a", "2024-02-06", -0.1), ("a", "2024-02-07", -0.2),
+            ("b", "2024-01-05", 100.0), ("b", "2024-02-05", 100.0), ("b", "2024-03-05", 100.0),
+            ("c", "2024-02-05", 0.1), ("c", "2024-02-05", 0.2), ("c", "2024-02-05", -0.3),
+            ("d", "2024-01-05", 0.1), ("d", "2024-01-05", 0.2), ("d", "2024-02-05", 0.3), ("d", "2024-03-05", 0.1),
+            ("d", "2024-03-05", 0.2), ("d", "2024-03-05", -0.3), ("e", "2024-03-05", 7.0)]
+    df = pd.DataFrame(rows, columns=["Customer ID", "Month", "MRR"])
+    src = tmp_path / "refunds.parquet"
+    df.assign(Month=pd.to_datetime(df["Month"])).to_parquet(src)
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, book)
+    small = refresh_file(book, tmp_path / "numpy.xlsx", ledger=src)
+    monkeypatch.setattr(engines, "LARGE_ROWS", 5)
+    large = refresh_file(book, tmp_path / "ibis.xlsx", ledger=src)
+    assert "computed in duckdb by the Ibis engine" in large.source
+    assert list(small.bridge["ending_mrr"]) == [100.6, 100.3, 107.0]  # a's and c's February, d's March refunded
+    assert list(small.bridge["churned_mrr"]) == [0.0, 0.3, 0.3]
+    for sheet in large.sheets:
+        got, want = sheet_values(tmp_path / "ibis.xlsx", sheet), sheet_values(tmp_path / "numpy.xlsx", sheet)
+        assert len(got) == len(want), sheet
+        for a, b in zip(got, want):
+            for x, y in zip(a, b):
+                if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+                    assert x == pytest.approx(y, rel=1e-12, abs=1e-12), (sheet, a, b)
+                    assert math.copysign(1, x) == math.copysign(1, y) or x != 0, (sheet, a, b)
+                    assert not (x == 0 and math.copysign(1, x) < 0), (sheet, a)  # no "-0"
+                elif isinstance(x, str) and ("Refreshed" in x or "ledger" in x.lower() or "duckdb" in x):
+                    continue  # the stamp's time and the source's description
+                else:
+                    assert x == y, (sheet, x, y)

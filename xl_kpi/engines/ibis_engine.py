@@ -257,7 +257,8 @@ def round_money(x, decimals: int | None = None):
     y = x * scale
     size = y.abs()
     whole = ibis.ifelse(size < _TWO_52, (size + _TWO_52) - _TWO_52, size)
-    rounded = ibis.ifelse(y < 0, -whole, whole)
+    # a tiny negative (a full refund's -2.8e-17) rounds to 0.0, not -0.0: numpy's round_money adds 0.0 for it
+    rounded = ibis.ifelse((y < 0) & (whole > 0), -whole, whole)
     return rounded / scale
 
 
