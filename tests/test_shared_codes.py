@@ -287,3 +287,94 @@ def test_a_refusal_is_worded_as_without_the_codes():
     assert str(shared.value) == str(alone.value) == \
         "Sheet 'Data', row 45, column 'Customer ID': the customer id is blank (only completely blank rows are skipped)"
     assert math.isclose(len(grid(bad)), 300)
+
+
+# --------------------------------------------------------------------------- error literals through the codes
+
+
+def check_errors_before(self, columns, factorized=None, no_text=()):
+    """Problems.check_errors as it was: only the id column's codes used, every other column read row by row."""
+    from xl_kpi.ledger.validation import error_mask
+
+    ids = list(columns)[:1]
+    for column in columns:
+        self.check(error_mask(self.df[column], (factorized or {}).get(column) if column in ids else None), column,
+                   "the cell holds the Excel error {raw}; fix it or delete the row")
+
+
+def test_error_literals_through_the_date_codes_and_plain_amounts_as_before(monkeypatch):
+    """The month column's codes (DateColumn.raw) and an amount column of floats only (no text) settle the
+    error-literal check without a pass over the rows: the same refusals and readings as before."""
+    from xl_kpi.ledger import validation
+
+    rng = random.Random(21)
+    frames = list(hostile_ledgers(30, 120))
+    for df in frames[:40]:  # error literals in the amounts too (text, so read row by row)
+        k = rng.randrange(len(df))
+        df.loc[k, "v"] = rng.choice(sorted(ERROR_LITERALS))
+    for df in frames[40:60]:  # a month column of dates only, amounts of floats only
+        df["m"] = column([dt.date(2024, rng.randrange(1, 13), 1) for _ in range(len(df))])
+        df["v"] = column([float(rng.randrange(0, 50)) if rng.random() < 0.9 else None for _ in range(len(df))])
+    now = [outcome(df) for df in frames]
+    with monkeypatch.context() as m:
+        m.setattr(validation.Problems, "check_errors", check_errors_before)
+        before = [outcome(df) for df in frames]
+    assert now == before
+    kinds = {o[1].split(": ", 1)[1][:30] for o in now if o[0] == "refused"}
+    assert any("Excel error" in k for k in kinds) and sum(o[0] == "read" for o in now) > 5
+
+
+def test_a_date_column_keeps_its_factorisation():
+    from xl_kpi.ledger.dates import parse_dates
+
+    s = pd.Series([dt.date(2024, 1, 1), "#N/A", None, dt.date(2024, 1, 1), "2024-02-01"], dtype=object)
+    codes, uniques = parse_dates(s, dayfirst=False).raw
+    assert [None if c < 0 else uniques[c] for c in codes] == s.tolist()
+
+
+# --------------------------------------------------------------------------- the bridge and movements computed once
+
+
+def random_ledger(seed: int) -> pd.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for c in range(rng.randrange(1, 40)):
+        for month in sorted(rng.sample(range(1, 13), rng.randrange(1, 12))):
+            rows.append([f"c{c}" if rng.random() < 0.5 else f"C{c:03d}", f"2024-{month:02d}-01",
+                         rng.choice([0.0, 10.0, 10.0, 20.0, 35.5, 0.1 + 0.2, -5.0 if rng.random() < 0.1 else 5.0])])
+            if rng.random() < 0.1:
+                rows.append([rows[-1][0], rows[-1][1], 5.0])  # a second row in that month
+    return pd.DataFrame(rows, columns=["customer_id", "month", "mrr"])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_movements_of_the_latest_months_are_the_cut_of_all_of_them(seed):
+    from xl_kpi.ledger import prepare_ledger
+    from xl_kpi.ledger.movements import latest_months
+
+    try:
+        ledger = prepare_ledger(random_ledger(seed))
+    except LedgerError:  # a month netting below 0: another ledger
+        ledger = prepare_ledger(random_ledger(seed).assign(mrr=lambda d: d["mrr"].abs()))
+    every = ledger.movements()
+    assert len(every) and not every.duplicated(["month", "customer"]).any()  # one move per customer and month
+    for k in range(0, ledger.n_months + 2):
+        pd.testing.assert_frame_equal(ledger.movements(latest=k), latest_months(every, k))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_bridge_is_computed_once_and_each_caller_gets_its_own(seed):
+    from xl_kpi.ledger import prepare_ledger
+    from xl_kpi.ledger.bridge import bridge_table
+    from xl_kpi.ledger.customer_months import active_months
+
+    ledger = prepare_ledger(random_ledger(seed).assign(mrr=lambda d: d["mrr"].abs()))
+    direct = bridge_table(active_months(ledger.codes), ledger.month_starts())
+    first = ledger.bridge()
+    pd.testing.assert_frame_equal(first, direct)
+    first.loc[:, "ending_mrr"] = -1.0  # a caller changing its frame changes no one else's
+    pd.testing.assert_frame_equal(ledger.bridge(), direct)
+    for method in ("dense", "sort"):
+        pd.testing.assert_frame_equal(ledger.bridge(method), direct)
+    assert ledger.rollup("quarter")["ending_mrr"].tolist() == \
+        direct.groupby(direct["month"].dt.quarter)["ending_mrr"].last().tolist()

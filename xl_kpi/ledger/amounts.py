@@ -71,6 +71,8 @@ class AmountColumn:
     currencies: dict | None = None
     conflict: tuple[int, int] | None = None
     thousands_read: tuple[int, str] | None = None  #: a "1,200" read as 1200 (no decimal separator in the column)
+    #: False when the column is known to hold no text (only floats and empty cells): no cell is an Excel error literal
+    text: bool = True
 
     def __iter__(self):  # unpacks as (values, blank, bad) like the other column parsers
         return iter((self.values, self.blank, self.bad | self.ambiguous | self.complex))
@@ -161,7 +163,7 @@ def parse_amounts(s: pd.Series) -> AmountColumn:
     # Each cell's type, decided once per distinct type (a column holds a handful): no Python code per cell.
     if set(map(type, obj)) <= {float, type(None)}:  # what a workbook reader hands over: floats and empties
         x = obj.astype(float)
-        return AmountColumn(x, np.isnan(x), np.isinf(x), zeros, zeros.copy())
+        return AmountColumn(x, np.isnan(x), np.isinf(x), zeros, zeros.copy(), text=False)
     type_codes, types = pd.factorize(_type_of(obj))
 
     def of_type(*classes) -> np.ndarray:

@@ -43,7 +43,7 @@ from xl_kpi.ledger.money import round_money
 from xl_kpi.ledger.segments import SEGMENT_COLUMN, SegmentSplit
 
 __all__ = ["BRIDGE_COLUMNS", "BRIDGE_TOTALS", "bridge_table", "bridge_from_totals", "segment_bridge_table",
-           "EntryMoves", "entry_moves", "assemble_bridge"]
+           "EntryMoves", "entry_moves", "bridge_arrays", "assemble_bridge"]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def entry_moves(act: ActiveMonths) -> EntryMoves:
                       churns=~continues & (m + 1 < n_m))
 
 
-def _bridge_arrays(act: ActiveMonths, moves: EntryMoves | None = None) -> dict[str, np.ndarray]:
+def bridge_arrays(act: ActiveMonths, moves: EntryMoves | None = None) -> dict[str, np.ndarray]:
     """The money and count columns of the bridge from the active customer-months."""
     m, v, n_m = act.month, act.mrr, act.n_months
     mv = moves if moves is not None else entry_moves(act)
@@ -157,7 +157,7 @@ def bridge_table(act: ActiveMonths, months: np.ndarray) -> pd.DataFrame:
 
     ``months`` are the ledger's calendar months (month starts), one per month code.
     """
-    return bridge_from_totals(months, _bridge_arrays(act))
+    return bridge_from_totals(months, bridge_arrays(act))
 
 
 def segment_bridge_table(split: SegmentSplit, months: np.ndarray) -> pd.DataFrame:
@@ -167,7 +167,7 @@ def segment_bridge_table(split: SegmentSplit, months: np.ndarray) -> pd.DataFram
     ledger, ``months`` its calendar months. The stretched ledger's bridge is
     computed once; each segment's spare month is dropped.
     """
-    a = _bridge_arrays(active_months(split.ledger))
+    a = bridge_arrays(active_months(split.ledger))
     starting, cust_start = _shifted(a)
     real = split.real_months()
     frame = assemble_bridge(np.tile(months, len(split.labels)), {k: v[real] for k, v in a.items()},

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,9 @@ class DateColumn:
     evidence: tuple[int, str] | None = None
     ambiguous: tuple[int, str] | None = None
     conflict: tuple[tuple[int, str], tuple[int, str]] | None = None
+    #: ``pandas.factorize`` of the cells (codes per row, the distinct cells) when the column was read
+    #: through it: a check of the cells themselves looks at each distinct one once (as ``IdColumn.raw``)
+    raw: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self):  # unpacks as (days, blank, bad)
         return iter((self.days, self.blank, self.bad))
@@ -291,6 +294,7 @@ def parse_dates(s: pd.Series, *, dayfirst: bool | None = None, date1904: bool = 
     if m == 0:
         return DateColumn(np.zeros(n, np.int64), missing, np.zeros(n, bool))
     col.days, col.blank, col.bad = days_u[safe], missing | blank_u[safe], bad_u[safe] & ~missing
+    col.raw = (codes, uniq)
     return col
 
 

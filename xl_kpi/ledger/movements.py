@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xl_kpi.ledger.bridge import entry_moves
+from xl_kpi.ledger.bridge import EntryMoves, entry_moves
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.report_range import through
 from xl_kpi.ledger.validation import ledger_codes, months_to_timestamps
@@ -42,13 +42,18 @@ MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
 _NEW, _EXPANSION, _REACTIVATION, _CONTRACTION, _CHURN = range(5)
 
 
-def movement_table(act: ActiveMonths, first_month: int, customers: Any) -> pd.DataFrame:
+def movement_table(act: ActiveMonths, first_month: int, customers: Any, moves: EntryMoves | None = None,
+                   latest: int | None = None) -> pd.DataFrame:
     """:func:`mrr_movements` of a ledger's active customer-months.
 
     ``first_month`` is the ledger's month 0 (months since 1970-01),
-    ``customers`` its distinct ids in code order.
+    ``customers`` its distinct ids in code order; ``moves`` their
+    :func:`~xl_kpi.ledger.bridge.entry_moves` when the caller has them.
+    ``latest``: only the movements of the latest ``latest`` months with a
+    movement, ``latest_months(movement_table(...), latest)``, cut before the
+    rows are sorted and framed (the refresh lists three months of a million-row ledger's 36).
     """
-    mv = entry_moves(act)
+    mv = moves if moves is not None else entry_moves(act)
     c, m, v = act.customer, act.month, act.mrr
     kind = np.full(c.size, -1, np.int8)
     kind[mv.new] = _NEW
@@ -64,12 +69,18 @@ def movement_table(act: ActiveMonths, first_month: int, customers: Any) -> pd.Da
     kinds = np.concatenate([kind[moved], np.full(churn.size, _CHURN, np.int8)])
     mrr_before = np.concatenate([before, v[churn]])
     mrr_after = np.concatenate([v[moved], np.zeros(churn.size)])
+    if latest is not None:  # latest_months' cut: the months with a movement are those of these rows
+        cut = np.isin(month, np.unique(month)[-latest:] if latest > 0 else month[:0])
+        month, customer, kinds, mrr_before, mrr_after = (a[cut] for a in (month, customer, kinds, mrr_before,
+                                                                         mrr_after))
     change = mrr_after - mrr_before
     ids = np.asarray(customers, dtype=object)
     # month first, then the largest move (either way) first, then the movement type, then the customer id
-    # (as text, ascending): one order whatever the ledger's row order, and the Ibis engine's (its ORDER BY)
+    # (as text, ascending): one order whatever the ledger's row order, and the Ibis engine's (its ORDER BY).
+    # A customer moves at most once a month, so no two rows tie; the ids ranked are those of the rows.
     by_id = np.empty(ids.size, np.int64)
-    by_id[np.argsort(ids.astype(str), kind="stable")] = np.arange(ids.size)
+    listed = np.unique(customer)
+    by_id[listed[np.argsort(ids[listed].astype(str), kind="stable")]] = np.arange(listed.size)
     order = np.lexsort((by_id[customer], kinds, -np.abs(change), month))
     # object columns: pandas would otherwise convert every id and label to its string dtype, one by one
     return pd.DataFrame({

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.ledger import validation
-from xl_kpi.ledger.bridge import bridge_table, segment_bridge_table
+from xl_kpi.ledger.bridge import EntryMoves, bridge_arrays, bridge_from_totals, bridge_table, entry_moves, segment_bridge_table
 from xl_kpi.ledger.cohort_periods import cohort_size_table, period_cohort_totals
 from xl_kpi.ledger.cohorts import check_basis, cohort_totals, retention
 from xl_kpi.ledger.customer_months import ActiveMonths, active_months
@@ -111,14 +111,28 @@ class Ledger:
     def _active(self, method: str) -> ActiveMonths:
         return self.active if method == "auto" else active_months(self.codes, method)
 
+    @cached_property
+    def moves(self) -> EntryMoves:
+        """How each active customer-month moved (:func:`xl_kpi.ledger.bridge.entry_moves`), for the bridge
+        and the movements alike: classified once."""
+        return entry_moves(self.active)
+
+    @cached_property
+    def _bridge(self) -> pd.DataFrame:
+        # the bridge of the report, its quarters and years, and the monthly KPIs: computed once
+        return bridge_from_totals(self.month_starts(), bridge_arrays(self.active, self.moves))
+
     def bridge(self, method: str = "auto", *, by_segment: bool = False) -> pd.DataFrame:
         """The MRR bridge (see :func:`mrr_bridge`); ``method`` as :func:`~xl_kpi.ledger.customer_months.active_months`.
 
         ``by_segment``: one bridge per segment, with a leading ``segment``
         column (the ledger must have been prepared with ``segment=``).
+        Each call returns a frame of its own (the caller may change it).
         """
         if by_segment:
             return segment_bridge_table(self.segment_split, self.month_starts())
+        if method == "auto":
+            return self._bridge.copy()
         return bridge_table(self._active(method), self.month_starts())
 
     @cached_property
@@ -145,9 +159,10 @@ class Ledger:
                                           check_window(window))
         return trailing_table(self.active, self.month_starts(), check_window(window))
 
-    def movements(self) -> pd.DataFrame:
-        """Every customer's MRR movement by month (see :func:`xl_kpi.ledger.mrr_movements`)."""
-        return movement_table(self.active, self.codes.first_month, self.customers)
+    def movements(self, latest: int | None = None) -> pd.DataFrame:
+        """Every customer's MRR movement by month (see :func:`xl_kpi.ledger.mrr_movements`); ``latest``:
+        those of the latest ``latest`` months with a movement only (:func:`xl_kpi.ledger.movements.latest_months`)."""
+        return movement_table(self.active, self.codes.first_month, self.customers, self.moves, latest)
 
     def cohort_matrix(self, basis: str = "logo", period: str = "month", fiscal_year_start: int = 1) -> pd.DataFrame:
         """Cohort x age totals (see :func:`cohort_matrix`); ``period`` "quarter" or "year" for period cohorts."""

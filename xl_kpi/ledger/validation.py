@@ -260,16 +260,16 @@ def error_mask(s: pd.Series, factorized: tuple[np.ndarray, np.ndarray] | None = 
     if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
         return np.zeros(len(s), bool)
     if s.dtype == object:
+        if factorized is not None:  # every distinct cell is among the uniques: no pass over the rows
+            codes, uniques = factorized
+            hit = pd.Series(np.asarray(uniques, dtype=object), dtype=object).isin(list(ERROR_LITERALS)).to_numpy(bool)
+            return np.r_[hit, False][codes]  # a missing value (code -1) picks the appended False: no error
         values = s.to_numpy()
         kind = pd.api.types.infer_dtype(values, skipna=True)
         if kind in _NO_TEXT:
             return np.zeros(len(s), bool)
         if kind != "string" and not any(issubclass(t, str) for t in set(map(type, values))):
             return np.zeros(len(s), bool)  # only text can be an error literal (a column of dates or numbers: no look-up)
-        if factorized is not None:
-            codes, uniques = factorized
-            hit = pd.Series(np.asarray(uniques, dtype=object), dtype=object).isin(list(ERROR_LITERALS)).to_numpy(bool)
-            return np.r_[hit, False][np.where(codes >= 0, codes, len(hit))]  # a missing value (code -1) is no error
     return s.isin(list(ERROR_LITERALS)).to_numpy(dtype=bool)
 
 
@@ -329,10 +329,13 @@ class Problems:
         if hits.size:
             self.found.append((int(hits[0]), len(self.found), column, message))
 
-    def check_errors(self, columns: list[str], factorized: dict | None = None) -> None:
+    def check_errors(self, columns: list[str], factorized: dict | None = None, no_text=()) -> None:
         """Cells holding an Excel error, checked before anything else in their row (``factorized``: column ->
-        the factorisation of its cells, when at hand: see :func:`error_mask`)."""
+        the factorisation of its cells, when at hand: see :func:`error_mask`; ``no_text``: columns known to
+        hold no text, so no error literal)."""
         for column in columns:
+            if column in no_text:
+                continue
             self.check(error_mask(self.df[column], (factorized or {}).get(column)), column,
                        "the cell holds the Excel error {raw}; fix it or delete the row")
 
@@ -415,7 +418,8 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
 
     keep = ~(ids.blank & dates.blank & amounts.blank)
     problems = Problems(df, first_row, sheet, keep)
-    problems.check_errors([customer, month, mrr], {customer: ids.raw})
+    problems.check_errors([customer, month, mrr], {customer: ids.raw, month: dates.raw},
+                          no_text=() if amounts.text else (mrr,))
     problems.check(ids.blank, customer, "the customer id is blank (only completely blank rows are skipped)")
     problems.check_ids(ids, customer)
     problems.check(dates.blank, month, "the month is blank (only completely blank rows are skipped)")

@@ -37,7 +37,6 @@ from xl_kpi.ledger import prepare_ledger
 from xl_kpi.ledger.formats import (CUSTOMER, MONTH, MRR, InputFormat, columns_of, formats, get_format, grid,
                                    ledger_frame)
 from xl_kpi.ledger.checks import DataChecks
-from xl_kpi.ledger.movements import latest_months
 from xl_kpi.ledger.raw import RawTable, TableSource
 from xl_kpi.ledger.settings import SETTINGS_TABLE, parse_settings, resolve
 from xl_kpi.ledger.validation import LedgerError
@@ -244,13 +243,13 @@ def report_movements(ledger, months: int | None = None) -> pd.DataFrame:
 
     ``months`` defaults to :data:`xl_kpi.refresh.report.content.MOVEMENT_MONTHS`. The Ibis engine
     is asked for those months only (its database filters: memory is the size of the report, not of
-    the data); the in-memory ledger's movements are at hand, and cut by
-    :func:`xl_kpi.ledger.movements.latest_months` (the sheet's own cut, so the two cannot differ).
+    the data); the in-memory ledger cuts its movements to those months before it sorts and frames
+    them, as :func:`xl_kpi.ledger.movements.latest_months` (the sheet's own cut) would cut them all.
     """
     months = MOVEMENT_MONTHS if months is None else months
     if hasattr(ledger, "movement_months"):  # the Ibis engine
         return ledger.movements(latest=months, rows=MOVEMENT_ROWS)  # only the rows the table lists
-    return latest_months(ledger.movements(), months)
+    return ledger.movements(latest=months)
 
 
 def report_data(result: Analysis, fiscal_year_start: int = FISCAL_YEAR_START,
