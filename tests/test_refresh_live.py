@@ -68,11 +68,23 @@ class FakeConditionalFormats:
         self.rng.sheet.color_scales.append((self.rng.box, list(colors)))
 
 
+#: The errors xlwings turns into their literal (``err_to_str``) or None: its ``cell_errors`` table, the
+#: classic seven.  Any other error stays the integer COM gives: 0x800A0000 + its xlErr number.
+XLWINGS_CONVERTS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
+#: xlErr numbers of newer errors (XlCVError: xlErrSpill 2045; #GETTING_DATA is 2000 + MS-XLS BErr 0x2B);
+#: 2050 stands for one whose number xl_kpi does not know.
+XL_ERR = {"#SPILL!": 2045, "#GETTING_DATA": 2043, "code 2050": 2050}
+
+
 @dataclass(frozen=True)
 class CellError:
     """A cell holding an Excel error (=NA(), a #DIV/0! formula ...): what the grid holds for it."""
 
     literal: str
+
+    def com(self) -> int:
+        """The integer COM hands Python for this error (a VT_ERROR's scode)."""
+        return -2146828288 + XL_ERR[self.literal]
 
 
 class FakeRange:
@@ -111,6 +123,8 @@ class FakeRange:
         """xlwings' cleaning of a read value: an error is None (like an empty cell) unless err_to_str."""
         value = self.sheet.grid.get(key)
         if isinstance(value, CellError):
+            if value.literal not in XLWINGS_CONVERTS:  # xlwings leaves it as COM's integer, err_to_str or not
+                return value.com()
             return value.literal if self.err_to_str else None
         return value
 
@@ -516,14 +530,20 @@ def test_the_double_reads_error_cells_as_xlwings_does():
     assert sheet.range((1, 1), (2, 2)).options(ndim=2, err_to_str=True).value == [["#N/A", 5.0], ["#DIV/0!", None]]
 
 
-@pytest.mark.parametrize("literal", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!"])
-def test_ribbon_refuses_an_error_cell_naming_its_error_and_row(df, literal):
-    """A #N/A in the MRR column of the 5th data row (sheet row 8): refused, not read as a blank MRR."""
+@pytest.mark.parametrize("literal", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                                     "#GETTING_DATA", "code 2050"])
+@pytest.mark.parametrize("column", [2, 4], ids=["customer", "mrr"])
+def test_ribbon_refuses_an_error_cell_naming_its_error_and_row(df, literal, column):
+    """A #N/A in the MRR column of the 5th data row (sheet row 8): refused, not read as a blank MRR.  A newer
+    error (#SPILL!) reaches Python as an integer, not as its literal: refused too, not read as an MRR of
+    -2146826243 or as a customer of that id."""
     book = ledger_book(df, header_row=3)
-    book.sheets["Data"].grid[(3 + 5, 4)] = CellError(literal)
+    book.sheets["Data"].grid[(3 + 5, column)] = CellError(literal)
     before = snapshot(book)
     message = live.refresh(book)
-    assert message == (f"Sheet 'Data', row 8, column 'MRR': the cell holds the Excel error {literal}; "
+    name = {2: "Customer ID", 4: "MRR"}[column]
+    shown = "error code 2050" if literal == "code 2050" else literal
+    assert message == (f"Sheet 'Data', row 8, column {name!r}: the cell holds the Excel error {shown}; "
                        "fix it or delete the row")
     assert book.app.alerts == [(message, live.TITLE, "critical")]
     assert snapshot(book) == before  # nothing written, the error cell still there

@@ -68,6 +68,14 @@ def test_input_error_propagates_as_the_same_error(code, literal):
     assert str(udfs.CHURN_RATE(20.0, literal)) == literal  # err_to_str=True form
 
 
+@pytest.mark.parametrize("code,literal", [(-2146826243, "#SPILL!"), (-2146826245, "#GETTING_DATA")])
+def test_a_newer_error_xlwings_passes_as_its_com_integer_propagates(code, literal):
+    """xlwings converts only the classic seven errors: #SPILL! (xlErrSpill 2045) reaches the function as COM's
+    integer, which was computed as a number (#NUM!, a negative count); it is that error."""
+    assert str(udfs.CHURN_RATE(code, 200.0)) == literal
+    assert str(udfs.CHURN_RATE(20.0, code)) == literal
+
+
 def test_first_argument_problem_wins_like_excel_left_to_right():
     # Excel: =NA()/(1/0) is #N/A and ="abc"/NA() is #VALUE!: the first operand's error wins.
     assert str(udfs.CHURN_RATE(NA_CODE, DIV0_CODE)) == "#N/A"

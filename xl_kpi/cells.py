@@ -42,7 +42,7 @@ __all__ = [
     "serial_to_datetime", "datetime_to_serial", "serials_to_days", "days_to_serials", "datetime64_to_serial",
     "col_letter", "col_number", "a1", "parse_range", "absolute", "quote_sheet",
     "is_blank", "blank_mask",
-    "ERROR_CODES", "ERROR_LITERALS", "DIV0", "NA", "NAME", "NULL", "NUM", "REF", "VALUE", "error_literal",
+    "ERROR_CODES", "COM_ERRORS", "ERROR_LITERALS", "DIV0", "NA", "NAME", "NULL", "NUM", "REF", "VALUE", "error_literal",
 ]
 
 # ------------------------------------------------------------------ dates
@@ -360,7 +360,14 @@ ERROR_CODES: dict[int, str] = {
     -2146826252: "#NUM!",
     -2146826265: "#REF!",
     -2146826273: "#VALUE!",
+    # the newer ones with a documented code (XlCVError xlErrSpill 2045; MS-XLS BErr 0x2B, 2000 + 43)
+    -2146826245: "#GETTING_DATA",
+    -2146826243: "#SPILL!",
 }
+#: A cell error reaches Python over COM as the HRESULT 0x800A0000 + its xlErr number (2000 + a byte): ints
+#: in this range are errors, whether or not their literal is known (xlwings converts only the classic seven).
+COM_ERROR_BASE = -2146828288
+COM_ERRORS = range(COM_ERROR_BASE + 2000, COM_ERROR_BASE + 2256)
 #: Every error literal a cell can show (the newer ones have no classic COM code: dynamic arrays, data types,
 #: linked data, Python in Excel).
 ERROR_LITERALS = frozenset(ERROR_CODES.values()) | {"#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",

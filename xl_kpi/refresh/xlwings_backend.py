@@ -50,7 +50,7 @@ from xl_kpi.errors import UserError
 from xl_kpi.ledger.raw import ErrorCell, RawTable
 from xl_kpi.refresh.file_backend import ROWS_BELOW
 from xl_kpi.refresh.pipeline import Progress
-from xl_kpi.cells import ERROR_LITERALS, MAX_ROW, is_blank
+from xl_kpi.cells import COM_ERROR_BASE, COM_ERRORS, ERROR_CODES, ERROR_LITERALS, MAX_ROW, is_blank
 from xl_kpi.refresh.ownership import MARKER, Inventory, Plan, Record
 from xl_kpi.refresh.report import HEAT_COLORS, Block, Report, ReportSheet
 from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
@@ -119,12 +119,21 @@ def error_cells(rows: list[list[Any]], first_row: int) -> list[ErrorCell]:
 
     xlwings hands an error cell over as ``None`` (what an empty cell gives) unless the range is read with
     ``err_to_str=True``; then as its literal, which is matched against :data:`xl_kpi.cells.ERROR_LITERALS`.
+    It converts only the seven classic errors: a newer one (#SPILL!, #CALC! ...) stays the integer COM
+    gives (:data:`xl_kpi.cells.COM_ERRORS`; a number cell is a float), which would otherwise be read as a
+    number or an id: named by its literal where its code is documented, else by its code.
 
-    >>> error_cells([["a", "#N/A", 1.0], [None, "x", "#DIV/0!"]], first_row=5)
-    [ErrorCell(literal='#N/A', row=5, column=1), ErrorCell(literal='#DIV/0!', row=6, column=2)]
+    >>> error_cells([["a", "#N/A", 1.0], [None, "x", "#DIV/0!"], [-2146826243, -2146826238, 7.0]], first_row=5)
+    [ErrorCell(literal='#N/A', row=5, column=1), ErrorCell(literal='#DIV/0!', row=6, column=2), ErrorCell(literal='#SPILL!', row=7, column=0), ErrorCell(literal='error code 2050', row=7, column=1)]
     """
-    return [ErrorCell(v, first_row + i, j) for i, row in enumerate(rows) for j, v in enumerate(row)
-            if isinstance(v, str) and v in ERROR_LITERALS]
+    return [ErrorCell(_error_literal(v), first_row + i, j) for i, row in enumerate(rows) for j, v in enumerate(row)
+            if (isinstance(v, str) and v in ERROR_LITERALS) or (type(v) is int and v in COM_ERRORS)]
+
+
+def _error_literal(value) -> str:
+    if isinstance(value, str):
+        return value
+    return ERROR_CODES.get(value) or f"error code {value - COM_ERROR_BASE}"
 
 
 def _read(rng) -> list[list[Any]]:
