@@ -562,3 +562,34 @@ def test_a_month_below_0_is_placed_at_its_largest_credit_by_both_engines(rows, r
         assert str(e) == (f"Row {row}, column 'mrr': customer {who!r} nets to {net} in {month} {listed}; a credit or "
                           "refund may lower a month's MRR but not below 0")
         assert (e.row, e.column) == (row, "mrr")
+
+
+@pytest.mark.parametrize("ids, regrouped", [(["a", "b", "c"], False), (["a", " a", "b"], True),
+                                            (["7", "7.0", "b"], True), (["a\u00a0", "a", "b"], True)])
+def test_ids_are_grouped_as_written_unless_one_may_change_then_normalised_once(ids, regrouped):
+    """The customer-month table is grouped by the ids as written (a computed id column costs the grouping a
+    third more); only when some id may change (a space at an end, a ".") is it made again with the normalised
+    ids, the first table dropped. Either way the numbers are the numpy path's."""
+    import gc
+
+    df = pd.DataFrame({"customer_id": ids * 3,
+                       "month": pd.to_datetime(["2024-01-01"] * 3 + ["2024-02-01"] * 3 + ["2024-04-01"] * 3),
+                       "mrr": [10.0, 20.0, 30.0, 12.0, 18.0, 30.0, 12.0, 0.0, 31.0]})
+    gc.collect()
+    con = ibis_table(df).get_backend()
+    query = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ibis_xl_kpi_%'"
+    before = {name for (name,) in con.raw_sql(query).fetchall()}
+    led = IbisLedger(df)
+    assert led._normalise is regrouped
+    assert len({name for (name,) in con.raw_sql(query).fetchall()} - before) == 1
+    assert_same_analyses(df, led)
+    assert led.n_customers == (2 if regrouped else 3)
+
+
+def test_a_skipped_blank_row_with_spaces_for_an_id_does_not_regroup_the_ledger():
+    df = pd.DataFrame({"customer_id": ["a", "  ", "b"], "month": pd.to_datetime(["2024-01-01", None, "2024-01-01"]),
+                       "mrr": [1.0, None, 2.0]})
+    led = IbisLedger(df)
+    assert not led._normalise
+    assert_same_analyses(df, led)
+    assert led.n_rows == prepare_ledger(df).n_rows == 2

@@ -18,7 +18,10 @@ number:
 2. Customer-months: ``GROUP BY customer, m``, with the rows failing a check
    counted. The sum is rounded by the money rule (:data:`MONEY_DECIMALS`,
    the same rounding as the numpy path); the active ones are those reported
-   (through the as-of month) with a sum > 0.
+   (through the as-of month) with a sum > 0. Grouped by the ids as written:
+   the table counts the ids that normalising could change (a space at an
+   end, a "."), and only when there are some is it made again, grouped by
+   the normalised ids (a computed id column costs the grouping a third more).
 3. In the same query, over each customer's months in one order (active
    months first, by month): the previous active month and its MRR
    (``LAG``), the next active month (``LEAD``), the first one (the cohort),
@@ -175,15 +178,24 @@ def _normal_id(text):
     ".": a whole number written with a decimal point): a cheap gate, as in
     :func:`_blank`.
     """
-    first, last = text.ascii_str(), text.right(1).ascii_str()
-    edge = (first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)
-    change = edge | text.contains(".")
+    change = _id_may_change(text)
     # Python's strip() and re's \d (what the numpy path uses): every Unicode space, every decimal digit;
     # SQL's TRIM cuts only " " and [0-9] only ASCII digits ("x\u00a0" / "x", "\u0661\u0662.0" / "\u0661\u0662" were two ids)
     # No back-reference in the replacement: Spark (Java) reads "\\1" as the text "1" ("12.0" was the id "1")
     trimmed = text.re_replace(f"^{_SPACE_CLASS}+|{_SPACE_CLASS}+$", "")
     fixed = ibis.ifelse(trimmed.re_search(f"^[+-]?{_DIGIT_CLASS}+\\.0*$"), trimmed.re_replace("\\.0*$", ""), trimmed)
-    return ibis.ifelse(change.fill_null(False), fixed, text)
+    return ibis.ifelse(change, fixed, text)
+
+
+def _id_may_change(text):
+    """Whether :func:`_normal_id` may rewrite ``text``: a space or a non-ASCII character at either end, or a ".".
+
+    The same gate as :func:`_normal_id`'s; true of nearly no real id, so the
+    ledger is grouped by the ids as written unless some id has it.
+    """
+    first, last = text.ascii_str(), text.right(1).ascii_str()
+    edge = (first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)
+    return (edge | text.contains(".")).fill_null(False)
 
 
 def _blank(text):
@@ -328,9 +340,19 @@ class IbisLedger:
         self.table, self.customer, self.month, self.mrr = table, customer, month, mrr
         self.row_number, self.first_row, self.sheet = row_number, first_row, sheet
         self.as_of, self.as_of_month = as_of, None if as_of is None else as_of_month(as_of)
+        # First grouped by the ids as written (a computed string column costs the grouping a third more);
+        # the customer-month table counts the ids that trimming or a ".0" could change, and only when
+        # there are some is it made again, grouped by the normalised ids (:func:`_normal_id`)
+        self._normalise = False
         self._flags = self._flagged()
         self._cm = self._customer_month_table()
         self.checks = self._run_checks()
+        if self.checks is None:
+            self._normalise = True
+            self._drop_cm()
+            self._flags = self._flagged()
+            self._cm = self._customer_month_table()
+            self.checks = self._run_checks()
         self._summary: pd.DataFrame | None = None
 
     # ---------------------------------------------------------- checks
@@ -345,8 +367,14 @@ class IbisLedger:
         t = self.table
         c, d, v = t[self.customer], t[self.month], t[self.mrr]
         c_blank = _blank(c) if c.type().is_string() else c.isnull()
+        changing = ibis.literal(False)
+        raw_c = c
         if c.type().is_string():
-            c = _normal_id(c)
+            raw_c = _normal_id(c)  # (the value a message shows: the numpy path's id)
+            if self._normalise:
+                c = raw_c
+            else:
+                changing = _id_may_change(c)
         if d.type().is_string():
             d_blank = _blank(d)
             stamp = d.strip().try_cast("timestamp")
@@ -377,7 +405,7 @@ class IbisLedger:
             "v_blank": v_blank,
             "v_bad": v_bad,
         }
-        cols = {"c": c, "m": m, "v": x, **flags, "raw_c": c, "raw_d": d, "raw_v": v}
+        cols = {"c": c, "m": m, "v": x, **flags, "changing": changing, "raw_c": raw_c, "raw_d": d, "raw_v": v}
         if self.row_number is not None:
             cols["pos"] = t[self.row_number]
         return t.select(**cols)
@@ -420,7 +448,8 @@ class IbisLedger:
         bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
         # (no `skipped` count: a completely blank row has no month, and every other row without a month
         # is bad, so the skipped rows are the rows of the month-less customer-months that are not bad)
-        g = f.group_by(["c", "m"]).aggregate(v=f.v.sum(), n=f.count(), bad=f.count(where=bad))
+        g = f.group_by(["c", "m"]).aggregate(v=f.v.sum(), n=f.count(), bad=f.count(where=bad),
+                                             changing=(f.changing & ~skip).any())
         last = self.as_of_month
         # 32-bit months and counts (months are within +-4,000, a customer-month's rows far below 2^31):
         # the window sorts every column it carries, so narrower ones sort faster
@@ -448,6 +477,13 @@ class IbisLedger:
         )
         return self._materialise(seq.drop("key"))
 
+    def _drop_cm(self) -> None:
+        """Drop the customer-month table now (it is made again: :meth:`__init__`)."""
+        name = getattr(self, "_cm_name", None)
+        if name is not None:
+            _drop_quietly(self._cm.get_backend(), name)
+            self._cm_name = None
+
     def _materialise(self, expr):
         """``expr`` computed once into a table of its backend, dropped with this ledger.
 
@@ -462,13 +498,16 @@ class IbisLedger:
         name = ibis.util.gen_name("xl_kpi")
         table = backend.create_table(name, expr, temp=True)
         weakref.finalize(self, _drop_quietly, backend, name)
+        self._cm_name = name
         return table
 
-    def _run_checks(self) -> Checks:
+    def _run_checks(self) -> Checks | None:
         """The checks, from the customer-month table: rows, months, customers; a bad row is looked up then.
 
         Only when a row fails a check (or a customer-month nets below 0) is
         the source read again, to find the first such row for the message.
+        None (nothing checked) when the table was grouped by the ids as written
+        and some id may change when normalised: the table is to be made again.
         """
         cm, last = self._cm, self.as_of_month
         in_range = cm.in_range  # a valid row has a month (null m: a completely blank row)
@@ -483,8 +522,11 @@ class IbisLedger:
                            multi=cm.count(where=(cm.n > 1) & in_range),
                            # more than 0 but 0 by the money rule: the only months active for the gaps check
                            # (sum > 0, as the numpy path) and not for the bridge (rounded sum > 0)
-                           tiny=cm.count(where=in_range & (cm.v > 0) & ~cm.active)).to_pyarrow().to_pylist()[0]
+                           tiny=cm.count(where=in_range & (cm.v > 0) & ~cm.active),
+                           changing=cm.count(where=cm.changing)).to_pyarrow().to_pylist()[0]
         got = {k: (0 if v is None and k not in ("first", "last") else v) for k, v in got.items()}
+        if got["changing"] and not self._normalise:
+            return None
         if got["bad"]:
             self._raise_first()
         if got["negative"]:

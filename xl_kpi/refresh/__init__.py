@@ -60,7 +60,7 @@ SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 
 def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = None,
                  progress: Progress | None = None, *, ledger=None, read: dict | None = None, strict: bool = False,
-                 as_of: str | None = None, head_start: HeadStart | None = None,
+                 as_of: str | None = None, head_start: HeadStart | None = None, early_source=None,
                  **source_options) -> RefreshResult:
     """Refresh the report of a closed workbook file, in place or into ``output``.
 
@@ -93,6 +93,8 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
     ``head_start`` is the read of the ledger sheet the command line began
     early (:mod:`.head_start`); used only if it is the read this refresh
     makes, of the file as it is when the refresh begins; closed at the end.
+    ``early_source`` likewise for a ``--ledger`` source too large for memory:
+    its analysis begun early (:mod:`.source_head_start`).
     """
     from xl_kpi.ooxml.package import WorkbookPackage
     from xl_kpi.refresh.source_settings import refresh_from
@@ -124,12 +126,15 @@ def refresh_file(path: os.PathLike | str, output: os.PathLike | str | None = Non
                 # The ledger names sheet, row and column; the command line adds the file (a source names its own).
                 source = FileTableSource(pkg, head_start, replacement.identity(src))
                 result = refresh_from(source, writer, progress, base=src.resolve().parent, label=label,
-                                      ledger=ledger, source_options=source_options, read=read, strict=strict)
+                                      ledger=ledger, source_options=source_options, read=read, strict=strict,
+                                      early_source=early_source)
             finally:
                 pkg.close()
     finally:
         if head_start is not None:
             head_start.close()  # not taken (another sheet read, or the file saved since): dropped
+        if early_source is not None:
+            early_source.close()
     result.target = str(target)
     return result
 

@@ -101,14 +101,31 @@ def run(args: argparse.Namespace) -> int:
     # (not when another input is chosen: a read of the Ledger sheet nobody takes costs time and memory)
     wanted = args.ledger is None and (args.input is None or args.input.strip().lower() == "ledger")
     head_start = HeadStart.start(args.book) if wanted else None
+    early = _source_head_start(args)
     try:
-        return _run(args, head_start)
+        return _run(args, head_start, early)
     finally:
         if head_start is not None:
             head_start.close()
+        if early is not None:
+            early.close()
 
 
-def _run(args: argparse.Namespace, head_start) -> int:
+def _source_head_start(args: argparse.Namespace):
+    """A ``--ledger`` source's in-place analysis begun now, in a thread (:mod:`xl_kpi.refresh.source_head_start`),
+    when the flags ask for a ledger read the Ibis engine can compute (the refresh takes it only if it is the
+    computation it makes)."""
+    if args.ledger is None or (args.input is not None and args.input.strip().lower() != "ledger") or \
+            args.merge_case or args.drop_duplicates or any(v is not None for v in (args.amount_unit, args.fx,
+                                                                                   args.currency)):
+        return None
+    from xl_kpi.refresh.source_head_start import SourceHeadStart
+
+    return SourceHeadStart.start(args.ledger, table=args.table, query=args.query, columns=args.columns,
+                                 as_of=args.as_of)
+
+
+def _run(args: argparse.Namespace, head_start, early=None) -> int:
     from xl_kpi.refresh import refresh_file
 
     options = {k: v for k, v in (("table", args.table), ("query", args.query),
@@ -122,7 +139,7 @@ def _run(args: argparse.Namespace, head_start) -> int:
         options["input"] = args.input
     try:
         result = refresh_file(args.book, args.output, progress=progress_bar(), read=read, strict=args.strict,
-                              ledger=args.ledger, head_start=head_start, **options)
+                              ledger=args.ledger, head_start=head_start, early_source=early, **options)
     except PermissionError as exc:
         raise UserError(f"{exc.filename or args.book}: permission denied (is the workbook open in Excel? "
                         "close it and try again)") from None

@@ -97,7 +97,8 @@ def _relative(value: str, base: os.PathLike | str | None) -> str:
 
 
 def refresh_from(book_source, writer, progress=None, *, base=None, label: str | None = None, ledger: Any = None,
-                 source_options: dict | None = None, read: dict | None = None, strict: bool = False):
+                 source_options: dict | None = None, read: dict | None = None, strict: bool = False,
+                 early_source=None):
     """Run the refresh of ``book_source``'s report: from its own tables, or the source a flag or its Settings name.
 
     One flow for both back ends (the file's :func:`xl_kpi.refresh.refresh_file`
@@ -105,7 +106,9 @@ def refresh_from(book_source, writer, progress=None, *, base=None, label: str | 
     Settings table is read once, from the workbook, whichever source is read
     (so its As-of month applies to a CSV source as to the Ledger table).
     ``label`` prefixes a message about the workbook's own rows (the file
-    name); a source's messages name its file, line and column.
+    name); a source's messages name its file, line and column. ``early_source``: the command line's
+    head start of the source's analysis (:mod:`xl_kpi.refresh.source_head_start`), used if it computed
+    what this refresh asks, else dropped.
     """
     from xl_kpi.refresh.pipeline import read_options, read_settings, run
     from xl_kpi.sources.ledger_input import ExternalLedgerSource
@@ -118,6 +121,8 @@ def refresh_from(book_source, writer, progress=None, *, base=None, label: str | 
         raise _prefixed(exc, label) from None
     settings = (left, unknown, sheet)
     if spec is None:
+        if early_source is not None:
+            early_source.close()
         stray = {k: v for k, v in options.items() if k != "input"}
         if stray:
             flags = ", ".join("--" + k.replace("_", "-") for k in stray)
@@ -133,7 +138,7 @@ def refresh_from(book_source, writer, progress=None, *, base=None, label: str | 
     external = ExternalLedgerSource(spec, **options)
     try:
         # a ledger too large for memory (Parquet, DuckDB) is analysed where it is (xl_kpi.engines)
-        analysis = external.analysis_in_place(read_options(read, None, settings)[0])
+        analysis = external.analysis_in_place(read_options(read, None, settings)[0], early=early_source)
         fmt_options = external.format_options() if analysis is None else None  # opens (reads) the source
         result = run(external, writer, progress, input=external.format.name, options=fmt_options,
                      analysis=analysis, read=read, strict=strict, settings=settings, settings_used=used)

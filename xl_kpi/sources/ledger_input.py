@@ -168,7 +168,7 @@ class ExternalLedgerSource:
                               first_row=FIRST_ROW, source=src.label, sheet=src.sheet, table=src.table or "",
                               located=src, below=below, below_row=below_row)
 
-    def analysis_in_place(self, read: Mapping[str, Any] | None = None):
+    def analysis_in_place(self, read: Mapping[str, Any] | None = None, early=None):
         """The analysis computed where the data is, for a ledger too large for memory; else None.
 
         ``read``: the refresh's read options (:func:`xl_kpi.refresh.pipeline.read_options`: flags over
@@ -183,27 +183,68 @@ class ExternalLedgerSource:
         in DuckDB, with the same numbers and the same kind of message for a
         bad row (naming the file, row and column). Any other source returns
         None and is read as usual.
+
+        ``early``: the command line's head start
+        (:class:`xl_kpi.refresh.source_head_start.SourceHeadStart`), whose
+        answer is used when it computed exactly this (else it is dropped).
         """
         from xl_kpi import engines
         from xl_kpi.ledger.formats import LEDGER
 
         if (self.format is not None and self.format.name != "ledger") or not isinstance(self.spec, (str, os.PathLike)):
+            if early is not None:
+                early.close()
             return None
-        table = engines.large_table(self.spec, table=self.table, query=self.query)
-        if table is None:
-            return None
-        self.format = LEDGER
         read = dict(read or {})
+        taken = None
+        if early is not None and not self.options:  # (a billing export's options: its own read)
+            taken = early.take(self.spec, self.table, self.query, self.columns, read.get("as_of"))
+        elif early is not None:
+            early.close()
+        if taken is not None:
+            if taken.not_large:
+                return None
+            table = None
+        else:
+            table = engines.large_table(self.spec, table=self.table, query=self.query)
+            if table is None:
+                return None
+        self.format = LEDGER
         for key, label, flag in (("merge_case", "Merge ids differing in case", "--merge-case"),
                                  ("drop_duplicates", "Duplicate rows", "--drop-duplicates")):
             if read.get(key):
                 raise UserError(f"{self.label}: {flag} (or the Settings table's {label!r}) is not applied to a "
                                 f"ledger of more than {engines.LARGE_ROWS:,} rows, computed where it lives; "
                                 "clean the ids or rows in the source, or leave the setting out")
+        if table is None:
+            return taken.result()
+        return self._analyse(table, read.get("as_of"))
+
+    def large_analysis(self, as_of: Any = None, on_table=None):
+        """:meth:`analysis_in_place`'s computation with the as-of month ``as_of`` and no other read option:
+        :data:`~xl_kpi.refresh.source_head_start.NOT_LARGE` for a source that is not a large ledger, else
+        the analysis (raising what it raises). ``on_table(table)`` is told the Ibis table before it is
+        computed. What the command line's head start runs in its thread."""
+        from xl_kpi import engines
+        from xl_kpi.refresh.source_head_start import NOT_LARGE
+
+        if self.format is not None and self.format.name != "ledger":
+            return NOT_LARGE
+        table = engines.large_table(self.spec, table=self.table, query=self.query)
+        if table is None:
+            return NOT_LARGE
+        if on_table is not None:
+            on_table(table)
+        return self._analyse(table, as_of)
+
+    def _analyse(self, table, as_of: Any):
+        """The Ibis engine's checks and analysis of the large ``table`` (messages in the source's terms)."""
+        from xl_kpi import engines
+
         names = self._in_place_columns(table.columns)
         options = {k: v for k, v in self.options.items() if k in TABLE_OPTIONS}
-        if read.get("as_of") is not None:
-            options["as_of"] = read["as_of"]
+        if as_of is not None:
+            options["as_of"] = as_of
         try:
             led = engines.ledger(table, names["customer"], names["month"], names["mrr"], engine="ibis", first_row=1,
                                  **options)
@@ -284,3 +325,4 @@ class ExternalLedgerSource:
         text = self.label if self.format is None or self.format.name == "ledger" else \
             f"{self.label} ({self.format.name})"
         return f"{text}; {note}" if note else text
+

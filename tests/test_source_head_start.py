@@ -1,0 +1,185 @@
+"""The command line's head start for a large ``--ledger`` source (:mod:`xl_kpi.refresh.source_head_start`).
+
+The analysis begun early is used only when it is the one the refresh makes; then the report is the one
+computed without it, and what it met (a bad row) is refused in the same words, after what the refresh
+checks first. Anything else (another as-of month, a changed file, a source that is not large) drops it,
+and the refresh computes as always. The threshold is lowered, as in tests/test_engines_refresh.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.engine_cases import assert_frames_match, random_ledger
+from xl_kpi import engines
+from xl_kpi.errors import UserError
+from xl_kpi.ledger import LedgerError
+from xl_kpi.refresh import refresh_file
+from xl_kpi.refresh.source_head_start import NOT_LARGE, SourceHeadStart
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "workbooks" / "subscription_ledger.xlsx"
+COLUMNS = "customer=Account,month='Invoice Month',mrr=Amount"
+
+
+@pytest.fixture()
+def ledger_file(tmp_path):
+    df = random_ledger(31, rows=1500, months=18).rename(
+        columns={"customer_id": "Account", "month": "Invoice Month", "mrr": "Amount"})
+    path = tmp_path / "big.parquet"
+    df.to_parquet(path)
+    return path
+
+
+@pytest.fixture()
+def book(tmp_path):
+    path = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, path)
+    return path
+
+
+@pytest.fixture()
+def large(monkeypatch):
+    monkeypatch.setattr(engines, "LARGE_ROWS", 100)
+
+
+def finished(early: SourceHeadStart) -> SourceHeadStart:
+    early._thread.join()
+    return early
+
+
+def forbid_computing(monkeypatch):
+    """From here on, the refresh may not compute the analysis itself (only take the head start's)."""
+    import xl_kpi.sources.ledger_input as ledger_input
+
+    monkeypatch.setattr(engines, "large_table", lambda *a, **k: pytest.fail("the refresh computed it again"))
+    monkeypatch.setattr(ledger_input, "open_source", lambda *a, **k: pytest.fail("the ledger was read"))
+
+
+def test_the_head_start_is_taken_and_gives_the_report_computed_without_it(tmp_path, book, ledger_file, large,
+                                                                          monkeypatch):
+    want = refresh_file(book, tmp_path / "plain.xlsx", ledger=str(ledger_file), columns=COLUMNS)
+    early = finished(SourceHeadStart.start(str(ledger_file), columns=COLUMNS))
+    forbid_computing(monkeypatch)
+    got = refresh_file(book, tmp_path / "early.xlsx", ledger=str(ledger_file), columns=COLUMNS, early_source=early)
+    assert "computed in duckdb by the Ibis engine" in got.source
+    assert_frames_match(got.bridge, want.bridge)
+    assert_frames_match(got.trailing, want.trailing)
+    assert (got.ledger_rows, got.customers, got.months, got.stamp["Rows read"]) == \
+        (want.ledger_rows, want.customers, want.months, want.stamp["Rows read"])
+    assert [(c.name, c.count) for c in got.data_checks.checks] == [(c.name, c.count) for c in want.data_checks.checks]
+    assert early._thread is None  # taken once
+
+
+def test_another_as_of_month_drops_it_and_the_refresh_computes_its_own(tmp_path, book, ledger_file, large):
+    want = refresh_file(book, tmp_path / "plain.xlsx", ledger=str(ledger_file), columns=COLUMNS, as_of="2024-01")
+    early = finished(SourceHeadStart.start(str(ledger_file), columns=COLUMNS))  # no as-of month
+    got = refresh_file(book, tmp_path / "early.xlsx", ledger=str(ledger_file), columns=COLUMNS, as_of="2024-01",
+                       early_source=early)
+    assert got.as_of == want.as_of == "Jan 2024"
+    assert got.months == want.months
+    assert_frames_match(got.bridge, want.bridge)
+
+
+def test_other_columns_or_another_source_drop_it(tmp_path, book, ledger_file, large):
+    early = finished(SourceHeadStart.start(str(ledger_file), columns="customer=Account"))
+    assert early.take(str(ledger_file), None, None, {"customer": "Account", "mrr": "Amount"}, None) is None
+    assert early._thread is None  # dropped
+    early = finished(SourceHeadStart.start(str(ledger_file), columns=COLUMNS))
+    assert early.take(str(tmp_path / "other.parquet"), None, None, {}, None) is None
+
+
+def test_a_file_changed_since_it_began_is_read_again(tmp_path, book, ledger_file, large):
+    early = finished(SourceHeadStart.start(str(ledger_file), columns=COLUMNS))
+    df = pd.read_parquet(ledger_file)
+    df["Amount"] = df["Amount"] * 2
+    df.to_parquet(ledger_file)
+    st = os.stat(ledger_file)
+    os.utime(ledger_file, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000_000))  # even on a coarse clock
+    got = refresh_file(book, tmp_path / "early.xlsx", ledger=str(ledger_file), columns=COLUMNS, early_source=early)
+    want = engines.analyse(df, "Account", "Invoice Month", "Amount", engine="numpy")
+    assert_frames_match(got.bridge, want.bridge)
+
+
+def test_a_bad_row_it_met_is_refused_in_the_same_words_and_the_book_is_unchanged(tmp_path, book, ledger_file,
+                                                                                 large, monkeypatch):
+    df = pd.read_parquet(ledger_file)
+    df.loc[700, "Invoice Month"] = pd.NaT
+    df.to_parquet(ledger_file)
+    before = book.read_bytes()
+    with pytest.raises(LedgerError) as plain:
+        refresh_file(book, ledger=str(ledger_file), columns=COLUMNS)
+    early = finished(SourceHeadStart.start(str(ledger_file), columns=COLUMNS))
+    assert early._error is not None  # the thread met it
+    forbid_computing(monkeypatch)
+    with pytest.raises(LedgerError) as got:
+        refresh_file(book, ledger=str(ledger_file), columns=COLUMNS, early_source=early)
+    assert str(got.value) == str(plain.value)
+    assert str(got.value).startswith(f"{ledger_file}: row 701, column 'Invoice Month': ")
+    assert book.read_bytes() == before
+
+
+def test_what_the_refresh_checks_first_is_still_refused_first(tmp_path, book, ledger_file, large):
+    """A setting the in-place path does not apply is refused before the head start's bad row is raised."""
+    df = pd.read_parquet(ledger_file)
+    df.loc[3, "Amount"] = float("inf")
+    df.to_parquet(ledger_file)
+    early = finished(SourceHeadStart.start(str(ledger_file), columns=COLUMNS))
+    with pytest.raises(UserError, match=r"--merge-case \(or the Settings table's .*\) is not applied"):
+        refresh_file(book, ledger=str(ledger_file), columns=COLUMNS, read={"merge_case": True}, early_source=early)
+
+
+def test_a_source_that_is_not_large_is_read_as_always(tmp_path, book, ledger_file):
+    early = finished(SourceHeadStart.start(str(ledger_file), columns=COLUMNS))  # 1,500 rows: not large
+    assert early._result is NOT_LARGE
+    want = refresh_file(book, tmp_path / "plain.xlsx", ledger=str(ledger_file), columns=COLUMNS)
+    got = refresh_file(book, tmp_path / "early.xlsx", ledger=str(ledger_file), columns=COLUMNS, early_source=early)
+    assert "Ibis" not in got.source
+    assert_frames_match(got.bridge, want.bridge)
+
+
+def test_a_dropped_head_start_starts_no_query(ledger_file, large):
+    """Dropped before its thread reaches the database, the thread stops there (no query nobody takes)."""
+    early = SourceHeadStart()
+    early.close()
+    with pytest.raises(RuntimeError, match="dropped"):
+        early._connected(engines.large_table(ledger_file))
+
+
+def test_the_command_line_starts_it_for_a_ledger_source_and_the_report_is_the_same(tmp_path, book, ledger_file,
+                                                                                   large, monkeypatch, capsys):
+    from xl_kpi.cli import main
+    import xl_kpi.refresh.source_head_start as source_head_start
+
+    started = []
+    real = source_head_start.SourceHeadStart.start.__func__
+
+    def start(cls, *args, **kwargs):
+        started.append((args, kwargs))
+        return real(cls, *args, **kwargs)
+
+    monkeypatch.setattr(source_head_start.SourceHeadStart, "start", classmethod(start))
+    want = refresh_file(book, tmp_path / "plain.xlsx", ledger=str(ledger_file), columns=COLUMNS)
+    assert main(["refresh", str(book), "--ledger", str(ledger_file), "--columns", COLUMNS,
+                 "--output", str(tmp_path / "cli.xlsx"), "--quiet"]) == 0
+    assert started == [((str(ledger_file),), {"table": None, "query": None, "columns": COLUMNS, "as_of": None})]
+    from openpyxl import load_workbook
+
+    def bridge_cells(path):
+        ws = load_workbook(path, read_only=True, data_only=True)["MRR Bridge"]
+        return [c for r in ws.iter_rows(values_only=True) for c in r]
+
+    got, plain = bridge_cells(tmp_path / "cli.xlsx"), bridge_cells(tmp_path / "plain.xlsx")
+    assert len(got) == len(plain) and sum(isinstance(x, float) for x in got) > 100
+    for x, y in zip(got, plain):
+        assert x == (pytest.approx(y, rel=1e-12, abs=1e-9) if isinstance(y, float) else y)
+    # not for another input format, nor with a setting the in-place path refuses
+    started.clear()
+    main(["refresh", str(book), "--ledger", str(ledger_file), "--columns", COLUMNS, "--merge-case",
+          "--output", str(tmp_path / "x.xlsx"), "--quiet"])
+    assert started == []

@@ -1,0 +1,150 @@
+"""The command line's head start for a source: a large ledger's database query runs while the refresh is imported.
+
+``xl-kpi refresh BOOK --ledger big.parquet`` spends its first second or two
+importing pandas, openpyxl and the report code, then opening BOOK and its
+Settings table, before it asks the source anything; for a ledger too large
+for memory, what it then asks (:meth:`xl_kpi.sources.ledger_input.ExternalLedgerSource.analysis_in_place`:
+the Ibis engine's one scan and sort of the data, its checks and the summary
+query) takes seconds more, nearly all of them inside DuckDB, which does not
+hold the GIL.  So the command line starts that computation in a thread
+(:meth:`SourceHeadStart.start`) from the flags it was given, before it
+imports the rest; the refresh takes the result (:meth:`SourceHeadStart.take`)
+only when it is exactly the computation it would make itself:
+
+* the same source (``--ledger`` as written, ``--table``, ``--query``,
+  ``--columns``), read as a ledger;
+* the same as-of month (the flag; the Settings table may name another one:
+  then the result is dropped and the refresh computes with its own);
+* the file unchanged since the thread began (size and modification time).
+
+Otherwise it is dropped (the query interrupted) and the refresh computes as
+always.  Whatever the thread met (a bad row, a missing column, a file that is
+not large: then nothing was computed) is handed over as the refresh would
+have met it, at the point where it would have met it: what the refresh
+checks first (the workbook, its Settings table, a setting the Ibis engine
+does not apply) is still checked first, and refused first.
+
+The module is light on purpose (no pandas, no ibis): the thread imports
+them, while the main thread imports the rest of the refresh.
+
+>>> SourceHeadStart.start(None).take("big.parquet", None, None, {}, None) is None  # no source: nothing began
+True
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+__all__ = ["SourceHeadStart", "Answer", "NOT_LARGE"]
+
+#: What the thread found when the source is not a ledger too large for memory (nothing was computed).
+NOT_LARGE = object()
+
+
+class Answer:
+    """What the thread found: ``not_large`` (nothing computed), else :meth:`result`."""
+
+    def __init__(self, result: Any, error: BaseException | None) -> None:
+        self.not_large = error is None and result is NOT_LARGE
+        self._result, self._error = result, error
+
+    def result(self):
+        """The :class:`~xl_kpi.engines.Analysis`, raising what computing it raised."""
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+class SourceHeadStart:
+    """The in-place analysis of a ``--ledger`` source, begun early in a thread (see the module notes)."""
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.stamp: tuple[int, int] | None = None
+        self._thread: threading.Thread | None = None
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._backend = None  # the DuckDB connection, to interrupt a query nobody will take
+        self._cancelled = False
+
+    @classmethod
+    def start(cls, spec: str | None, *, table: str | None = None, query: str | None = None,
+              columns: str | None = None, as_of: str | None = None) -> "SourceHeadStart":
+        """Start the analysis of the source ``spec`` (a path, as ``--ledger`` gives it) in a thread.
+
+        ``columns`` is ``--columns`` as written, ``as_of`` ``--as-of``. A head start that holds nothing when
+        there is no source or it cannot be stat'ed (the refresh then says why, as always).
+        """
+        self = cls()
+        if spec is None:
+            return self
+        path = os.path.realpath(spec)
+        self.stamp = _stamp(path)
+        if self.stamp is None:
+            return self
+        self.key = (str(spec), table, query, columns, as_of)
+
+        def run() -> None:
+            try:
+                from xl_kpi.sources.columns import parse_columns
+                from xl_kpi.sources.ledger_input import ExternalLedgerSource
+
+                source = ExternalLedgerSource(spec, table=table, query=query, columns=columns)
+                self.key = (str(spec), table, query, parse_columns(columns), as_of)
+                self._result = source.large_analysis(as_of, on_table=self._connected)
+            except BaseException as exc:  # noqa: BLE001 - handed to the refresh by take()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="xl_kpi-source-head-start", daemon=True)
+        self._thread.start()
+        return self
+
+    def _connected(self, table) -> None:
+        """Keep the connection of the table about to be computed, to interrupt it if nobody takes the result."""
+        if self._cancelled:
+            raise RuntimeError("head start dropped")
+        try:
+            self._backend = table.get_backend()
+        except Exception:  # noqa: BLE001 - only used to stop early
+            self._backend = None
+
+    def take(self, spec: Any, table: str | None, query: str | None, columns: dict, as_of: Any) -> "Answer | None":
+        """The thread's :class:`Answer` when it computed what the refresh asks (``columns`` parsed, as
+        :func:`xl_kpi.sources.columns.parse_columns` gives them). None (and the head start dropped) for
+        another computation, or a file changed since the thread began."""
+        if self._thread is None:
+            return None
+        if not isinstance(spec, (str, os.PathLike)) or self.key is None or \
+                (str(spec), table, query) != self.key[:3] or type(as_of) is not type(self.key[4]) \
+                or as_of != self.key[4]:
+            self.close()
+            return None
+        self._thread.join()
+        if self.key[3] != columns or _stamp(os.path.realpath(spec)) != self.stamp:
+            self.close()
+            return None
+        answer = Answer(self._result, self._error)
+        self._thread = None
+        self._result = self._error = self._backend = None
+        return answer
+
+    def close(self) -> None:
+        """Drop the result; a query still running is interrupted (its thread then ends on its own)."""
+        thread, self._thread = self._thread, None
+        self._cancelled = True
+        if thread is not None and thread.is_alive() and self._backend is not None:
+            try:
+                self._backend.con.interrupt()
+            except Exception:  # noqa: BLE001 - another backend, or the query just ended
+                pass
+        self._result = self._error = self._backend = None
