@@ -20,7 +20,8 @@ from xl_kpi import engines
 from xl_kpi.errors import UserError
 from xl_kpi.ledger import LedgerError
 from xl_kpi.refresh import refresh_file
-from xl_kpi.refresh.source_head_start import NOT_LARGE, SourceHeadStart
+from xl_kpi.refresh.source_head_start import SourceHeadStart
+from xl_kpi.sources.ledger_input import NOT_LARGE
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "workbooks" / "subscription_ledger.xlsx"
@@ -164,7 +165,7 @@ def test_the_command_line_starts_it_for_a_ledger_source_and_the_report_is_the_sa
         return real(cls, *args, **kwargs)
 
     monkeypatch.setattr(source_head_start.SourceHeadStart, "start", classmethod(start))
-    want = refresh_file(book, tmp_path / "plain.xlsx", ledger=str(ledger_file), columns=COLUMNS)
+    refresh_file(book, tmp_path / "plain.xlsx", ledger=str(ledger_file), columns=COLUMNS)  # no head start
     assert main(["refresh", str(book), "--ledger", str(ledger_file), "--columns", COLUMNS,
                  "--output", str(tmp_path / "cli.xlsx"), "--quiet"]) == 0
     assert started == [((str(ledger_file),), {"table": None, "query": None, "columns": COLUMNS, "as_of": None})]

@@ -37,17 +37,14 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["SourceHeadStart", "Answer", "NOT_LARGE"]
-
-#: What the thread found when the source is not a ledger too large for memory (nothing was computed).
-NOT_LARGE = object()
+__all__ = ["SourceHeadStart", "Answer"]
 
 
 class Answer:
     """What the thread found: ``not_large`` (nothing computed), else :meth:`result`."""
 
-    def __init__(self, result: Any, error: BaseException | None) -> None:
-        self.not_large = error is None and result is NOT_LARGE
+    def __init__(self, result: Any, error: BaseException | None, not_large: bool) -> None:
+        self.not_large = not_large
         self._result, self._error = result, error
 
     def result(self):
@@ -76,6 +73,7 @@ class SourceHeadStart:
         self._error: BaseException | None = None
         self._backend = None  # the DuckDB connection, to interrupt a query nobody will take
         self._cancelled = False
+        self._not_large = False
 
     @classmethod
     def start(cls, spec: str | None, *, table: str | None = None, query: str | None = None,
@@ -97,11 +95,12 @@ class SourceHeadStart:
         def run() -> None:
             try:
                 from xl_kpi.sources.columns import parse_columns
-                from xl_kpi.sources.ledger_input import ExternalLedgerSource
+                from xl_kpi.sources.ledger_input import NOT_LARGE, ExternalLedgerSource
 
                 source = ExternalLedgerSource(spec, table=table, query=query, columns=columns)
                 self.key = (str(spec), table, query, parse_columns(columns), as_of)
                 self._result = source.large_analysis(as_of, on_table=self._connected)
+                self._not_large = self._result is NOT_LARGE
             except BaseException as exc:  # noqa: BLE001 - handed to the refresh by take()
                 self._error = exc
 
@@ -133,7 +132,7 @@ class SourceHeadStart:
         if self.key[3] != columns or _stamp(os.path.realpath(spec)) != self.stamp:
             self.close()
             return None
-        answer = Answer(self._result, self._error)
+        answer = Answer(self._result, self._error, self._not_large)
         self._thread = None
         self._result = self._error = self._backend = None
         return answer

@@ -28,7 +28,7 @@ from xl_kpi.refresh import workbook_source  # noqa: F401 - registers the workboo
 from xl_kpi.sources import SourceTable, open_source
 from xl_kpi.sources.columns import ColumnMap, parse_columns
 
-__all__ = ["ExternalLedgerSource", "SourceRawTable", "read_fx", "FIRST_ROW"]
+__all__ = ["ExternalLedgerSource", "SourceRawTable", "read_fx", "FIRST_ROW", "NOT_LARGE"]
 
 #: Row number of the first data row the formats are told (the header is row 1);
 #: :meth:`ExternalLedgerSource.relocate` maps it back to the source's own numbering.
@@ -49,6 +49,9 @@ def _roles(fmt) -> dict[str, str]:
     columns = {"stripe": STRIPE_COLUMNS, "baremetrics": BAREMETRICS_COLUMNS}.get(fmt.name, {})
     return {role: names[0] for role, names in columns.items()} or {h.lower(): h for h in fmt.headers}
 
+
+#: :meth:`ExternalLedgerSource.large_analysis`'s answer for a source that is not a ledger too large for memory.
+NOT_LARGE = object()
 
 #: Options each kind of format's converter takes (the as-of month is a read option of every input, not
 #: one of these: :func:`xl_kpi.refresh.pipeline.run` applies it to a ledger, a list and an export alike).
@@ -222,11 +225,10 @@ class ExternalLedgerSource:
 
     def large_analysis(self, as_of: Any = None, on_table=None):
         """:meth:`analysis_in_place`'s computation with the as-of month ``as_of`` and no other read option:
-        :data:`~xl_kpi.refresh.source_head_start.NOT_LARGE` for a source that is not a large ledger, else
-        the analysis (raising what it raises). ``on_table(table)`` is told the Ibis table before it is
-        computed. What the command line's head start runs in its thread."""
+        :data:`NOT_LARGE` for a source that is not a large ledger, else the analysis (raising what it
+        raises). ``on_table(table)`` is told the Ibis table before it is computed. What the command
+        line's head start runs in its thread."""
         from xl_kpi import engines
-        from xl_kpi.refresh.source_head_start import NOT_LARGE
 
         if self.format is not None and self.format.name != "ledger":
             return NOT_LARGE
