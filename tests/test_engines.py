@@ -593,3 +593,15 @@ def test_a_skipped_blank_row_with_spaces_for_an_id_does_not_regroup_the_ledger()
     assert not led._normalise
     assert_same_analyses(df, led)
     assert led.n_rows == prepare_ledger(df).n_rows == 2
+
+
+def test_the_digit_class_is_every_decimal_digit_python_knows():
+    """The SQL character class of decimal digits (what re's \\d matches) is exactly the code points that
+    str.isdecimal() accepts, as ranges."""
+    from xl_kpi.engines.ibis_engine import _DIGIT_CLASS
+
+    body = _DIGIT_CLASS[1:-1]
+    ranges = [(ord(body[i]), ord(body[i + 2])) for i in range(0, len(body), 3)]
+    assert all(body[i + 1] == "-" for i in range(0, len(body), 3))
+    got = {c for a, b in ranges for c in range(a, b + 1)}
+    assert got == {c for c in range(0x110000) if chr(c).isdecimal()}

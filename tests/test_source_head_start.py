@@ -184,3 +184,27 @@ def test_the_command_line_starts_it_for_a_ledger_source_and_the_report_is_the_sa
     main(["refresh", str(book), "--ledger", str(ledger_file), "--columns", COLUMNS, "--merge-case",
           "--output", str(tmp_path / "x.xlsx"), "--quiet"])
     assert started == []
+
+
+def test_the_thread_says_when_its_query_begins_or_it_ends(ledger_file, large):
+    early = SourceHeadStart.start(str(ledger_file), columns=COLUMNS)
+    early.wait_started(timeout=60)
+    assert early.started.is_set()
+    finished(early)
+    none = SourceHeadStart.start(None)
+    none.wait_started(timeout=60)  # nothing began: returns at once
+    assert not none.started.is_set()
+
+
+def test_the_thread_imports_neither_the_workbook_reader_nor_the_report():
+    """What the head start's thread imports runs before its query: not the workbook source, the package
+    writer or openpyxl, which the refresh imports meanwhile."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import xl_kpi.sources.ledger_input, xl_kpi.engines.ibis_engine; "
+            "print(sorted(m for m in ('xl_kpi.refresh.workbook_source', 'xl_kpi.refresh.file_backend', 'openpyxl') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert out.stdout.strip() == "[]"

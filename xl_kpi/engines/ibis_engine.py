@@ -72,6 +72,7 @@ Example (DuckDB in memory, reading a pandas frame):
 from __future__ import annotations
 
 import os
+import re
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,9 +167,8 @@ def ibis_table(source: Any, *, row_numbers: bool = True):
 #: What Python's str.isspace() calls white space (the numpy path's blank text), as a regex class.
 _SPACE_CLASS = "[" + "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + "]"
 #: The characters re's ``\d`` matches in a str pattern (Unicode decimal digits, Nd), as ranges of code points.
-_DIGIT_CLASS = "[" + "".join(f"{chr(c)}-{chr(e)}" for c in range(0x110000) if chr(c).isdecimal() and not
-                             chr(c - 1).isdecimal() for e in [next(e for e in range(c, 0x110001)
-                                                                   if not chr(e + 1).isdecimal())]) + "]"
+#: (Found by re itself over every code point at once: a loop over them in Python costs a tenth of a second.)
+_DIGIT_CLASS = "[" + "".join(f"{run[0]}-{run[-1]}" for run in re.findall(r"\d+", "".join(map(chr, range(0x110000))))) + "]"
 
 
 def _normal_id(text):
@@ -367,14 +367,11 @@ class IbisLedger:
         t = self.table
         c, d, v = t[self.customer], t[self.month], t[self.mrr]
         c_blank = _blank(c) if c.type().is_string() else c.isnull()
-        changing = ibis.literal(False)
         raw_c = c
         if c.type().is_string():
             raw_c = _normal_id(c)  # (the value a message shows: the numpy path's id)
             if self._normalise:
                 c = raw_c
-            else:
-                changing = _id_may_change(c)
         if d.type().is_string():
             d_blank = _blank(d)
             stamp = d.strip().try_cast("timestamp")
@@ -405,7 +402,7 @@ class IbisLedger:
             "v_blank": v_blank,
             "v_bad": v_bad,
         }
-        cols = {"c": c, "m": m, "v": x, **flags, "changing": changing, "raw_c": raw_c, "raw_d": d, "raw_v": v}
+        cols = {"c": c, "m": m, "v": x, **flags, "raw_c": raw_c, "raw_d": d, "raw_v": v}
         if self.row_number is not None:
             cols["pos"] = t[self.row_number]
         return t.select(**cols)
@@ -422,11 +419,14 @@ class IbisLedger:
     def _customer_month_table(self):
         """The one scan and the one sort of the data: per (customer, month), the sums, counts and window columns.
 
-        Grouped by the normalised id and the month number: ``v`` the MRR sum
-        (``r`` rounded by the money rule), ``n`` rows, ``bad`` rows failing
-        any check (completely blank rows are not bad: they are skipped).
-        ``in_range``: the month is reported (through ``as_of``); ``active``:
-        in range with ``r > 0``.
+        Grouped by the id (as written, or normalised: :meth:`__init__`) and
+        the month number: ``r`` the MRR sum rounded by the money rule, ``n``
+        rows, ``bad`` rows failing any check (completely blank rows are not
+        bad: they are skipped). ``in_range``: the month is reported (through
+        ``as_of``); ``active``: in range with ``r > 0``; ``negative`` / ``tiny``:
+        in range with an unrounded sum below 0 / above 0 but not active (the
+        unrounded sum itself is not kept). ``changing``: on a customer's first
+        row, whether its id may change when normalised.
 
         Then, over each customer's months in one order (active months first,
         by month: :data:`_RANK_SPAN`), one sort for every window column:
@@ -448,8 +448,7 @@ class IbisLedger:
         bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
         # (no `skipped` count: a completely blank row has no month, and every other row without a month
         # is bad, so the skipped rows are the rows of the month-less customer-months that are not bad)
-        g = f.group_by(["c", "m"]).aggregate(v=f.v.sum(), n=f.count(), bad=f.count(where=bad),
-                                             changing=(f.changing & ~skip).any())
+        g = f.group_by(["c", "m"]).aggregate(v=f.v.sum(), n=f.count(), bad=f.count(where=bad))
         last = self.as_of_month
         # 32-bit months and counts (months are within +-4,000, a customer-month's rows far below 2^31):
         # the window sorts every column it carries, so narrower ones sort faster
@@ -457,6 +456,10 @@ class IbisLedger:
         # one step per column, each reading the last one's columns: the rounding is computed once
         g = g.mutate(r=round_money(g.v), in_range=(g.m.notnull() if last is None else g.m <= last).fill_null(False))
         g = g.mutate(active=g.in_range & (g.r > 0).fill_null(False))
+        # what the checks ask of the unrounded sum, as two flags (the table need not hold it): below 0
+        # (numpy: after as_of, left out), and above 0 but 0 by the money rule (active for the gaps check)
+        g = g.mutate(negative=g.in_range & (g.v < 0).fill_null(False),
+                     tiny=g.in_range & (g.v > 0).fill_null(False) & ~g.active)
         # one integer order per customer: its active months (key = m), then the other reported months,
         # then the rest; an active month's neighbours in this order are its previous / next active months
         # when their keys are months too, and a RANGE frame on the key finds the month `window` later
@@ -474,8 +477,17 @@ class IbisLedger:
             cohort=g.key.first().over(w),  # of an active month: its customer's first active month
             later=g.r.first().over(ahead),  # the one row of month m + window, if any (FIRST_VALUE: no segment tree)
             first_of_c=before.isnull(),  # the key is never null: only the first row has none before it
+            changing=self._id_changing(g.c, before.isnull()),
         )
-        return self._materialise(seq.drop("key"))
+        return self._materialise(seq.drop("key", "v"))
+
+    def _id_changing(self, c, first):
+        """Whether the id ``c`` of a customer's ``first`` row (one per id) may change when normalised
+        (:func:`_id_may_change`); tested once per id, not per row. A blank id is not counted: its rows are
+        skipped or refused whatever it is normalised to."""
+        if self._normalise or not c.type().is_string():
+            return ibis.literal(False)
+        return ibis.ifelse(first, _id_may_change(c) & ~_blank(c), False)
 
     def _drop_cm(self) -> None:
         """Drop the customer-month table now (it is made again: :meth:`__init__`)."""
@@ -513,7 +525,7 @@ class IbisLedger:
         in_range = cm.in_range  # a valid row has a month (null m: a completely blank row)
         got = cm.aggregate(bad=cm.bad.sum(), skipped=(cm.n - cm.bad).sum(where=cm.m.isnull()), total=cm.n.sum(),
                            first=cm.m.min(where=in_range), last=cm.m.max(), rows=cm.n.sum(where=in_range),
-                           negative=cm.count(where=(cm.v < 0) & in_range),  # as numpy: after as_of, left out
+                           negative=cm.count(where=cm.negative),
                            # as the numpy path: the ids of the rows reported (through as_of); a blank id
                            # is a bad row unless the whole row is blank (then its month is null, out of range).
                            # A customer's first row in its window order is in range when any of its rows is.
@@ -522,7 +534,7 @@ class IbisLedger:
                            multi=cm.count(where=(cm.n > 1) & in_range),
                            # more than 0 but 0 by the money rule: the only months active for the gaps check
                            # (sum > 0, as the numpy path) and not for the bridge (rounded sum > 0)
-                           tiny=cm.count(where=in_range & (cm.v > 0) & ~cm.active),
+                           tiny=cm.count(where=cm.tiny),
                            changing=cm.count(where=cm.changing)).to_pyarrow().to_pylist()[0]
         got = {k: (0 if v is None and k not in ("first", "last") else v) for k, v in got.items()}
         if got["changing"] and not self._normalise:
@@ -660,7 +672,7 @@ class IbisLedger:
             return
         if self.checks.tiny_months:
             cm = self._cm
-            got = cm.filter(cm.in_range & (cm.v > 0)).select("m").distinct().to_pyarrow().column("m").to_pylist()
+            got = cm.filter(cm.active | cm.tiny).select("m").distinct().to_pyarrow().column("m").to_pylist()
         else:
             s = self.summary()
             got = (s.loc[s["customers"] > 0, "m"] + self.first_month).tolist()

@@ -121,8 +121,11 @@ def _source_head_start(args: argparse.Namespace):
         return None
     from xl_kpi.refresh.source_head_start import SourceHeadStart
 
-    return SourceHeadStart.start(args.ledger, table=args.table, query=args.query, columns=args.columns,
-                                 as_of=args.as_of)
+    early = SourceHeadStart.start(args.ledger, table=args.table, query=args.query, columns=args.columns,
+                                  as_of=args.as_of)
+    # its imports first (the refresh's are mostly the same modules), then the refresh's beside its query
+    early.wait_started(timeout=5.0)
+    return early
 
 
 def _run(args: argparse.Namespace, head_start, early=None) -> int:

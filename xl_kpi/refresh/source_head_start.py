@@ -25,7 +25,10 @@ checks first (the workbook, its Settings table, a setting the Ibis engine
 does not apply) is still checked first, and refused first.
 
 The module is light on purpose (no pandas, no ibis): the thread imports
-them, while the main thread imports the rest of the refresh.
+them, and the command line waits until its query runs
+(:meth:`SourceHeadStart.wait_started`) before it imports the rest of the
+refresh beside it (two threads importing at once share one GIL: the query
+would begin only when both are done).
 
 >>> SourceHeadStart.start(None).take("big.parquet", None, None, {}, None) is None  # no source: nothing began
 True
@@ -74,6 +77,8 @@ class SourceHeadStart:
         self._backend = None  # the DuckDB connection, to interrupt a query nobody will take
         self._cancelled = False
         self._not_large = False
+        #: Set when the thread has begun computing in the database (or has ended): see :meth:`wait_started`.
+        self.started = threading.Event()
 
     @classmethod
     def start(cls, spec: str | None, *, table: str | None = None, query: str | None = None,
@@ -103,6 +108,8 @@ class SourceHeadStart:
                 self._not_large = self._result is NOT_LARGE
             except BaseException as exc:  # noqa: BLE001 - handed to the refresh by take()
                 self._error = exc
+            finally:
+                self.started.set()
 
         self._thread = threading.Thread(target=run, name="xl_kpi-source-head-start", daemon=True)
         self._thread.start()
@@ -116,6 +123,14 @@ class SourceHeadStart:
             self._backend = table.get_backend()
         except Exception:  # noqa: BLE001 - only used to stop early
             self._backend = None
+        self.started.set()
+
+    def wait_started(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until the thread's query runs in the database, which does not
+        hold the GIL: the thread's imports (pandas, ibis) then go first, undisturbed, and the caller's
+        own imports run beside the query rather than delaying it."""
+        if self._thread is not None:
+            self.started.wait(timeout)
 
     def take(self, spec: Any, table: str | None, query: str | None, columns: dict, as_of: Any) -> "Answer | None":
         """The thread's :class:`Answer` when it computed what the refresh asks (``columns`` parsed, as

@@ -24,7 +24,6 @@ import pandas as pd
 from xl_kpi.errors import UserError
 from xl_kpi.ledger.raw import RawTable
 from xl_kpi.ledger.validation import LedgerError, parse_amounts, relocate
-from xl_kpi.refresh import workbook_source  # noqa: F401 - registers the workbook source
 from xl_kpi.sources import SourceTable, open_source
 from xl_kpi.sources.columns import ColumnMap, parse_columns
 
@@ -76,12 +75,19 @@ class SourceRawTable(RawTable):
         return self.located.locate(row - self.first_row)
 
 
+def _with_workbooks() -> None:
+    """Register the workbook source (another workbook's table) before a source is opened: imported here,
+    not with this module, which the command line's head start imports for a Parquet or DuckDB file."""
+    from xl_kpi.refresh import workbook_source  # noqa: F401 - registers the workbook source
+
+
 def read_fx(spec: Any) -> dict[str, float]:
     """An FX table (columns ``currency`` and ``rate``: the value of 1 unit in the reporting currency).
 
     Any source holds it (a CSV in practice).  Refuses a blank, repeated or
     non-positive rate, naming its line.
     """
+    _with_workbooks()
     table = open_source(spec)
     frame = table.frame
     have = {" ".join(str(c).split()).lower(): c for c in frame.columns}
@@ -145,6 +151,7 @@ class ExternalLedgerSource:
         from xl_kpi.ledger.formats import LEDGER, format_for_table
 
         if self.source is None:
+            _with_workbooks()
             self.source = open_source(self.spec, table=self.table, query=self.query)
             self.label = self.source.label
             if self.format is None:
