@@ -378,3 +378,20 @@ def test_the_bridge_is_computed_once_and_each_caller_gets_its_own(seed):
         pd.testing.assert_frame_equal(ledger.bridge(method), direct)
     assert ledger.rollup("quarter")["ending_mrr"].tolist() == \
         direct.groupby(direct["month"].dt.quarter)["ending_mrr"].last().tolist()
+
+
+def test_compact_codes_is_factorize():
+    from xl_kpi.ledger.validation import compact_codes
+
+    rng = np.random.default_rng(8)
+    cases = [np.zeros(0, np.int64), np.array([0]), np.array([3]), np.array([0, 0, 1, 3, 2]), np.array([1, 0])]
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        grow = np.maximum.accumulate(rng.integers(0, 2, n)).cumsum() - 1  # restricted growth: the usual case
+        codes = np.maximum(grow, 0) if rng.random() < 0.5 else rng.integers(0, 8, n)
+        if rng.random() < 0.3:
+            codes = np.delete(codes, rng.integers(0, n, int(rng.integers(1, n + 1))))  # rows left out
+        cases.append(codes.astype(np.int64))
+    for codes in cases:
+        got, want = compact_codes(codes), pd.factorize(codes)
+        assert got[0].tolist() == want[0].tolist() and np.asarray(got[1]).tolist() == np.asarray(want[1]).tolist()

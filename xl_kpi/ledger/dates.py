@@ -259,11 +259,6 @@ def parse_dates(s: pd.Series, *, dayfirst: bool | None = None, date1904: bool = 
     blank_u = np.zeros(m, bool)
     bad_u = np.zeros(m, bool)
     kinds = np.array([_kind(v) for v in uniq], dtype="<U1") if m else np.zeros(0, "<U1")
-    # the row of each distinct value's first appearance (for messages)
-    first_pos = np.full(m, -1, np.int64)
-    if m:
-        valid = np.flatnonzero(codes >= 0)
-        first_pos[codes[valid][::-1]] = valid[::-1]
     col = DateColumn(np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool))
 
     num = kinds == "n"
@@ -277,6 +272,11 @@ def parse_dates(s: pd.Series, *, dayfirst: bool | None = None, date1904: bool = 
         days_u[dt] = np.array([_calendar_day(v) for v in uniq[dt]], dtype=np.int64)
     txt = np.flatnonzero(kinds == "s")
     if txt.size:
+        # the row of each distinct value's first appearance (for messages about text dates; a column of
+        # date cells has none, and a million rows need not be walked for it)
+        first_pos = np.full(m, -1, np.int64)
+        valid = np.flatnonzero(codes >= 0)
+        first_pos[codes[valid][::-1]] = valid[::-1]
         texts = [" ".join(str(uniq[k]).split()) for k in txt]
         empty = np.array([t == "" for t in texts])
         blank_u[txt[empty]] = True

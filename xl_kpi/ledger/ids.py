@@ -165,7 +165,9 @@ def near_duplicates(ids: np.ndarray) -> list[list[int]]:
         return []
     # One pass of str methods over the distinct ids (no regular expression, no pandas string column:
     # 100,000 customers in milliseconds); isdecimal() is exactly re's fullmatch(r"\d+").
-    return groups_of_equal_keys([_near_key(v) for v in ids])
+    # (_near_key spelled out: no call per id)
+    return groups_of_equal_keys([((k.lstrip("0") or "0") if (k := v.casefold()).isdecimal() else k)
+                                 if isinstance(v, str) else None for v in ids])
 
 
 def groups_of_equal_keys(keys) -> list[list[int]]:

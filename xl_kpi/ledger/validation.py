@@ -472,7 +472,7 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
     _check_sums(codes, month_code, amount, rows, ids.uniques, first, first_row, sheet, mrr, name)
 
     # compact the customer codes to the customers used (blank rows and left-out rows hold none)
-    codes, used = pd.factorize(codes)
+    codes, used = compact_codes(codes)
     customers = np.asarray(ids.uniques, dtype=object)[np.asarray(used, dtype=np.int64)] if len(used) else \
         np.empty(0, dtype=object)
     _check_ids(customers, codes, rows, name, customer, merge_case, checks)
@@ -480,6 +480,25 @@ def _prepare(df, customer, month, mrr, first_row, sheet, as_of=None, dayfirst=No
     prepared = PreparedLedger(codes.astype(np.int64), month_code.astype(np.int64), amount, customers, first,
                               n_months, checks, rows_read)
     return prepared, rows
+
+
+def compact_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize(codes)`` of non-negative integer codes: renumbered 0.. in order of first
+    appearance, and the code each new one stands for.
+
+    The ids' codes are numbered so already (:func:`xl_kpi.ledger.ids.parse_ids`) unless rows left out
+    (after the as-of month, a duplicate dropped) held a customer's first appearance: each new code is
+    then one more than every code before it, which a running maximum shows without hashing a million
+    codes; otherwise they are factorised.
+
+    >>> [c.tolist() for c in compact_codes(np.array([0, 1, 0, 2, 1]))], [c.tolist() for c in compact_codes(np.array([2, 0, 2]))]
+    ([[0, 1, 0, 2, 1], [0, 1, 2]], [[0, 1, 0], [2, 0]])
+    """
+    if codes.size:
+        top = np.maximum.accumulate(codes)
+        if top[0] == 0 and (np.diff(top) <= 1).all():
+            return codes, np.arange(int(top[-1]) + 1)
+    return pd.factorize(codes)
 
 
 def duplicate_rows(key: np.ndarray, amount: np.ndarray) -> np.ndarray:
@@ -498,7 +517,12 @@ def duplicate_rows(key: np.ndarray, amount: np.ndarray) -> np.ndarray:
         return dup
     lo, hi = int(key.min()), int(key.max())
     if hi - lo <= 4 * key.size:  # customer x month keys are dense: a count per key, no hash table
-        repeated = np.flatnonzero(np.bincount(key - lo)[key - lo] > 1)
+        at = key - lo
+        seen = np.zeros(hi - lo + 1, bool)  # (a byte per key first: a ledger of one row per customer-month
+        seen[at] = True                     # is settled without the 8-byte counts)
+        if np.count_nonzero(seen) == key.size:
+            return dup
+        repeated = np.flatnonzero(np.bincount(at)[at] > 1)
     else:
         repeated = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
     if repeated.size:
