@@ -25,13 +25,14 @@ Example
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from xl_kpi.cells import _NS_PER_DAY, a1, datetime64_to_serial, days_to_serials, is_blank, quote_sheet
 from xl_kpi.ooxml.namespaces import NS_MAIN, NS_REL, XML_DECLARATION
 from xl_kpi.ooxml.text import number as _number
+from xl_kpi.ooxml.text import CHANGED as _text_changed
 from xl_kpi.ooxml.text import text as _text
 from xl_kpi.refresh.report import HEAT_COLORS, ReportSheet
 from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
@@ -94,38 +95,85 @@ def _number_cells(letters: str, rows: range, values: list[float], st: str) -> li
             for r, v in zip(rows, values)]
 
 
-def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> tuple[dict[int, list[tuple[int, str]]], int]:
-    """row number -> [(column, xml of one or more <c> elements from that column on)] for every block of the
-    sheet, and the last column holding a cell.
+#: Rows of a worksheet rendered at a time by :func:`worksheet_parts`: a large table's part is handed out
+#: band by band, so that the package writer deflates one band (in a thread, zlib without the GIL) while the
+#: next is rendered, and never holds the whole part's text.
+BAND_ROWS = 4096
 
-    Each column's cells are made as one list.  A column of numbers or dates
-    without formulas (most of a report, and all of a movements table that
-    grows with the ledger) is written in one pass over its values as Python
-    floats, a column of text with each distinct text escaped once; every
-    other column cell by cell through :func:`_cell`.  All write the same XML
-    for the same value.  A block's neighbouring columns of one length are
-    then joined row by row, so a row of a large table is one string, not one
-    entry per cell.
+
+class _Xfs:
+    """``style(...)`` asked once per kind of cell (it is a pure lookup once a style exists), in the order of
+    the sheet's blocks and columns: :meth:`first_use` asks for every style the sheet needs before any band is
+    rendered, so the style sheet gains its new formats in the same order however the rows are cut."""
+
+    def __init__(self, style: Style) -> None:
+        self.style = style
+        self.xfs: dict[tuple, int] = {}
+
+    def __call__(self, fmt, bold_font, **kw) -> int:
+        key = (fmt, bold_font, tuple(sorted(kw.items())))
+        if key not in self.xfs:
+            self.xfs[key] = self.style(fmt, bold_font, **kw)
+        return self.xfs[key]
+
+    def header(self, sheet: ReportSheet, blk) -> int:
+        """The style of a block's header cells: a table styles its own header row, a plain block gets bold."""
+        return (self(None, not blk.table, wrap=True) if blk.row in sheet.wrap_rows
+                else 0 if blk.table else self(None, True))
+
+    def first_use(self, sheet: ReportSheet) -> None:
+        self(None, True)  # the titles' (and plain headers') bold
+        for blk in sheet.blocks:
+            for col in blk.columns:
+                if blk.header:
+                    self.header(sheet, blk)
+                align = {"horizontal": col.align} if col.align else {}
+                fmt = col.number_format
+                if fmt is None or isinstance(fmt, str):
+                    if len(col.values):
+                        self(fmt, False, **align)
+                else:
+                    for i in range(len(col.values)):
+                        self(col.format_at(i), False, **align)
+
+
+def _extent(sheet: ReportSheet) -> tuple[int, int, int]:
+    """(first row, last row, last column) holding a cell; (1, 0, 1) for a sheet without cells."""
+    rows, last_col = [], 1
+    for blk in sheet.blocks:
+        if blk.title:
+            rows.append(blk.row - 1)
+            last_col = max(last_col, blk.col)
+        first = blk.row + int(blk.header)
+        for j, col in enumerate(blk.columns):
+            if blk.header:
+                rows.append(blk.row)
+                last_col = max(last_col, blk.col + j)
+            if len(col.values):
+                rows += [first, first + len(col.values) - 1]
+                last_col = max(last_col, blk.col + j)
+    return (min(rows), max(rows), last_col) if rows else (1, 0, 1)
+
+
+def _rows(sheet: ReportSheet, xf_of: _Xfs, date1904: bool, lo: int, hi: int) -> dict[int, list[tuple[int, str]]]:
+    """row number -> [(column, xml of one or more <c> elements from that column on)] for the rows lo..hi-1
+    of every block of the sheet (``xf_of`` has met every style already: :meth:`_Xfs.first_use`).
+
+    Each column's cells in those rows are made as one list.  A column of
+    numbers or dates without formulas (most of a report, and all of a
+    movements table that grows with the ledger) is written in one pass over
+    its values as Python floats, a column of text with each distinct text
+    escaped once (none, when no text needs it); every other column cell by
+    cell through :func:`_cell`.  All write the same XML for the same value.
+    A block's neighbouring columns of one length are then joined row by row,
+    so a row of a large table is one string, not one entry per cell.
     """
     rows: dict[int, list[tuple[int, str]]] = {}
-    xfs: dict[tuple, int] = {}
-    last_col = 1
-
-    def xf_of(fmt, bold_font, **kw) -> int:  # style() is a pure lookup once a style exists: ask once per kind
-        key = (fmt, bold_font, tuple(sorted(kw.items())))
-        if key not in xfs:
-            xfs[key] = style(fmt, bold_font, **kw)
-        return xfs[key]
 
     def put(r: int, c: int, xml: str) -> None:
-        nonlocal last_col
-        last_col = max(last_col, c)
         rows.setdefault(r, []).append((c, xml))
 
     def put_columns(first: int, c: int, columns: list[list[str]]) -> None:  # columns c, c+1, ... from row first
-        nonlocal last_col
-        if columns[0]:
-            last_col = max(last_col, c + len(columns) - 1)
         chunks = columns[0] if len(columns) == 1 else ["".join(cells) for cells in zip(*columns)]
         for r, xml in zip(range(first, first + len(chunks)), chunks):
             if r in rows:
@@ -133,72 +181,97 @@ def _rows(sheet: ReportSheet, style: Style, date1904: bool = False) -> tuple[dic
             else:
                 rows[r] = [(c, xml)]
 
-    def column_cells(col, c: int, first: int) -> list[str]:
-        values = col.values
+    def column_cells(col, c: int, first: int, i0: int, i1: int) -> list[str]:  # values i0..i1-1, from row first
+        values = col.values[i0:i1]
         align = {"horizontal": col.align} if col.align else {}
         letters = a1(1, c)[:-1]
         fmt = col.number_format
         same = fmt is None or isinstance(fmt, str)  # one format for the whole column: one style
         col_xf = xf_of(fmt, False, **align) if same and len(values) else None  # (none for no cells)
         kind = values.dtype.kind if isinstance(values, np.ndarray) and values.ndim == 1 else None
-        numbers = range(first, first + len(values))
+        numbers = range(first + i0, first + i1)
         if col.formulas is None and kind in ("f", "M"):
             nums = (_serials(values, date1904) if kind == "M" else values).tolist()
             if same:
                 return _number_cells(letters, numbers, nums, f' s="{col_xf}"' if col_xf else "")
             out = []
-            for i, (r, v) in enumerate(zip(numbers, nums)):
+            for i, (r, v) in enumerate(zip(numbers, nums), start=i0):
                 xf = xf_of(col.format_at(i), False, **align)
                 st = f' s="{xf}"' if xf else ""
                 out.append(f'<c r="{letters}{r}"{st}/>' if v != v else f'<c r="{letters}{r}"{st}><v>{_number(v)}</v></c>')
             return out
-        if col.formulas is None and same and kind == "O" and all(type(v) is str for v in values):
-            # text (the movements table's customers and movement types): each distinct text escaped once
-            st = f' s="{col_xf}"' if col_xf else ""
+        if col.formulas is None and same and kind == "O":
             texts = values.tolist()
-            escaped = {v: _text(v) for v in set(texts)}
-            return [f'<c r="{letters}{r}"{st} t="inlineStr"><is><t xml:space="preserve">{escaped[v]}</t></is></c>'
-                    for r, v in zip(numbers, texts)]
-        return [_cell(f"{letters}{r}", values[i], col_xf if same else xf_of(col.format_at(i), False, **align),
+            if set(map(type, texts)) <= {str}:
+                # text (the movements table's customers and movement types): escaped only if one needs it
+                st = f' s="{col_xf}"' if col_xf else ""
+                if _NEEDS_TEXT.search("".join(texts)) is not None:
+                    escaped = {v: _text(v) for v in set(texts)}
+                    texts = [escaped[v] for v in texts]
+                return [f'<c r="{letters}{r}"{st} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+                        for r, v in zip(numbers, texts)]
+        return [_cell(f"{letters}{r}", values[i - i0], col_xf if same else xf_of(col.format_at(i), False, **align),
                       col.formulas[i] if col.formulas is not None else None, date1904)
-                for i, r in enumerate(numbers)]  # report rows, cell by cell
+                for i, r in zip(range(i0, i1), numbers)]  # report rows, cell by cell
 
     bold = xf_of(None, True)
     for blk in sheet.blocks:
-        if blk.title:
+        if blk.title and lo <= blk.row - 1 < hi:
             put(blk.row - 1, blk.col, _cell(a1(blk.row - 1, blk.col), blk.title, bold))
         top = blk.row
         first = top + int(blk.header)
+        if blk.header and blk.columns and lo <= top < hi:
+            xf = xf_of.header(sheet, blk)
+            for j, col in enumerate(blk.columns):
+                put(top, blk.col + j, _cell(a1(top, blk.col + j), col.header, xf))
         run: list[list[str]] = []  # neighbouring columns of one length, joined row by row
-        run_col = blk.col
+        run_col, run_len = blk.col, None
         for j, col in enumerate(blk.columns):
-            c = blk.col + j
-            if blk.header:
-                # A table styles its own header row; a plain block gets bold headers.
-                xf = (xf_of(None, not blk.table, wrap=True) if top in sheet.wrap_rows
-                      else 0 if blk.table else bold)
-                put(top, c, _cell(a1(top, c), col.header, xf))
-            cells = column_cells(col, c, first)
-            if run and len(cells) != len(run[0]):
-                put_columns(first, run_col, run)
+            n = len(col.values)
+            i0, i1 = max(0, lo - first), min(n, hi - first)
+            cells = column_cells(col, blk.col + j, first, i0, i1) if i0 < i1 else []
+            if run and n != run_len:
+                put_columns(first + max(0, lo - first), run_col, run)
                 run = []
             if not run:
-                run_col = c
+                run_col, run_len = blk.col + j, n
             run.append(cells)
         if run:
-            put_columns(first, run_col, run)
-    return rows, last_col
+            put_columns(first + max(0, lo - first), run_col, run)
+    return rows
+
+
+#: A character :func:`xl_kpi.ooxml.text.text` changes (one search over a column's joined texts).
+_NEEDS_TEXT = _text_changed
 
 
 def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, table_rids: list[str],
                   date1904: bool = False) -> str:
     """The worksheet part of one report sheet (dates as serials of the workbook's date system)."""
-    rows, last_col = _rows(sheet, style, date1904)
-    last_row = max(rows) if rows else 1
+    return "".join(worksheet_parts(sheet, style, drawing_rid, table_rids, date1904))
+
+
+def worksheet_parts(sheet: ReportSheet, style: Style, drawing_rid: str | None, table_rids: list[str],
+                    date1904: bool = False, band_rows: int | None = None) -> Iterator[str]:
+    """:func:`worksheet_xml` in pieces: the part's text up to ``<sheetData>``, its rows ``band_rows`` at a
+    time (default :data:`BAND_ROWS`), then the rest; joined, the same text whatever ``band_rows``.
+
+    >>> from xl_kpi.refresh.report import Block, Column
+    >>> sheet = ReportSheet("S", [Block(1, 1, [Column("x", np.arange(5.0))])])
+    >>> parts = list(worksheet_parts(sheet, lambda fmt, bold: 0, None, [], band_rows=2))
+    >>> len(parts), parts[1]
+    (5, '<row r="1"><c r="A1" t="inlineStr"><is><t xml:space="preserve">x</t></is></c></row><row r="2"><c r="A2"><v>0</v></c></row>')
+    >>> "".join(parts) == worksheet_xml(sheet, lambda fmt, bold: 0, None, [])
+    True
+    """
+    band_rows = band_rows or BAND_ROWS
+    xf_of = _Xfs(style)
+    xf_of.first_use(sheet)
+    first_row, last_row, last_col = _extent(sheet)
     parts = [_HEADER, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
     if sheet.fit_width:
         parts.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')  # scale to fit, see pageSetup
-    parts.append(f'<dimension ref="{a1(1, 1, last_row, last_col)}"/>')
+    parts.append(f'<dimension ref="{a1(1, 1, max(last_row, 1), last_col)}"/>')
     if sheet.freeze_rows or sheet.freeze_cols:
         fr, fc = sheet.freeze_rows, sheet.freeze_cols
         pane = {(True, True): "bottomRight", (True, False): "bottomLeft", (False, True): "topRight"}[(fr > 0, fc > 0)]
@@ -213,12 +286,18 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
         parts.append("<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
                                         for c, w in sorted(widths.items())) + "</cols>")
     parts.append("<sheetData>")
-    for r in sorted(rows):
-        row = rows[r]
-        cells = row[0][1] if len(row) == 1 else "".join(xml for _, xml in sorted(row))  # (a table row: one entry)
-        height = f' ht="{_number(sheet.wrap_rows[r])}" customHeight="1"' if r in sheet.wrap_rows else ""
-        parts.append(f'<row r="{r}"{height}>{cells}</row>')
-    parts.append("</sheetData>")
+    yield "".join(parts)
+    for lo in range(first_row, last_row + 1, band_rows):
+        rows = _rows(sheet, xf_of, date1904, lo, lo + band_rows)
+        band = []
+        for r in sorted(rows):
+            row = rows[r]
+            cells = row[0][1] if len(row) == 1 else "".join(xml for _, xml in sorted(row))  # (a table row: one entry)
+            height = f' ht="{_number(sheet.wrap_rows[r])}" customHeight="1"' if r in sheet.wrap_rows else ""
+            band.append(f'<row r="{r}"{height}>{cells}</row>')
+        if band:
+            yield "".join(band)
+    parts = ["</sheetData>"]
     for priority, (r1, c1, r2, c2) in enumerate(sheet.color_scales, start=1):
         colors = "".join(f'<color rgb="FF{c}"/>' for c in HEAT_COLORS)
         parts.append(f'<conditionalFormatting sqref="{a1(r1, c1, r2, c2)}"><cfRule type="colorScale" '
@@ -231,7 +310,7 @@ def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, tab
         parts.append(f'<tableParts count="{len(table_rids)}">'
                      + "".join(f'<tablePart r:id="{rid}"/>' for rid in table_rids) + "</tableParts>")
     parts.append("</worksheet>")
-    return "".join(parts)
+    yield "".join(parts)
 
 
 #: Footer on every printed page: sheet name left, "Page n of m" right (&L / &R start the parts).

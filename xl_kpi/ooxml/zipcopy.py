@@ -28,7 +28,9 @@ Example
 
 from __future__ import annotations
 
+import queue
 import struct
+import threading
 import zipfile
 import zlib
 from typing import BinaryIO
@@ -55,6 +57,56 @@ def deflate(data: bytes) -> tuple[bytes, int]:
     """
     comp = zlib.compressobj(6, zlib.DEFLATED, -15)
     return comp.compress(data) + comp.flush(), zlib.crc32(data)
+
+
+class StreamDeflate:
+    """:func:`deflate` of blocks fed one by one, done in a thread as they come: a part is deflated while the
+    rest of it is still being rendered (zlib releases the GIL), and its whole text is never held.
+
+    The stored bytes are :func:`deflate`'s of the blocks joined: zlib's output does not depend on how its
+    input is split between calls (no flush is asked for before the end).
+
+    >>> stream = StreamDeflate()
+    >>> for block in (b"<a>", b"x" * 5000, b"</a>"):
+    ...     stream.feed(block)
+    >>> stream.result() == (*deflate(b"<a>" + b"x" * 5000 + b"</a>"), 5007)
+    True
+    """
+
+    def __init__(self) -> None:
+        self._blocks: "queue.SimpleQueue[bytes | None]" = queue.SimpleQueue()
+        self._answer: tuple[bytes, int, int] | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="xl_kpi-deflate", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        comp, out, crc, size = zlib.compressobj(6, zlib.DEFLATED, -15), [], 0, 0
+        try:
+            while (block := self._blocks.get()) is not None:
+                out.append(comp.compress(block))
+                crc, size = zlib.crc32(block, crc), size + len(block)
+            out.append(comp.flush())
+            self._answer = (b"".join(out), crc, size)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._answer = exc
+            while self._blocks.get() is not None:  # let the feeder finish
+                pass
+
+    def feed(self, block: bytes) -> None:
+        self._blocks.put(block)
+
+    def close(self) -> None:
+        """No more blocks: the thread ends once it has deflated those fed (idempotent)."""
+        if self._thread.is_alive():
+            self._blocks.put(None)
+            self._thread.join()
+
+    def result(self) -> tuple[bytes, int, int]:
+        """(deflated bytes, CRC-32, size) of everything fed; no more blocks after it."""
+        self.close()
+        if isinstance(self._answer, BaseException):
+            raise self._answer
+        return self._answer
 
 
 class RawZipWriter:
@@ -108,8 +160,12 @@ class RawZipWriter:
     def add(self, name: str, data: bytes, deflated: tuple[bytes, int] | None = None) -> None:
         """Add a new member, deflated (``deflated``: :func:`deflate` of ``data``, when done beforehand)."""
         body, crc = deflated if deflated is not None else deflate(data)
+        self.add_deflated(name, body, crc, len(data))
+
+    def add_deflated(self, name: str, body: bytes, crc: int, size: int) -> None:
+        """Add a new member already deflated: ``body`` (raw deflate) of ``size`` bytes whose CRC-32 is ``crc``."""
         self._header(name.encode("utf-8"), 0x800, zipfile.ZIP_DEFLATED, _EPOCH_TIME, _EPOCH_DATE,
-                     crc, len(body), len(data))
+                     crc, len(body), size)
         self._write(body)
 
     def close(self) -> None:

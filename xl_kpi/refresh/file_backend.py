@@ -52,8 +52,8 @@ from xl_kpi.ooxml.relationships import edit_relationships, relative, rels_part, 
 from xl_kpi.ooxml.styles import StyleSheet
 from xl_kpi.ooxml.table import table_xml
 from xl_kpi.ooxml.workbook import NewName, edit_workbook
-from xl_kpi.ooxml.worksheet import print_titles_formula, worksheet_xml
-from xl_kpi.ooxml.zipcopy import RawZipWriter, deflate
+from xl_kpi.ooxml.worksheet import print_titles_formula, worksheet_parts
+from xl_kpi.ooxml.zipcopy import RawZipWriter, StreamDeflate, deflate
 from xl_kpi.refresh.head_start import ROWS_BELOW, HeadStart, read_sheet
 from xl_kpi.refresh.pipeline import Progress
 from xl_kpi.refresh.ownership import MARKER, Inventory, Plan
@@ -345,6 +345,15 @@ class FileReportWriter:
             self._write(report, plan, progress)
 
     def _write(self, report: Report, plan: Plan, progress: Progress | None = None) -> None:
+        streams: dict[str, StreamDeflate] = {}  # the worksheets, deflated in threads as they are rendered
+        try:
+            self._write_parts(report, plan, progress, streams)
+        finally:
+            for stream in streams.values():  # every thread ended, also when the write failed
+                stream.close()
+
+    def _write_parts(self, report: Report, plan: Plan, progress: Progress | None,
+                     streams: dict[str, StreamDeflate]) -> None:
         pkg = self.pkg
         replaced_names = {s.lower() for s in plan.sheets + plan.stale_sheets}
         owned_sheets = [s for s in pkg.sheets if s.name.lower() in replaced_names]
@@ -406,7 +415,12 @@ class FileReportWriter:
                 new_parts[rels_part(dpart)] = rels_xml(chart_rels)
                 drawing_rid = f"rId{len(sheet_rels) + 1}"
                 sheet_rels.append((drawing_rid, ns.REL_DRAWING, relative(part, dpart)))
-            add(part, worksheet_xml(sheet, styles.style, drawing_rid, table_rids, date1904), ns.CT_WORKSHEET)
+            # The sheet's rows are deflated in a thread band by band while the next bands are rendered.
+            stream = streams[part] = StreamDeflate()
+            for piece in worksheet_parts(sheet, styles.style, drawing_rid, table_rids, date1904):
+                stream.feed(piece.encode("utf-8"))
+            new_parts[part] = b""  # (stored from its stream)
+            content_types.append((part, ns.CT_WORKSHEET))
             if sheet_rels:
                 new_parts[rels_part(part)] = rels_xml(sheet_rels)
             sheet_parts.append((sheet, part))
@@ -438,13 +452,15 @@ class FileReportWriter:
         tables = {t.name.lower(): (t.sheet, t.ref) for t in kept_tables}
         tables.update({blk.table.lower(): (sheet.name, blk.ref()) for sheet in report.sheets for blk in sheet.blocks
                        if blk.table})
-        self._write_zip(removed, replaced, new_parts, progress, tables, deflating, {part for _, part in sheet_parts})
+        self._write_zip(removed, replaced, new_parts, progress, tables, deflating, streams)
 
     def _write_zip(self, removed: set[str], replaced: dict[str, bytes], new_parts: dict[str, bytes],
                    progress: Progress | None, tables: dict[str, tuple[str, str]],
-                   deflating: dict[str, BackgroundCall] | None = None, sheets: set[str] = frozenset()) -> None:
-        """Write the package (``sheets``: the new worksheet parts, which the check compares with their
-        deflated bytes instead of parsing them again: :func:`~xl_kpi.refresh.verify.verify_package`)."""
+                   deflating: dict[str, BackgroundCall] | None = None,
+                   streams: dict[str, StreamDeflate] | None = None) -> None:
+        """Write the package (``streams``: the new worksheet parts, deflated as they were rendered, which the
+        check compares with those bytes instead of parsing them again:
+        :func:`~xl_kpi.refresh.verify.verify_package`)."""
         pkg = self.pkg
         infos = [i for i in pkg.zip.infolist() if i.filename not in removed]
         total = sum(i.compress_size for i in infos) or 1
@@ -460,11 +476,12 @@ class FileReportWriter:
                 else:
                     writer.copy(pkg.zip, info)
             for name in sorted(new_parts, key=_part_order):
+                if name in (streams or {}):
+                    rendered[name] = Rendered(*streams[name].result())
+                    writer.add_deflated(name, *rendered[name])
+                    continue
                 pending = (deflating or {}).get(name)
-                deflated = pending.result() if pending is not None else deflate(new_parts[name])
-                writer.add(name, new_parts[name], deflated)
-                if name in sheets:
-                    rendered[name] = Rendered(deflated[0], deflated[1], len(new_parts[name]))
+                writer.add(name, new_parts[name], pending.result() if pending is not None else None)
             writer.close()
 
         def check(tmp: Path) -> None:
