@@ -334,6 +334,22 @@ def test_text_escapes_as_before_with_its_fast_path():
         assert text(s) == escape(_ILLEGAL.sub("", s)), repr(s)
 
 
+def test_attributes_escape_as_saxutils_did():
+    """xl_kpi.ooxml.text spells out xml.sax.saxutils.escape (whose module imports urllib.request): attribute
+    values and element text are escaped as saxutils escaped them."""
+    from xml.sax.saxutils import escape
+
+    from xl_kpi.ooxml import text as text_module
+
+    rng = random.Random(14)
+    alphabet = ["a", " ", "&", "<", ">", '"', "'", "\n", "\t", "\r", "\x01", "\u00e9", "&amp;", "&quot;", "\ufffe"]
+    for s in ["", "plain", '"x" & <y>'] + ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+                                          for _ in range(3000)]:
+        clean = text_module._ILLEGAL.sub("", s)
+        assert text_module.attr(s) == '"' + escape(clean, text_module._ATTR) + '"', repr(s)
+        assert text_module.escape(s) == escape(s) and text_module.escape(s, {"'": "&apos;"}) == escape(s, {"'": "&apos;"})
+
+
 def test_a_column_of_numbers_is_written_as_number_writes_each():
     """The spelled-out loop over a float column gives each cell as xl_kpi.ooxml.text.number formats it."""
     from xl_kpi.ooxml.text import number

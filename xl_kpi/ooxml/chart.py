@@ -1,7 +1,13 @@
 """Render a report ``Chart`` as a chart part (``c:chartSpace``), with cached values.
 
-The XML comes from openpyxl's chart classes, which know the DrawingML
-schema.  Like Excel, every reference carries a cache of the values it
+The XML is what openpyxl's chart classes (which know the DrawingML schema)
+write for the report's charts, spelled out here as text (:func:`chart_xml`):
+importing openpyxl costs every refresh a tenth of a second, for the few
+kinds of chart a report draws.  A text outside what that writer knows to
+escape as lxml does (a control character, a line break, which openpyxl
+turns into paragraphs) goes through openpyxl itself
+(:func:`openpyxl_chart_xml`), imported then; tests compare the two on
+random charts.  Like Excel, every reference carries a cache of the values it
 points at (``c:strCache`` for series names, ``c:numCache`` for values and
 months), so a reader that does not calculate (previews, viewers, an e-mail
 client) draws the same chart as Excel.  The months sit on a date axis
@@ -37,14 +43,12 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import numpy as np
-from openpyxl.chart import BarChart, LineChart
-from openpyxl.chart.axis import DateAxis, TextAxis
-from openpyxl.chart.data_source import AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef, StrVal
-from openpyxl.chart.series import Series, SeriesLabel
-from openpyxl.xml.functions import tostring
+import math
+import re
 
-from xl_kpi.ooxml.namespaces import XML_DECLARATION
+import numpy as np
+
+from xl_kpi.ooxml.namespaces import NS_A, NS_C, XML_DECLARATION
 from xl_kpi.ooxml.worksheet import serial
 from xl_kpi.cells import is_blank
 from xl_kpi.refresh.report import Chart, RangeRef, ReportSheet
@@ -118,8 +122,9 @@ def _cells(ref: RangeRef, cells: Cells) -> list[tuple[object, "str | None"]]:
             for r in range(ref.row1, ref.row2 + 1) for c in range(ref.col1, ref.col2 + 1)]
 
 
-def _num_ref(ref: RangeRef, cells: Cells, date1904: bool, default_format: str):
-    """A ``c:numRef`` with its ``c:numCache`` (blank cells have no point, as Excel writes them)."""
+def _num_points(ref: RangeRef, cells: Cells, date1904: bool, default_format: str) -> tuple[str, int, list]:
+    """(format code, point count, [(index, value)]) of a ``c:numCache`` (blank cells have no point, as Excel
+    writes them)."""
     values = _cells(ref, cells)
     points = []
     for idx, (value, _) in enumerate(values):
@@ -127,15 +132,15 @@ def _num_ref(ref: RangeRef, cells: Cells, date1904: bool, default_format: str):
             value = None if np.isnat(value) else serial(value, date1904)
         if value is None or isinstance(value, str) or is_blank(value):
             continue
-        points.append(NumVal(idx=idx, v=float(value)))
+        points.append((idx, float(value)))
     fmt = next((f for _, f in values if f), None) or default_format
-    return NumRef(f=ref.formula(), numCache=NumData(formatCode=fmt, ptCount=len(values), pt=points))
+    return fmt, len(values), points
 
 
-def _str_ref(ref: RangeRef, cells: Cells):
+def _str_points(ref: RangeRef, cells: Cells) -> tuple[int, list]:
+    """(point count, [(index, text)]) of a ``c:strCache``."""
     values = _cells(ref, cells)
-    points = [StrVal(idx=i, v=str(v)) for i, (v, _) in enumerate(values) if v is not None and not is_blank(v)]
-    return StrRef(f=ref.formula(), strCache=StrData(ptCount=len(values), pt=points))
+    return len(values), [(i, str(v)) for i, (v, _) in enumerate(values) if v is not None and not is_blank(v)]
 
 
 def _dated(ref: RangeRef, cells: Cells) -> bool:
@@ -144,9 +149,24 @@ def _dated(ref: RangeRef, cells: Cells) -> bool:
     return bool(values) and all(isinstance(v, np.datetime64) for v in values)
 
 
-def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
-    """chartSpace XML of one chart: a line or clustered column chart; month categories on a date axis
-    (other categories, e.g. text labels, on a category axis with a string cache)."""
+def openpyxl_chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
+    """:func:`chart_xml` through openpyxl's chart classes (imported on first use)."""
+    from openpyxl.chart import BarChart, LineChart
+    from openpyxl.chart.axis import DateAxis, TextAxis
+    from openpyxl.chart.data_source import (AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef,
+                                            StrVal)
+    from openpyxl.chart.series import Series, SeriesLabel
+    from openpyxl.xml.functions import tostring
+
+    def _num_ref(ref: RangeRef, cells: Cells, date1904: bool, default_format: str):
+        fmt, count, points = _num_points(ref, cells, date1904, default_format)
+        return NumRef(f=ref.formula(), numCache=NumData(formatCode=fmt, ptCount=count,
+                                                        pt=[NumVal(idx=i, v=v) for i, v in points]))
+
+    def _str_ref(ref: RangeRef, cells: Cells):
+        count, points = _str_points(ref, cells)
+        return StrRef(f=ref.formula(), strCache=StrData(ptCount=count, pt=[StrVal(idx=i, v=v) for i, v in points]))
+
     if chart.kind == "line":
         ch = LineChart()
     else:
@@ -206,3 +226,128 @@ def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
     if second is not None:
         ch += second
     return XML_DECLARATION.encode("utf-8") + tostring(ch._write())
+
+
+# --------------------------------------------------------------------------- the same XML, as text
+
+#: Text this writer escapes as lxml (under openpyxl) does: printable ASCII and characters from U+00A0 on
+#: (written as UTF-8), but no line break or tab, no control character, no surrogate or non-character.
+_PLAIN = re.compile("[\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+
+
+def _esc(text: str) -> str:
+    """Element text as lxml escapes it (for a :data:`_PLAIN` text)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _esc_attr(text: str) -> str:
+    """An attribute value as lxml escapes it (for a :data:`_PLAIN` text)."""
+    return _esc(text).replace('"', "&quot;")
+
+
+def _v(value: float) -> str:
+    """A cached number as openpyxl writes it (``safe_string``: 16 significant digits)."""
+    return "%.16g" % value
+
+
+_A = f'xmlns:a="{NS_A}"'
+_LINE = f'<spPr><a:ln {_A}><a:prstDash val="solid"/></a:ln></spPr>'
+_MARKER = f'<marker><symbol val="none"/>{_LINE}</marker>'
+_SCALING = '<scaling><orientation val="minMax"/></scaling>'
+_TICKS = '<majorTickMark val="none"/><minorTickMark val="none"/>'
+_SMOOTH = '<smooth val="0"/>'
+_OVERLAP = '<overlap val="100"/>'
+
+
+def _title(text: str | None) -> str:
+    if text is None:
+        return ""
+    return (f'<title><tx><rich><a:bodyPr {_A}/><a:p {_A}><a:pPr><a:defRPr/></a:pPr><a:r><a:t>{_esc(text)}</a:t>'
+            '</a:r></a:p></rich></tx></title>')
+
+
+def _num_ref_xml(ref: RangeRef, cells: Cells, date1904: bool, default_format: str) -> str:
+    fmt, count, points = _num_points(ref, cells, date1904, default_format)
+    pts = "".join(f'<pt idx="{i}"><v>{_v(v)}</v></pt>' for i, v in points)
+    return (f'<numRef><f>{_esc(ref.formula())}</f><numCache><formatCode>{_esc(fmt)}</formatCode>'
+            f'<ptCount val="{count}"/>{pts}</numCache></numRef>')
+
+
+def _str_ref_xml(ref: RangeRef, cells: Cells) -> str:
+    count, points = _str_points(ref, cells)
+    pts = "".join(f'<pt idx="{i}"><v>{_esc(v)}</v></pt>' for i, v in points)
+    return f'<strRef><f>{_esc(ref.formula())}</f><strCache><ptCount val="{count}"/>{pts}</strCache></strRef>'
+
+
+def _texts(chart: Chart, cells: Cells, date1904: bool, dated: bool) -> list[str]:
+    """Every text the chart part holds (to see whether :func:`chart_xml` writes them as openpyxl would)."""
+    refs = [chart.categories, *(s.title for s in chart.series), *(s.values for s in chart.series)]
+    texts = [r.formula() for r in refs] + [t for t in (chart.title, chart.x_title, chart.y_title, chart.y2_title)
+                                           if t is not None] + [chart.y_format]
+    texts += [v for s in chart.series for _, v in _str_points(s.title, cells)[1]]
+    numbers = [_num_points(s.values, cells, date1904, chart.y_format) for s in chart.series]
+    if dated:
+        numbers.append(_num_points(chart.categories, cells, date1904, MONTH_FORMAT))
+    else:
+        texts += [v for _, v in _str_points(chart.categories, cells)[1]]
+    texts += [fmt for fmt, _, _ in numbers]
+    if not all(math.isfinite(v) for _, _, points in numbers for _, v in points):
+        texts.append("\x00")  # an infinity: openpyxl writes an empty value, left to it
+    return texts
+
+
+def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
+    """chartSpace XML of one chart: a line or clustered column chart; month categories on a date axis
+    (other categories, e.g. text labels, on a category axis with a string cache); the last
+    ``chart.secondary`` series as lines on a value axis of their own, right; byte for byte what
+    :func:`openpyxl_chart_xml` writes."""
+    dated = _dated(chart.categories, cells)
+    if not all(_PLAIN.fullmatch(t) and t for t in _texts(chart, cells, date1904, dated)):
+        return openpyxl_chart_xml(chart, cells, date1904)
+    line = chart.kind == "line"
+    x_id = 500 if dated else 10
+    if dated:
+        categories = "<cat>" + _num_ref_xml(chart.categories, cells, date1904, MONTH_FORMAT) + "</cat>"
+    else:
+        categories = "<cat>" + _str_ref_xml(chart.categories, cells) + "</cat>"
+    n_main = len(chart.series) - chart.secondary if chart.secondary else len(chart.series)
+    main, second = [], []
+    for i, s in enumerate(chart.series):
+        in_line = line or i >= n_main  # a series of a line chart (the secondary is one) has a marker
+        (main if i < n_main else second).append(
+            f'<ser><idx val="{i}"/><order val="{i}"/><tx>{_str_ref_xml(s.title, cells)}</tx>{_LINE}'
+            f'{_MARKER if in_line else ""}{categories}<val>{_num_ref_xml(s.values, cells, date1904, chart.y_format)}'
+            f'</val>{_SMOOTH if line else ""}</ser>')
+    axes = f'<axId val="{x_id}"/><axId val="100"/>'
+    if line:
+        plot = f'<lineChart><grouping val="{"stacked" if chart.stacked else "standard"}"/>{"".join(main)}{axes}</lineChart>'
+    else:
+        plot = (f'<barChart><barDir val="col"/><grouping val="{"stacked" if chart.stacked else "clustered"}"/>'
+                f'{"".join(main)}<gapWidth val="150"/>{_OVERLAP if chart.stacked else ""}{axes}'
+                '</barChart>')
+    if chart.secondary:
+        plot += f'<lineChart><grouping val="standard"/>{"".join(second)}<axId val="600"/><axId val="200"/></lineChart>'
+    low = '<tickLblPos val="low"/>' if chart.stacked else ""  # months below the negative bars
+    month_fmt = f'<numFmt formatCode="{_esc_attr(MONTH_FORMAT)}" sourceLinked="0"/>'
+    if dated:
+        plot += (f'<dateAx><axId val="500"/>{_SCALING}<delete val="0"/><axPos val="b"/>{_title(chart.x_title)}'
+                 f'{month_fmt}{_TICKS}{low}<crossAx val="100"/><lblOffset val="100"/><baseTimeUnit val="months"/>'
+                 '<majorUnit val="1"/><majorTimeUnit val="months"/></dateAx>')
+    else:
+        plot += (f'<catAx><axId val="10"/>{_SCALING}<delete val="0"/><axPos val="l"/>{_title(chart.x_title)}'
+                 f'{_TICKS}{low}<crossAx val="100"/><lblOffset val="100"/></catAx>')
+    y_fmt = f'<numFmt formatCode="{_esc_attr(chart.y_format)}" sourceLinked="0"/>'
+    plot += (f'<valAx><axId val="100"/>{_SCALING}<delete val="0"/><axPos val="l"/><majorGridlines/>'
+             f'{_title(chart.y_title)}{y_fmt}{_TICKS}<crossAx val="{x_id}"/></valAx>')
+    if chart.secondary:
+        if dated:
+            plot += (f'<dateAx><axId val="600"/>{_SCALING}<delete val="1"/><axPos val="b"/>{month_fmt}{_TICKS}'
+                     '<crossAx val="200"/></dateAx>')
+        else:
+            plot += (f'<catAx><axId val="600"/>{_SCALING}<delete val="1"/><axPos val="l"/>{_TICKS}'
+                     '<crossAx val="200"/><lblOffset val="100"/></catAx>')
+        plot += (f'<valAx><axId val="200"/>{_SCALING}<delete val="0"/><axPos val="l"/>{_title(chart.y2_title)}'
+                 f'{y_fmt}{_TICKS}<crossAx val="600"/><crosses val="max"/></valAx>')
+    return (f'{XML_DECLARATION}<chartSpace xmlns="{NS_C}"><chart>{_title(chart.title)}<plotArea>{plot}</plotArea>'
+            '<legend><legendPos val="b"/></legend><plotVisOnly val="1"/><dispBlanksAs val="gap"/></chart>'
+            '</chartSpace>').encode("utf-8")

@@ -9,7 +9,21 @@
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import escape
+
+
+def escape(data: str, entities: dict[str, str] | None = None) -> str:
+    """``xml.sax.saxutils.escape``: ``&``, ``>``, ``<`` (in that order), then each of ``entities``.
+
+    Spelled out here because importing ``xml.sax.saxutils`` imports ``urllib.request`` (http, ssl, email:
+    30 ms of every refresh's start-up) for this one function.
+
+    >>> escape('a < b & "c"', {'"': "&quot;"})
+    'a &lt; b &amp; &quot;c&quot;'
+    """
+    data = data.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for key, value in (entities or {}).items():
+        data = data.replace(key, value)
+    return data
 
 # Characters XML 1.0 forbids even when escaped.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
