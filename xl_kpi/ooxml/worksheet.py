@@ -90,9 +90,11 @@ def _number_cells(letters: str, rows: range, values: list[float], st: str) -> li
     >>> _number_cells("B", range(2, 6), [3.0, 0.125, float("nan"), 1e16], ' s="4"')
     ['<c r="B2" s="4"><v>3</v></c>', '<c r="B3" s="4"><v>0.125</v></c>', '<c r="B4" s="4"/>', '<c r="B5" s="4"><v>1e+16</v></c>']
     """
-    return [f'<c r="{letters}{r}"{st}/>' if v != v else
-            f'<c r="{letters}{r}"{st}><v>{int(v) if v == int(v) and abs(v) < 1e15 else repr(v)}</v></c>'
-            for r, v in zip(rows, values)]
+    # Each distinct value spelled once (a month column has one value, money columns a tenth as many as cells;
+    # 0.0 and -0.0, the only equal floats spelled differently by repr, are both "0").
+    spelled = {v: str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v) for v in set(values) if v == v}
+    head, st = f'<c r="{letters}', f'"{st}'
+    return [f'{head}{r}{st}/>' if v != v else f'{head}{r}{st}><v>{spelled[v]}</v></c>' for r, v in zip(rows, values)]
 
 
 #: Rows of a worksheet rendered at a time by :func:`worksheet_parts`: a large table's part is handed out
