@@ -605,3 +605,18 @@ def test_the_digit_class_is_every_decimal_digit_python_knows():
     assert all(body[i + 1] == "-" for i in range(0, len(body), 3))
     got = {c for a, b in ranges for c in range(a, b + 1)}
     assert got == {c for c in range(0x110000) if chr(c).isdecimal()}
+
+
+def test_the_checks_query_brings_the_summary_no_second_scan(monkeypatch):
+    """The checks and the summary are one query of the customer-month table: once the ledger is made, the
+    bridge, both cohort matrices, the stored trailing window and the movement counts need no query."""
+    df = random_ledger(43, rows=400, months=16)
+    led, ref = IbisLedger(df), prepare_ledger(df)
+    monkeypatch.setattr(led, "_cm", None)  # the table: any query of it would fail
+    monkeypatch.setattr(led, "_flags", None)
+    assert_frames_match(led.bridge(), ref.bridge())
+    for basis in ("logo", "revenue"):
+        assert_frames_match(led.cohort_matrix(basis), ref.cohort_matrix(basis))
+    assert_frames_match(led.trailing_retention(12), ref.trailing_retention(12))
+    assert (led.movement_counts() == ref.movements().groupby("month").size().reindex(
+        ref.bridge()["month"], fill_value=0).to_numpy()).all()

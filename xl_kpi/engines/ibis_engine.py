@@ -42,7 +42,9 @@ number:
 5. Per active row: new (no previous), reactivation (previous < m - 1),
    expansion / contraction (previous = m - 1, by the change), churn in
    m + 1 (no next, or next > m + 1). One ``GROUP BY m, cohort`` adds these
-   up. The bridge is that summed over cohorts, the cohort matrices are its
+   up: the checks query of step 4, whose groups of active rows are the
+   summary (the checks add up every group), so one scan of the table serves
+   both. The bridge is that summed over cohorts, the cohort matrices are its
    customers and MRR by (cohort, m - cohort).
 6. Trailing retention: per base month m, the active rows and their MRR
    ``window`` months later (the stored column for :data:`TRAILING_WINDOW`,
@@ -344,6 +346,7 @@ class IbisLedger:
         # the customer-month table counts the ids that trimming or a ".0" could change, and only when
         # there are some is it made again, grouped by the normalised ids (:func:`_normal_id`)
         self._normalise = False
+        self._summary: pd.DataFrame | None = None
         self._flags = self._flagged()
         self._cm = self._customer_month_table()
         self.checks = self._run_checks()
@@ -353,7 +356,6 @@ class IbisLedger:
             self._flags = self._flagged()
             self._cm = self._customer_month_table()
             self.checks = self._run_checks()
-        self._summary: pd.DataFrame | None = None
 
     # ---------------------------------------------------------- checks
 
@@ -523,19 +525,30 @@ class IbisLedger:
         """
         cm, last = self._cm, self.as_of_month
         in_range = cm.in_range  # a valid row has a month (null m: a completely blank row)
-        got = cm.aggregate(bad=cm.bad.sum(), skipped=(cm.n - cm.bad).sum(where=cm.m.isnull()), total=cm.n.sum(),
-                           first=cm.m.min(where=in_range), last=cm.m.max(), rows=cm.n.sum(where=in_range),
-                           negative=cm.count(where=cm.negative),
-                           # as the numpy path: the ids of the rows reported (through as_of); a blank id
-                           # is a bad row unless the whole row is blank (then its month is null, out of range).
-                           # A customer's first row in its window order is in range when any of its rows is.
-                           customers=cm.count(where=cm.first_of_c & in_range),
-                           # exact duplicate rows can only be in a customer-month of several rows
-                           multi=cm.count(where=(cm.n > 1) & in_range),
-                           # more than 0 but 0 by the money rule: the only months active for the gaps check
-                           # (sum > 0, as the numpy path) and not for the bridge (rounded sum > 0)
-                           tiny=cm.count(where=cm.tiny),
-                           changing=cm.count(where=cm.changing)).to_pyarrow().to_pylist()[0]
+        # One scan of the table for the checks and the summary: grouped by month and, for an active
+        # customer-month, its cohort (the other rows: no cohort). The checks add up the groups' counts
+        # (k_*), the summary is the groups with a cohort.
+        cohort = ibis.ifelse(cm.active, cm.cohort, ibis.null().cast(cm.cohort.type()))
+        q = cm.group_by([cm.m, cohort.name("cohort")]).aggregate(
+            k_bad=cm.bad.sum(), k_skipped=(cm.n - cm.bad).sum(where=cm.m.isnull()), k_total=cm.n.sum(),
+            k_first=cm.m.min(where=in_range), k_rows=cm.n.sum(where=in_range),
+            k_negative=cm.count(where=cm.negative),
+            # as the numpy path: the ids of the rows reported (through as_of); a blank id
+            # is a bad row unless the whole row is blank (then its month is null, out of range).
+            # A customer's first row in its window order is in range when any of its rows is.
+            k_customers=cm.count(where=cm.first_of_c & in_range),
+            # exact duplicate rows can only be in a customer-month of several rows
+            k_multi=cm.count(where=(cm.n > 1) & in_range),
+            # more than 0 but 0 by the money rule: the only months active for the gaps check
+            # (sum > 0, as the numpy path) and not for the bridge (rounded sum > 0)
+            k_tiny=cm.count(where=cm.tiny),
+            k_changing=cm.count(where=cm.changing),
+            **self._summary_aggregates(cm))
+        groups = q.to_pyarrow().to_pandas()
+        k = {c[2:]: groups[c] for c in groups.columns if c.startswith("k_")}
+        got = {name: (col.sum() if name != "first" else col.min()) for name, col in k.items()}
+        got = {name: (None if pd.isna(v) else int(v)) for name, v in got.items()}
+        got["last"] = None if groups["m"].isna().all() else int(groups["m"].max())
         got = {k: (0 if v is None and k not in ("first", "last") else v) for k, v in got.items()}
         if got["changing"] and not self._normalise:
             return None
@@ -552,8 +565,10 @@ class IbisLedger:
         first = int(got["first"])
         end = int(got["last"]) if last is None else last
         after = got["total"] - got["skipped"] - got["rows"]
-        return Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after),
-                      int(got["multi"]), int(got["tiny"]))
+        self.checks = Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after),
+                             int(got["multi"]), int(got["tiny"]))
+        self._summary = self._summary_of(groups[groups["cohort"].notna()])
+        return self.checks
 
     def _refuse_negative_nets(self) -> None:
         """A credit row is allowed while its customer-month nets to 0 or more (the numpy path's rule and message)."""
@@ -795,45 +810,58 @@ class IbisLedger:
 
     def summary(self) -> pd.DataFrame:
         """Per (month, cohort): customers, MRR, the movements and the trailing retention's totals of
-        :data:`TRAILING_WINDOW` (``t_*``, over the base months m with m + window in the report): the
-        one query behind bridge, cohorts, movement counts and the Retention sheet's trailing table."""
-        if self._summary is None:
-            s, n, w = self.sequence(), self.n_months, TRAILING_WINDOW
-            consecutive = s.prev_m == s.m - 1
-            returning = s.prev_m < s.m - 1
-            delta = s.v - s.prev_v
-            churns = s.next_m.isnull() | (s.next_m > s.m + 1)
-            zero = ibis.literal(0.0)
-            base = s.m + w < n  # the base months of the stored trailing window
-            found = base & s.later.notnull()
-            change = s.later - s.v
-            q = s.group_by(["m", "cohort"]).aggregate(
-                customers=s.count(),
-                mrr=s.v.sum(),
-                reactivated=s.count(where=returning),
-                reactivation_mrr=s.v.sum(where=returning),
-                expanding=s.count(where=consecutive & (delta > 0)),
-                expansion_mrr=ibis.ifelse(consecutive & (delta > 0), delta, zero).sum(),
-                contracting=s.count(where=consecutive & (delta < 0)),
-                contraction_mrr=ibis.ifelse(consecutive & (delta < 0), -delta, zero).sum(),
-                churning=s.count(where=churns),
-                churning_mrr=s.v.sum(where=churns),
-                t_base_customers=s.count(where=base),
-                t_retained_customers=s.count(where=found),
-                t_base_mrr=s.v.sum(where=base),
-                t_retained_mrr=s.later.sum(where=found),
-                t_expansion=ibis.ifelse(found & (change > 0), change, zero).sum(),
-                t_contraction=ibis.ifelse(found & (change < 0), -change, zero).sum(),
-                t_churned=ibis.ifelse(base & s.later.isnull(), s.v, zero).sum(),
-            )
-            got = q.to_pyarrow().to_pandas()
-            counts = ["m", "cohort", "customers", "reactivated", "expanding", "contracting", "churning",
-                      "t_base_customers", "t_retained_customers"]
-            money = [c for c in got.columns if c not in counts]
-            got[money] = got[money].astype(float).fillna(0.0)
-            got[counts] = got[counts].fillna(0).astype(np.int64)
-            self._summary = got.sort_values(["m", "cohort"], ignore_index=True)
+        :data:`TRAILING_WINDOW` (``t_*``, over the base months m with m + window in the report): behind
+        bridge, cohorts, movement counts and the Retention sheet's trailing table. Computed by the checks
+        query (:meth:`_run_checks`), in the same scan of the customer-month table."""
         return self._summary
+
+    @staticmethod
+    def _summary_aggregates(s) -> dict:
+        """The summary's totals per group of ``s`` (active customer-months, absolute month numbers), the
+        trailing ones over every row (the base months, m + window in the report, are chosen afterwards:
+        the report's last month is known only then)."""
+        consecutive = s.prev_m == s.m - 1
+        returning = s.prev_m < s.m - 1
+        delta = s.r - s.prev_v
+        churns = s.next_m.isnull() | (s.next_m > s.m + 1)
+        zero = ibis.literal(0.0)
+        found = s.later.notnull()
+        change = s.later - s.r
+        return dict(
+            customers=s.count(),
+            mrr=s.r.sum(),
+            reactivated=s.count(where=returning),
+            reactivation_mrr=s.r.sum(where=returning),
+            expanding=s.count(where=consecutive & (delta > 0)),
+            expansion_mrr=ibis.ifelse(consecutive & (delta > 0), delta, zero).sum(),
+            contracting=s.count(where=consecutive & (delta < 0)),
+            contraction_mrr=ibis.ifelse(consecutive & (delta < 0), -delta, zero).sum(),
+            churning=s.count(where=churns),
+            churning_mrr=s.r.sum(where=churns),
+            t_base_customers=s.count(),
+            t_retained_customers=s.count(where=found),
+            t_base_mrr=s.r.sum(),
+            t_retained_mrr=s.later.sum(where=found),
+            t_expansion=ibis.ifelse(found & (change > 0), change, zero).sum(),
+            t_contraction=ibis.ifelse(found & (change < 0), -change, zero).sum(),
+            t_churned=ibis.ifelse(s.later.isnull(), s.r, zero).sum(),
+        )
+
+    def _summary_of(self, got: pd.DataFrame) -> pd.DataFrame:
+        """The summary frame from the checks query's groups of active customer-months (months and cohorts
+        counted from the report's first month, the trailing totals kept for its base months only)."""
+        got = got.drop(columns=[c for c in got.columns if c.startswith("k_")]).reset_index(drop=True)
+        counts = ["m", "cohort", "customers", "reactivated", "expanding", "contracting", "churning",
+                  "t_base_customers", "t_retained_customers"]
+        money = [c for c in got.columns if c not in counts]
+        got[money] = got[money].astype(float).fillna(0.0)
+        got[counts] = got[counts].fillna(0).astype(np.int64)
+        got["m"] -= self.first_month
+        got["cohort"] -= self.first_month
+        outside = (got["m"] + TRAILING_WINDOW >= self.n_months).to_numpy()  # not a base month
+        trailing = [f"t_{k}" for k in TRAILING_TOTALS]
+        got.loc[outside, trailing] = 0
+        return got.sort_values(["m", "cohort"], ignore_index=True)
 
     # ---------------------------------------------------------- the analyses
 
