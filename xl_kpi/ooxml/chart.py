@@ -41,6 +41,7 @@ Categories that are not dates (labels) go on a category axis:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 import math
@@ -49,6 +50,7 @@ import re
 import numpy as np
 
 from xl_kpi.ooxml.namespaces import NS_A, NS_C, XML_DECLARATION
+from xl_kpi.ooxml.text import holdable
 from xl_kpi.ooxml.worksheet import serial
 from xl_kpi.cells import is_blank
 from xl_kpi.refresh.report import Chart, RangeRef, ReportSheet
@@ -118,8 +120,20 @@ def cell_values(sheets: Sequence[ReportSheet]) -> ReportCells:
 
 
 def _cells(ref: RangeRef, cells: Cells) -> list[tuple[object, "str | None"]]:
-    return [cells.get((ref.sheet, r, c), (None, None))
-            for r in range(ref.row1, ref.row2 + 1) for c in range(ref.col1, ref.col2 + 1)]
+    """(value, number format) of each cell of ``ref``; a text as the worksheet holds it, without the
+    characters XML cannot hold (:func:`xl_kpi.ooxml.text.text` drops them from the cell: a segment named
+    with a control character is a category of the Segments chart, which openpyxl's lxml would refuse)."""
+    found = [cells.get((ref.sheet, r, c), (None, None))
+             for r in range(ref.row1, ref.row2 + 1) for c in range(ref.col1, ref.col2 + 1)]
+    return [(holdable(v), f) if isinstance(v, str) else (v, f) for v, f in found]
+
+
+def _holdable_titles(chart: Chart) -> Chart:
+    """``chart`` with its titles (one may name the user's segment column) without the characters XML cannot
+    hold, as :func:`_cells` gives its texts."""
+    titles = {k: holdable(t) for k in ("title", "x_title", "y_title", "y2_title")
+              if isinstance(t := getattr(chart, k), str) and holdable(t) != t}
+    return replace(chart, **titles) if titles else chart
 
 
 def _num_points(ref: RangeRef, cells: Cells, date1904: bool, default_format: str) -> tuple[str, int, list]:
@@ -151,6 +165,7 @@ def _dated(ref: RangeRef, cells: Cells) -> bool:
 
 def openpyxl_chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
     """:func:`chart_xml` through openpyxl's chart classes (imported on first use)."""
+    chart = _holdable_titles(chart)
     from openpyxl.chart import BarChart, LineChart
     from openpyxl.chart.axis import DateAxis, TextAxis
     from openpyxl.chart.data_source import (AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef,
@@ -301,6 +316,7 @@ def chart_xml(chart: Chart, cells: Cells, date1904: bool = False) -> bytes:
     (other categories, e.g. text labels, on a category axis with a string cache); the last
     ``chart.secondary`` series as lines on a value axis of their own, right; byte for byte what
     :func:`openpyxl_chart_xml` writes."""
+    chart = _holdable_titles(chart)
     dated = _dated(chart.categories, cells)
     if not all(_PLAIN.fullmatch(t) and t for t in _texts(chart, cells, date1904, dated)):
         return openpyxl_chart_xml(chart, cells, date1904)

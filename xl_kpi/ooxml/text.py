@@ -29,6 +29,16 @@ def escape(data: str, entities: dict[str, str] | None = None) -> str:
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def holdable(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot hold, even escaped (what :func:`text` drops): for a
+    writer that escapes by itself (the chart parts' caches must show what the cells show).
+
+    >>> holdable("Pro\\x0bPlus\\x01"), holdable("R&D")
+    ('ProPlus', 'R&D')
+    """
+    return _ILLEGAL.sub("", value)
+
+
 #: A character :func:`text` changes: one XML cannot hold, or one ``escape`` replaces.
 CHANGED = _CHANGED = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
