@@ -208,3 +208,59 @@ def test_the_thread_imports_neither_the_workbook_reader_nor_the_report():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- dropped while its thread is in the database
+
+
+def long_analysis(seconds_before: float = 0.0):
+    """An ``_analyse`` whose query runs until interrupted (bounded: some seconds on a loaded machine), after
+    ``seconds_before`` in Python (between two queries: an interrupt then stops nothing)."""
+    import time
+
+    def analyse(self, table, as_of):
+        time.sleep(seconds_before)
+        con = table.get_backend().con
+        return con.execute("SELECT count(*) FROM range(4000000000) t(i) WHERE i % 7 = 3").fetchall()
+
+    return analyse
+
+
+@pytest.mark.parametrize("before", [0.0, 0.4], ids=["in a query", "between two queries"])
+def test_a_dropped_head_start_has_left_the_database_when_close_returns(ledger_file, large, monkeypatch, before):
+    """A daemon thread still inside DuckDB when the interpreter exits (a Ctrl-C during the refresh) aborts the
+    process ('terminate called ...', exit -6 instead of 130), and one left running computes beside the
+    refresh's own analysis: close() interrupts the thread's query, again until the thread has ended."""
+    import xl_kpi.sources.ledger_input as ledger_input
+
+    monkeypatch.setattr(ledger_input.ExternalLedgerSource, "_analyse", long_analysis(before))
+    early = SourceHeadStart.start(str(ledger_file), columns=COLUMNS)
+    early.wait_started(timeout=60)
+    thread = early._thread
+    early.close()
+    assert not thread.is_alive()
+
+
+def test_a_ctrl_c_while_the_command_line_waits_for_its_thread_closes_it(tmp_path, book, ledger_file, large,
+                                                                         monkeypatch, capsys):
+    """Interrupted while waiting for the thread's query to begin, the command line still drops the head
+    start (the thread interrupted and ended) and says so as for any Ctrl-C; the book unchanged."""
+    from xl_kpi.cli import main
+    import xl_kpi.refresh.source_head_start as source_head_start
+    import xl_kpi.sources.ledger_input as ledger_input
+
+    monkeypatch.setattr(ledger_input.ExternalLedgerSource, "_analyse", long_analysis())
+    threads = []
+    real = source_head_start.SourceHeadStart.wait_started
+
+    def wait_started(self, timeout):
+        real(self, 60)
+        threads.append(self._thread)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(source_head_start.SourceHeadStart, "wait_started", wait_started)
+    before = book.read_bytes()
+    assert main(["refresh", str(book), "--ledger", str(ledger_file), "--columns", COLUMNS, "--quiet"]) == 130
+    assert capsys.readouterr().err == "xl-kpi refresh: interrupted; nothing was changed\n"
+    assert len(threads) == 1 and not threads[0].is_alive()
+    assert book.read_bytes() == before

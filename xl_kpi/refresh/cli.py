@@ -124,7 +124,11 @@ def _source_head_start(args: argparse.Namespace):
     early = SourceHeadStart.start(args.ledger, table=args.table, query=args.query, columns=args.columns,
                                   as_of=args.as_of)
     # its imports first (the refresh's are mostly the same modules), then the refresh's beside its query
-    early.wait_started(timeout=5.0)
+    try:
+        early.wait_started(timeout=5.0)
+    except BaseException:  # a Ctrl-C meanwhile: the caller never gets it to close
+        early.close()
+        raise
     return early
 
 

@@ -38,9 +38,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 __all__ = ["SourceHeadStart", "Answer"]
+
+#: The longest :meth:`SourceHeadStart.close` waits for a dropped thread to end (seconds): its query is
+#: interrupted at once; before it (imports, a Parquet footer, a database's row count) it cannot be.
+CLOSE_WAIT = 10.0
 
 
 class Answer:
@@ -76,6 +81,8 @@ class SourceHeadStart:
         self._error: BaseException | None = None
         self._backend = None  # the DuckDB connection, to interrupt a query nobody will take
         self._cancelled = False
+        self._entered = False  # the thread has gone past its imports, to the source (and the database)
+        self._lock = threading.Lock()  # (the thread goes on, or close() waits for it: never neither)
         self._not_large = False
         #: Set when the thread has begun computing in the database (or has ended): see :meth:`wait_started`.
         self.started = threading.Event()
@@ -104,6 +111,7 @@ class SourceHeadStart:
 
                 source = ExternalLedgerSource(spec, table=table, query=query, columns=columns)
                 self.key = (str(spec), table, query, parse_columns(columns), as_of)
+                self._enter()
                 self._result = source.large_analysis(as_of, on_table=self._connected)
                 self._not_large = self._result is NOT_LARGE
             except BaseException as exc:  # noqa: BLE001 - handed to the refresh by take()
@@ -115,14 +123,23 @@ class SourceHeadStart:
         self._thread.start()
         return self
 
+    def _enter(self) -> None:
+        """The thread's imports done: it goes on to the source unless dropped meanwhile (then :meth:`close`
+        did not wait for it)."""
+        with self._lock:
+            if self._cancelled:
+                raise RuntimeError("head start dropped")
+            self._entered = True
+
     def _connected(self, table) -> None:
         """Keep the connection of the table about to be computed, to interrupt it if nobody takes the result."""
-        if self._cancelled:
-            raise RuntimeError("head start dropped")
-        try:
-            self._backend = table.get_backend()
-        except Exception:  # noqa: BLE001 - only used to stop early
-            self._backend = None
+        with self._lock:
+            if self._cancelled:
+                raise RuntimeError("head start dropped")
+            try:
+                self._backend = table.get_backend()
+            except Exception:  # noqa: BLE001 - only used to stop early
+                self._backend = None
         self.started.set()
 
     def wait_started(self, timeout: float) -> None:
@@ -153,12 +170,25 @@ class SourceHeadStart:
         return answer
 
     def close(self) -> None:
-        """Drop the result; a query still running is interrupted (its thread then ends on its own)."""
+        """Drop the result; a query still running is interrupted, and the thread waited for until it has
+        left the database (at most :data:`CLOSE_WAIT` seconds).
+
+        Waited for: a daemon thread still inside DuckDB when the interpreter exits (a Ctrl-C) aborts the
+        process ("terminate called ... FATAL: exception not rethrown", exit -6, not 130), and one left
+        running computes beside the refresh's own analysis. Interrupted again until it ends: an interrupt
+        that comes between two of its queries stops neither.
+        """
         thread, self._thread = self._thread, None
-        self._cancelled = True
-        if thread is not None and thread.is_alive() and self._backend is not None:
-            try:
-                self._backend.con.interrupt()
-            except Exception:  # noqa: BLE001 - another backend, or the query just ended
-                pass
+        with self._lock:
+            self._cancelled = True  # (a thread still importing stops after: :meth:`_enter`, not waited for)
+            entered = self._entered
+        deadline = time.monotonic() + CLOSE_WAIT
+        while entered and thread is not None and thread.is_alive() and time.monotonic() < deadline:
+            backend = self._backend
+            if backend is not None:
+                try:
+                    backend.con.interrupt()
+                except Exception:  # noqa: BLE001 - another backend, or the query just ended
+                    pass
+            thread.join(0.05)
         self._result = self._error = self._backend = None
