@@ -71,9 +71,9 @@ class FakeConditionalFormats:
 #: The errors xlwings turns into their literal (``err_to_str``) or None: its ``cell_errors`` table, the
 #: classic seven.  Any other error stays the integer COM gives: 0x800A0000 + its xlErr number.
 XLWINGS_CONVERTS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
-#: xlErr numbers of newer errors (XlCVError: xlErrSpill 2045; #GETTING_DATA is 2000 + MS-XLS BErr 0x2B);
-#: 2050 stands for one whose number xl_kpi does not know.
-XL_ERR = {"#SPILL!": 2045, "#GETTING_DATA": 2043, "code 2050": 2050}
+#: xlErr numbers of newer errors (VBA's XlCVError: xlErrGettingData 2043, xlErrSpill 2045, xlErrCalc 2050);
+#: 2088 stands for one whose number xl_kpi does not know.
+XL_ERR = {"#SPILL!": 2045, "#GETTING_DATA": 2043, "#CALC!": 2050, "code 2088": 2088}
 
 
 @dataclass(frozen=True)
@@ -531,7 +531,7 @@ def test_the_double_reads_error_cells_as_xlwings_does():
 
 
 @pytest.mark.parametrize("literal", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
-                                     "#GETTING_DATA", "code 2050"])
+                                     "#GETTING_DATA", "#CALC!", "code 2088"])
 @pytest.mark.parametrize("column", [2, 4], ids=["customer", "mrr"])
 def test_ribbon_refuses_an_error_cell_naming_its_error_and_row(df, literal, column):
     """A #N/A in the MRR column of the 5th data row (sheet row 8): refused, not read as a blank MRR.  A newer
@@ -542,7 +542,7 @@ def test_ribbon_refuses_an_error_cell_naming_its_error_and_row(df, literal, colu
     before = snapshot(book)
     message = live.refresh(book)
     name = {2: "Customer ID", 4: "MRR"}[column]
-    shown = "error code 2050" if literal == "code 2050" else literal
+    shown = "error code 2088" if literal == "code 2088" else literal
     assert message == (f"Sheet 'Data', row 8, column {name!r}: the cell holds the Excel error {shown}; "
                        "fix it or delete the row")
     assert book.app.alerts == [(message, live.TITLE, "critical")]

@@ -76,6 +76,21 @@ def test_a_newer_error_xlwings_passes_as_its_com_integer_propagates(code, litera
     assert str(udfs.CHURN_RATE(20.0, code)) == literal
 
 
+#: VBA's XlCVError numbers of the newer errors (the COM integer is 0x800A0000 + the number), written out here.
+XL_CV_ERRORS = {2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!", 2048: "#UNKNOWN!",
+                2049: "#FIELD!", 2050: "#CALC!"}
+
+
+@pytest.mark.parametrize("number,literal", sorted(XL_CV_ERRORS.items()))
+def test_every_newer_error_vba_numbers_propagates_from_its_com_integer(number, literal):
+    """#CALC! (xlErrCalc 2050) reaches a function as -2146826238 and was computed as that number (#NUM!, a
+    negative count), in a range too (MRR); it is its error, as #SPILL! is."""
+    code = -2146828288 + number
+    assert str(udfs.CHURN_RATE(code, 200.0)) == literal
+    assert str(udfs.CHURN_RATE(20.0, code)) == literal
+    assert str(udfs.MRR(col(10.0, code))) == literal
+
+
 def test_first_argument_problem_wins_like_excel_left_to_right():
     # Excel: =NA()/(1/0) is #N/A and ="abc"/NA() is #VALUE!: the first operand's error wins.
     assert str(udfs.CHURN_RATE(NA_CODE, DIV0_CODE)) == "#N/A"

@@ -360,9 +360,15 @@ ERROR_CODES: dict[int, str] = {
     -2146826252: "#NUM!",
     -2146826265: "#REF!",
     -2146826273: "#VALUE!",
-    # the newer ones with a documented code (XlCVError xlErrSpill 2045; MS-XLS BErr 0x2B, 2000 + 43)
+    # the newer ones, as VBA's XlCVError numbers them (0x800A0000 + xlErrGettingData 2043, xlErrSpill 2045,
+    # xlErrConnect 2046, xlErrBlocked 2047, xlErrUnknown 2048, xlErrField 2049, xlErrCalc 2050)
     -2146826245: "#GETTING_DATA",
     -2146826243: "#SPILL!",
+    -2146826242: "#CONNECT!",
+    -2146826241: "#BLOCKED!",
+    -2146826240: "#UNKNOWN!",
+    -2146826239: "#FIELD!",
+    -2146826238: "#CALC!",
 }
 #: A cell error reaches Python over COM as the HRESULT 0x800A0000 + its xlErr number (2000 + a byte): ints
 #: in this range are errors, whether or not their literal is known (xlwings converts only the classic seven).

@@ -123,8 +123,11 @@ def error_cells(rows: list[list[Any]], first_row: int) -> list[ErrorCell]:
     gives (:data:`xl_kpi.cells.COM_ERRORS`; a number cell is a float), which would otherwise be read as a
     number or an id: named by its literal where its code is documented, else by its code.
 
-    >>> error_cells([["a", "#N/A", 1.0], [None, "x", "#DIV/0!"], [-2146826243, -2146826238, 7.0]], first_row=5)
-    [ErrorCell(literal='#N/A', row=5, column=1), ErrorCell(literal='#DIV/0!', row=6, column=2), ErrorCell(literal='#SPILL!', row=7, column=0), ErrorCell(literal='error code 2050', row=7, column=1)]
+    >>> error_cells([["a", "#N/A", 1.0], [None, "x", "#DIV/0!"], [-2146826243, -2146826238, 7.0, -2146826200]],
+    ...             first_row=5)  # doctest: +NORMALIZE_WHITESPACE
+    [ErrorCell(literal='#N/A', row=5, column=1), ErrorCell(literal='#DIV/0!', row=6, column=2),
+     ErrorCell(literal='#SPILL!', row=7, column=0), ErrorCell(literal='#CALC!', row=7, column=1),
+     ErrorCell(literal='error code 2088', row=7, column=3)]
     """
     return [ErrorCell(_error_literal(v), first_row + i, j) for i, row in enumerate(rows) for j, v in enumerate(row)
             if (isinstance(v, str) and v in ERROR_LITERALS) or (type(v) is int and v in COM_ERRORS)]
