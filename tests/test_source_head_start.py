@@ -264,3 +264,27 @@ def test_a_ctrl_c_while_the_command_line_waits_for_its_thread_closes_it(tmp_path
     assert capsys.readouterr().err == "xl-kpi refresh: interrupted; nothing was changed\n"
     assert len(threads) == 1 and not threads[0].is_alive()
     assert book.read_bytes() == before
+
+
+def test_a_file_replaced_by_one_of_its_size_and_modification_time_is_read_again(tmp_path, book, large):
+    """A copy that keeps the modification time (cp -p, an unpacked archive, a sync tool) of a file the same
+    size: the head start was taken, its numbers those of the file replaced. The stamp holds the inode and
+    the status-change time too, which no copy keeps."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = random_ledger(31, rows=1500, months=18).rename(
+        columns={"customer_id": "Account", "month": "Invoice Month", "mrr": "Amount"})
+    path, other = tmp_path / "big.parquet", tmp_path / "new.parquet"
+    plain = {"use_dictionary": False, "compression": "none", "write_statistics": False}  # a size set by the shape
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, **plain)
+    changed = df.assign(Amount=df["Amount"] * 2)
+    pq.write_table(pa.Table.from_pandas(changed, preserve_index=False), other, **plain)
+    assert os.path.getsize(path) == os.path.getsize(other)
+    early = finished(SourceHeadStart.start(str(path), columns=COLUMNS))
+    st = os.stat(path)
+    os.replace(other, path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    got = refresh_file(book, tmp_path / "early.xlsx", ledger=str(path), columns=COLUMNS, early_source=early)
+    want = engines.analyse(changed, "Account", "Invoice Month", "Amount", engine="numpy")
+    assert_frames_match(got.bridge, want.bridge)

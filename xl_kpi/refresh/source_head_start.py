@@ -15,7 +15,7 @@ only when it is exactly the computation it would make itself:
   ``--columns``), read as a ledger;
 * the same as-of month (the flag; the Settings table may name another one:
   then the result is dropped and the refresh computes with its own);
-* the file unchanged since the thread began (size and modification time).
+* the file unchanged since the thread began (its size, modification time, inode and status-change time).
 
 Otherwise it is dropped (the query interrupted) and the refresh computes as
 always.  Whatever the thread met (a bad row, a missing column, a file that is
@@ -62,12 +62,14 @@ class Answer:
         return self._result
 
 
-def _stamp(path: str) -> tuple[int, int] | None:
+def _stamp(path: str) -> tuple[int, ...] | None:
+    """What tells the file apart from another one at ``path``: size and modification time, and the inode and
+    status-change time, which a copy keeping the modification time (cp -p, an unpacked archive) cannot keep."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
 class SourceHeadStart:
@@ -75,7 +77,7 @@ class SourceHeadStart:
 
     def __init__(self) -> None:
         self.key: tuple | None = None
-        self.stamp: tuple[int, int] | None = None
+        self.stamp: tuple[int, ...] | None = None
         self._thread: threading.Thread | None = None
         self._result: Any = None
         self._error: BaseException | None = None
