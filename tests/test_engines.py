@@ -620,3 +620,27 @@ def test_the_checks_query_brings_the_summary_no_second_scan(monkeypatch):
     assert_frames_match(led.trailing_retention(12), ref.trailing_retention(12))
     assert (led.movement_counts() == ref.movements().groupby("month").size().reindex(
         ref.bridge()["month"], fill_value=0).to_numpy()).all()
+
+
+def test_an_as_of_month_before_the_first_month_is_refused_as_the_numpy_path_refuses_it(tmp_path, monkeypatch, capsys):
+    """The Ibis engine raised a ValueError: a large source refreshed with such an --as-of ended in 'internal
+    error ... this is a bug' (exit 3), the numpy path in its one-line refusal (exit 2)."""
+    import shutil
+
+    from xl_kpi.cli import main
+
+    df = pd.DataFrame({"customer_id": ["a", "b", "a"], "month": pd.to_datetime(["2024-02-01", "2024-02-01", "2024-03-01"]),
+                       "mrr": [10.0, 20.0, 15.0]})
+    with pytest.raises(LedgerError) as want:
+        prepare_ledger(df, as_of="2024-01")
+    with pytest.raises(LedgerError) as got:
+        IbisLedger(df, as_of="2024-01")
+    assert str(got.value) == str(want.value) == "as_of '2024-01' is before the ledger's first month (2024-02)"
+    path, book = tmp_path / "big.parquet", tmp_path / "book.xlsx"
+    df.rename(columns={"customer_id": "Customer ID", "month": "Month", "mrr": "MRR"}).to_parquet(path)
+    shutil.copyfile(Path(__file__).resolve().parent.parent / "workbooks" / "subscription_ledger.xlsx", book)
+    before = book.read_bytes()
+    monkeypatch.setattr(engines, "LARGE_ROWS", 2)  # computed where it lives, by the Ibis engine
+    assert main(["refresh", str(book), "--ledger", str(path), "--as-of", "2024-01", "--quiet"]) == 2
+    assert capsys.readouterr().err == f"xl-kpi refresh: error: {path}: {want.value}\n"
+    assert book.read_bytes() == before
