@@ -644,3 +644,30 @@ def test_an_as_of_month_before_the_first_month_is_refused_as_the_numpy_path_refu
     assert main(["refresh", str(book), "--ledger", str(path), "--as-of", "2024-01", "--quiet"]) == 2
     assert capsys.readouterr().err == f"xl-kpi refresh: error: {path}: {want.value}\n"
     assert book.read_bytes() == before
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["as written", "reversed"])
+def test_without_row_numbers_a_bad_table_is_refused_in_the_same_words_whatever_order_its_rows_come_in(reverse):
+    """A database's table (--ledger db.duckdb --table) has no row numbers and returns its rows in no set order:
+    the message named the check of whichever bad row came back first ('the MRR is blank' on one run, 'the
+    customer id is blank' on the next). Without rows to name, it names the first check that fails, in check
+    order, and of its rows the value that sorts first; of the months netting below 0, the first month's
+    first id."""
+    def ledger(rows):
+        rows = rows[::-1] if reverse else rows
+        df = pd.DataFrame(rows, columns=["customer_id", "month", "mrr"])  # text months, as a database may hold
+        return ibis_table(df, row_numbers=False)
+
+    bad = [("a", "2024-01-01", None), ("b", "2024-01-01", 3.0), (None, "2024-01-01", 5.0), ("c", "x", 1.0),
+           ("d", "y", 2.0), (" ", "2024-02-01", 1.0), ("e", "2024-02-01", None)]
+    with pytest.raises(LedgerError) as got:
+        IbisLedger(ledger(bad))
+    assert got.value.detail == "the customer id is blank (only completely blank rows are skipped) (2 rows)"
+    with pytest.raises(LedgerError) as got:
+        IbisLedger(ledger([r for r in bad if r[0] not in (None, " ")]))
+    assert got.value.detail == "'x' is not a date (2 rows)"
+    credits = [("b", "2024-02-01", 5.0), ("b", "2024-02-01", -9.0), ("z", "2024-01-01", 1.0), ("z", "2024-01-01", -2.0),
+               ("y", "2024-01-01", 1.0), ("y", "2024-01-01", -3.0), ("a", "2024-03-01", -1.0)]
+    with pytest.raises(LedgerError) as got:
+        IbisLedger(ledger(credits))
+    assert str(got.value).startswith("Column 'mrr': customer 'y' nets to -2 in Jan 2024")

@@ -409,6 +409,9 @@ class IbisLedger:
             cols["pos"] = t[self.row_number]
         return t.select(**cols)
 
+    #: The column of a role's value as written (what a message shows).
+    _RAW = {"customer": "raw_c", "month": "raw_d", "MRR": "raw_v"}
+
     _MESSAGES = {
         "c_blank": ("customer", "the customer id is blank (only completely blank rows are skipped)"),
         "d_blank": ("month", "the month is blank (only completely blank rows are skipped)"),
@@ -579,6 +582,8 @@ class IbisLedger:
         if "pos" in f.columns:  # the customer-month of the first row (in file order) that nets below 0
             first = f.semi_join(bad, ["c", "m"]).order_by("pos").select("c", "m").limit(1)
             bad = bad.semi_join(first, ["c", "m"])  # a second read of the source, made only for the message
+        else:  # (no row numbers: the first month's first id, the same every run)
+            bad = bad.order_by(["m", "c"])
         hit = bad.limit(1).to_pyarrow().to_pylist()
         if not hit:
             return
@@ -604,15 +609,18 @@ class IbisLedger:
         counts = f.aggregate(**{name: f.count(where=f[name] & ~skip) for name in self._MESSAGES}
                              ).to_pyarrow().to_pylist()[0]
         failing = [name for name in self._MESSAGES if counts[name]]
-        sel = f.filter(ibis.or_(*(f[name] for name in failing)) & ~skip)
         if "pos" in f.columns:
-            sel = sel.order_by("pos")
+            sel = f.filter(ibis.or_(*(f[name] for name in failing)) & ~skip).order_by("pos")
+        else:
+            # no row numbers (a database's table, whose rows come in no set order): the first check that fails,
+            # and of its rows the value that sorts first, so that every run says the same
+            sel = f.filter(f[failing[0]] & ~skip).order_by(self._RAW[self._MESSAGES[failing[0]][0]])
         first = sel.limit(1).to_pyarrow().to_pylist()[0]
         name = next(n for n in self._MESSAGES if first[n])
         role, message = self._MESSAGES[name]
         column = self.names[role]
         row = self.first_row + int(first["pos"]) if first.get("pos") is not None else None
-        value = first[{"customer": "raw_c", "month": "raw_d", "MRR": "raw_v"}[role]]
+        value = first[self._RAW[role]]
         text = message.format(value=_describe(value))
         if row is None and counts[name] > 1:
             text += f" ({counted(counts[name], 'row')})"
