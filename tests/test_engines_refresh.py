@@ -245,3 +245,26 @@ def test_full_refunds_give_the_same_cells_on_both_engines_signs_of_zero_included
                     continue  # the stamp's time and the source's description
                 else:
                     assert x == y, (sheet, x, y)
+
+
+@pytest.mark.parametrize("option, value, flag", [("fx", {"EUR": 1.1}, "--fx"), ("amount_unit", "cents", "--amount-unit"),
+                                                 ("currency", "EUR", "--currency")])
+def test_a_billing_exports_option_for_a_large_ledger_is_refused_as_in_memory(tmp_path, ledger_file, monkeypatch,
+                                                                             option, value, flag):
+    """The in-place path refused nothing and left ``--fx`` out unsaid (a report in the wrong currency, exit 0);
+    it now refuses it in the in-memory path's words, the book unchanged."""
+    import xl_kpi.sources.ledger_input as ledger_input
+
+    book = tmp_path / "book.xlsx"
+    shutil.copyfile(BOOK, book)
+    before = book.read_bytes()
+    want = rf"^{flag}: only for billing exports \(--input stripe or baremetrics\), not for the ledger input$"
+    with pytest.raises(UserError, match=want):  # in memory
+        refresh_file(book, tmp_path / "numpy.xlsx", ledger=ledger_file, columns=COLUMNS, **{option: value})
+    with monkeypatch.context() as m:
+        m.setattr(engines, "LARGE_ROWS", 100)
+        m.setattr(ledger_input, "open_source", lambda *a, **k: pytest.fail("the large ledger was read"))
+        with pytest.raises(UserError, match=want):  # where it lives
+            refresh_file(book, tmp_path / "ibis.xlsx", ledger=ledger_file, columns=COLUMNS, **{option: value})
+    assert book.read_bytes() == before
+    assert not (tmp_path / "ibis.xlsx").exists() and not (tmp_path / "numpy.xlsx").exists()

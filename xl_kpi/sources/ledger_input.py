@@ -220,6 +220,8 @@ class ExternalLedgerSource:
             if table is None:
                 return None
         self.format = LEDGER
+        # a billing export's option given for a ledger is refused, as in memory, not left out unsaid
+        self._refuse_other_options()
         for key, label, flag in (("merge_case", "Merge ids differing in case", "--merge-case"),
                                  ("drop_duplicates", "Duplicate rows", "--drop-duplicates")):
             if read.get(key):
@@ -282,16 +284,20 @@ class ExternalLedgerSource:
     def format_options(self) -> dict[str, Any]:
         """The options the chosen format's converter takes (an FX table read into a mapping)."""
         self._open()
+        self._refuse_other_options()
+        out = dict(self.options)
+        if "fx" in out and not isinstance(out["fx"], Mapping):
+            out["fx"] = read_fx(out["fx"])
+        return out
+
+    def _refuse_other_options(self) -> None:
+        """Refuse an option the chosen format does not take (``--fx`` for a ledger): never ignored."""
         allowed = EXPORT_OPTIONS if self.format.name not in ("ledger", "subscriptions") else TABLE_OPTIONS
         wrong = [k for k in self.options if k not in allowed]
         if wrong:
             flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
             raise UserError(f"{flags}: only for billing exports (--input stripe or baremetrics), "
                             f"not for the {self.format.name} input")
-        out = dict(self.options)
-        if "fx" in out and not isinstance(out["fx"], Mapping):
-            out["fx"] = read_fx(out["fx"])
-        return out
 
     def _require(self, frame: pd.DataFrame, fmt) -> None:
         have = {" ".join(str(c).split()).lower() for c in frame.columns}
