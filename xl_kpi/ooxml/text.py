@@ -39,15 +39,24 @@ def holdable(value: str) -> str:
     return _ILLEGAL.sub("", value)
 
 
-#: A character :func:`text` changes: one XML cannot hold, or one ``escape`` replaces.
-CHANGED = _CHANGED = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: A literal ``_xHHHH_`` in a text: Excel reads it in a cell's text as the character U+HHHH (ECMA-376's
+#: ST_Xstring escape), so its underscore is written as ``_x005F_`` (as Excel and XlsxWriter write it).
+_X_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+
+#: Where :func:`text` changes a text: a character XML cannot hold, one ``escape`` replaces, or an ``_xHHHH_``.
+CHANGED = _CHANGED = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 
 
 def text(value: str) -> str:
-    """Element text: escaped, characters XML cannot hold dropped (nearly every text has neither: one search)."""
+    """Element text: escaped, characters XML cannot hold dropped, a literal ``_xHHHH_`` kept literal
+    (nearly every text has none of them: one search).
+
+    >>> text("cus_x0041_7"), text("_x_ & _x12_")
+    ('cus_x005F_x0041_7', '_x_ &amp; _x12_')
+    """
     if _CHANGED.search(value) is None:
         return value
-    return escape(_ILLEGAL.sub("", value))
+    return _X_ESCAPE.sub("_x005F_", escape(_ILLEGAL.sub("", value)))
 
 
 _ATTR = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
