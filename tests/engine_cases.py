@@ -28,6 +28,23 @@ def random_ledger(seed: int, rows: int = 200, months: int = 14, ids: int = 12) -
                          "month": stamps, "mrr": amounts})
 
 
+def source_ledger(seed: int, rows: int, months: int) -> pd.DataFrame:
+    """:func:`random_ledger` under a source's own column names (``Account``, ``Invoice Month``,
+    ``Amount``: a source that needs ``--columns``, :data:`SOURCE_COLUMNS`)."""
+    return random_ledger(seed, rows=rows, months=months).rename(
+        columns={"customer_id": "Account", "month": "Invoice Month", "mrr": "Amount"})
+
+
+def parquet_ledger(path, seed: int, rows: int, months: int):
+    """:func:`source_ledger` written to Parquet at ``path``; returns ``path``."""
+    source_ledger(seed, rows, months).to_parquet(path)
+    return path
+
+
+#: The ``--columns`` of :func:`parquet_ledger`'s files.
+SOURCE_COLUMNS = "customer=Account,month='Invoice Month',mrr=Amount"
+
+
 def assert_frames_match(got: pd.DataFrame, want: pd.DataFrame, tol: float = 1e-9) -> None:
     """Same columns, index, dtypes and blanks; numbers equal to ``tol`` (relative, and absolute near 0)."""
     assert list(got.columns) == list(want.columns)

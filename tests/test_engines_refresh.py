@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tests.engine_cases import assert_frames_match, random_ledger
+from tests.engine_cases import SOURCE_COLUMNS, assert_frames_match, parquet_ledger, random_ledger
 from xl_kpi import engines
 from xl_kpi.errors import UserError
 from xl_kpi.ledger import LedgerError
@@ -34,11 +34,7 @@ def sheet_values(path: Path, sheet: str) -> list[tuple]:
 
 @pytest.fixture()
 def ledger_file(tmp_path):
-    df = random_ledger(21, rows=2000, months=20).rename(
-        columns={"customer_id": "Account", "month": "Invoice Month", "mrr": "Amount"})
-    path = tmp_path / "big.parquet"
-    df.to_parquet(path)
-    return path
+    return parquet_ledger(tmp_path / "big.parquet", 21, rows=2000, months=20)
 
 
 @pytest.fixture()
@@ -54,7 +50,7 @@ def no_reading(monkeypatch):
     monkeypatch.setattr(ledger_input, "open_source", refuse)
 
 
-COLUMNS = "customer=Account,month='Invoice Month',mrr=Amount"
+COLUMNS = SOURCE_COLUMNS
 
 
 def test_a_large_parquet_ledger_gives_the_in_memory_report(tmp_path, ledger_file, monkeypatch):

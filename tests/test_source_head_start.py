@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.engine_cases import assert_frames_match, random_ledger
+from tests.engine_cases import SOURCE_COLUMNS, assert_frames_match, parquet_ledger, source_ledger
 from xl_kpi import engines
 from xl_kpi.errors import UserError
 from xl_kpi.ledger import LedgerError
@@ -25,16 +25,12 @@ from xl_kpi.sources.ledger_input import NOT_LARGE
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "workbooks" / "subscription_ledger.xlsx"
-COLUMNS = "customer=Account,month='Invoice Month',mrr=Amount"
+COLUMNS = SOURCE_COLUMNS
 
 
 @pytest.fixture()
 def ledger_file(tmp_path):
-    df = random_ledger(31, rows=1500, months=18).rename(
-        columns={"customer_id": "Account", "month": "Invoice Month", "mrr": "Amount"})
-    path = tmp_path / "big.parquet"
-    df.to_parquet(path)
-    return path
+    return parquet_ledger(tmp_path / "big.parquet", 31, rows=1500, months=18)
 
 
 @pytest.fixture()
@@ -273,8 +269,7 @@ def test_a_file_replaced_by_one_of_its_size_and_modification_time_is_read_again(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    df = random_ledger(31, rows=1500, months=18).rename(
-        columns={"customer_id": "Account", "month": "Invoice Month", "mrr": "Amount"})
+    df = source_ledger(31, rows=1500, months=18)
     path, other = tmp_path / "big.parquet", tmp_path / "new.parquet"
     plain = {"use_dictionary": False, "compression": "none", "write_statistics": False}  # a size set by the shape
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, **plain)
