@@ -487,12 +487,13 @@ class IbisLedger:
         return self._materialise(seq.drop("key", "v"))
 
     def _id_changing(self, c, first):
-        """Whether the id ``c`` of a customer's ``first`` row (one per id) may change when normalised
-        (:func:`_id_may_change`); tested once per id, not per row. A blank id is not counted: its rows are
-        skipped or refused whatever it is normalised to."""
+        """Whether the id ``c`` of a customer's ``first`` row (one per id) changes when normalised: tested once
+        per id, not per row, so the exact test (not only :func:`_id_may_change`'s gate, true of every id with a
+        ".", as an e-mail address) decides whether the table is made again. A blank id is not counted: its rows
+        are skipped or refused whatever it is normalised to."""
         if self._normalise or not c.type().is_string():
             return ibis.literal(False)
-        return ibis.ifelse(first, _id_may_change(c) & ~_blank(c), False)
+        return ibis.ifelse(first, (_normal_id(c) != c).fill_null(False) & ~_blank(c), False)
 
     def _drop_cm(self) -> None:
         """Drop the customer-month table now (it is made again: :meth:`__init__`)."""
