@@ -50,7 +50,7 @@ import re
 import numpy as np
 
 from xl_kpi.ooxml.namespaces import NS_A, NS_C, XML_DECLARATION
-from xl_kpi.ooxml.text import holdable
+from xl_kpi.ooxml.text import escape, holdable
 from xl_kpi.ooxml.worksheet import serial
 from xl_kpi.cells import is_blank
 from xl_kpi.refresh.report import Chart, RangeRef, ReportSheet
@@ -251,13 +251,13 @@ _PLAIN = re.compile("[\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*
 
 
 def _esc(text: str) -> str:
-    """Element text as lxml escapes it (for a :data:`_PLAIN` text)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Element text as lxml escapes it (for a :data:`_PLAIN` text): ``&``, ``<``, ``>``."""
+    return escape(text)
 
 
 def _esc_attr(text: str) -> str:
-    """An attribute value as lxml escapes it (for a :data:`_PLAIN` text)."""
-    return _esc(text).replace('"', "&quot;")
+    """An attribute value as lxml escapes it (for a :data:`_PLAIN` text): ``&``, ``<``, ``>`` and ``"``."""
+    return escape(text, {'"': "&quot;"})
 
 
 def _v(value: float) -> str:
