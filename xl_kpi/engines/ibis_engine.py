@@ -562,7 +562,7 @@ class IbisLedger:
             self._refuse_negative_nets()
         if not got["rows"]:
             if last is not None and got["last"] is not None:  # the numpy path's message (report_range.through)
-                first = _month_text(int(cm.m.min().to_pyarrow().as_py()))
+                first = _month_text(int(groups["m"].min()))  # (the checks query's groups: no second query)
                 raise LedgerError(f"as_of {self.as_of!r} is before the ledger's first month ({first})", value=self.as_of)
             where = f"Sheet {self.sheet!r}: the" if self.sheet else "The"
             raise LedgerError(f"{where} ledger has no data rows")
