@@ -351,20 +351,23 @@ def test_attributes_escape_as_saxutils_did():
 
 
 def test_a_column_of_numbers_is_written_as_number_writes_each():
-    """The spelled-out loop over a float column gives each cell as xl_kpi.ooxml.text.number formats it."""
+    """The tails of a float column (each distinct value spelled once) make each cell as the one cell writer
+    ``_cell`` writes it (xl_kpi.ooxml.text.number's spelling), repeated values, NaNs and 0.0 / -0.0 included."""
     from xl_kpi.ooxml.text import number
-    from xl_kpi.ooxml.worksheet import _number_cells
+    from xl_kpi.ooxml.worksheet import _cell, _number_tails
 
     rng = np.random.default_rng(17)
     values = np.concatenate([rng.normal(0, 1e6, 500), rng.integers(-10**6, 10**6, 200).astype(float),
                              [0.0, -0.0, 1e15 - 1, 1e15, 1e15 + 2, -1e15, 1e16, 2.0**53, 0.1, 1 / 3, 5e-324,
-                              np.nan, 1e300, -123456789.125]])
-    got = _number_cells("C", range(4, 4 + len(values)), values.tolist(), ' s="7"')
-    want = [f'<c r="C{r}" s="7"/>' if v != v else f'<c r="C{r}" s="7"><v>{number(v)}</v></c>'
-            for r, v in zip(range(4, 4 + len(values)), values.tolist())]
-    assert got == want
+                              np.nan, 1e300, -123456789.125, -0.0, 0.0, np.nan, 0.1]])
+    rng.shuffle(values)
+    rows = range(4, 4 + len(values))
+    got = [f'<c r="C{r}' + tail for r, tail in zip(rows, _number_tails(values, ' s="7"').tolist())]
+    assert got == [_cell(f"C{r}", v, 7) for r, v in zip(rows, values)]
+    assert got == [f'<c r="C{r}" s="7"/>' if v != v else f'<c r="C{r}" s="7"><v>{number(v)}</v></c>'
+                   for r, v in zip(rows, values.tolist())]
     with pytest.raises(OverflowError):  # an infinity is refused before the writer, and by it as by number()
-        _number_cells("C", range(1, 2), [float("inf")], "")
+        _number_tails(np.array([float("inf")]), "")
 
 
 def test_parts_deflated_beside_the_rendering_give_the_same_file(tmp_path, monkeypatch):

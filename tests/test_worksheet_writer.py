@@ -139,6 +139,24 @@ def test_bands_give_the_reference_text_and_style_order(seed):
     assert xml == worksheet_xml(sheet, recorder()[0], None, ["rId1"], date1904)
 
 
+def test_a_cell_two_blocks_write_is_written_once_as_the_later_block_has_it():
+    """Blocks that overlap (no report lays them out so; a layout slip must not make a cell twice, which
+    Excel repairs): each cell once, as the reference's later block writes it, whatever the band size."""
+    texts = np.array(["cus_x0041_7", "a & b", "plain", "x", "y"], dtype=object)
+    sheet = ReportSheet("S", [
+        Block(2, 1, [Column("t", texts), Column("u", texts[::-1].copy()), Column("n", np.arange(5.0), "0.0")]),
+        Block(4, 2, [Column("m", np.array([1.5, np.nan, 2.0])), Column("d", np.array(
+            ["2024-01-01", "NaT", "2024-03-01"], dtype="datetime64[ns]"), "mmm yyyy")], title="T & t"),
+    ])
+    style, _ = recorder()
+    dimension, data = reference(sheet, style)
+    for band in (1, 2, 5, None):
+        xml = "".join(worksheet_parts(sheet, recorder()[0], None, [], band_rows=band))
+        assert xml[xml.index("<sheetData>") + 11:xml.index("</sheetData>")] == data, band
+        assert re.search(r'<dimension ref="([^"]+)"/>', xml).group(1) == dimension, band
+    assert "cus_x005F_x0041_7" in data and '<c r="B3"' in data and data.count('<c r="B4"') == 1
+
+
 def test_a_sheet_without_cells():
     style, calls = recorder()
     xml = worksheet_xml(ReportSheet("S", []), style, None, [])

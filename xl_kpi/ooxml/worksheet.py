@@ -83,18 +83,21 @@ def _serials(values: np.ndarray, date1904: bool) -> np.ndarray:
     return out
 
 
-def _number_cells(letters: str, rows: range, values: list[float], st: str) -> list[str]:
-    """The cells of a column of floats in rows ``rows`` (NaN: a blank cell keeping its style ``st``), each as
-    :func:`_cell` writes it, :func:`xl_kpi.ooxml.text.number` spelled out (a call less per cell).
+def _number_tails(values: np.ndarray, st: str) -> np.ndarray:
+    """What follows the row number in each cell of a column of floats (``<c r="B`` + row + tail): the
+    style ``st`` and the value as :func:`xl_kpi.ooxml.text.number` spells it, or ``st`` alone for a NaN
+    (a blank cell keeping its style), as :func:`_cell` writes them.  Each distinct value is spelled once
+    (a month column has one value, money columns a tenth as many as cells).
 
-    >>> _number_cells("B", range(2, 6), [3.0, 0.125, float("nan"), 1e16], ' s="4"')
-    ['<c r="B2" s="4"><v>3</v></c>', '<c r="B3" s="4"><v>0.125</v></c>', '<c r="B4" s="4"/>', '<c r="B5" s="4"><v>1e+16</v></c>']
+    >>> _number_tails(np.array([3.0, 0.125, np.nan, 1e16, 3.0]), ' s="4"').tolist()
+    ['" s="4"><v>3</v></c>', '" s="4"><v>0.125</v></c>', '" s="4"/>', '" s="4"><v>1e+16</v></c>', '" s="4"><v>3</v></c>']
     """
-    # Each distinct value spelled once (a month column has one value, money columns a tenth as many as cells;
-    # 0.0 and -0.0, the only equal floats spelled differently by repr, are both "0").
-    spelled = {v: str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v) for v in set(values) if v == v}
-    head, st = f'<c r="{letters}', f'"{st}'
-    return [f'{head}{r}{st}/>' if v != v else f'{head}{r}{st}><v>{spelled[v]}</v></c>' for r, v in zip(rows, values)]
+    import pandas as pd  # (loaded long before a report is written: the report is built with it)
+
+    codes, distinct = pd.factorize(values)  # NaN: code -1, the last tail below
+    tails = [f'"{st}><v>{_number(v)}</v></c>' for v in distinct.tolist()]
+    tails.append(f'"{st}/>')
+    return np.array(tails, dtype=object)[codes]
 
 
 #: Rows of a worksheet rendered at a time by :func:`worksheet_parts`: a large table's part is handed out
@@ -157,94 +160,118 @@ def _extent(sheet: ReportSheet) -> tuple[int, int, int]:
     return (min(rows), max(rows), last_col) if rows else (1, 0, 1)
 
 
-def _rows(sheet: ReportSheet, xf_of: _Xfs, date1904: bool, lo: int, hi: int) -> dict[int, list[tuple[int, str]]]:
-    """row number -> [(column, xml of one or more <c> elements from that column on)] for the rows lo..hi-1
-    of every block of the sheet (``xf_of`` has met every style already: :meth:`_Xfs.first_use`).
+#: A character :func:`xl_kpi.ooxml.text.text` changes (one search over a column's joined texts).
+_NEEDS_TEXT = _text_changed
 
-    Each column's cells in those rows are made as one list.  A column of
-    numbers or dates without formulas (most of a report, and all of a
-    movements table that grows with the ledger) is written in one pass over
-    its values as Python floats, a column of text with each distinct text
-    escaped once (none, when no text needs it); every other column cell by
-    cell through :func:`_cell`.  All write the same XML for the same value.
-    A block's neighbouring columns of one length are then joined row by row,
-    so a row of a large table is one string, not one entry per cell.
+#: Marks the place of the row number among a column's pieces (:func:`_segments`).
+_ROW = None
+
+
+def _segments(sheet: ReportSheet, xf_of: _Xfs, date1904: bool) -> list[tuple[int, int, int, list]]:
+    """The sheet's cells as (column, first row, rows, pieces): a column's cells, or one cell (a title, a
+    header), each row's cell being its pieces joined, a piece either one text for every row, an array of
+    one text per row, or :data:`_ROW` (the row number).  ``xf_of`` has met every style already
+    (:meth:`_Xfs.first_use`).
+
+    A column of numbers or dates without formulas (most of a report, and all of a movements table that
+    grows with the ledger) is ``<c r="B``, the row, and its value's tail (:func:`_number_tails`, each
+    distinct value spelled once); a column of texts ``<c r="B``, the row, the style, the texts themselves
+    (each distinct text escaped once, none when no text needs it) and the end of the cell; every other
+    column is its cells, each through :func:`_cell`.  All write the same XML for the same value.
+
+    >>> from xl_kpi.refresh.report import Block, Column
+    >>> sheet = ReportSheet("S", [Block(1, 2, [Column("x", np.array([1.5, np.nan]))], header=False)])
+    >>> [(c, r, n, [p if p is None or isinstance(p, str) else p.tolist() for p in pieces])
+    ...  for c, r, n, pieces in _segments(sheet, _Xfs(lambda fmt, bold: 0), False)]
+    [(2, 1, 2, ['<c r="B', None, ['"><v>1.5</v></c>', '"/>']])]
     """
-    rows: dict[int, list[tuple[int, str]]] = {}
+    segments: list[tuple[int, int, int, list]] = []
 
-    def put(r: int, c: int, xml: str) -> None:
-        rows.setdefault(r, []).append((c, xml))
-
-    def put_columns(first: int, c: int, columns: list[list[str]]) -> None:  # columns c, c+1, ... from row first
-        chunks = columns[0] if len(columns) == 1 else ["".join(cells) for cells in zip(*columns)]
-        for r, xml in zip(range(first, first + len(chunks)), chunks):
-            if r in rows:
-                rows[r].append((c, xml))
-            else:
-                rows[r] = [(c, xml)]
-
-    def column_cells(col, c: int, first: int, i0: int, i1: int) -> list[str]:  # values i0..i1-1, from row first
-        values = col.values[i0:i1]
+    def column_pieces(col, c: int, first: int) -> list:
+        values = col.values
+        n = len(values)
         align = {"horizontal": col.align} if col.align else {}
         letters = a1(1, c)[:-1]
         fmt = col.number_format
         same = fmt is None or isinstance(fmt, str)  # one format for the whole column: one style
-        col_xf = xf_of(fmt, False, **align) if same and len(values) else None  # (none for no cells)
+        col_xf = xf_of(fmt, False, **align) if same else None
+        st = f' s="{col_xf}"' if col_xf else ""
         kind = values.dtype.kind if isinstance(values, np.ndarray) and values.ndim == 1 else None
-        numbers = range(first + i0, first + i1)
-        if col.formulas is None and kind in ("f", "M"):
-            nums = (_serials(values, date1904) if kind == "M" else values).tolist()
-            if same:
-                return _number_cells(letters, numbers, nums, f' s="{col_xf}"' if col_xf else "")
-            out = []
-            for i, (r, v) in enumerate(zip(numbers, nums), start=i0):
-                xf = xf_of(col.format_at(i), False, **align)
-                st = f' s="{xf}"' if xf else ""
-                out.append(f'<c r="{letters}{r}"{st}/>' if v != v else f'<c r="{letters}{r}"{st}><v>{_number(v)}</v></c>')
-            return out
+        if col.formulas is None and same and kind in ("f", "M"):
+            nums = _serials(values, date1904) if kind == "M" else np.asarray(values, dtype=np.float64)
+            return [f'<c r="{letters}', _ROW, _number_tails(nums, st)]
         if col.formulas is None and same and kind == "O":
             texts = values.tolist()
             if set(map(type, texts)) <= {str}:
                 # text (the movements table's customers and movement types): escaped only if one needs it
-                st = f' s="{col_xf}"' if col_xf else ""
                 if _NEEDS_TEXT.search("".join(texts)) is not None:
                     escaped = {v: _text(v) for v in set(texts)}
                     texts = [escaped[v] for v in texts]
-                return [f'<c r="{letters}{r}"{st} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
-                        for r, v in zip(numbers, texts)]
-        return [_cell(f"{letters}{r}", values[i - i0], col_xf if same else xf_of(col.format_at(i), False, **align),
-                      col.formulas[i] if col.formulas is not None else None, date1904)
-                for i, r in zip(range(i0, i1), numbers)]  # report rows, cell by cell
+                return [f'<c r="{letters}', _ROW, f'"{st} t="inlineStr"><is><t xml:space="preserve">',
+                        np.array(texts, dtype=object), "</t></is></c>"]
+        cells = np.empty(n, dtype=object)  # report rows, cell by cell
+        cells[:] = [_cell(f"{letters}{first + i}", values[i],
+                          col_xf if same else xf_of(col.format_at(i), False, **align),
+                          col.formulas[i] if col.formulas is not None else None, date1904) for i in range(n)]
+        return [cells]
 
     bold = xf_of(None, True)
     for blk in sheet.blocks:
-        if blk.title and lo <= blk.row - 1 < hi:
-            put(blk.row - 1, blk.col, _cell(a1(blk.row - 1, blk.col), blk.title, bold))
+        if blk.title:
+            segments.append((blk.col, blk.row - 1, 1, [_cell(a1(blk.row - 1, blk.col), blk.title, bold)]))
         top = blk.row
         first = top + int(blk.header)
-        if blk.header and blk.columns and lo <= top < hi:
+        if blk.header and blk.columns:
             xf = xf_of.header(sheet, blk)
             for j, col in enumerate(blk.columns):
-                put(top, blk.col + j, _cell(a1(top, blk.col + j), col.header, xf))
-        run: list[list[str]] = []  # neighbouring columns of one length, joined row by row
-        run_col, run_len = blk.col, None
+                segments.append((blk.col + j, top, 1, [_cell(a1(top, blk.col + j), col.header, xf)]))
         for j, col in enumerate(blk.columns):
-            n = len(col.values)
-            i0, i1 = max(0, lo - first), min(n, hi - first)
-            cells = column_cells(col, blk.col + j, first, i0, i1) if i0 < i1 else []
-            if run and n != run_len:
-                put_columns(first + max(0, lo - first), run_col, run)
-                run = []
-            if not run:
-                run_col, run_len = blk.col + j, n
-            run.append(cells)
-        if run:
-            put_columns(first + max(0, lo - first), run_col, run)
-    return rows
+            if len(col.values):
+                segments.append((blk.col + j, first, len(col.values), column_pieces(col, blk.col + j, first)))
+    return segments
 
 
-#: A character :func:`xl_kpi.ooxml.text.text` changes (one search over a column's joined texts).
-_NEEDS_TEXT = _text_changed
+def _band(segments: list[tuple[int, int, int, list]], wrap_rows: dict[int, float], lo: int, hi: int) -> str:
+    """The ``<row>`` elements of rows lo..hi-1 (those holding a cell), from the sheet's :func:`_segments`.
+
+    The band is laid out as a grid of pieces, a row per sheet row: ``<row r="``, the row, its end (its
+    height), each column's pieces (in column order, "" where the row has no cell there), ``</row>``;
+    filled column by column (numpy copies, no Python loop over cells) and joined once.  A cell two blocks
+    write is written once, as the later block has it.
+
+    >>> from xl_kpi.refresh.report import Block, Column
+    >>> sheet = ReportSheet("S", [Block(2, 1, [Column("x", np.array([1.0, 2.0]))])])
+    >>> _band(_segments(sheet, _Xfs(lambda fmt, bold: 0), False), {}, 1, 4)
+    '<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">x</t></is></c></row><row r="3"><c r="A3"><v>1</v></c></row>'
+    """
+    here = [s for s in segments if s[1] < hi and s[1] + s[2] > lo]
+    if not here:
+        return ""
+    width: dict[int, int] = {}
+    for c, _, _, pieces in here:
+        width[c] = max(width.get(c, 0), len(pieces))
+    slot, at = {}, 3
+    for c in sorted(width):
+        slot[c], at = at, at + width[c]
+    numbers = np.array(list(map(str, range(lo, hi))), dtype=object)
+    grid = np.full((hi - lo, at + 1), "", dtype=object)
+    grid[:, 0], grid[:, 1], grid[:, 2], grid[:, at] = '<row r="', numbers, '">', "</row>"
+    for r, height in wrap_rows.items():
+        if lo <= r < hi:
+            grid[r - lo, 2] = f'" ht="{_number(height)}" customHeight="1">'
+    filled = np.zeros((hi - lo, len(slot)), dtype=bool)
+    order = {c: k for k, c in enumerate(sorted(width))}
+    for c, first, n, pieces in here:
+        r0, r1 = max(lo, first), min(hi, first + n)
+        a, b, i0, i1, s = r0 - lo, r1 - lo, r0 - first, r1 - first, slot[c]
+        k = order[c]
+        if filled[a:b, k].any():  # (no report does: its blocks do not overlap)
+            grid[a:b, s:s + width[c]] = ""
+        filled[a:b, k] = True
+        for j, piece in enumerate(pieces):
+            grid[a:b, s + j] = numbers[a:b] if piece is _ROW else piece if isinstance(piece, str) else piece[i0:i1]
+    used = filled.any(axis=1)
+    return "".join(grid[used].ravel().tolist()) if used.any() else ""
 
 
 def worksheet_xml(sheet: ReportSheet, style: Style, drawing_rid: str | None, table_rids: list[str],
@@ -289,16 +316,11 @@ def worksheet_parts(sheet: ReportSheet, style: Style, drawing_rid: str | None, t
                                         for c, w in sorted(widths.items())) + "</cols>")
     parts.append("<sheetData>")
     yield "".join(parts)
+    segments = _segments(sheet, xf_of, date1904)
     for lo in range(first_row, last_row + 1, band_rows):
-        rows = _rows(sheet, xf_of, date1904, lo, lo + band_rows)
-        band = []
-        for r in sorted(rows):
-            row = rows[r]
-            cells = row[0][1] if len(row) == 1 else "".join(xml for _, xml in sorted(row))  # (a table row: one entry)
-            height = f' ht="{_number(sheet.wrap_rows[r])}" customHeight="1"' if r in sheet.wrap_rows else ""
-            band.append(f'<row r="{r}"{height}>{cells}</row>')
+        band = _band(segments, sheet.wrap_rows, lo, min(lo + band_rows, last_row + 1))
         if band:
-            yield "".join(band)
+            yield band
     parts = ["</sheetData>"]
     for priority, (r1, c1, r2, c2) in enumerate(sheet.color_scales, start=1):
         colors = "".join(f'<color rgb="FF{c}"/>' for c in HEAT_COLORS)
