@@ -611,6 +611,24 @@ def test_the_digit_class_is_every_decimal_digit_python_knows():
     assert got == {c for c in range(0x110000) if chr(c).isdecimal()}
 
 
+def test_the_written_out_digit_ranges_are_what_re_finds_in_this_python():
+    """The digit class is written out per Unicode version (not found at import, a fifth of a second); the one
+    this Python uses is the one re finds now over every code point, and it is not the ASCII digits only."""
+    import unicodedata
+
+    from xl_kpi.engines import text_classes
+
+    found = text_classes.digit_ranges()
+    # (a Python of a newer Unicode version finds its own at import: the class is still the one found)
+    assert text_classes.DIGIT_RANGES.get(unicodedata.unidata_version, found) == found
+    assert text_classes.DIGIT_CLASS == "[" + found + "]"
+    assert text_classes.SPACE_CLASS == "[" + "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace()) + "]"
+    # each older version's runs are among a newer one's (Unicode adds digits, never moves them)
+    runs = {v: set(re.findall(r"(.)-(.)", r)) for v, r in text_classes.DIGIT_RANGES.items()}
+    order = sorted(runs, key=lambda v: tuple(map(int, v.split("."))))
+    assert all(runs[a] <= runs[b] for a, b in zip(order, order[1:])) and len(runs[order[0]]) > 60
+
+
 def test_the_checks_query_brings_the_summary_no_second_scan(monkeypatch):
     """The checks and the summary are one query of the customer-month table: once the ledger is made, the
     bridge, both cohort matrices, the stored trailing window and the movement counts need no query."""

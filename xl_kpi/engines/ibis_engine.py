@@ -74,7 +74,6 @@ Example (DuckDB in memory, reading a pandas frame):
 from __future__ import annotations
 
 import os
-import re
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +83,8 @@ import numpy as np
 import pandas as pd
 
 from xl_kpi.engines.extras import WAREHOUSE, import_optional
+# Python's white space and re's \d as regex classes (the numpy path's blank text and digits)
+from xl_kpi.engines.text_classes import DIGIT_CLASS as _DIGIT_CLASS, SPACE_CLASS as _SPACE_CLASS
 from xl_kpi.ledger.bridge import BRIDGE_TOTALS, bridge_from_totals
 from xl_kpi.ledger.checks import (DataChecks, add_duplicate_rows, add_months_without_customers,
                                   add_near_duplicate_ids)
@@ -164,13 +165,6 @@ def ibis_table(source: Any, *, row_numbers: bool = True):
             frame[_POS] = np.arange(len(frame), dtype=np.int64)
         return ibis.memtable(frame)
     raise LedgerError(f"The ledger must be an Ibis table, a Parquet path or a DataFrame, got {type(source).__name__}")
-
-
-#: What Python's str.isspace() calls white space (the numpy path's blank text), as a regex class.
-_SPACE_CLASS = "[" + "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + "]"
-#: The characters re's ``\d`` matches in a str pattern (Unicode decimal digits, Nd), as ranges of code points.
-#: (Found by re itself over every code point at once: a loop over them in Python costs a tenth of a second.)
-_DIGIT_CLASS = "[" + "".join(f"{run[0]}-{run[-1]}" for run in re.findall(r"\d+", "".join(map(chr, range(0x110000))))) + "]"
 
 
 def _normal_id(text):
