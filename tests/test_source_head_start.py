@@ -192,6 +192,29 @@ def test_the_thread_says_when_its_query_begins_or_it_ends(ledger_file, large):
     assert not none.started.is_set()
 
 
+def test_the_command_line_is_let_go_when_the_first_table_is_being_made_not_before(ledger_file, large):
+    """The command line's imports wait (wait_started) until the analysis gives the database the statement
+    making its customer-month table, the query built and compiled (Python work its imports would slow down),
+    not only until the thread has its table; a look-up before that (the current schema) does not count, and
+    the backend is its own again afterwards (the refresh's statements are not watched)."""
+    from xl_kpi.sources.ledger_input import ExternalLedgerSource
+
+    early = SourceHeadStart()
+    table = engines.large_table(ledger_file)
+    early._connected(table)  # what the thread does when it has its table, here in this thread
+    backend = table.get_backend()
+    assert early.connected.is_set() and not early.started.is_set() and "raw_sql" in vars(backend)
+    assert backend.raw_sql("SELECT 41 + 1").fetchall() == [(42,)]
+    assert not early.started.is_set()
+    analysis = ExternalLedgerSource(str(ledger_file), columns=COLUMNS)._analyse(table, None)  # the thread's
+    assert early.started.is_set() and "raw_sql" not in vars(backend)
+    assert analysis.rows == 1500
+    # a thread that has ended has set both, whatever it met (here: no such column)
+    ended = finished(SourceHeadStart.start(str(ledger_file), columns="customer=Nope"))
+    assert ended.connected.is_set() and ended.started.is_set()
+    ended.wait_started(timeout=60)  # returns at once
+
+
 def test_the_thread_imports_neither_the_workbook_reader_nor_the_report():
     """What the head start's thread imports runs before its query: not the workbook source, the package
     writer or openpyxl, which the refresh imports meanwhile."""

@@ -28,7 +28,10 @@ The module is light on purpose (no pandas, no ibis): the thread imports
 them, and the command line waits until its query runs
 (:meth:`SourceHeadStart.wait_started`) before it imports the rest of the
 refresh beside it (two threads importing at once share one GIL: the query
-would begin only when both are done).
+would begin only when both are done). "Runs" is the analysis's first
+statement that makes a table (the customer-month table: the scan and the
+sort), given to the backend after the Ibis expression is built and compiled
+to SQL, Python work that the refresh's imports would slow down as much.
 
 >>> SourceHeadStart.start(None).take("big.parquet", None, None, {}, None) is None  # no source: nothing began
 True
@@ -46,6 +49,11 @@ __all__ = ["SourceHeadStart", "Answer"]
 #: The longest :meth:`SourceHeadStart.close` waits for a dropped thread to end (seconds): its query is
 #: interrupted at once; before it (imports, a Parquet footer, a database's row count) it cannot be.
 CLOSE_WAIT = 10.0
+
+#: The longest :meth:`SourceHeadStart.wait_started` waits, once the thread has its table, for the statement
+#: that makes the first table (seconds): building and compiling the query takes a tenth of that; an analysis
+#: that makes none first (another backend, another engine) is waited for no longer.
+STATEMENT_WAIT = 0.5
 
 
 class Answer:
@@ -86,6 +94,8 @@ class SourceHeadStart:
         self._entered = False  # the thread has gone past its imports, to the source (and the database)
         self._lock = threading.Lock()  # (the thread goes on, or close() waits for it: never neither)
         self._not_large = False
+        #: Set when the thread has its table (its imports done, the source opened), or has ended.
+        self.connected = threading.Event()
         #: Set when the thread has begun computing in the database (or has ended): see :meth:`wait_started`.
         self.started = threading.Event()
 
@@ -119,6 +129,7 @@ class SourceHeadStart:
             except BaseException as exc:  # noqa: BLE001 - handed to the refresh by take()
                 self._error = exc
             finally:
+                self.connected.set()
                 self.started.set()
 
         self._thread = threading.Thread(target=run, name="xl_kpi-source-head-start", daemon=True)
@@ -134,7 +145,8 @@ class SourceHeadStart:
             self._entered = True
 
     def _connected(self, table) -> None:
-        """Keep the connection of the table about to be computed, to interrupt it if nobody takes the result."""
+        """Keep the connection of the table about to be computed, to interrupt it if nobody takes the result,
+        and watch it for the statement that begins the computation (:meth:`_watch`)."""
         with self._lock:
             if self._cancelled:
                 raise RuntimeError("head start dropped")
@@ -142,14 +154,37 @@ class SourceHeadStart:
                 self._backend = table.get_backend()
             except Exception:  # noqa: BLE001 - only used to stop early
                 self._backend = None
-        self.started.set()
+            else:
+                self._watch(self._backend)
+        self.connected.set()
+
+    def _watch(self, backend) -> None:
+        """Set :attr:`started` when ``backend`` is given a statement that makes a table (``CREATE ...``: the
+        Ibis engine's customer-month table, whose query is then compiled; Ibis's DuckDB backend sends its
+        statements through ``raw_sql``). Only the first is watched: the backend's own method is back after it."""
+        run = getattr(backend, "raw_sql", None)
+        if run is None:
+            return
+
+        def raw_sql(query, *args, **kwargs):
+            text = query if isinstance(query, str) else type(query).__name__  # (a sqlglot expression: exp.Create)
+            if text.lstrip()[:6].upper() == "CREATE":
+                _unwatch(backend)
+                self.started.set()
+            return run(query, *args, **kwargs)
+
+        try:
+            backend.raw_sql = raw_sql
+        except (AttributeError, TypeError):  # a backend whose attributes are fixed: released at STATEMENT_WAIT
+            pass
 
     def wait_started(self, timeout: float) -> None:
-        """Wait (at most ``timeout`` seconds) until the thread's query runs in the database, which does not
-        hold the GIL: the thread's imports (pandas, ibis) then go first, undisturbed, and the caller's
-        own imports run beside the query rather than delaying it."""
-        if self._thread is not None:
-            self.started.wait(timeout)
+        """Wait until the thread's query runs in the database, which does not hold the GIL: the thread's
+        imports (pandas, ibis) and the compiling of its query then go first, undisturbed, and the caller's
+        own imports run beside the query rather than delaying it. At most ``timeout`` seconds until the
+        thread has its table, then at most :data:`STATEMENT_WAIT` for its first statement."""
+        if self._thread is not None and self.connected.wait(timeout):
+            self.started.wait(STATEMENT_WAIT)
 
     def take(self, spec: Any, table: str | None, query: str | None, columns: dict, as_of: Any) -> "Answer | None":
         """The thread's :class:`Answer` when it computed what the refresh asks (``columns`` parsed, as
@@ -167,6 +202,8 @@ class SourceHeadStart:
             self.close()
             return None
         answer = Answer(self._result, self._error, self._not_large)
+        if self._backend is not None:
+            _unwatch(self._backend)  # (the refresh's queries on it are its own)
         self._thread = None
         self._result = self._error = self._backend = None
         return answer
@@ -194,3 +231,8 @@ class SourceHeadStart:
                     pass
             thread.join(0.05)
         self._result = self._error = self._backend = None
+
+
+def _unwatch(backend) -> None:
+    """The backend's own ``raw_sql`` again (:meth:`SourceHeadStart._watch` set one on the instance)."""
+    getattr(backend, "__dict__", {}).pop("raw_sql", None)
