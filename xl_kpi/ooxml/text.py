@@ -47,6 +47,25 @@ _X_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 CHANGED = _CHANGED = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 
 
+#: The ASCII characters :func:`text` keeps as they are (every one but ``&``, ``<``, ``>`` and the controls
+#: XML cannot hold), for :func:`changes`.
+_KEPT_ASCII = bytes(b for b in range(128) if chr(b) not in "&<>" and (b >= 32 or b in (9, 10, 13)))
+
+
+def changes(value: str) -> bool:
+    """Whether :func:`text` changes ``value`` (``CHANGED.search(value) is not None``), in one pass of
+    bytes for an ASCII text (a column of ids joined: a regular expression's search costs ten times more).
+
+    >>> changes("cus_0001 plain"), changes("a & b"), changes("cus_x0041_7"), changes("caf\u00e9\x01")
+    (False, True, True, True)
+    """
+    if value.isascii():
+        if value.encode("ascii").translate(None, _KEPT_ASCII):
+            return True
+        return "_x" in value and _X_ESCAPE.search(value) is not None
+    return _CHANGED.search(value) is not None
+
+
 def text(value: str) -> str:
     """Element text: escaped, characters XML cannot hold dropped, a literal ``_xHHHH_`` kept literal
     (nearly every text has none of them: one search).

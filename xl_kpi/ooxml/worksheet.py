@@ -32,7 +32,7 @@ import numpy as np
 from xl_kpi.cells import _NS_PER_DAY, a1, datetime64_to_serial, days_to_serials, is_blank, quote_sheet
 from xl_kpi.ooxml.namespaces import NS_MAIN, NS_REL, XML_DECLARATION
 from xl_kpi.ooxml.text import number as _number
-from xl_kpi.ooxml.text import CHANGED as _text_changed
+from xl_kpi.ooxml.text import changes as _text_changes
 from xl_kpi.ooxml.text import text as _text
 from xl_kpi.refresh.report import HEAT_COLORS, ReportSheet
 from xl_kpi.refresh.report.layout import FOOTER_LEFT, FOOTER_RIGHT, PRINT_MARGINS
@@ -160,9 +160,6 @@ def _extent(sheet: ReportSheet) -> tuple[int, int, int]:
     return (min(rows), max(rows), last_col) if rows else (1, 0, 1)
 
 
-#: A character :func:`xl_kpi.ooxml.text.text` changes (one search over a column's joined texts).
-_NEEDS_TEXT = _text_changed
-
 #: Marks the place of the row number among a column's pieces (:func:`_segments`).
 _ROW = None
 
@@ -204,11 +201,13 @@ def _segments(sheet: ReportSheet, xf_of: _Xfs, date1904: bool) -> list[tuple[int
             texts = values.tolist()
             if set(map(type, texts)) <= {str}:
                 # text (the movements table's customers and movement types): escaped only if one needs it
-                if _NEEDS_TEXT.search("".join(texts)) is not None:
+                # (one look at the column's texts joined: a change inside one text is a change of the join,
+                # and a change the join makes across two texts only costs escaping them)
+                if _text_changes("".join(texts)):
                     escaped = {v: _text(v) for v in set(texts)}
-                    texts = [escaped[v] for v in texts]
+                    values = np.array([escaped[v] for v in texts], dtype=object)
                 return [f'<c r="{letters}', _ROW, f'"{st} t="inlineStr"><is><t xml:space="preserve">',
-                        np.array(texts, dtype=object), "</t></is></c>"]
+                        values, "</t></is></c>"]
         cells = np.empty(n, dtype=object)  # report rows, cell by cell
         cells[:] = [_cell(f"{letters}{first + i}", values[i],
                           col_xf if same else xf_of(col.format_at(i), False, **align),
@@ -254,23 +253,26 @@ def _band(segments: list[tuple[int, int, int, list]], wrap_rows: dict[int, float
     for c in sorted(width):
         slot[c], at = at, at + width[c]
     numbers = np.array(list(map(str, range(lo, hi))), dtype=object)
-    grid = np.full((hi - lo, at + 1), "", dtype=object)
+    grid = np.empty((hi - lo, at + 1), dtype=object)  # (None everywhere: each place is filled below)
     grid[:, 0], grid[:, 1], grid[:, 2], grid[:, at] = '<row r="', numbers, '">', "</row>"
     for r, height in wrap_rows.items():
         if lo <= r < hi:
             grid[r - lo, 2] = f'" ht="{_number(height)}" customHeight="1">'
     filled = np.zeros((hi - lo, len(slot)), dtype=bool)
-    order = {c: k for k, c in enumerate(sorted(width))}
+    order = {c: k for k, c in enumerate(slot)}
     for c, first, n, pieces in here:
         r0, r1 = max(lo, first), min(hi, first + n)
-        a, b, i0, i1, s = r0 - lo, r1 - lo, r0 - first, r1 - first, slot[c]
-        k = order[c]
-        if filled[a:b, k].any():  # (no report does: its blocks do not overlap)
-            grid[a:b, s:s + width[c]] = ""
-        filled[a:b, k] = True
+        a, b, i0, i1, s, k = r0 - lo, r1 - lo, r0 - first, r1 - first, slot[c], order[c]
+        filled[a:b, k] = True  # (a cell two blocks write: the later one's pieces over the earlier one's)
         for j, piece in enumerate(pieces):
             grid[a:b, s + j] = numbers[a:b] if piece is _ROW else piece if isinstance(piece, str) else piece[i0:i1]
+        if len(pieces) < width[c]:
+            grid[a:b, s + len(pieces):s + width[c]] = ""
     used = filled.any(axis=1)
+    for c, k in order.items():  # the places of a column where a row that has a cell has none
+        holes = used & ~filled[:, k]
+        if holes.any():
+            grid[holes, slot[c]:slot[c] + width[c]] = ""
     return "".join(grid[used].ravel().tolist()) if used.any() else ""
 
 

@@ -46,8 +46,12 @@ _CHUNK = 1 << 20
 _EPOCH_TIME, _EPOCH_DATE = 0, (0 << 9) | (1 << 5) | 1
 
 
-def deflate(data: bytes) -> tuple[bytes, int]:
-    """``data`` as :meth:`RawZipWriter.add` stores it: raw deflate at level 6, and its CRC-32.
+#: zlib's level for the parts a writer adds (zlib's default).
+LEVEL = 6
+
+
+def deflate(data: bytes, level: int = LEVEL) -> tuple[bytes, int]:
+    """``data`` as :meth:`RawZipWriter.add` stores it: raw deflate at ``level``, and its CRC-32.
 
     zlib works without the GIL, so a writer may deflate a part in a thread while it renders the next.
 
@@ -55,7 +59,7 @@ def deflate(data: bytes) -> tuple[bytes, int]:
     >>> zlib.decompress(body, -15) == b"<a/>" * 100, crc == zlib.crc32(b"<a/>" * 100)
     (True, True)
     """
-    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
     return comp.compress(data) + comp.flush(), zlib.crc32(data)
 
 
@@ -63,7 +67,7 @@ class StreamDeflate:
     """:func:`deflate` of blocks fed one by one, done in a thread as they come: a part is deflated while the
     rest of it is still being rendered (zlib releases the GIL), and its whole text is never held.
 
-    The stored bytes are :func:`deflate`'s of the blocks joined: zlib's output does not depend on how its
+    The stored bytes are :func:`deflate`'s (at ``level``) of the blocks joined: zlib's output does not depend on how its
     input is split between calls (no flush is asked for before the end).
 
     >>> stream = StreamDeflate()
@@ -73,14 +77,15 @@ class StreamDeflate:
     True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, level: int = LEVEL) -> None:
+        self.level = level
         self._blocks: "queue.SimpleQueue[bytes | None]" = queue.SimpleQueue()
         self._answer: tuple[bytes, int, int] | BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="xl_kpi-deflate", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        comp, out, crc, size = zlib.compressobj(6, zlib.DEFLATED, -15), [], 0, 0
+        comp, out, crc, size = zlib.compressobj(self.level, zlib.DEFLATED, -15), [], 0, 0
         try:
             while (block := self._blocks.get()) is not None:
                 out.append(comp.compress(block))

@@ -277,6 +277,11 @@ class FileTableSource:
 
 #: New parts above this size (bytes of XML) are deflated in a thread beside the rendering of the next ones.
 DEFLATE_BESIDE = 1 << 16
+#: zlib's level for the report's worksheets, deflated in a thread as they are rendered.  Level 2 (zlib's fast
+#: strategy) deflates as fast as the sheet renders; level 6 three times slower, so the write waited for it:
+#: the 100,000-row MRR Movements sheet (34 MB of XML) takes ~100 ms of CPU instead of ~330 ms, stored in
+#: 3.4 MB instead of 2.8 MB.
+WORKSHEET_LEVEL = 2
 
 
 def report_names(report: Report, marker: str) -> list[NewName]:
@@ -416,7 +421,7 @@ class FileReportWriter:
                 drawing_rid = f"rId{len(sheet_rels) + 1}"
                 sheet_rels.append((drawing_rid, ns.REL_DRAWING, relative(part, dpart)))
             # The sheet's rows are deflated in a thread band by band while the next bands are rendered.
-            stream = streams[part] = StreamDeflate()
+            stream = streams[part] = StreamDeflate(WORKSHEET_LEVEL)
             for piece in worksheet_parts(sheet, styles.style, drawing_rid, table_rids, date1904):
                 stream.feed(piece.encode("utf-8"))
             new_parts[part] = b""  # (stored from its stream)

@@ -192,6 +192,13 @@ def report_sheet(name: str) -> Callable[[SheetFunction], SheetFunction]:
 
 
 def _as_float(values) -> np.ndarray:
+    """The values as float64 (what is not a number: NaN), a new array.
+
+    >>> _as_float(["1.5", None, "x", 2]).tolist(), _as_float(np.array([0.5, np.nan])).tolist()
+    ([1.5, nan, nan, 2.0], [0.5, nan])
+    """
+    if isinstance(values, (np.ndarray, pd.Series)) and values.dtype == np.dtype("float64"):
+        return np.array(values, dtype=np.float64)  # (already numbers: what to_numeric would give, copied)
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -209,9 +216,18 @@ FLAG_KEYS = ("partial",)
 
 
 def _text_values(values) -> np.ndarray:
-    """Text cells (a blank for a missing value; True/False as "partial" / blank, for the periods' flag)."""
+    """Text cells (a blank for a missing value; True/False as "partial" / blank, for the periods' flag).
+
+    >>> _text_values(pd.Series(["a", None, np.nan, True, False, 7])).tolist()
+    ['a', None, None, 'partial', None, '7']
+    """
+    items = pd.Series(values).tolist()
+    if set(map(type, items)) <= {str}:  # texts only (the movements table's customers): the same texts
+        out = np.empty(len(items), dtype=object)
+        out[:] = items
+        return out
     out = []
-    for v in pd.Series(values).tolist():
+    for v in items:
         if isinstance(v, (bool, np.bool_)):
             out.append("partial" if v else None)
         elif v is None or (isinstance(v, float) and np.isnan(v)):

@@ -98,8 +98,10 @@ def _column_text_width(col: Column) -> float:
         ok = values[~np.isnat(values)]
         return text_width(format_text(ok[0], col.format_at(0))) if ok.size else 0.0
     if len(values) > 200:  # a long text column (customer ids): measure the longest texts only
-        texts = pd.Series(values).astype(str)
-        lengths = texts.str.len().to_numpy()
+        if set(map(type, values.tolist())) <= {str}:  # (their own lengths: no copy made as str first)
+            lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        else:
+            lengths = pd.Series(values).astype(str).str.len().to_numpy()
         top = np.argsort(lengths)[-50:]
         return max(text_width(format_text(values[i], col.format_at(int(i)))) for i in top)
     # text, or one format per cell: a few report rows (KPI labels)
