@@ -87,3 +87,82 @@ def money_cases() -> np.ndarray:
                    1e15 / 3, 2.0 ** 60, 2.0 ** 46 + 0.5, 2.0 ** 46 - 0.5e-6, (2.0 ** 52 - 0.5) / 1e6, 2.0 ** 52 / 1e6,
                    rng.random(300) * 1000, np.round(rng.random(300) * 1000, 7)]
     return np.r_[values, -values]  # a negative amount is rounded by its size, as rint does
+
+
+#: Prices a customer may start on (cents; a few odd ones, none exact in binary).
+CANONICAL_PRICES = [9.99, 19.0, 29.5, 49.0, 99.99, 149.0, 250.01, 0.01, 1234.56, 0.1, 0.2, 0.3]
+
+
+def canonical_ledger(seed: int, rows: int | None = None, months: int = 26, ids: int = 60, *, kind: str = "names",
+                     start: str = "2023-01") -> pd.DataFrame:
+    """A ledger in the canonical shape: exactly one row per customer per month, every MRR > 0 in cents.
+
+    Each of ``ids`` customers starts in a random month of the ``months`` from ``start`` (some in the first,
+    some late), runs to a random end (some to the last month), and pauses on the way (a run of missing
+    months: a churn, then a reactivation); its price stays flat, rises or falls from month to month. The
+    rows come in random order, on random days (some at 23:59:59 on a month's last day). ``rows``: keep
+    only that many rows, drawn at random (more gaps; still canonical). ``kind`` of ids: ``"names"``
+    (text such as ``"cus_17"``), ``"digits"`` (numbers as text, ``"1017"``), ``"int"`` (an integer
+    column), ``"dotted"`` (text that the id rule rewrites: ``"17.0"`` is ``"17"``, ``" cus_3"`` is
+    ``"cus_3"``; each still one customer, so the ledger stays canonical after normalising).
+    """
+    rng = np.random.default_rng(seed)
+    first = pd.Period(start, "M")
+    customers, month_index, amounts = [], [], []
+    for i in range(ids):
+        # a quarter start in the first month, a quarter run to the last one
+        begin = 0 if rng.random() < 0.25 else int(rng.integers(0, months))
+        end = months - 1 if rng.random() < 0.25 else int(rng.integers(begin, months))
+        price = float(rng.choice(CANONICAL_PRICES)) * float(rng.integers(1, 4))
+        active = True
+        for m in range(begin, end + 1):
+            if m > begin:
+                # pauses come in runs: active -> paused 12 %, paused -> active 45 %
+                active = rng.random() >= 0.12 if active else rng.random() < 0.45
+            if not active:
+                continue
+            move = rng.random()
+            if m > begin and move < 0.15:
+                price *= 1 + float(rng.integers(1, 100)) / 100  # up
+            elif m > begin and move < 0.25:
+                price *= float(rng.integers(30, 99)) / 100  # down
+            price = max(round(price, 2), 0.01)
+            customers.append(i)
+            month_index.append(m)
+            amounts.append(price)
+    order = rng.permutation(len(customers))
+    if rows is not None:
+        order = order[:rows]
+    code = np.asarray(customers)[order]
+    m = np.asarray(month_index)[order]
+    periods = [first + int(k) for k in m]
+    days = rng.integers(1, 29, len(order))
+    stamps = pd.to_datetime([f"{p.year:04d}-{p.month:02d}-{d:02d}" for p, d in zip(periods, days)])
+    month_end = rng.random(len(order)) < 0.1  # the last second of the month: still that month
+    stamps = stamps.where(~month_end, [p.end_time.floor("s") for p in periods])
+    if kind == "int":
+        cid = pd.Series(1000 + code * 7, dtype="int64")
+    elif kind == "digits":
+        cid = pd.Series([str(1000 + c * 7) for c in code], dtype=object)
+    elif kind == "names":
+        cid = pd.Series([f"cus_{c}" for c in code], dtype=object)
+    elif kind == "dotted":  # one spelling per customer, rewritten by the id rule
+        spell = {c: (f"{100 + c}.0" if c % 3 == 0 else f" cus_{c}" if c % 3 == 1 else f"cus_{c}.") for c in range(ids)}
+        cid = pd.Series([spell[c] for c in code], dtype=object)
+    else:
+        raise ValueError(f"kind {kind!r}")
+    return pd.DataFrame({"customer_id": cid, "month": pd.DatetimeIndex(stamps).as_unit("ns"),
+                         "mrr": np.asarray(amounts, dtype=float)[order]})
+
+
+def is_canonical(df: pd.DataFrame, as_of=None) -> bool:
+    """Whether ``df`` (reported rows: through ``as_of``) has one row per customer-month, each MRR > 0 by the
+    money rule: the shape of the Ibis engine's fast path, decided here independently of it."""
+    from xl_kpi.ledger.ids import normalise_id
+    from xl_kpi.ledger.money import round_money
+
+    period = df["month"].dt.to_period("M")
+    keep = period <= pd.Period(as_of, "M") if as_of is not None else np.ones(len(df), bool)
+    d = df[keep]
+    key = pd.DataFrame({"c": d["customer_id"].map(normalise_id), "p": period[keep]})
+    return not key.duplicated().any() and bool((round_money(d["mrr"].to_numpy(dtype=float)) > 0).all())
