@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.engine_cases import check_ledger, checks_of, money_cases, random_ledger
+from tests.engine_cases import canonical_ledger, check_ledger, checks_of, is_canonical, money_cases, random_ledger
 from tests.test_engines import assert_same_analyses
+from tests.test_engines_canonical import assert_plan, late_rows
 from tests.test_ledger import hand_ledger
 from xl_kpi.engines.ibis_engine import IbisLedger
 from xl_kpi.ledger import LedgerError, prepare_ledger
@@ -62,6 +63,24 @@ def test_the_spark_backend_runs_the_queries(spark):
 def test_random_hostile_ledgers_on_spark_agree_with_the_numpy_path(spark, seed):
     df = random_ledger(seed, rows=300, months=16)
     assert_same_analyses(df, IbisLedger(on_spark(spark, df, f"ledger_{seed}")))
+
+
+@pytest.mark.parametrize("args, as_of", [(dict(seed=1), None), (dict(seed=2, kind="digits"), "2024-06"),
+                                         (dict(seed=14, kind="dotted", months=20), "2024-02")],
+                         ids=["names", "digits cut", "rewritten ids cut"])
+def test_canonical_ledgers_on_spark_agree_with_the_numpy_path(spark, args, as_of):
+    """One row per customer-month, every MRR > 0 (the Ibis engine's fast path, tests/test_engines_canonical.py),
+    on Spark: the same numbers, cut by as_of or not, ids the id rule rewrites (Java's regular expressions)."""
+    df = canonical_ledger(**args)
+    assert is_canonical(df, as_of)
+    led = IbisLedger(on_spark(spark, df, f"canonical_{args['seed']}"), as_of=as_of)
+    assert_plan(led, "rows")
+    assert_same_analyses(df, led, as_of=as_of)
+    ref = prepare_ledger(df, as_of=as_of)
+    assert (led.rows_after_as_of, led.month_range()) == (late_rows(df, as_of), ref.month_range())
+    # Spark has no row numbers: the checks' counts and words, not their examples (rows)
+    got, want = checks_of(led.data_checks()), checks_of(ref.checks)
+    assert [c[:2] + c[3:] for c in got] == [c[:2] + c[3:] for c in want]
 
 
 def test_hand_worked_ledger_and_as_of_on_spark(spark):
