@@ -99,9 +99,12 @@ def _is_path(source: Any) -> bool:
 
 
 def parquet_rows(path: str | os.PathLike) -> int:
-    """The row count in a Parquet file's footer (nothing else is read)."""
-    pq = import_optional("pyarrow.parquet", WAREHOUSE, "reading Parquet files")
-    return pq.ParquetFile(path).metadata.num_rows
+    """The row count in a Parquet file's footer (nothing else is read), without pyarrow
+    (:mod:`xl_kpi.sources.parquet_footer`: its import costs the command line 50 ms); ValueError for a file
+    that does not end with a Parquet footer. (Reading the file is what needs the warehouse extra.)"""
+    from xl_kpi.sources.parquet_footer import parquet_rows as footer_count
+
+    return footer_count(path)
 
 
 def large_table(path: str | os.PathLike, *, table: str | None = None, query: str | None = None):
@@ -123,13 +126,17 @@ def large_table(path: str | os.PathLike, *, table: str | None = None, query: str
             return None
         try:
             rows = parquet_rows(p)
-        except (OSError, ValueError):  # not readable as Parquet (pyarrow's ArrowInvalid is a ValueError)
+        except (OSError, ValueError):  # not readable as Parquet
             return None  # the source reader says so in its own words
         if rows <= LARGE_ROWS:
             return None
         from xl_kpi.engines.ibis_engine import ibis_table
 
-        return ibis_table(p)
+        duckdb = import_optional("duckdb", WAREHOUSE, "the Ibis engine")
+        try:
+            return ibis_table(p)
+        except duckdb.Error:  # a footer damaged past its row count (read only that far): said as for any other
+            return None
     if magic[8:12] == b"DUCK" or p.suffix.lower() in (".duckdb", ".ddb"):
         if (table is None) == (query is None):
             return None  # the source reader asks for one of them
