@@ -629,12 +629,19 @@ def test_the_written_out_digit_ranges_are_what_re_finds_in_this_python():
     assert all(runs[a] <= runs[b] for a, b in zip(order, order[1:])) and len(runs[order[0]]) > 60
 
 
+class Unusable:
+    """Stands for a table that must not be read: any use of it fails."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the table was used (.{name})")
+
+
 def test_the_checks_query_brings_the_summary_no_second_scan(monkeypatch):
     """The checks and the summary are one query of the customer-month table: once the ledger is made, the
     bridge, both cohort matrices, the stored trailing window and the movement counts need no query."""
     df = random_ledger(43, rows=400, months=16)
     led, ref = IbisLedger(df), prepare_ledger(df)
-    monkeypatch.setattr(led, "_cm", None)  # the table: any query of it would fail
+    monkeypatch.setattr(led, "_cm_table", Unusable())  # the table: any query of it would fail
     monkeypatch.setattr(led, "_flags", None)
     assert_frames_match(led.bridge(), ref.bridge())
     for basis in ("logo", "revenue"):

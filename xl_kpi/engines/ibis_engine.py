@@ -52,6 +52,21 @@ number:
 7. Movements: the active rows whose MRR moved, and the churns, filtered to
    the months asked for (the MRR Movements sheet's latest months).
 
+Two plans compute these steps (:attr:`IbisLedger.plan`). When every reported
+customer-month is one row above 0 (most ledgers: one row per customer per
+month), the customer-months are the rows: the **rows plan**
+(:meth:`IbisLedger._rows_plan`) makes one scan without grouping (the checks'
+counts, and a HyperLogLog estimate of the distinct customer-months), then one
+query: the window of step 3 over the rows themselves (no GROUP BY, whose hash
+table of every customer-month is a third of the work), straight into the
+aggregate of step 5, which also keeps each customer's first row (the distinct
+customers) and the latest months' rows (their movements, step 7). Its window
+counts the neighbours in the same month: a customer-month of two rows sends
+the ledger to the **customer-month plan** (steps 2-7 as written), as do a row
+not above 0, or many fewer estimated customer-months than rows (then at once).
+What the rows plan did not keep (another trailing window, earlier months'
+movements) is read from the customer-month table, made when first needed.
+
 The result frames are built by the numpy path's own functions
 (:func:`xl_kpi.ledger.bridge.bridge_from_totals`,
 :func:`xl_kpi.ledger.cohorts.cohort_frame`), which compute every rate with
@@ -93,7 +108,7 @@ from xl_kpi.ledger.periods import check_fiscal_year_start, check_period, period_
 from xl_kpi.ledger.money import DECIMALS
 from xl_kpi.ledger.money import round_money as round_money_np
 from xl_kpi.ledger.monthly import monthly_kpis
-from xl_kpi.ledger.movements import MOVEMENT_COLUMNS, MOVEMENTS
+from xl_kpi.ledger.movements import MOVEMENT_COLUMNS, MOVEMENT_MONTHS, MOVEMENTS
 from xl_kpi.ledger.report_range import as_of_month
 from xl_kpi.ledger.trailing import TRAILING_TOTALS, check_window, trailing_from_totals
 from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, LedgerError, _describe, _where,
@@ -122,6 +137,16 @@ _POS = "__xl_kpi_row"
 #: The trailing window whose later MRR the customer-month table holds (the Retention sheet's twelve
 #: months, :func:`xl_kpi.refresh.pipeline.report_data`); any other window costs one more sort.
 TRAILING_WINDOW = 12
+
+#: The latest months whose movements the rows plan keeps in its one query (:meth:`IbisLedger._rows_plan`):
+#: the MRR Movements sheet's (:data:`xl_kpi.ledger.movements.MOVEMENT_MONTHS`). Movements of earlier
+#: months are read from the customer-month table, made then.
+CANDIDATE_MONTHS = MOVEMENT_MONTHS
+
+#: The rows plan is tried when the estimated distinct customer-months (HyperLogLog, a few per cent off)
+#: are at least this share of the rows: below it, some customer-months surely have several rows, and
+#: the customer-month plan computes at once rather than after a query whose result it would drop.
+ROWS_PLAN_DISTINCT = 0.9
 
 #: Step between the ranks of a customer's months in its window order (active, other reported, the rest):
 #: more than the supported months span (FIRST_MONTH .. LAST_MONTH) plus :data:`TRAILING_WINDOW`, so
@@ -341,15 +366,30 @@ class IbisLedger:
         # there are some is it made again, grouped by the normalised ids (:func:`_normal_id`)
         self._normalise = False
         self._summary: pd.DataFrame | None = None
+        self._cm_table = None  # the customer-month table (:attr:`_cm`), made when first needed
+        self._rows_table = None  # the one-query plan's results (:meth:`_rows_plan`)
+        #: How the analysis was computed: ``"rows"`` (one row per customer-month: one query over the rows,
+        #: :meth:`_rows_plan`) or ``"customer-months"`` (the rows added up per customer and month first).
+        self.plan = "customer-months"
         self._flags = self._flagged()
-        self._cm = self._customer_month_table()
+        if self._rows_plan():
+            self.plan = "rows"
+            return
         self.checks = self._run_checks()
         if self.checks is None:
             self._normalise = True
             self._drop_cm()
             self._flags = self._flagged()
-            self._cm = self._customer_month_table()
             self.checks = self._run_checks()
+
+    @property
+    def _cm(self):
+        """The customer-month table (:meth:`_customer_month_table`), made on first use: at once by the
+        customer-month plan; by the rows plan only for what its one query did not keep (a trailing window
+        other than :data:`TRAILING_WINDOW`, movements of earlier months, the sequence itself)."""
+        if self._cm_table is None:
+            self._cm_table = self._customer_month_table()
+        return self._cm_table
 
     # ---------------------------------------------------------- checks
 
@@ -491,12 +531,23 @@ class IbisLedger:
 
     def _drop_cm(self) -> None:
         """Drop the customer-month table now (it is made again: :meth:`__init__`)."""
-        name = getattr(self, "_cm_name", None)
-        if name is not None:
-            _drop_quietly(self._cm.get_backend(), name)
-            self._cm_name = None
+        if self._cm_table is not None:
+            self._discard(self._cm_table, "_cm_name")
+        self._cm_table = None
 
-    def _materialise(self, expr):
+    def _discard(self, table, attr: str) -> None:
+        """Drop a table :meth:`_materialise` made (its name in ``attr``) now, not with the ledger."""
+        name = getattr(self, attr, None)
+        if name is not None:
+            _drop_quietly(table.get_backend(), name)
+            setattr(self, attr, None)
+        elif hasattr(table, "release"):  # a cached table of another backend
+            try:
+                table.release()
+            except Exception:  # noqa: BLE001 - only memory is at stake
+                pass
+
+    def _materialise(self, expr, attr: str = "_cm_name"):
         """``expr`` computed once into a table of its backend, dropped with this ledger.
 
         DuckDB: a temporary table, dropped here with SQL (ibis 12's ``cache()``
@@ -510,8 +561,104 @@ class IbisLedger:
         name = ibis.util.gen_name("xl_kpi")
         table = backend.create_table(name, expr, temp=True)
         weakref.finalize(self, _drop_quietly, backend, name)
-        self._cm_name = name
+        setattr(self, attr, name)
         return table
+
+    # ---------------------------------------------------------- the rows plan
+
+    def _in_range(self, m):
+        """Whether the month number ``m`` is reported (not null, through ``as_of``)."""
+        return m.notnull() if self.as_of_month is None else (m <= self.as_of_month).fill_null(False)
+
+    def _row_counts(self) -> dict:
+        """One scan of the source, no grouping: rows, skipped and bad rows, the reported rows and those of
+        them not above 0 by the money rule, the first reported and the last month, and an estimate of the
+        distinct reported customer-months (HyperLogLog over a hash of id and month)."""
+        f = self._flags
+        skip = f.c_blank & f.d_blank & f.v_blank
+        bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
+        in_range = self._in_range(f.m)
+        above = (round_money(f.v) > 0).fill_null(False)
+        pair = ibis.struct({"c": f.c, "m": f.m})  # (an estimate: a hash of each pair, a few per cent off)
+        q = f.aggregate(total=f.count(), skipped=f.count(where=skip), bad=f.count(where=bad),
+                        rows=f.count(where=in_range), idle=f.count(where=in_range & ~above),
+                        first=f.m.min(where=in_range), last=f.m.max(), distinct=pair.approx_nunique(where=in_range))
+        return q.to_pyarrow().to_pylist()[0]
+
+    def _rows_plan(self) -> bool:
+        """The analysis in one query over the rows, when every reported customer-month is one row above 0;
+        True when it was made (:attr:`checks` and the summary set).
+
+        Most ledgers are written so: one row per customer per month. Then the customer-months are the
+        rows, and the window of :meth:`_customer_month_table` runs over the rows themselves, with no GROUP
+        BY before it (a hash table of every customer-month: a third of that query's work) and no rank in
+        its order (every reported row is active). First one scan without grouping (:meth:`_row_counts`): a
+        bad row is refused from it; a reported row that is not above 0 (a zero, a credit, a tiny amount)
+        or fewer estimated customer-months than :data:`ROWS_PLAN_DISTINCT` of the rows send the ledger to
+        the customer-month plan. Then the one query (:meth:`_rows_query`), whose window also counts the
+        neighbours of the same month (a customer-month of two rows) and the ids that normalising changes:
+        if it finds any, its result is dropped and the customer-month plan computes (then grouped by the
+        normalised ids at once, for the latter). Its summary groups and check counts are the customer-month
+        plan's, to the bit: a customer-month of one row adds up to that row.
+        """
+        got = self._row_counts()
+        if got["bad"]:
+            self._raise_first()
+        rows = int(got["rows"])
+        if not rows or got["idle"] or got["distinct"] < ROWS_PLAN_DISTINCT * rows:
+            return False
+        first = int(got["first"])
+        end = int(got["last"]) if self.as_of_month is None else self.as_of_month
+        n = end - first + 1
+        table = self._materialise(self._rows_query(first, n), "_rows_name")
+        sums = ("k_customers", "k_dup", "k_changing", "s_n", "s_r", "s_delta", "s_later", "s_change")
+        groups = table.group_by(["m", "cohort", "mk", "ck", "tk"]).aggregate(
+            **{name: table[name].sum() for name in sums}).to_pyarrow().to_pandas()
+        if groups["k_dup"].sum() or groups["k_changing"].sum():
+            self._discard(table, "_rows_name")
+            if groups["k_changing"].sum() and not groups["k_dup"].sum():
+                self._normalise = True  # (the customer-month plan groups by the normalised ids at once)
+                self._flags = self._flagged()
+            return False
+        self._rows_table = table
+        self.checks = Checks(rows, first, n, int(groups["k_customers"].sum()),
+                             int(got["total"] - got["skipped"] - rows))
+        groups = groups.assign(m=groups["m"] + first, cohort=groups["cohort"] + first)  # (counted from 0 there)
+        self._summary = self._summary_of(groups)
+        return True
+
+    def _rows_query(self, first: int, n: int):
+        """The rows plan's one query: the reported rows through one window (the customer-month table's
+        window columns, over rows: months counted from ``first``, ``n`` reported), into one aggregate.
+
+        Its groups are the summary's (month, cohort and the keys of :meth:`_summary_keys`, with the
+        checks' counts) for all rows but those kept, and one group each for the rows kept (the id in the
+        key, their sequence columns as aggregates of one row): each customer's first (the distinct
+        customers, for :meth:`_check_near_duplicate_ids`) and the rows of the latest
+        :data:`CANDIDATE_MONTHS` months and the month before (their movements, churns included). One
+        reader of the window's rows: two would have DuckDB store them all for the second.
+        """
+        f = self._flags
+        t = f.filter(self._in_range(f.m)).select(c=f.c, m=(f.m - first).cast("int32"), r=round_money(f.v))
+        w = ibis.window(group_by=t.c, order_by=t.m)
+        ahead = ibis.window(group_by=t.c, order_by=t.m, range=(TRAILING_WINDOW, TRAILING_WINDOW))
+        before = t.m.lag().over(w)
+        s = t.mutate(prev_m=before, prev_v=t.r.lag().over(w), next_m=t.m.lead().over(w),
+                     cohort=t.m.first().over(w), later=t.r.first().over(ahead), first_of_c=before.isnull(),
+                     dup=(before == t.m).fill_null(False), changing=self._id_changing(t.c, before.isnull()),
+                     active=ibis.literal(True))
+        kept = (s.m >= n - CANDIDATE_MONTHS - 1) | s.first_of_c
+        own = ibis.ifelse(kept, s.c, ibis.null().cast(s.c.type())).name("c")
+        return s.group_by([s.m, s.cohort, *self._summary_keys(s).values(), own]).aggregate(
+            k_customers=s.count(where=s.first_of_c), k_dup=s.count(where=s.dup),
+            k_changing=s.count(where=s.changing), **self._summary_sums(s),
+            v=s.r.max(), prev_m=s.prev_m.max(), prev_v=s.prev_v.max(), next_m=s.next_m.max(),
+            first_of_c=s.first_of_c.any())
+
+    def _kept_rows(self):
+        """The rows the rows plan kept (:meth:`_rows_query`), as :meth:`sequence` has them."""
+        kept = self._rows_table
+        return kept.filter(kept.c.notnull()).select("c", "m", "v", "prev_m", "prev_v", "next_m", "first_of_c")
 
     def _run_checks(self) -> Checks | None:
         """The checks, from the customer-month table: rows, months, customers; a bad row is looked up then.
@@ -741,23 +888,9 @@ class IbisLedger:
         """
         from xl_kpi.ledger.ids import near_duplicate_keys, near_duplicates
 
-        cm = self._cm
-        if not cm.c.type().is_string():  # numbers as ids: their digits, no case and no leading zeros
+        if not self.table[self.customer].type().is_string():  # numbers as ids: their digits, no case and no leading zeros
             return
-        cust = cm.filter(cm.first_of_c & cm.in_range).select("c")
-        c = cust.c
-        zeros = c.re_replace("^0+", "")
-        number = ibis.ifelse(zeros == "", "0", zeros)
-        k = cust.mutate(key=ibis.ifelse(c.re_search("^[0-9]+$"), number, c.lower()),
-                        ascii=~c.re_search("[^\\x00-\\x7f]"))
-        plain = k.filter(k.ascii)
-        changed = plain.filter(plain.c != plain.key).select("key")
-        shared = plain.semi_join(changed, "key")
-        shared = shared.group_by("key").aggregate(ids=shared.count())
-        shared = shared.filter(shared.ids > 1).select("key")
-        found = plain.semi_join(shared, "key").select("c", other=ibis.literal(False)).union(
-            k.filter(~k.ascii).select("c", other=ibis.literal(True)))
-        rows = found.to_pyarrow().to_pylist()
+        rows, plain = self._near_candidates()
         # one non-ASCII id alone may still share its casefolded key with ASCII ids ("Straße" / "STRASSE")
         if not rows or (len(rows) < 2 and not rows[0]["other"]):
             return
@@ -789,6 +922,32 @@ class IbisLedger:
             return f"{who!r} ({row_label(self.first_row + first[who], self.sheet)})" if first else repr(who)
 
         add_near_duplicate_ids(checks, len(groups), [" / ".join(named(i) for i in g) for g in groups])
+
+    def _near_candidates(self) -> tuple[list[dict], Any]:
+        """The ids :meth:`_check_near_duplicate_ids` looks at (``{"c": id, "other": not ASCII}``): the ASCII
+        ids whose key another ASCII id shares, and every id that is not ASCII; with the distinct reported
+        ASCII ids and their keys (:func:`_near_keys`), for the casefolded lookups.
+
+        Over the distinct reported customers (not the source): the first row of each in the
+        customer-month table, or in the rows the rows plan kept. Only the keys that some id differs from
+        can be shared (``"acme"`` alone is its own key; two distinct ids of one key cannot both equal
+        it): so the database groups only those, and usually returns nothing.
+        """
+        if self._rows_table is None:
+            cm = self._cm
+            cust = cm.filter(cm.first_of_c & cm.in_range).select("c")
+        else:
+            kept = self._kept_rows()
+            cust = kept.filter(kept.first_of_c).select("c")
+        k = _near_keys(cust)
+        plain = k.filter(k.ascii)
+        changed = plain.filter(plain.c != plain.key).select("key")
+        shared = plain.semi_join(changed, "key")
+        shared = shared.group_by("key").aggregate(ids=shared.count())
+        shared = shared.filter(shared.ids > 1).select("key")
+        found = plain.semi_join(shared, "key").select("c", other=ibis.literal(False)).union(
+            k.filter(~k.ascii).select("c", other=ibis.literal(True)))
+        return found.to_pyarrow().to_pylist(), plain
 
     @property
     def backend(self) -> str:
@@ -979,32 +1138,7 @@ class IbisLedger:
         ``movements_expr().to_parquet(path)`` writes a drill-down of any size
         without bringing it into Python.
         """
-        s, n = self.sequence(), self.n_months
-        consecutive = (s.prev_m == s.m - 1).fill_null(False)
-        delta = s.v - s.prev_v
-        kind = ibis.cases(
-            (s.prev_m.isnull(), MOVEMENTS.index("new")),
-            (s.prev_m < s.m - 1, MOVEMENTS.index("reactivation")),
-            (consecutive & (delta > 0), MOVEMENTS.index("expansion")),
-            (consecutive & (delta < 0), MOVEMENTS.index("contraction")),
-            else_=-1,
-        )
-        # both halves of the union typed alike (a materialised month column has its own integer width)
-        moved = s.select(month=s.m.cast("int64"), customer=s.c, kind=kind.cast("int64"),
-                         mrr_before=ibis.ifelse(consecutive, s.prev_v, 0.0).cast("float64"), mrr_after=s.v.cast("float64"))
-        moved = moved.filter(moved.kind >= 0)
-        churns = (s.next_m.isnull() | (s.next_m > s.m + 1)) & (s.m + 1 < n)
-        churned = s.filter(churns).select(month=(s.m + 1).cast("int64"), customer=s.c,
-                                          kind=ibis.literal(MOVEMENTS.index("churn")).cast("int64"),
-                                          mrr_before=s.v.cast("float64"), mrr_after=ibis.literal(0.0).cast("float64"))
-        both = moved.union(churned)
-        if months is not None:
-            keep = [int(k) for k in months]
-            # before the ORDER BY, which stays last (a filter over an ordered subquery may lose the order)
-            both = both.filter(both.month.isin(keep) if keep else ibis.literal(False))
-        both = both.mutate(change=both.mrr_after - both.mrr_before)
-        # the numpy path's order: month, the largest move first, movement type, then the customer id
-        return both.order_by([both.month, (-both.change.abs()), both.kind, both.customer])
+        return _listed(_movement_rows(self.sequence(), self.n_months), months)
 
     def movement_counts(self) -> np.ndarray:
         """The movements of each month of the report (0 = the first), from the summary (no query): new,
@@ -1046,7 +1180,12 @@ class IbisLedger:
                 kept, cut = listed_months(counts, int(rows))
                 keep = keep[counts.index.isin(kept)]
                 limit = int(rows) if cut else None
-        expr = self.movements_expr(keep)
+        kept = self._rows_table
+        if kept is not None and keep is not None and (not len(keep) or keep.min() >= self.n_months - CANDIDATE_MONTHS):
+            # the rows plan's query kept the latest months' movements: no second pass over the data
+            expr = _listed(_movement_rows(self._kept_rows(), self.n_months), keep)
+        else:
+            expr = self.movements_expr(keep)
         got = (expr if limit is None else expr.limit(limit)).to_pyarrow().to_pandas()
         month = got["month"].to_numpy(dtype=np.int64)
         kinds = got["kind"].to_numpy(dtype=np.int64)
@@ -1087,6 +1226,51 @@ class IbisLedger:
     def __repr__(self) -> str:
         return (f"<IbisLedger on {self.backend}: {self.n_rows} rows, {self.n_customers} customers, "
                 f"{self.n_months} months>")
+
+
+def _movement_rows(s, n: int):
+    """The movements of a sequence ``s`` (active customer-months: ``c, m, v, prev_m, prev_v, next_m``, months
+    counted from the report's first, ``n`` of them): month, customer, movement (an index of
+    :data:`~xl_kpi.ledger.movements.MOVEMENTS`), MRR before and after; in no order (:func:`_listed`)."""
+    consecutive = (s.prev_m == s.m - 1).fill_null(False)
+    delta = s.v - s.prev_v
+    kind = ibis.cases(
+        (s.prev_m.isnull(), MOVEMENTS.index("new")),
+        (s.prev_m < s.m - 1, MOVEMENTS.index("reactivation")),
+        (consecutive & (delta > 0), MOVEMENTS.index("expansion")),
+        (consecutive & (delta < 0), MOVEMENTS.index("contraction")),
+        else_=-1,
+    )
+    # both halves of the union typed alike (a materialised month column has its own integer width)
+    moved = s.select(month=s.m.cast("int64"), customer=s.c, kind=kind.cast("int64"),
+                     mrr_before=ibis.ifelse(consecutive, s.prev_v, 0.0).cast("float64"), mrr_after=s.v.cast("float64"))
+    moved = moved.filter(moved.kind >= 0)
+    churns = (s.next_m.isnull() | (s.next_m > s.m + 1)) & (s.m + 1 < n)
+    churned = s.filter(churns).select(month=(s.m + 1).cast("int64"), customer=s.c,
+                                      kind=ibis.literal(MOVEMENTS.index("churn")).cast("int64"),
+                                      mrr_before=s.v.cast("float64"), mrr_after=ibis.literal(0.0).cast("float64"))
+    return moved.union(churned)
+
+
+def _listed(moves, months: Any = None):
+    """Movements (:func:`_movement_rows`) of ``months`` only (month numbers; None: all), with their change, in
+    the numpy path's order: month, the largest move first, movement type, then the customer id."""
+    if months is not None:
+        keep = [int(k) for k in months]
+        # before the ORDER BY, which stays last (a filter over an ordered subquery may lose the order)
+        moves = moves.filter(moves.month.isin(keep) if keep else ibis.literal(False))
+    moves = moves.mutate(change=moves.mrr_after - moves.mrr_before)
+    return moves.order_by([moves.month, (-moves.change.abs()), moves.kind, moves.customer])
+
+
+def _near_keys(customers):
+    """Distinct ids (column ``c``, text) with the key that near-duplicates share (``key``: SQL's ``lower``, a
+    number's leading zeros cut) and whether the id is ASCII (``ascii``; the others are casefolded in Python)."""
+    c = customers.c
+    zeros = c.re_replace("^0+", "")
+    number = ibis.ifelse(zeros == "", "0", zeros)
+    return customers.mutate(key=ibis.ifelse(c.re_search("^[0-9]+$"), number, c.lower()),
+                            ascii=~c.re_search("[^\\x00-\\x7f]"))
 
 
 def _drop_quietly(backend, name: str) -> None:

@@ -39,6 +39,12 @@ __all__ = ["mrr_movements", "MOVEMENT_COLUMNS", "MOVEMENTS", "movement_table", "
 MOVEMENT_COLUMNS = ("month", "customer", "movement", "mrr_before", "mrr_after", "change")
 #: The movement types, in the bridge's order.
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
+
+#: Months of customer movements the MRR Movements sheet lists (the latest quarter; a million-row ledger
+#: has ~170,000 movements, ~8,000 a month: all of them would make the refresh several times slower);
+#: ``=MRR_MOVEMENTS`` lists them all. The Ibis engine keeps these months' movements in its one query.
+MOVEMENT_MONTHS = 3
+
 _NEW, _EXPANSION, _REACTIVATION, _CONTRACTION, _CHURN = range(5)
 
 

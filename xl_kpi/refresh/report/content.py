@@ -55,7 +55,7 @@ import pandas as pd
 from xl_kpi.kpis import get as kpi
 from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
 from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_COLUMNS, TERMS
-from xl_kpi.ledger.movements import latest_months, listed_months
+from xl_kpi.ledger.movements import MOVEMENT_MONTHS, latest_months, listed_months  # noqa: F401 (the table's months)
 from xl_kpi.refresh.report.layout import (CHART_ROWS, chart_slots, col_edges, format_text, place_chart,
                                           sheet_widths)
 from xl_kpi.refresh.report.model import (DATE_FORMAT, Block, Chart, Column, DefinedName, RangeRef, Report,
@@ -79,10 +79,6 @@ SEGMENTS_TABLE = "SegmentSummary"
 BRIDGE_ROW = 2
 #: The MRR Bridge sheet's title (row 1).
 BRIDGE_TITLE = "MRR bridge: each month from starting to ending MRR; quarters and years below"
-#: Months of customer movements the MRR Movements table lists (the latest quarter; a million-row
-#: ledger has ~170,000 movements, ~8,000 a month: all of them would make the refresh several times slower).
-#: ``=MRR_MOVEMENTS`` lists them all.
-MOVEMENT_MONTHS = 3
 #: At most this many customer movements in the table: a large ledger moves hundreds of thousands
 #: of customers a quarter (the 10M-row benchmark: 839,064), past what a board pack can use and,
 #: a few more, past Excel's 1,048,576 rows. Whole months are kept, latest first; when the latest
