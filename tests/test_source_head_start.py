@@ -192,23 +192,33 @@ def test_the_thread_says_when_its_query_begins_or_it_ends(ledger_file, large):
     assert not none.started.is_set()
 
 
-def test_the_command_line_is_let_go_when_the_first_table_is_being_made_not_before(ledger_file, large):
-    """The command line's imports wait (wait_started) until the analysis gives the database the statement
-    making its customer-month table, the query built and compiled (Python work its imports would slow down),
-    not only until the thread has its table; a look-up before that (the current schema) does not count, and
-    the backend is its own again afterwards (the refresh's statements are not watched)."""
+def test_the_command_line_is_let_go_when_the_analysis_gives_its_first_query_not_before(ledger_file, large):
+    """The command line's imports wait (wait_started) until the analysis gives the database its first query,
+    built and compiled (Python work those imports would slow down), not only until the thread has its table:
+    a query compiled and run (to_pyarrow), or a statement making a table (create_table); a look-up before
+    that (the current schema) does not count, and the backend is its own again afterwards (the refresh's
+    queries are not watched)."""
     from xl_kpi.sources.ledger_input import ExternalLedgerSource
 
-    early = SourceHeadStart()
-    table = engines.large_table(ledger_file)
-    early._connected(table)  # what the thread does when it has its table, here in this thread
-    backend = table.get_backend()
-    assert early.connected.is_set() and not early.started.is_set() and "raw_sql" in vars(backend)
-    assert backend.raw_sql("SELECT 41 + 1").fetchall() == [(42,)]
-    assert not early.started.is_set()
+    def connected():
+        early, table = SourceHeadStart(), engines.large_table(ledger_file)
+        early._connected(table)  # what the thread does when it has its table, here in this thread
+        backend = table.get_backend()
+        assert early.connected.is_set() and not early.started.is_set()
+        assert {"raw_sql", "compile"} <= set(vars(backend))
+        assert backend.raw_sql("SELECT 41 + 1").fetchall() == [(42,)]
+        assert not early.started.is_set()
+        return early, table, backend
+
+    early, table, backend = connected()
     analysis = ExternalLedgerSource(str(ledger_file), columns=COLUMNS)._analyse(table, None)  # the thread's
-    assert early.started.is_set() and "raw_sql" not in vars(backend)
+    assert early.started.is_set() and not {"raw_sql", "compile"} & set(vars(backend))
     assert analysis.rows == 1500
+    early, table, backend = connected()
+    assert table.count().to_pyarrow().as_py() == 1500 and early.started.is_set()
+    early, table, backend = connected()
+    backend.create_table("made", table.limit(3), temp=True)
+    assert early.started.is_set() and not {"raw_sql", "compile"} & set(vars(backend))
     # a thread that has ended has set both, whatever it met (here: no such column)
     ended = finished(SourceHeadStart.start(str(ledger_file), columns="customer=Nope"))
     assert ended.connected.is_set() and ended.started.is_set()

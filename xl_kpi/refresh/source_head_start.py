@@ -29,9 +29,9 @@ them, and the command line waits until its query runs
 (:meth:`SourceHeadStart.wait_started`) before it imports the rest of the
 refresh beside it (two threads importing at once share one GIL: the query
 would begin only when both are done). "Runs" is the analysis's first
-statement that makes a table (the customer-month table: the scan and the
-sort), given to the backend after the Ibis expression is built and compiled
-to SQL, Python work that the refresh's imports would slow down as much.
+query given to the database (a scan of the file, or the statement making a
+table), after its Ibis expression is built and compiled to SQL: Python work
+that the refresh's imports would slow down as much.
 
 >>> SourceHeadStart.start(None).take("big.parquet", None, None, {}, None) is None  # no source: nothing began
 True
@@ -50,9 +50,9 @@ __all__ = ["SourceHeadStart", "Answer"]
 #: interrupted at once; before it (imports, a Parquet footer, a database's row count) it cannot be.
 CLOSE_WAIT = 10.0
 
-#: The longest :meth:`SourceHeadStart.wait_started` waits, once the thread has its table, for the statement
-#: that makes the first table (seconds): building and compiling the query takes a tenth of that; an analysis
-#: that makes none first (another backend, another engine) is waited for no longer.
+#: The longest :meth:`SourceHeadStart.wait_started` waits, once the thread has its table, for its first query
+#: (seconds): building and compiling it takes a tenth of that; an analysis that gives none the way
+#: :meth:`SourceHeadStart._watch` sees (another backend) is waited for no longer.
 STATEMENT_WAIT = 0.5
 
 
@@ -146,7 +146,7 @@ class SourceHeadStart:
 
     def _connected(self, table) -> None:
         """Keep the connection of the table about to be computed, to interrupt it if nobody takes the result,
-        and watch it for the statement that begins the computation (:meth:`_watch`)."""
+        and watch it for the query that begins the computation (:meth:`_watch`)."""
         with self._lock:
             if self._cancelled:
                 raise RuntimeError("head start dropped")
@@ -159,30 +159,40 @@ class SourceHeadStart:
         self.connected.set()
 
     def _watch(self, backend) -> None:
-        """Set :attr:`started` when ``backend`` is given a statement that makes a table (``CREATE ...``: the
-        Ibis engine's customer-month table, whose query is then compiled; Ibis's DuckDB backend sends its
-        statements through ``raw_sql``). Only the first is watched: the backend's own method is back after it."""
-        run = getattr(backend, "raw_sql", None)
-        if run is None:
-            return
+        """Set :attr:`started` when ``backend`` is first given a query of the analysis: one compiled to SQL
+        (Ibis's DuckDB backend compiles a query just before it runs it: ``to_pyarrow``, ``execute``) or a
+        statement making a table (``CREATE ...``: ``create_table`` sends it through ``raw_sql``, its query
+        compiled). A look-up meanwhile (the current schema) does not count. The backend's own methods are
+        back after it."""
+        own = {name: getattr(backend, name, None) for name in _WATCHED}
+
+        def release() -> None:
+            _unwatch(backend)
+            self.started.set()
 
         def raw_sql(query, *args, **kwargs):
             text = query if isinstance(query, str) else type(query).__name__  # (a sqlglot expression: exp.Create)
             if text.lstrip()[:6].upper() == "CREATE":
-                _unwatch(backend)
-                self.started.set()
-            return run(query, *args, **kwargs)
+                release()
+            return own["raw_sql"](query, *args, **kwargs)
 
-        try:
-            backend.raw_sql = raw_sql
-        except (AttributeError, TypeError):  # a backend whose attributes are fixed: released at STATEMENT_WAIT
-            pass
+        def compile(*args, **kwargs):
+            sql = own["compile"](*args, **kwargs)
+            release()  # (the query runs next)
+            return sql
+
+        for name, method in (("raw_sql", raw_sql), ("compile", compile)):
+            if own[name] is not None:
+                try:
+                    setattr(backend, name, method)
+                except (AttributeError, TypeError):  # a backend whose attributes are fixed: released at STATEMENT_WAIT
+                    pass
 
     def wait_started(self, timeout: float) -> None:
         """Wait until the thread's query runs in the database, which does not hold the GIL: the thread's
         imports (pandas, ibis) and the compiling of its query then go first, undisturbed, and the caller's
         own imports run beside the query rather than delaying it. At most ``timeout`` seconds until the
-        thread has its table, then at most :data:`STATEMENT_WAIT` for its first statement."""
+        thread has its table, then at most :data:`STATEMENT_WAIT` for its first query."""
         if self._thread is not None and self.connected.wait(timeout):
             self.started.wait(STATEMENT_WAIT)
 
@@ -233,6 +243,12 @@ class SourceHeadStart:
         self._result = self._error = self._backend = None
 
 
+#: The backend methods :meth:`SourceHeadStart._watch` watches.
+_WATCHED = ("raw_sql", "compile")
+
+
 def _unwatch(backend) -> None:
-    """The backend's own ``raw_sql`` again (:meth:`SourceHeadStart._watch` set one on the instance)."""
-    getattr(backend, "__dict__", {}).pop("raw_sql", None)
+    """The backend's own methods again (:meth:`SourceHeadStart._watch` set its own on the instance)."""
+    own = getattr(backend, "__dict__", {})
+    for name in _WATCHED:
+        own.pop(name, None)
