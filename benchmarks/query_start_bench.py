@@ -7,8 +7,8 @@ Run by hand (needs ``pip install ".[warehouse]"``)::
 
 The command line starts the in-place analysis of a large ``--ledger`` file in
 a thread (:mod:`xl_kpi.refresh.source_head_start`) and lets the rest of the
-refresh import only once that thread has given DuckDB the statement making
-its customer-month table (the scan and the sort of the file). Everything
+refresh import only once that thread has given DuckDB the analysis's
+first query (a scan of the file, its Ibis expression compiled). Everything
 before that moment (interpreter start, imports of pandas, Ibis, DuckDB and
 the engine, the footer's row count, building and compiling the query) is
 time DuckDB is not yet working. Each timed command is a fresh process that
@@ -16,7 +16,7 @@ exits at that moment:
 
 * **refresh**: the command line, timed from launch until the head start
   lets the main thread go (``SourceHeadStart.wait_started`` returns), with
-  the process's CPU time then, and whether the statement came (rather than
+  the process's CPU time then, and whether the query came (rather than
   the :data:`~xl_kpi.refresh.source_head_start.STATEMENT_WAIT` limit);
 * **baseline**: a process importing duckdb and pandas and submitting a
   query on the file (what ``source_bench.py`` compares the refresh with).
@@ -105,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             runs["baseline"].append(run(baseline))
         med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in runs.items()}
         came = sum(r[2] for r in runs["refresh"])
-        print(f"refresh: its query statement given {med['refresh'][0]:.3f} s after launch "
-              f"(CPU {med['refresh'][1]:.3f} s; the statement came in {came} of {args.repeat} runs)")
+        print(f"refresh: its first query given {med['refresh'][0]:.3f} s after launch "
+              f"(CPU {med['refresh'][1]:.3f} s; the query came in {came} of {args.repeat} runs, "
+              f"else the wait's limit)")
         print(f"baseline (import duckdb, pandas; a query submitted): {med['baseline'][0]:.3f} s "
               f"(CPU {med['baseline'][1]:.3f} s)")
         print(f"ratio refresh / baseline: {med['refresh'][0] / med['baseline'][0]:.2f}x wall, "
