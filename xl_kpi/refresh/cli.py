@@ -8,6 +8,7 @@ stderr when it is a terminal.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from xl_kpi.errors import UserError
@@ -101,14 +102,25 @@ def run(args: argparse.Namespace) -> int:
     # (not when another input is chosen: a read of the Ledger sheet nobody takes costs time and memory)
     wanted = args.ledger is None and (args.input is None or args.input.strip().lower() == "ledger")
     head_start = HeadStart.start(args.book) if wanted else None
+    global exit_without_teardown
     early = _source_head_start(args)
     try:
-        return _run(args, head_start, early)
+        code = _run(args, head_start, early)
     finally:
         if head_start is not None:
             head_start.close()
         if early is not None:
             early.close()
+    # The file is written, flushed and in place: the program may end without freeing everything one by one
+    # (xl_kpi.cli.program), unless DuckDB may have spilled to its temporary directory (".tmp" here for its
+    # in-memory database, "<database>.tmp" beside a DuckDB file), which only its own teardown removes.
+    spill = [".tmp"] + ([f"{args.ledger}.tmp"] if args.ledger is not None else [])
+    exit_without_teardown = code == 0 and not any(os.path.exists(p) for p in spill)
+    return code
+
+
+#: Set by :func:`run` when the process may end without the interpreter's teardown (see xl_kpi.cli.program).
+exit_without_teardown = False
 
 
 def _source_head_start(args: argparse.Namespace):
