@@ -94,7 +94,7 @@ CANONICAL_PRICES = [9.99, 19.0, 29.5, 49.0, 99.99, 149.0, 250.01, 0.01, 1234.56,
 
 
 def canonical_ledger(seed: int, rows: int | None = None, months: int = 26, ids: int = 60, *, kind: str = "names",
-                     start: str = "2023-01") -> pd.DataFrame:
+                     start: str = "2023-01", prices=CANONICAL_PRICES) -> pd.DataFrame:
     """A ledger in the canonical shape: exactly one row per customer per month, every MRR > 0 in cents.
 
     Each of ``ids`` customers starts in a random month of the ``months`` from ``start`` (some in the first,
@@ -104,7 +104,8 @@ def canonical_ledger(seed: int, rows: int | None = None, months: int = 26, ids: 
     only that many rows, drawn at random (more gaps; still canonical). ``kind`` of ids: ``"names"``
     (text such as ``"cus_17"``), ``"digits"`` (numbers as text, ``"1017"``), ``"int"`` (an integer
     column), ``"dotted"`` (text that the id rule rewrites: ``"17.0"`` is ``"17"``, ``" cus_3"`` is
-    ``"cus_3"``; each still one customer, so the ledger stays canonical after normalising).
+    ``"cus_3"``; each still one customer, so the ledger stays canonical after normalising). ``prices``: the
+    prices customers start on (a few: many equal changes in a month, ordered by customer id).
     """
     rng = np.random.default_rng(seed)
     first = pd.Period(start, "M")
@@ -113,7 +114,7 @@ def canonical_ledger(seed: int, rows: int | None = None, months: int = 26, ids: 
         # a quarter start in the first month, a quarter run to the last one
         begin = 0 if rng.random() < 0.25 else int(rng.integers(0, months))
         end = months - 1 if rng.random() < 0.25 else int(rng.integers(begin, months))
-        price = float(rng.choice(CANONICAL_PRICES)) * float(rng.integers(1, 4))
+        price = float(rng.choice(prices)) * float(rng.integers(1, 4))
         active = True
         for m in range(begin, end + 1):
             if m > begin:
@@ -161,8 +162,9 @@ def is_canonical(df: pd.DataFrame, as_of=None) -> bool:
     from xl_kpi.ledger.ids import normalise_id
     from xl_kpi.ledger.money import round_money
 
-    period = df["month"].dt.to_period("M")
+    period = pd.to_datetime(df["month"]).dt.to_period("M")  # (text months and amounts too)
     keep = period <= pd.Period(as_of, "M") if as_of is not None else np.ones(len(df), bool)
     d = df[keep]
     key = pd.DataFrame({"c": d["customer_id"].map(normalise_id), "p": period[keep]})
-    return not key.duplicated().any() and bool((round_money(d["mrr"].to_numpy(dtype=float)) > 0).all())
+    amounts = pd.to_numeric(d["mrr"]).to_numpy(dtype=float)
+    return not key.duplicated().any() and bool((round_money(amounts) > 0).all())
