@@ -144,3 +144,31 @@ def test_ids_with_unicode_spaces_and_digits_on_spark(spark):
     assert got["customer"].tolist() == want["customer"].tolist() == ["+3", "12", "7", "x", "y", "\u0661\u0662", "\uff18",
                                                                      "\U0001d7ce"]
     assert got["change"].tolist() == want["change"].tolist() == [12.0, 11.0, 9.0, 3.0, 7.0, 11.0, 15.0, 10.0]
+
+
+def test_the_rows_plans_kept_rows_on_spark_give_the_latest_movements_and_near_duplicate_ids(spark):
+    """Review probe (tests/test_engines_rows_plan_review.py on DuckDB): on Spark too, the rows plan's kept rows
+    (each customer's first, the latest months') give the MRR Movements sheet's months, cut at a row count
+    within a month, and the near-duplicate ids (a key of three, leading zeros, a casefolded non-ASCII id)."""
+    from tests.engine_cases import assert_frames_match
+    from xl_kpi.ledger.movements import latest_months, listed_months
+
+    df = canonical_ledger(45, months=18, ids=40)
+    names = {"cus_1": "acme", "cus_2": "Acme", "cus_3": "ACME", "cus_4": "0042", "cus_5": "42",
+             "cus_6": "Straße", "cus_7": "STRASSE"}
+    df = df.assign(customer_id=df["customer_id"].replace(names))
+    as_of = str(df["month"].dt.to_period("M").max() - 2)
+    led = IbisLedger(on_spark(spark, df, "rows_plan_kept"), as_of=as_of)
+    ref = prepare_ledger(df, as_of=as_of)
+    assert_plan(led, "rows")
+    every = latest_months(ref.movements(), 3)
+    counts = every.groupby("month").size()
+    for rows in (len(every), int(counts.iloc[-1]), max(int(counts.iloc[-1]) - 2, 1)):
+        kept, cut = listed_months(counts, rows)
+        want = every[every["month"].isin(kept)].reset_index(drop=True)
+        got = led.movements(latest=3, rows=rows)
+        assert_frames_match(got, want.head(rows) if cut else want)
+        assert got["customer"].tolist() == (want.head(rows) if cut else want)["customer"].tolist()
+    got, want = checks_of(led.data_checks()), checks_of(ref.checks)
+    assert [c[:2] + c[3:] for c in got] == [c[:2] + c[3:] for c in want]
+    assert any("case" in c[3] for c in want)
