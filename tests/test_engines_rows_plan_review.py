@@ -365,3 +365,34 @@ def test_a_sqlite_tables_rows_on_the_rows_plan(tmp_path):
     assert_frames_match(led.movements(latest=3), want["latest"])
     assert (led.n_rows, led.n_customers, led.n_months, led.rows_after_as_of) == want["counts"][:4]
     assert checks_of(led.data_checks()) == checks_of(want["checks"])
+
+
+# ------------------------------------------------------------------ text DuckDB reads as special values
+
+
+@pytest.mark.parametrize("column, text, words", [
+    ("mrr", "nan", "'nan' is not a number"), ("mrr", " NaN ", "' NaN ' is not a number"),
+    ("mrr", "-nan", "'-nan' is not a number"), ("mrr", "+NAN", "'+NAN' is not a number"),
+    ("month", "infinity", "'infinity' is not a date"), ("month", "-Infinity", "'-Infinity' is not a date"),
+    ("month", " epoch", "' epoch' is not a date"),
+])
+def test_text_duckdb_reads_as_nan_infinity_or_epoch_is_refused_as_in_memory(tmp_path, column, text, words):
+    """DuckDB casts 'nan' to NaN (which it orders above every number: a row "above 0", taken by the rows plan
+    into every sum), 'infinity' to a timestamp without a month (the row was neither refused nor counted)
+    and 'epoch' to 1970-01-01; the numpy path refuses each row as not a number / not a date."""
+    df = base()
+    df = df.assign(month=df["month"].dt.strftime("%Y-%m-%d").astype(object),
+                   mrr=df["mrr"].map(lambda v: f"{v:.2f}").astype(object))
+    df.loc[11, column] = text
+    with pytest.raises(LedgerError) as want:
+        prepare_ledger(df)
+    assert str(want.value) == f"Row 13, column {column!r}: {words}"
+    path = tmp_path / "special.parquet"
+    df.to_parquet(path)
+    for source in (df, path):
+        with pytest.raises(LedgerError) as got:
+            IbisLedger(source)
+        assert str(got.value) == str(want.value)
+    with pytest.raises(LedgerError) as got:  # no row numbers: the value, in the same words
+        db_ledger(df, tmp_path)
+    assert str(got.value) == f"Column {column!r}: {words}"

@@ -410,9 +410,12 @@ class IbisLedger:
                 c = raw_c
         if d.type().is_string():
             d_blank = _blank(d)
-            stamp = d.strip().try_cast("timestamp")
-            d_bad = stamp.isnull() & ~d_blank
+            text = d.strip()
+            stamp = text.try_cast("timestamp")
             m = _month_number(stamp)
+            # DuckDB reads 'infinity' / '-infinity' (no month: the row was neither refused nor counted) and
+            # 'epoch' (1970-01-01) as timestamps; the numpy path says they are not dates
+            d_bad = (stamp.isnull() | m.isnull() | (text.lower() == "epoch")) & ~d_blank
         elif d.type().is_temporal() and not d.type().is_time():
             d_blank, d_bad, m = d.isnull(), ibis.literal(False), _month_number(d)
         else:
@@ -422,7 +425,9 @@ class IbisLedger:
         if v.type().is_string():
             v_blank = _blank(v)
             x = v.strip().try_cast("float64")
-            v_bad = (x.isnull() & ~v_blank) | x.isinf().fill_null(False)
+            # 'nan' (any case or sign) casts to NaN, which DuckDB orders above every number (a row "above 0"):
+            # not a number, as the numpy path says
+            v_bad = (x.isnull() & ~v_blank) | x.isinf().fill_null(False) | x.isnan().fill_null(False)
         elif v.type().is_numeric() and not v.type().is_boolean():
             x = v.cast("float64")
             v_blank = x.isnull() | x.isnan().fill_null(False)
