@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xl_kpi.ledger.validation import PreparedLedger, parse_ids
+from xl_kpi.ledger.validation import LedgerError, PreparedLedger, _describe, parse_ids
 
 __all__ = ["SegmentSplit", "split_by_segment", "BLANK_SEGMENT", "SEGMENT_COLUMN"]
 
@@ -74,7 +74,12 @@ def split_by_segment(ledger: PreparedLedger, segment: Any) -> SegmentSplit:
     values = pd.Series(np.asarray(segment, dtype=object))
     if len(values) != len(ledger.customer):
         raise ValueError(f"segment has {len(values)} values for {len(ledger.customer)} ledger rows")
-    codes, uniques, blank = parse_ids(values)
+    ids = parse_ids(values)
+    if ids.bad.any():  # (parse_ids gives them no code: a segment of its own would be made of nothing)
+        value = values.iloc[int(np.flatnonzero(ids.bad)[0])]
+        raise LedgerError(f"the segment {_describe(value)} is not a segment (TRUE/FALSE and infinities are not "
+                          f"segments)", value=value)
+    codes, uniques, blank = ids
     labels = np.asarray(uniques, dtype=object)
     blank_code = -1
     if blank.any():  # every blank cell is one segment, whatever the kind of blank
