@@ -125,37 +125,12 @@ def _same(name: str, got: pd.DataFrame, want: dict) -> None:
         raise AssertionError(f"{name}: {exc}") from None
 
 
-class NumberIdsAsText:
-    """An Ibis ledger whose movements name a customer of a number id column by its text ("1147"), as the
-    numpy path does (:mod:`xl_kpi.ledger.ids`: "Ids are returned as text").
-
-    KNOWN DEFECT on main (test_number_ids_are_text_in_the_movements_as_in_memory, xfail): the Ibis engine's
-    movements hold the numbers themselves (1147, or 1147.0 from a float column) and order equal changes by
-    number (9 before 10), the numpy path by text ("10" before "9"). This wrapper lets the integer-id cases
-    check everything else at full strength meanwhile; their ids all have four digits, so the two orders agree.
-    """
-
-    def __init__(self, led):
-        self._led = led
-
-    def __getattr__(self, name):
-        return getattr(self._led, name)
-
-    def movements(self, *args, **kwargs):
-        got = self._led.movements(*args, **kwargs)
-        text = got.assign(customer=pd.Series([str(c) for c in got["customer"]], dtype=object))
-        text.attrs = got.attrs
-        return text
-
-
 def ledgers_of(df: pd.DataFrame, tmp_path, as_of=None):
     """The Ibis engine's ledger of ``df`` from the frame itself and from a Parquet file of it (DuckDB's
     row numbers), as ``(source, ledger)``."""
     path = tmp_path / "ledger.parquet"
     df.to_parquet(path)
     leds = [("frame", IbisLedger(df, as_of=as_of)), ("parquet", IbisLedger(path, as_of=as_of))]
-    if df["customer_id"].dtype.kind in "iuf":
-        leds = [(source, NumberIdsAsText(led)) for source, led in leds]
     return leds
 
 
@@ -272,8 +247,6 @@ def test_near_duplicate_ids_on_a_canonical_ledger_are_the_numpy_paths_data_check
         assert_same_everything(led, want, depth="all" if source == "frame" else "source")
 
 
-@pytest.mark.xfail(strict=True, reason="defect on main: the Ibis engine's movements name a number id by the "
-                                       "number and order equal changes by number; the numpy path by text")
 @pytest.mark.parametrize("ids", [[9, 10], [9.0, 10.0]], ids=["integers", "floats"])
 def test_number_ids_are_text_in_the_movements_as_in_memory(ids):
     df = pd.DataFrame({"customer_id": ids, "month": pd.to_datetime(["2024-01-01"] * 2), "mrr": [5.0, 5.0]})

@@ -1264,8 +1264,21 @@ def _listed(moves, months: Any = None):
         keep = [int(k) for k in months]
         # before the ORDER BY, which stays last (a filter over an ordered subquery may lose the order)
         moves = moves.filter(moves.month.isin(keep) if keep else ibis.literal(False))
-    moves = moves.mutate(change=moves.mrr_after - moves.mrr_before)
+    moves = moves.mutate(change=moves.mrr_after - moves.mrr_before, customer=_id_text(moves.customer))
     return moves.order_by([moves.month, (-moves.change.abs()), moves.kind, moves.customer])
+
+
+def _id_text(c):
+    """A number id column as the numpy path names its ids (:func:`xl_kpi.ledger.ids.normalise_id`): text, a
+    whole number without a decimal point (9.0 is "9"); text ids as they are. Equal changes are then listed in
+    the id's text order ("10" before "9"), as in memory."""
+    kind = c.type()
+    if kind.is_integer():
+        return c.cast("string")
+    if kind.is_floating():  # (a whole number past 2^63 keeps the database's own spelling)
+        whole = (c == c.floor()) & (c.abs() < 2.0 ** 63)
+        return ibis.ifelse(whole, c.cast("int64").cast("string"), c.cast("string"))
+    return c
 
 
 def _near_keys(customers):
