@@ -302,7 +302,7 @@ def test_the_reports_movements_are_the_latest_months_only_and_equal_the_numpy_pa
     """What the MRR Movements sheet lists, asked of the engine (its database filters), equals the numpy path's
     movements of the same months, row for row and in order; and it is those months only."""
     from xl_kpi.refresh.pipeline import report_movements
-    from xl_kpi.refresh.report.content import MOVEMENT_MONTHS
+    from xl_kpi.ledger.movements import MOVEMENT_MONTHS
 
     df = random_ledger(seed, rows=600, months=months)
     ref = prepare_ledger(df)

@@ -29,11 +29,9 @@ def assert_plan(led, expected: str | None) -> None:
     """``led.plan == expected`` when the engine tells its plan (``"rows"``: the fast path over the rows of a
     canonical ledger; ``"customer-months"``: the customer-months grouped first).
 
-    The attribute is checked only where it exists: the tests pass on an engine without the fast path (which
-    groups every ledger, and must give the same numbers), and check the plan once the engine has one.
     ``expected`` None: either plan may serve (nothing to check).
     """
-    if expected is not None and hasattr(led, "plan"):
+    if expected is not None:
         assert led.plan == expected
 
 

@@ -11,7 +11,6 @@ pytest.importorskip("ibis")
 
 from tests.engine_cases import assert_frames_match, checks_of  # noqa: E402
 
-from xl_kpi.engines import ibis_engine  # noqa: E402
 from xl_kpi.engines.ibis_engine import IbisLedger  # noqa: E402
 from xl_kpi.ledger import LedgerError, prepare_ledger  # noqa: E402
 from xl_kpi.ledger.movements import MOVEMENT_MONTHS  # noqa: E402
@@ -143,7 +142,3 @@ def test_near_duplicate_ids_are_found_over_the_rows_plans_customers():
     assert led.plan == "rows"
     assert checks_of(led.data_checks()) == checks_of(ref.checks)
     assert any("acme" in str(c) for c in checks_of(ref.checks))
-
-
-def test_the_rows_plan_keeps_the_sheets_months():
-    assert ibis_engine.CANDIDATE_MONTHS == MOVEMENT_MONTHS

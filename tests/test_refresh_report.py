@@ -21,7 +21,8 @@ from tests.libreoffice import recalculate
 from tests.test_refresh import read_table
 from tests.test_refresh_live import FakeBook, read_bridge
 from xl_kpi.refresh import refresh_book, refresh_file
-from xl_kpi.refresh.report.content import MOVEMENT_MONTHS, REPORT_SHEETS
+from xl_kpi.ledger.movements import MOVEMENT_MONTHS
+from xl_kpi.refresh.report.content import REPORT_SHEETS
 from xl_kpi.sample import generate_ledger
 
 PLANS = ("Enterprise", "Pro", "Starter")

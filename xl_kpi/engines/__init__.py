@@ -227,11 +227,12 @@ def analyse(source: Any, customer: str = "customer_id", month: str = "month", mr
             engine: str = "auto", first_row: int = 2, sheet: str | None = None, **options: Any) -> Analysis:
     """Validate ``source`` and compute what a refresh reports, with the chosen engine (see :func:`ledger`).
 
-    With the Ibis engine the source is scanned and sorted once, into a table
-    of customer-month totals with each customer's window columns in the
-    database, from which the checks, the bridge, both cohorts and the
-    trailing retention are computed; only per-month and per-cohort totals
-    come back to Python.
+    With the Ibis engine the data is sorted once in the database, by customer
+    and month, for each customer's window columns (a ledger of one row per
+    customer-month straight from its rows, any other into a table of
+    customer-month totals first: :attr:`IbisLedger.plan`), from which the
+    checks, the bridge, both cohorts and the trailing retention are computed;
+    only per-month and per-cohort totals come back to Python.
     """
     return analysis_of(ledger(source, customer, month, mrr, engine=engine, first_row=first_row, sheet=sheet,
                               **options))

@@ -31,7 +31,8 @@ number:
    without a COUNT DISTINCT). All over one window, so the database sorts the
    data once.
    The result is the one temporary table that the checks and every analysis
-   read: the source is scanned and sorted once.
+   read: the customer-months are sorted once (the rows plan below sorts the
+   rows themselves and makes this table only if asked for what it did not keep).
 4. The checks: one aggregate of that table (rows, months, customers, bad
    rows, customer-months netting below 0, customer-months of several rows);
    a bad row is looked up in the source only when there is one. Exact
@@ -137,11 +138,6 @@ _POS = "__xl_kpi_row"
 #: The trailing window whose later MRR the customer-month table holds (the Retention sheet's twelve
 #: months, :func:`xl_kpi.refresh.pipeline.report_data`); any other window costs one more sort.
 TRAILING_WINDOW = 12
-
-#: The latest months whose movements the rows plan keeps in its one query (:meth:`IbisLedger._rows_plan`):
-#: the MRR Movements sheet's (:data:`xl_kpi.ledger.movements.MOVEMENT_MONTHS`). Movements of earlier
-#: months are read from the customer-month table, made then.
-CANDIDATE_MONTHS = MOVEMENT_MONTHS
 
 #: The rows plan is tried when the estimated distinct customer-months (HyperLogLog, a few per cent off)
 #: are at least this share of the rows: below it, some customer-months surely have several rows, and
@@ -333,9 +329,10 @@ class IbisLedger:
         As in :func:`xl_kpi.ledger.validate_ledger`: the row number of the
         first data row and the sheet, for messages.
 
-    Constructing it runs the one scan and sort of the source into the
-    customer-month table (:meth:`_customer_month_table`) and one query of
-    checks over it (the numpy path's: blank ids, months and amounts, dates
+    Constructing it runs one of two plans (:attr:`plan`: the rows plan,
+    :meth:`_rows_plan`, or the customer-month table,
+    :meth:`_customer_month_table`, and one query of checks over it) with the
+    numpy path's checks (the numpy path's: blank ids, months and amounts, dates
     that are not dates or out of range, amounts that are not numbers or
     negative; completely blank rows are skipped); a bad row raises
     :class:`xl_kpi.ledger.LedgerError` naming row and column. The data
@@ -461,7 +458,8 @@ class IbisLedger:
     }
 
     def _customer_month_table(self):
-        """The one scan and the one sort of the data: per (customer, month), the sums, counts and window columns.
+        """The customer-month plan's one scan and one sort of the data: per (customer, month), the sums, counts
+        and window columns.
 
         Grouped by the id (as written, or normalised: :meth:`__init__`) and
         the month number: ``r`` the MRR sum rounded by the money rule, ``n``
@@ -485,20 +483,18 @@ class IbisLedger:
         temporary table on DuckDB, ``Table.cache()`` elsewhere), so the checks
         and every analysis read it rather than the source: the source is
         scanned and sorted once. It is as large as the customer-months, not
-        the rows.
+        the rows. The rows plan makes it only when asked for what its query did not keep (:attr:`_cm`).
         """
         f = self._flags
-        skip = f.c_blank & f.d_blank & f.v_blank
-        bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
+        skip, bad = self._skipped_and_bad(f)
         # (no `skipped` count: a completely blank row has no month, and every other row without a month
         # is bad, so the skipped rows are the rows of the month-less customer-months that are not bad)
         g = f.group_by(["c", "m"]).aggregate(v=f.v.sum(), n=f.count(), bad=f.count(where=bad))
-        last = self.as_of_month
         # 32-bit months and counts (months are within +-4,000, a customer-month's rows far below 2^31):
         # the window sorts every column it carries, so narrower ones sort faster
         g = g.mutate(m=g.m.cast("int32"), n=g.n.cast("int32"), bad=g.bad.cast("int32"))
         # one step per column, each reading the last one's columns: the rounding is computed once
-        g = g.mutate(r=round_money(g.v), in_range=(g.m.notnull() if last is None else g.m <= last).fill_null(False))
+        g = g.mutate(r=round_money(g.v), in_range=self._in_range(g.m))
         g = g.mutate(active=g.in_range & (g.r > 0).fill_null(False))
         # what the checks ask of the unrounded sum, as two flags (the table need not hold it): below 0
         # (numpy: after as_of, left out), and above 0 but 0 by the money rule (active for the gaps check)
@@ -571,6 +567,12 @@ class IbisLedger:
 
     # ---------------------------------------------------------- the rows plan
 
+    def _skipped_and_bad(self, f):
+        """Of the flagged rows ``f`` (:meth:`_flagged`): the completely blank rows (skipped), and the rows failing
+        a check (bad; a skipped row is not)."""
+        skip = f.c_blank & f.d_blank & f.v_blank
+        return skip, ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
+
     def _in_range(self, m):
         """Whether the month number ``m`` is reported (not null, through ``as_of``)."""
         return m.notnull() if self.as_of_month is None else (m <= self.as_of_month).fill_null(False)
@@ -580,8 +582,7 @@ class IbisLedger:
         them not above 0 by the money rule, the first reported and the last month, and an estimate of the
         distinct reported customer-months (HyperLogLog over a hash of id and month)."""
         f = self._flags
-        skip = f.c_blank & f.d_blank & f.v_blank
-        bad = ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
+        skip, bad = self._skipped_and_bad(f)
         in_range = self._in_range(f.m)
         above = (round_money(f.v) > 0).fill_null(False)
         pair = ibis.struct({"c": f.c, "m": f.m})  # (an estimate: a hash of each pair, a few per cent off)
@@ -604,7 +605,7 @@ class IbisLedger:
         neighbours of the same month (a customer-month of two rows) and the ids that normalising changes:
         if it finds any, its result is dropped and the customer-month plan computes (then grouped by the
         normalised ids at once, for the latter). Its summary groups and check counts are the customer-month
-        plan's, to the bit: a customer-month of one row adds up to that row.
+        plan's (to rounding: its sums are added in another order): a customer-month of one row adds up to that row.
         """
         got = self._row_counts()
         if got["bad"]:
@@ -640,7 +641,7 @@ class IbisLedger:
         checks' counts) for all rows but those kept, and one group each for the rows kept (the id in the
         key, their sequence columns as aggregates of one row): each customer's first (the distinct
         customers, for :meth:`_check_near_duplicate_ids`) and the rows of the latest
-        :data:`CANDIDATE_MONTHS` months and the month before (their movements, churns included). One
+        :data:`~xl_kpi.ledger.movements.MOVEMENT_MONTHS` months and the month before (their movements, churns included). One
         reader of the window's rows: two would have DuckDB store them all for the second.
         """
         f = self._flags
@@ -652,7 +653,7 @@ class IbisLedger:
                      cohort=t.m.first().over(w), later=t.r.first().over(ahead), first_of_c=before.isnull(),
                      dup=(before == t.m).fill_null(False), changing=self._id_changing(t.c, before.isnull()),
                      active=ibis.literal(True))
-        kept = (s.m >= n - CANDIDATE_MONTHS - 1) | s.first_of_c
+        kept = (s.m >= n - MOVEMENT_MONTHS - 1) | s.first_of_c
         own = ibis.ifelse(kept, s.c, ibis.null().cast(s.c.type())).name("c")
         return s.group_by([s.m, s.cohort, *self._summary_keys(s).values(), own]).aggregate(
             k_customers=s.count(where=s.first_of_c), k_dup=s.count(where=s.dup),
@@ -752,7 +753,7 @@ class IbisLedger:
         A second read of the source, made only when a row is bad.
         """
         f = self._flags
-        skip = f.c_blank & f.d_blank & f.v_blank
+        skip, _ = self._skipped_and_bad(f)
         counts = f.aggregate(**{name: f.count(where=f[name] & ~skip) for name in self._MESSAGES}
                              ).to_pyarrow().to_pylist()[0]
         failing = [name for name in self._MESSAGES if counts[name]]
@@ -978,8 +979,9 @@ class IbisLedger:
     def summary(self) -> pd.DataFrame:
         """Per (month, cohort): customers, MRR, the movements and the trailing retention's totals of
         :data:`TRAILING_WINDOW` (``t_*``, over the base months m with m + window in the report): behind
-        bridge, cohorts, movement counts and the Retention sheet's trailing table. Computed by the checks
-        query (:meth:`_run_checks`), in the same scan of the customer-month table."""
+        bridge, cohorts, movement counts and the Retention sheet's trailing table. Computed by the rows plan's
+        query (:meth:`_rows_plan`) or by the checks query (:meth:`_run_checks`), in the same scan of the
+        customer-month table."""
         return self._summary
 
     #: The summary's columns: counts (the rest are money).
@@ -1186,7 +1188,7 @@ class IbisLedger:
                 keep = keep[counts.index.isin(kept)]
                 limit = int(rows) if cut else None
         kept = self._rows_table
-        if kept is not None and keep is not None and (not len(keep) or keep.min() >= self.n_months - CANDIDATE_MONTHS):
+        if kept is not None and keep is not None and (not len(keep) or keep.min() >= self.n_months - MOVEMENT_MONTHS):
             # the rows plan's query kept the latest months' movements: no second pass over the data
             expr = _listed(_movement_rows(self._kept_rows(), self.n_months), keep)
         else:

@@ -33,9 +33,9 @@ from xl_kpi.ledger.customer_months import ActiveMonths, active_months
 from xl_kpi.ledger.monthly import monthly_kpis
 from xl_kpi.ledger.movements import movement_table
 from xl_kpi.ledger.periods import check_period, rollup
-from xl_kpi.ledger.segments import SegmentSplit, split_by_segment
+from xl_kpi.ledger.segments import SegmentSplit, check_segments, split_by_segment
 from xl_kpi.ledger.trailing import check_window, segment_trailing_table, trailing_table
-from xl_kpi.ledger.validation import LedgerError, PreparedLedger
+from xl_kpi.ledger.validation import PreparedLedger
 from xl_kpi.words import counted
 
 __all__ = ["Ledger", "prepare_ledger", "mrr_bridge", "cohort_retention", "cohort_matrix", "cohort_sizes"]
@@ -212,14 +212,9 @@ def prepare_ledger(df: pd.DataFrame, customer: str = "customer_id", month: str =
     validation.require_columns(df, {"segment": segment}, sheet)
     codes, rows = validation._prepare(df, customer, month, mrr, first_row, sheet, as_of=as_of, **options)
     segments = df[segment].to_numpy(dtype=object)[rows]
-    bad = validation.parse_ids(pd.Series(segments, dtype=object)).bad  # (what is no id is no segment either)
-    if bad.any():
-        at = np.flatnonzero(rows)[np.flatnonzero(bad)[0]] if np.asarray(rows).dtype == bool else \
-            np.asarray(rows)[np.flatnonzero(bad)[0]]
-        row, value = first_row + int(at), segments[np.flatnonzero(bad)[0]]
-        detail = f"{validation._describe(value)} is not a segment (TRUE/FALSE and infinities are not segments)"
-        raise LedgerError(f"{validation._where(row, segment, sheet)}: {detail}", row=row, column=segment,
-                          value=value, sheet=sheet, detail=detail)
+    positions = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    check_segments(validation.parse_ids(pd.Series(segments, dtype=object)).bad, segments, positions,
+                   first_row=first_row, column=segment, sheet=sheet)  # (what is no id is no segment either)
     return Ledger(codes, segments)
 
 

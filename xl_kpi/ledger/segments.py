@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xl_kpi.ledger.validation import LedgerError, PreparedLedger, _describe, parse_ids
+from xl_kpi.ledger.validation import LedgerError, PreparedLedger, _describe, _where, parse_ids
 
 __all__ = ["SegmentSplit", "split_by_segment", "BLANK_SEGMENT", "SEGMENT_COLUMN"]
 
@@ -64,6 +64,21 @@ class SegmentSplit:
         return np.arange(len(self.labels) * span) % span < self.n_months
 
 
+def check_segments(bad: np.ndarray, values: np.ndarray, rows: np.ndarray | None = None, *, first_row: int = 2,
+                   column: str = SEGMENT_COLUMN, sheet: str | None = None) -> None:
+    """Refuse the first segment cell that is no id either (``bad``, from :func:`~xl_kpi.ledger.ids.parse_ids`:
+    TRUE/FALSE, an infinity), in the words of a bad id; named by its row when ``rows`` (each value's position
+    in the ledger frame) is given."""
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    value = values[i]
+    row = None if rows is None else first_row + int(rows[i])
+    detail = f"{_describe(value)} is not a segment (TRUE/FALSE and infinities are not segments)"
+    raise LedgerError(f"{_where(row, column, sheet)}: {detail}", row=row, column=column, value=value, sheet=sheet,
+                      detail=detail)
+
+
 def split_by_segment(ledger: PreparedLedger, segment: Any) -> SegmentSplit:
     """Stretch ``ledger`` by the segment of each customer.
 
@@ -75,10 +90,7 @@ def split_by_segment(ledger: PreparedLedger, segment: Any) -> SegmentSplit:
     if len(values) != len(ledger.customer):
         raise ValueError(f"segment has {len(values)} values for {len(ledger.customer)} ledger rows")
     ids = parse_ids(values)
-    if ids.bad.any():  # (parse_ids gives them no code: a segment of its own would be made of nothing)
-        value = values.iloc[int(np.flatnonzero(ids.bad)[0])]
-        raise LedgerError(f"the segment {_describe(value)} is not a segment (TRUE/FALSE and infinities are not "
-                          f"segments)", value=value)
+    check_segments(ids.bad, values.to_numpy(dtype=object))  # (parse_ids gives them no code: no segment of theirs)
     codes, uniques, blank = ids
     labels = np.asarray(uniques, dtype=object)
     blank_code = -1

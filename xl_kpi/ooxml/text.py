@@ -88,10 +88,8 @@ def attr(value: str) -> str:
 
 
 def number(value: float) -> str:
-    """A cell value as Excel writes it: integers without a decimal point, else the shortest repr.
-
-    (The worksheet writer's loop over a column of floats spells the same expression out, to save a call
-    per cell: :func:`xl_kpi.ooxml.worksheet._number_cells`.)"""
+    """A cell value as Excel writes it: integers without a decimal point, else the shortest repr (the
+    worksheet writer calls it once per distinct value of a column)."""
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))

@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     wanted = args.ledger is None and (args.input is None or args.input.strip().lower() == "ledger")
     head_start = HeadStart.start(args.book) if wanted else None
     global exit_without_teardown
+    exit_without_teardown = False  # (until this run's file is in place: a run that raises keeps the teardown)
     early = _source_head_start(args)
     try:
         code = _run(args, head_start, early)

@@ -43,7 +43,8 @@ from xl_kpi.ledger.validation import LedgerError
 from xl_kpi.refresh.ownership import Inventory, Plan, plan_refresh
 from xl_kpi.refresh.data_checks import add_period_notes, with_data_checks
 from xl_kpi.refresh.report import Report, ReportData, build_report
-from xl_kpi.refresh.report.content import MOVEMENT_MONTHS, MOVEMENT_ROWS
+from xl_kpi.ledger.movements import MOVEMENT_MONTHS
+from xl_kpi.refresh.report.content import MOVEMENT_ROWS
 from xl_kpi.words import are, counted
 
 Progress = Callable[[float, str], None]
@@ -241,7 +242,7 @@ def segment_column(raw: RawTable, fmt: InputFormat, df: pd.DataFrame, name: str 
 def report_movements(ledger, months: int | None = None) -> pd.DataFrame:
     """The customer movements the MRR Movements sheet lists: those of the latest ``months`` months with a movement.
 
-    ``months`` defaults to :data:`xl_kpi.refresh.report.content.MOVEMENT_MONTHS`. The Ibis engine
+    ``months`` defaults to :data:`xl_kpi.ledger.movements.MOVEMENT_MONTHS`. The Ibis engine
     is asked for those months only (its database filters: memory is the size of the report, not of
     the data); the in-memory ledger cuts its movements to those months before it sorts and frames
     them, as :func:`xl_kpi.ledger.movements.latest_months` (the sheet's own cut) would cut them all.

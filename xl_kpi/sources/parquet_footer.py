@@ -3,9 +3,10 @@
 A Parquet file ends with its metadata, a Thrift ``FileMetaData`` struct in
 the compact protocol, then the struct's length (4 bytes, little-endian) and
 ``PAR1``. The row count is the struct's field 3 (``num_rows``, an i64); the
-other fields (the format version, the schema, the row groups ...) are
-skipped without being decoded, but every one is walked, to the struct's end,
-so that a footer that is not well-formed is refused, not half read.
+fields before it (the format version, the schema) are skipped without being
+decoded, and the footer is read only that far: a footer cut short before it,
+or not well-formed up to it, is a ValueError; damage after it is DuckDB's to
+find when it reads the file.
 
 Why not pyarrow: ``pyarrow.parquet`` imports ``pyarrow.fs``, which on Linux
 initialises OpenSSL for its cloud filesystems (the ``ssl`` module: some
@@ -66,8 +67,8 @@ def parquet_rows(path: str | os.PathLike) -> int:
 
 
 def footer_rows(footer: bytes) -> int:
-    """``num_rows`` (field 3) of a ``FileMetaData`` struct in the compact protocol; ValueError unless the
-    struct is well-formed, ends where ``footer`` does and has one, not negative."""
+    """``num_rows`` (field 3) of a ``FileMetaData`` struct in the compact protocol, read up to that field;
+    ValueError unless the struct is well-formed that far and has one, not negative."""
     reader = _Compact(footer)
     try:
         for field, kind in reader.fields():

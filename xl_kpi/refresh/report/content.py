@@ -55,7 +55,7 @@ import pandas as pd
 from xl_kpi.kpis import get as kpi
 from xl_kpi.kpis.definition import COUNT, FRACTION, MONEY, RATIO
 from xl_kpi.ledger.columns import BRIDGE_COLUMNS, MONTHLY_KPI_COLUMNS, TERMS
-from xl_kpi.ledger.movements import MOVEMENT_MONTHS, latest_months, listed_months  # noqa: F401 (the table's months)
+from xl_kpi.ledger.movements import MOVEMENT_MONTHS, latest_months, listed_months
 from xl_kpi.refresh.report.layout import (CHART_ROWS, chart_slots, col_edges, format_text, place_chart,
                                           sheet_widths)
 from xl_kpi.refresh.report.model import (DATE_FORMAT, Block, Chart, Column, DefinedName, RangeRef, Report,
