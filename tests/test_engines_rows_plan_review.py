@@ -137,6 +137,20 @@ def test_integer_ids_on_the_rows_plan(tmp_path):
     assert_everything(df, tmp_path, "2023-09")
 
 
+def refused_from_every_source(df, tmp_path, want) -> str:
+    """The Ibis engine refuses ``df`` in the numpy path's words (``want``) from the frame and from a Parquet file
+    of it (both with row numbers); returns what it says of a DuckDB table of it (no row numbers)."""
+    path = tmp_path / "refused.parquet"
+    df.to_parquet(path)
+    for source in (df, path):
+        with pytest.raises(LedgerError) as got:
+            IbisLedger(source)
+        assert str(got.value) == str(want.value)
+    with pytest.raises(LedgerError) as got:
+        db_ledger(df, tmp_path)
+    return str(got.value)
+
+
 @pytest.mark.parametrize("bad, message", [
     ("nan", "the MRR is blank"), ("inf", "is not a number"), ("-inf", "is not a number"),
     ("blank id", "the customer id is blank"), ("text mrr", "is not a number"), ("text month", "is not a date"),
@@ -157,15 +171,7 @@ def test_a_bad_row_is_refused_as_in_memory_from_every_source(tmp_path, bad, mess
     with pytest.raises(LedgerError) as want:
         prepare_ledger(df)
     assert message in str(want.value)
-    path = tmp_path / "bad.parquet"
-    df.to_parquet(path)
-    for source in (df, path):
-        with pytest.raises(LedgerError) as got:
-            IbisLedger(source)
-        assert str(got.value) == str(want.value)
-    with pytest.raises(LedgerError) as got:  # no row numbers: the value named, the same words
-        db_ledger(df, tmp_path)
-    assert message in str(got.value)
+    assert message in refused_from_every_source(df, tmp_path, want)  # no row numbers: the value named, the same words
 
 
 # ------------------------------------------------------------------ ids the id rule rewrites
@@ -383,12 +389,4 @@ def test_text_duckdb_reads_as_nan_infinity_or_epoch_is_refused_as_in_memory(tmp_
     with pytest.raises(LedgerError) as want:
         prepare_ledger(df)
     assert str(want.value) == f"Row 13, column {column!r}: {words}"
-    path = tmp_path / "special.parquet"
-    df.to_parquet(path)
-    for source in (df, path):
-        with pytest.raises(LedgerError) as got:
-            IbisLedger(source)
-        assert str(got.value) == str(want.value)
-    with pytest.raises(LedgerError) as got:  # no row numbers: the value, in the same words
-        db_ledger(df, tmp_path)
-    assert str(got.value) == f"Column {column!r}: {words}"
+    assert refused_from_every_source(df, tmp_path, want) == f"Column {column!r}: {words}"  # (no row numbers)

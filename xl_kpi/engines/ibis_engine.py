@@ -573,6 +573,11 @@ class IbisLedger:
         skip = f.c_blank & f.d_blank & f.v_blank
         return skip, ibis.or_(*(f[name] for name in self._MESSAGES)) & ~skip
 
+    def _report_end(self, last) -> int:
+        """The report's last month: the as-of month when one is given (earlier or later than the data), else the
+        ledger's ``last`` month."""
+        return int(last) if self.as_of_month is None else self.as_of_month
+
     def _in_range(self, m):
         """Whether the month number ``m`` is reported (not null, through ``as_of``)."""
         return m.notnull() if self.as_of_month is None else (m <= self.as_of_month).fill_null(False)
@@ -614,15 +619,15 @@ class IbisLedger:
         if not rows or got["idle"] or got["distinct"] < ROWS_PLAN_DISTINCT * rows:
             return False
         first = int(got["first"])
-        end = int(got["last"]) if self.as_of_month is None else self.as_of_month
-        n = end - first + 1
+        n = self._report_end(got["last"]) - first + 1
         table = self._materialise(self._rows_query(first, n), "_rows_name")
         sums = ("k_customers", "k_dup", "k_changing", "s_n", "s_r", "s_delta", "s_later", "s_change")
         groups = table.group_by(["m", "cohort", "mk", "ck", "tk"]).aggregate(
             **{name: table[name].sum() for name in sums}).to_pyarrow().to_pandas()
-        if groups["k_dup"].sum() or groups["k_changing"].sum():
+        dup, changing = groups["k_dup"].sum(), groups["k_changing"].sum()
+        if dup or changing:
             self._discard(table, "_rows_name")
-            if groups["k_changing"].sum() and not groups["k_dup"].sum():
+            if changing and not dup:
                 self._normalise = True  # (the customer-month plan groups by the normalised ids at once)
                 self._flags = self._flagged()
             return False
@@ -714,9 +719,9 @@ class IbisLedger:
             where = f"Sheet {self.sheet!r}: the" if self.sheet else "The"
             raise LedgerError(f"{where} ledger has no data rows")
         first = int(got["first"])
-        end = int(got["last"]) if last is None else last
         after = got["total"] - got["skipped"] - got["rows"]
-        self.checks = Checks(int(got["rows"]), first, end - first + 1, int(got["customers"]), int(after),
+        self.checks = Checks(int(got["rows"]), first, self._report_end(got["last"]) - first + 1,
+                             int(got["customers"]), int(after),
                              int(got["multi"]), int(got["tiny"]))
         self._summary = self._summary_of(groups[groups["cohort"].notna()])
         return self.checks
