@@ -320,6 +320,10 @@ def test_movement_ties_are_ordered_and_cut_as_in_memory(tmp_path):
     {"cus_1": "Straße", "cus_2": "STRASSE", "cus_3": "strasse"},  # casefolded
     {"cus_1": "Ébc", "cus_2": "ébc"},  # non-ASCII only
     {"cus_1": "0", "cus_2": "000", "cus_3": "Z", "cus_4": "z"},
+    # pairs whose second id is its own key: the rows plan lists only the first, and finds the second in the source
+    {"cus_1": "Straße", "cus_2": "strasse"},
+    {"cus_1": "Acme", "cus_2": "acme"},
+    {"cus_1": "007", "cus_2": "7"},
 ])
 def test_near_duplicate_ids_on_the_rows_plan(tmp_path, names):
     df = base()

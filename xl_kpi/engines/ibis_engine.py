@@ -622,8 +622,7 @@ class IbisLedger:
         n = self._report_end(got["last"]) - first + 1
         table = self._materialise(self._rows_query(first, n), "_rows_name")
         sums = ("k_customers", "k_dup", "k_changing", "s_n", "s_r", "s_delta", "s_later", "s_change")
-        groups = table.group_by(["m", "cohort", "mk", "ck", "tk"]).aggregate(
-            **{name: table[name].sum() for name in sums}).to_pyarrow().to_pandas()
+        groups = table.select("m", "cohort", "mk", "ck", "tk", *sums).to_pyarrow().to_pandas()
         dup, changing = groups["k_dup"].sum(), groups["k_changing"].sum()
         if dup or changing:
             self._discard(table, "_rows_name")
@@ -643,11 +642,17 @@ class IbisLedger:
         window columns, over rows: months counted from ``first``, ``n`` reported), into one aggregate.
 
         Its groups are the summary's (month, cohort and the keys of :meth:`_summary_keys`, with the
-        checks' counts) for all rows but those kept, and one group each for the rows kept (the id in the
-        key, their sequence columns as aggregates of one row): each customer's first (the distinct
-        customers, for :meth:`_check_near_duplicate_ids`) and the rows of the latest
-        :data:`~xl_kpi.ledger.movements.MOVEMENT_MONTHS` months and the month before (their movements, churns included). One
-        reader of the window's rows: two would have DuckDB store them all for the second.
+        checks' counts: a few thousand), and each group lists two kinds of rows as well:
+
+        * ``kept``: the rows of the latest :data:`~xl_kpi.ledger.movements.MOVEMENT_MONTHS` months and the
+          month before (their sequence columns: the MRR Movements sheet's movements, churns included);
+        * ``odd``: the ids (of each customer's first row, so each id once) that could have a near duplicate
+          and differ from its key (:func:`_near_keys`: another case, leading zeros, not ASCII), for
+          :meth:`_check_near_duplicate_ids`. Ids equal to their key (``"cus_0042"``, ``"acme"``) are not
+          listed: they can only be the partner of a listed one, which :meth:`_near_candidates` looks up.
+
+        Lists, not a group per kept row: a hash table of a million groups cost this query a second more.
+        One reader of the window's rows: two would have DuckDB store them all for the second.
         """
         f = self._flags
         t = f.filter(self._in_range(f.m)).select(c=f.c, m=(f.m - first).cast("int32"), r=round_money(f.v))
@@ -658,18 +663,24 @@ class IbisLedger:
                      cohort=t.m.first().over(w), later=t.r.first().over(ahead), first_of_c=before.isnull(),
                      dup=(before == t.m).fill_null(False), changing=self._id_changing(t.c, before.isnull()),
                      active=ibis.literal(True))
-        kept = (s.m >= n - MOVEMENT_MONTHS - 1) | s.first_of_c
-        own = ibis.ifelse(kept, s.c, ibis.null().cast(s.c.type())).name("c")
-        return s.group_by([s.m, s.cohort, *self._summary_keys(s).values(), own]).aggregate(
+        # (CASE, not a FILTER's AND: a projection computes every operand of an AND for every row)
+        kept = ibis.struct({"c": s.c, "v": s.r, "prev_m": s.prev_m, "prev_v": s.prev_v, "next_m": s.next_m,
+                            "first_of_c": s.first_of_c})
+        lists = {"kept": ibis.ifelse(s.m >= n - MOVEMENT_MONTHS - 1, kept, ibis.null(kept.type())).collect()}
+        if s.c.type().is_string():  # (number ids: no near duplicates, :meth:`_check_near_duplicate_ids`)
+            odd = ibis.ifelse(s.first_of_c, _may_have_near_duplicate(s.c), False)
+            lists["odd"] = ibis.ifelse(odd, s.c, ibis.null("string")).collect()
+        return s.group_by([s.m, s.cohort, *self._summary_keys(s).values()]).aggregate(
             k_customers=s.count(where=s.first_of_c), k_dup=s.count(where=s.dup),
-            k_changing=s.count(where=s.changing), **self._summary_sums(s),
-            v=s.r.max(), prev_m=s.prev_m.max(), prev_v=s.prev_v.max(), next_m=s.next_m.max(),
-            first_of_c=s.first_of_c.any())
+            k_changing=s.count(where=s.changing), **self._summary_sums(s), **lists)
 
     def _kept_rows(self):
-        """The rows the rows plan kept (:meth:`_rows_query`), as :meth:`sequence` has them."""
-        kept = self._rows_table
-        return kept.filter(kept.c.notnull()).select("c", "m", "v", "prev_m", "prev_v", "next_m", "first_of_c")
+        """The rows the rows plan kept (:meth:`_rows_query`'s ``kept`` lists), as :meth:`sequence` has them."""
+        t = self._rows_table
+        rows = t.select("m", k=t.kept.unnest())  # (a column's unnest: Table.unnest numbers and joins the rows)
+        return rows.select(m=rows.m, **{name: rows.k[name] for name in ("c", "v", "prev_m", "prev_v", "next_m",
+                                                                          "first_of_c")}).select(
+            "c", "m", "v", "prev_m", "prev_v", "next_m", "first_of_c")
 
     def _run_checks(self) -> Checks | None:
         """The checks, from the customer-month table: rows, months, customers; a bad row is looked up then.
@@ -901,7 +912,7 @@ class IbisLedger:
 
         if not self.table[self.customer].type().is_string():  # numbers as ids: their digits, no case and no leading zeros
             return
-        rows, plain = self._near_candidates()
+        rows, lookup = self._near_candidates()
         # one non-ASCII id alone may still share its casefolded key with ASCII ids ("Straße" / "STRASSE")
         if not rows or (len(rows) < 2 and not rows[0]["other"]):
             return
@@ -910,7 +921,7 @@ class IbisLedger:
         if others:  # an ASCII id whose key a non-ASCII id casefolds to ("SS" and "ß")
             keys = sorted({key for key in near_duplicate_keys(others) if key.isascii()})
             if keys:
-                ids.update(r["c"] for r in plain.filter(plain.key.isin(keys)).select("c").to_pyarrow().to_pylist())
+                ids.update(lookup(keys))
         pool = sorted(ids)
         groups = near_duplicates(np.array(pool, dtype=object))
         if not groups:
@@ -936,29 +947,47 @@ class IbisLedger:
 
     def _near_candidates(self) -> tuple[list[dict], Any]:
         """The ids :meth:`_check_near_duplicate_ids` looks at (``{"c": id, "other": not ASCII}``): the ASCII
-        ids whose key another ASCII id shares, and every id that is not ASCII; with the distinct reported
-        ASCII ids and their keys (:func:`_near_keys`), for the casefolded lookups.
+        ids whose key another ASCII id shares, and every id that is not ASCII; with a function giving the
+        distinct reported ASCII ids of some keys (:func:`_near_keys`), for the casefolded lookups.
 
-        Over the distinct reported customers (not the source): the first row of each in the
-        customer-month table, or in the rows the rows plan kept. Only the keys that some id differs from
+        Over the distinct reported customers (not the source). Only the keys that some id differs from
         can be shared (``"acme"`` alone is its own key; two distinct ids of one key cannot both equal
-        it): so the database groups only those, and usually returns nothing.
+        it): so the database groups only those, and usually returns nothing. The customer-month plan
+        has every customer's first row; the rows plan listed only the ids that differ from their key or
+        are not ASCII (:meth:`_rows_query`), so the one partner each key can have besides them, the id
+        equal to the key, is looked up in the source, and only when it listed some.
         """
         if self._rows_table is None:
             cm = self._cm
-            cust = cm.filter(cm.first_of_c & cm.in_range).select("c")
+            k = _near_keys(cm.filter(cm.first_of_c & cm.in_range).select("c"))
+            plain = k.filter(k.ascii)
+            others = k.filter(~k.ascii)
+
+            def lookup(keys: list[str]) -> list[str]:
+                return plain.filter(plain.key.isin(keys)).select("c").to_pyarrow().column("c").to_pylist()
         else:
-            kept = self._kept_rows()
-            cust = kept.filter(kept.first_of_c).select("c")
-        k = _near_keys(cust)
-        plain = k.filter(k.ascii)
+            t = self._rows_table
+            odd = _near_keys(t.select(c=t.odd.unnest()))  # (each id once: of its first row)
+            if not odd.count().to_pyarrow().as_py():
+                return [], lambda keys: []
+            f = self._flags
+            reported = f.filter(self._in_range(f.m)).select("c")
+            listed = odd.filter(odd.ascii).select("c", "key")
+            partners = reported.semi_join(listed, reported.c == listed.key).distinct()
+            plain = listed.union(partners.select("c", key=partners.c))
+            others = odd.filter(~odd.ascii)
+
+            def lookup(keys: list[str]) -> list[str]:
+                own = reported.filter(reported.c.isin(keys)).distinct()  # (an id equal to its key)
+                got = listed.filter(listed.key.isin(keys)).select("c").union(own, distinct=True)
+                return got.to_pyarrow().column("c").to_pylist()
         changed = plain.filter(plain.c != plain.key).select("key")
         shared = plain.semi_join(changed, "key")
         shared = shared.group_by("key").aggregate(ids=shared.count())
         shared = shared.filter(shared.ids > 1).select("key")
         found = plain.semi_join(shared, "key").select("c", other=ibis.literal(False)).union(
-            k.filter(~k.ascii).select("c", other=ibis.literal(True)))
-        return found.to_pyarrow().to_pylist(), plain
+            others.select("c", other=ibis.literal(True)))
+        return found.to_pyarrow().to_pylist(), lookup
 
     @property
     def backend(self) -> str:
@@ -1291,11 +1320,22 @@ def _id_text(c):
 def _near_keys(customers):
     """Distinct ids (column ``c``, text) with the key that near-duplicates share (``key``: SQL's ``lower``, a
     number's leading zeros cut) and whether the id is ASCII (``ascii``; the others are casefolded in Python)."""
-    c = customers.c
+    key, ascii = _near_key(customers.c)
+    return customers.mutate(key=key, ascii=ascii)
+
+
+def _near_key(c):
+    """The near-duplicate key of the id ``c`` (:func:`_near_keys`) and whether ``c`` is ASCII."""
     zeros = c.re_replace("^0+", "")
     number = ibis.ifelse(zeros == "", "0", zeros)
-    return customers.mutate(key=ibis.ifelse(c.re_search("^[0-9]+$"), number, c.lower()),
-                            ascii=~c.re_search("[^\\x00-\\x7f]"))
+    return ibis.ifelse(c.re_search("^[0-9]+$"), number, c.lower()), ~c.re_search("[^\\x00-\\x7f]")
+
+
+def _may_have_near_duplicate(c):
+    """Whether the id ``c`` differs from its near-duplicate key or is not ASCII (:func:`_near_keys`): an id
+    equal to its key (``"acme"``) can only be the near duplicate of one that is not (``"Acme"``)."""
+    key, ascii = _near_key(c)
+    return (~ascii | (key != c)).fill_null(False)
 
 
 def _drop_quietly(backend, name: str) -> None:
