@@ -154,6 +154,9 @@ def refused_from_every_source(df, tmp_path, want) -> str:
 @pytest.mark.parametrize("bad, message", [
     ("nan", "the MRR is blank"), ("inf", "is not a number"), ("-inf", "is not a number"),
     ("blank id", "the customer id is blank"), ("text mrr", "is not a number"), ("text month", "is not a date"),
+    # found by the rows plan's query (an id of white space, tested once per id) or by its first scan's extremes
+    ("space id", "the customer id is blank"), ("ideographic space id", "the customer id is blank"),
+    ("early month", "outside the supported dates"), ("late month", "outside the supported dates"), ("blank mrr", "the MRR is blank"),
 ])
 def test_a_bad_row_is_refused_as_in_memory_from_every_source(tmp_path, bad, message):
     df = base()
@@ -162,6 +165,12 @@ def test_a_bad_row_is_refused_as_in_memory_from_every_source(tmp_path, bad, mess
         df.loc[i, "mrr"] = float(bad)
     elif bad == "blank id":
         df.loc[i, "customer_id"] = None
+    elif bad in ("space id", "ideographic space id"):
+        df.loc[i, "customer_id"] = "   " if bad == "space id" else "\u3000"
+    elif bad in ("early month", "late month"):
+        df.loc[i, "month"] = pd.Timestamp("1800-03-04" if bad == "early month" else "2262-03-04")
+    elif bad == "blank mrr":
+        df.loc[i, "mrr"] = None
     elif bad == "text mrr":
         df = df.assign(mrr=df["mrr"].map(lambda v: f"{v:.2f}").astype(object))
         df.loc[i, "mrr"] = "twelve"

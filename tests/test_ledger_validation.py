@@ -57,7 +57,7 @@ def test_missing_column_lists_what_is_there():
         ("month", ["2024-01-01", "2024-01-01", None, "2024-02-01"], 4, "the month is blank"),
         ("month", ["2024-01-01", True, "2024-02-01", "2024-02-01"], 3, "True is not a date"),
         ("month", ["2024-01-01", dt.date(1850, 1, 1), "2024-02-01", "2024-02-01"], 3,
-         "datetime.date(1850, 1, 1) is outside the supported dates (1900-01-01 to 2261-12-31)"),
+         "1850-01-01 is outside the supported dates (1900-01-01 to 2261-12-31)"),
         ("month", [45292.0, 45292.0, 2958000.0, 45292.0], 4, "2958000 is outside the supported dates"),
         ("customer_id", ["a", "b", "  ", "d"], 4, "the customer id is blank"),
         ("customer_id", ["a", None, "c", "d"], 3, "the customer id is blank"),

@@ -291,6 +291,18 @@ def round_money(x, decimals: int | None = None):
     return rounded / scale
 
 
+def _rounds_above_zero(x: float) -> bool:
+    """``round_money(x) > 0`` for one number, in the same double arithmetic (IEEE ``rint`` is the
+    expression's ``(y + 2^52) - 2^52``): the rows plan's test of the smallest amount.
+
+    >>> _rounds_above_zero(0.0000004), _rounds_above_zero(0.0000006), _rounds_above_zero(-1.0)
+    (False, True, False)
+    """
+    if MONEY_DECIMALS is None:
+        return x > 0
+    return x > 0 and float(np.rint(np.float64(x) * float(10 ** MONEY_DECIMALS))) > 0
+
+
 @dataclass(frozen=True)
 class Checks:
     """What the checks query found: rows used, the report's months, customers, rows after ``as_of``,
@@ -583,18 +595,40 @@ class IbisLedger:
         return m.notnull() if self.as_of_month is None else (m <= self.as_of_month).fill_null(False)
 
     def _row_counts(self) -> dict:
-        """One scan of the source, no grouping: rows, skipped and bad rows, the reported rows and those of
-        them not above 0 by the money rule, the first reported and the last month, and an estimate of the
-        distinct reported customer-months (HyperLogLog over a hash of id and month)."""
+        """One scan of the source, no grouping: rows, skipped rows and whether some row is bad, the reported
+        rows and whether some of them is not above 0 by the money rule, the first reported and the last
+        month, and an estimate of the distinct reported customer-months (HyperLogLog over a hash of id and
+        month).
+
+        Cheap per row (the checks' own flags cost this scan twice as much): of the reported rows, a bad
+        one shows in a few counts and extremes (an id that is null, a month out of range, an amount that
+        is not a finite number), and one not above 0 in the smallest amount (the money rule rounds in
+        order: the smallest amount is the smallest rounded one). Only an id of white space is left to the
+        rows query (:meth:`_rows_query`'s ``k_blank``, tested once per id). The rows not reported (no
+        month, or after ``as_of``: few) get the checks' flags themselves, each tested only on those rows
+        (a CASE: a filter's AND is computed for every row).
+        """
         f = self._flags
         skip, bad = self._skipped_and_bad(f)
         in_range = self._in_range(f.m)
-        above = (round_money(f.v) > 0).fill_null(False)
+        outside = lambda flag: ibis.ifelse(in_range, False, flag)  # noqa: E731 - tested on the rows not reported
+        # a reported row's month is not blank; null ids and the amounts' and text months' checks are cheap
+        id_null = f.c.isnull() if f.c.type().is_string() else f.c_blank
+        reported_bad = id_null | f.v_blank | f.v_bad | f.d_bad
         pair = ibis.struct({"c": f.c, "m": f.m})  # (an estimate: a hash of each pair, a few per cent off)
-        q = f.aggregate(total=f.count(), skipped=f.count(where=skip), bad=f.count(where=bad),
-                        rows=f.count(where=in_range), idle=f.count(where=in_range & ~above),
-                        first=f.m.min(where=in_range), last=f.m.max(), distinct=pair.approx_nunique(where=in_range))
-        return q.to_pyarrow().to_pylist()[0]
+        got = f.aggregate(total=f.count(), skipped=f.count(where=outside(skip)), bad=f.count(where=outside(bad)),
+                          rows=f.count(where=in_range), reported_bad=f.count(where=in_range & reported_bad),
+                          first=f.m.min(where=in_range), last_reported=f.m.max(where=in_range), last=f.m.max(),
+                          low=f.v.min(where=in_range),
+                          distinct=pair.approx_nunique(where=in_range)).to_pyarrow().to_pylist()[0]
+        if got["rows"]:
+            out = got["first"] < FIRST_MONTH or got["last_reported"] > LAST_MONTH
+            got["bad"] += got["reported_bad"] + out
+            # (a bad row's amount may be the smallest: then it is refused before this matters)
+            got["idle"] = got["low"] is None or not _rounds_above_zero(got["low"])
+        else:
+            got["idle"] = False
+        return got
 
     def _rows_plan(self) -> bool:
         """The analysis in one query over the rows, when every reported customer-month is one row above 0;
@@ -622,7 +656,11 @@ class IbisLedger:
         n = self._report_end(got["last"]) - first + 1
         table = self._materialise(self._rows_query(first, n), "_rows_name")
         sums = ("k_customers", "k_dup", "k_changing", "s_n", "s_r", "s_delta", "s_later", "s_change")
-        groups = table.select("m", "cohort", "mk", "ck", "tk", *sums).to_pyarrow().to_pandas()
+        blank = ("k_blank",) if "k_blank" in table.columns else ()
+        groups = table.select("m", "cohort", "mk", "ck", "tk", *sums, *blank).to_pyarrow().to_pandas()
+        if blank and groups["k_blank"].sum():
+            self._discard(table, "_rows_name")
+            self._raise_first()
         dup, changing = groups["k_dup"].sum(), groups["k_changing"].sum()
         if dup or changing:
             self._discard(table, "_rows_name")
@@ -667,12 +705,15 @@ class IbisLedger:
         kept = ibis.struct({"c": s.c, "v": s.r, "prev_m": s.prev_m, "prev_v": s.prev_v, "next_m": s.next_m,
                             "first_of_c": s.first_of_c})
         lists = {"kept": ibis.ifelse(s.m >= n - MOVEMENT_MONTHS - 1, kept, ibis.null(kept.type())).collect()}
+        counts = {}
         if s.c.type().is_string():  # (number ids: no near duplicates, :meth:`_check_near_duplicate_ids`)
             odd = ibis.ifelse(s.first_of_c, _may_have_near_duplicate(s.c), False)
             lists["odd"] = ibis.ifelse(odd, s.c, ibis.null("string")).collect()
+            # an id of white space, a bad row that :meth:`_row_counts` leaves to this query: once per id
+            counts["k_blank"] = s.count(where=ibis.ifelse(s.first_of_c, _blank(s.c), False))
         return s.group_by([s.m, s.cohort, *self._summary_keys(s).values()]).aggregate(
             k_customers=s.count(where=s.first_of_c), k_dup=s.count(where=s.dup),
-            k_changing=s.count(where=s.changing), **self._summary_sums(s), **lists)
+            k_changing=s.count(where=s.changing), **counts, **self._summary_sums(s), **lists)
 
     def _kept_rows(self):
         """The rows the rows plan kept (:meth:`_rows_query`'s ``kept`` lists), as :meth:`sequence` has them."""

@@ -36,6 +36,7 @@ a few dozen date parses.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -117,9 +118,20 @@ def negative_net(customer: str, total: float, month: str, rows: list[str], row: 
 
 
 def _describe(value: Any) -> str:
-    """A value as the user typed it: text quoted, 1200.0 as 1200 (Excel sends every number as a float)."""
+    """A value as the user typed it: text quoted, 1200.0 as 1200 (Excel sends every number as a float), a date
+    as its ISO text (a pandas, NumPy or Python date alike: the same date reads the same from every source).
+
+    >>> _describe("soon"), _describe(1200.0), _describe(dt.date(1850, 1, 1)), _describe(np.datetime64("2262-03-04T12:30"))
+    ("'soon'", '1200', '1850-01-01', '2262-03-04 12:30:00')
+    """
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value) if not np.isnat(value) else None
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, dt.datetime) and value is not pd.NaT:
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return repr(value)
