@@ -600,30 +600,33 @@ class IbisLedger:
         month, and an estimate of the distinct reported customer-months (HyperLogLog over a hash of id and
         month).
 
-        Cheap per row (the checks' own flags cost this scan twice as much): of the reported rows, a bad
-        one shows in a few counts and extremes (an id that is null, a month out of range, an amount that
-        is not a finite number), and one not above 0 in the smallest amount (the money rule rounds in
-        order: the smallest amount is the smallest rounded one). Only an id of white space is left to the
-        rows query (:meth:`_rows_query`'s ``k_blank``, tested once per id). The rows not reported (no
-        month, or after ``as_of``: few) get the checks' flags themselves, each tested only on those rows
-        (a CASE: a filter's AND is computed for every row).
+        Cheap per row (the checks' own flags cost this scan three times as much): of the reported rows, a
+        bad one shows in a few counts and extremes (an id that is null, a month out of range, an amount
+        that is not a finite number), and one not above 0 in the smallest amount (the money rule rounds
+        in order: the smallest amount is the smallest rounded one). Only an id of white space is left to
+        the rows query (:meth:`_rows_query`'s ``k_blank``, tested once per id). The rows not reported (no
+        month, or after ``as_of``), when there are some, get the checks' flags themselves in a second
+        query that reads only them (the database filters before it computes the flags).
         """
         f = self._flags
-        skip, bad = self._skipped_and_bad(f)
         in_range = self._in_range(f.m)
-        outside = lambda flag: ibis.ifelse(in_range, False, flag)  # noqa: E731 - tested on the rows not reported
         # a reported row's month is not blank; null ids and the amounts' and text months' checks are cheap
         id_null = f.c.isnull() if f.c.type().is_string() else f.c_blank
         reported_bad = id_null | f.v_blank | f.v_bad | f.d_bad
         pair = ibis.struct({"c": f.c, "m": f.m})  # (an estimate: a hash of each pair, a few per cent off)
-        got = f.aggregate(total=f.count(), skipped=f.count(where=outside(skip)), bad=f.count(where=outside(bad)),
-                          rows=f.count(where=in_range), reported_bad=f.count(where=in_range & reported_bad),
-                          first=f.m.min(where=in_range), last_reported=f.m.max(where=in_range), last=f.m.max(),
-                          low=f.v.min(where=in_range),
+        got = f.aggregate(total=f.count(), rows=f.count(where=in_range),
+                          reported_bad=f.count(where=in_range & reported_bad), first=f.m.min(where=in_range),
+                          last_reported=f.m.max(where=in_range), last=f.m.max(), low=f.v.min(where=in_range),
                           distinct=pair.approx_nunique(where=in_range)).to_pyarrow().to_pylist()[0]
+        got["skipped"] = got["bad"] = 0
+        if got["total"] > got["rows"]:  # the rows not reported (no month, or after as_of), with the checks' flags
+            out = f.filter(~in_range)
+            skip, bad = self._skipped_and_bad(out)
+            got.update(out.aggregate(skipped=out.count(where=skip), bad=out.count(where=bad)
+                                     ).to_pyarrow().to_pylist()[0])
         if got["rows"]:
-            out = got["first"] < FIRST_MONTH or got["last_reported"] > LAST_MONTH
-            got["bad"] += got["reported_bad"] + out
+            out_of_range = got["first"] < FIRST_MONTH or got["last_reported"] > LAST_MONTH
+            got["bad"] += got["reported_bad"] + out_of_range
             # (a bad row's amount may be the smallest: then it is refused before this matters)
             got["idle"] = got["low"] is None or not _rounds_above_zero(got["low"])
         else:
