@@ -7,7 +7,12 @@ Run by hand (needs ``pip install ".[warehouse]"``; XlsxWriter for the 1M-row wor
 
 In one run, each timed command is a fresh process (so interpreter start-up
 and imports count), measured for wall time and peak memory (the child's
-maximum resident set size, from ``os.wait4``):
+maximum resident set size, from ``os.wait4``). The refresh and the baseline
+run in turns, after one untimed run of each (an installed package's bytecode
+is on disk: the children keep theirs in a temporary ``PYTHONPYCACHEPREFIX``),
+and each refresh is also divided by the baseline run just before it: on a
+shared machine whose speed drifts by 10-20 % from minute to minute, those
+paired ratios are steadier than the ratio of the two medians.
 
 * **refresh**: ``xl-kpi refresh BOOK --ledger big.parquet --output OUT`` when
   the command has ``--ledger``; otherwise ``refresh_file(BOOK)`` from Python
@@ -93,9 +98,23 @@ BASELINE = textwrap.dedent("""
 """)
 
 
+#: Where the children keep the bytecode of the modules they import (set in :func:`main`): an installed
+#: package has its ``.pyc`` files (pip compiles them), so a timed run should not compile xl_kpi's sources
+#: again, even where ``PYTHONDONTWRITEBYTECODE`` is set (as on CI machines and in containers).
+PYCACHE: Path | None = None
+
+
+def child_env() -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
 def measure(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak resident MB) of a child process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = child_env()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -111,9 +130,21 @@ def median_of(cmd: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
+def paired(first: list[str], second: list[str], repeat: int) -> tuple[list, list]:
+    """Each command's runs, ``repeat`` each, taken in turns after one untimed run of each (bytecode written,
+    the file in the page cache): a machine whose speed drifts (a shared host) slows both of a pair alike,
+    so the ratio of each pair is steadier than the ratio of two medians taken one after the other."""
+    measure(first), measure(second)
+    runs: tuple[list, list] = ([], [])
+    for _ in range(repeat):
+        runs[0].append(measure(first))
+        runs[1].append(measure(second))
+    return runs
+
+
 def cli_has_ledger_option() -> bool:
     out = subprocess.run([sys.executable, "-m", "xl_kpi.cli", "refresh", "--help"], capture_output=True,
-                         text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                         text=True, cwd=ROOT, env=child_env())
     return "--ledger" in out.stdout
 
 
@@ -147,11 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000, help="Parquet ledger rows")
     parser.add_argument("--workbook-rows", type=int, default=1_000_000,
                         help="rows of the in-workbook ledger (0: skip that part)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each timed command (median)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each timed command, after one untimed (median)")
     parser.add_argument("--keep", help="work in this folder and keep the files")
     args = parser.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="xlkpi-source-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    global PYCACHE
+    PYCACHE = Path(tempfile.mkdtemp(prefix="xlkpi-bench-pycache-"))
     try:
         big = folder / "big.parquet"
         t0 = time.perf_counter()
@@ -170,14 +203,19 @@ def main(argv: list[str] | None = None) -> int:
             how = "refresh_file from Python, analysis by engines.analyse on the file (no --ledger yet)"
             refresh_cmd = [py, "-c", REFRESH_FROM_PYTHON, str(book), str(big), str(out)]
         pickle = folder / "duckdb_bridge.pkl"
-        base_t, base_mb = median_of([py, "-c", BASELINE, str(big), BRIDGE_SQL, str(pickle)], args.repeat)
-        ref_t, ref_mb = median_of(refresh_cmd, args.repeat)
+        base_runs, ref_runs = paired([py, "-c", BASELINE, str(big), BRIDGE_SQL, str(pickle)], refresh_cmd,
+                                     args.repeat)
+        base_t, ref_t = (statistics.median(r[0] for r in runs) for runs in (base_runs, ref_runs))
+        base_mb, ref_mb = (max(r[1] for r in runs) for runs in (base_runs, ref_runs))
+        ratios = [r[0] / b[0] for r, b in zip(ref_runs, base_runs)]
         months = check_report_equals(out, pickle)
         print(f"refresh ({how}):")
         print(f"    {ref_t:8.2f} s   peak {ref_mb:7.0f} MB   (report of {months} months, equal to DuckDB's bridge)")
         print("DuckDB bridge query on the same file (fresh process):")
         print(f"    {base_t:8.2f} s   peak {base_mb:7.0f} MB")
-        print(f"ratio refresh / DuckDB: time {ref_t / base_t:.2f}x (target <= 1.3), memory {ref_mb / base_mb:.2f}x")
+        print(f"ratio refresh / DuckDB: time {ref_t / base_t:.2f}x (medians; target <= 1.3), memory {ref_mb / base_mb:.2f}x")
+        print(f"    the {len(ratios)} pairs' ratios (each refresh against the baseline run just before it): "
+              f"median {statistics.median(ratios):.2f}x, from {min(ratios):.2f} to {max(ratios):.2f}")
 
         if args.workbook_rows:
             from refresh_bench import build_ledger_workbook, time_calamine
@@ -191,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {wb_t:8.2f} s   peak {wb_mb:7.0f} MB;  python-calamine reading it: {cal:.2f} s;  "
                   f"ratio {wb_t / cal:.2f}x (refresh_bench's target <= 1.5)")
     finally:
+        shutil.rmtree(PYCACHE, ignore_errors=True)
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -113,6 +113,29 @@ def test_many_rows_per_customer_month_go_to_the_customer_month_plan_without_the_
     assert_frames_match(led.bridge(), prepare_ledger(df).bridge())
 
 
+@pytest.mark.parametrize("where", ["in the first rows", "after them"])
+def test_the_estimate_reads_the_first_rows_and_the_rows_query_finds_the_rest(monkeypatch, where):
+    """The estimate of the distinct customer-months is made over the first ROWS_PLAN_SAMPLE rows: a ledger
+    whose customer-months of two rows are all among them goes to the customer-month plan at once; one whose
+    are all after them is sent there by the rows query (its result dropped), with the same numbers."""
+    import xl_kpi.engines.ibis_engine as engine
+
+    df = one_row_per_month(9)
+    half = len(df) // 2
+    part = df.iloc[:half] if where == "in the first rows" else df.iloc[half:]
+    doubled = pd.concat([part.assign(mrr=part["mrr"] / 2)] * 2, ignore_index=True)
+    df = pd.concat([doubled, df.iloc[half:]] if where == "in the first rows" else [df.iloc[:half], doubled],
+                   ignore_index=True)
+    monkeypatch.setattr(engine, "ROWS_PLAN_SAMPLE", half * (2 if where == "in the first rows" else 1))
+    ran = []
+    query = IbisLedger._rows_query
+    monkeypatch.setattr(IbisLedger, "_rows_query", lambda self, *a: ran.append(1) or query(self, *a))
+    led = IbisLedger(df)
+    assert led.plan == "customer-months"
+    assert ran == ([] if where == "in the first rows" else [1])
+    assert_same_analysis(led, prepare_ledger(df))
+
+
 def test_as_of_leaves_the_later_rows_out_of_the_rows_plan():
     df = one_row_per_month(8)
     for as_of in ("2023-06", "2025-01"):  # within the data, and after it (the report runs to the as-of month)

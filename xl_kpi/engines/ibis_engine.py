@@ -56,15 +56,16 @@ number:
 Two plans compute these steps (:attr:`IbisLedger.plan`). When every reported
 customer-month is one row above 0 (most ledgers: one row per customer per
 month), the customer-months are the rows: the **rows plan**
-(:meth:`IbisLedger._rows_plan`) makes one scan without grouping (the checks'
-counts, and a HyperLogLog estimate of the distinct customer-months), then one
-query: the window of step 3 over the rows themselves (no GROUP BY, whose hash
-table of every customer-month is a third of the work), straight into the
-aggregate of step 5, which also keeps each customer's first row (the distinct
-customers) and the latest months' rows (their movements, step 7). Its window
-counts the neighbours in the same month: a customer-month of two rows sends
-the ledger to the **customer-month plan** (steps 2-7 as written), as do a row
-not above 0, or many fewer estimated customer-months than rows (then at once).
+(:meth:`IbisLedger._rows_plan`) makes one scan without grouping (the checks
+from counts and extremes, and a HyperLogLog estimate of the distinct
+customer-months of the first rows), then one query: the window of step 3 over
+the rows themselves (no GROUP BY, whose hash table of every customer-month is
+a third of the work), straight into the aggregate of step 5, whose few groups
+also list the latest months' rows (their movements, step 7) and the ids that
+could have a near duplicate. Its window counts the neighbours in the same
+month: a customer-month of two rows sends the ledger to the **customer-month
+plan** (steps 2-7 as written), as do a row not above 0, or many fewer
+estimated customer-months than rows (then at once).
 What the rows plan did not keep (another trailing window, earlier months'
 movements) is read from the customer-month table, made when first needed.
 
@@ -143,6 +144,12 @@ TRAILING_WINDOW = 12
 #: are at least this share of the rows: below it, some customer-months surely have several rows, and
 #: the customer-month plan computes at once rather than after a query whose result it would drop.
 ROWS_PLAN_DISTINCT = 0.9
+
+#: The estimate is made over the first rows only (by row number, where the source has one): hashing every
+#: row cost the first scan a third of its time, and a ledger's several rows of one customer-month are
+#: written near each other (a month's invoice lines). Where they are not, the rows query finds them and
+#: the customer-month plan computes after it (the same numbers, later).
+ROWS_PLAN_SAMPLE = 1_000_000
 
 #: Step between the ranks of a customer's months in its window order (active, other reported, the rest):
 #: more than the supported months span (FIRST_MONTH .. LAST_MONTH) plus :data:`TRAILING_WINDOW`, so
@@ -597,8 +604,8 @@ class IbisLedger:
     def _row_counts(self) -> dict:
         """One scan of the source, no grouping: rows, skipped rows and whether some row is bad, the reported
         rows and whether some of them is not above 0 by the money rule, the first reported and the last
-        month, and an estimate of the distinct reported customer-months (HyperLogLog over a hash of id and
-        month).
+        month, and an estimate of the distinct reported customer-months among the first
+        :data:`ROWS_PLAN_SAMPLE` rows (``sampled``; HyperLogLog over a hash of id and month).
 
         Cheap per row (the checks' own flags cost this scan three times as much): of the reported rows, a
         bad one shows in a few counts and extremes (an id that is null, a month out of range, an amount
@@ -613,11 +620,14 @@ class IbisLedger:
         # a reported row's month is not blank; null ids and the amounts' and text months' checks are cheap
         id_null = f.c.isnull() if f.c.type().is_string() else f.c_blank
         reported_bad = id_null | f.v_blank | f.v_bad | f.d_bad
+        sampled = in_range if "pos" not in f.columns else in_range & (f.pos < ROWS_PLAN_SAMPLE)
         pair = ibis.struct({"c": f.c, "m": f.m})  # (an estimate: a hash of each pair, a few per cent off)
+        # (a CASE: a null pair is not counted, and the others are not made)
+        pair = ibis.ifelse(sampled, pair, ibis.null(pair.type()))
         got = f.aggregate(total=f.count(), rows=f.count(where=in_range),
                           reported_bad=f.count(where=in_range & reported_bad), first=f.m.min(where=in_range),
                           last_reported=f.m.max(where=in_range), last=f.m.max(), low=f.v.min(where=in_range),
-                          distinct=pair.approx_nunique(where=in_range)).to_pyarrow().to_pylist()[0]
+                          sampled=f.count(where=sampled), distinct=pair.approx_nunique()).to_pyarrow().to_pylist()[0]
         got["skipped"] = got["bad"] = 0
         if got["total"] > got["rows"]:  # the rows not reported (no month, or after as_of), with the checks' flags
             out = f.filter(~in_range)
@@ -653,7 +663,7 @@ class IbisLedger:
         if got["bad"]:
             self._raise_first()
         rows = int(got["rows"])
-        if not rows or got["idle"] or got["distinct"] < ROWS_PLAN_DISTINCT * rows:
+        if not rows or got["idle"] or got["distinct"] < ROWS_PLAN_DISTINCT * got["sampled"]:
             return False
         first = int(got["first"])
         n = self._report_end(got["last"]) - first + 1
