@@ -55,6 +55,62 @@ def assert_everything(df: pd.DataFrame, tmp_path, as_of=None, plan: str | None =
         assert [c[:2] + c[3:] for c in got] == [c[:2] + c[3:] for c in ref]
 
 
+@pytest.mark.parametrize("unit", ["TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"])
+def test_a_duckdb_tables_month_column_of_any_unit(tmp_path, unit):
+    """Review probe: DuckDB's EXTRACT gave wrong years on a table's TIMESTAMP_S / _MS column (the months of
+    2024 numbered near 656,000): the rows plan then gave movements dated 1689 and wrong trailing retention,
+    and with an as-of month a good row was refused as outside the supported dates."""
+    import duckdb
+
+    df = base()
+    path = tmp_path / "units.duckdb"
+    con = duckdb.connect(str(path))
+    con.register("frame", df)
+    con.execute(f"CREATE TABLE ledger AS SELECT customer_id, CAST(CAST(month AS TIMESTAMP) AS {unit}) AS month, mrr FROM frame")
+    con.execute(f"CREATE TABLE late AS SELECT * FROM ledger UNION ALL "
+                f"SELECT 'cus_late', CAST(TIMESTAMP '2262-03-04' AS {unit}), 10.0")
+    con.close()
+    last = str(months_of(df).max() - 3)
+    for as_of in (None, last):
+        led, ref = IbisLedger(duckdb_table(path, table="ledger"), as_of=as_of), prepare_ledger(df, as_of=as_of)
+        assert led.plan == "rows"
+        assert_frames_match(led.bridge(), ref.bridge())
+        for window in (12, 3):
+            assert_frames_match(led.trailing_retention(window), ref.trailing_retention(window))
+        assert_frames_match(led.movements(latest=3), latest_movements(ref))
+        assert led.month_range() == ref.month_range()
+    if unit != "DATE":  # (a DATE cannot hold 2262-03-04 as DuckDB casts it: it is a date there too)
+        with pytest.raises(LedgerError) as got:
+            IbisLedger(duckdb_table(path, table="late"))
+        assert str(got.value) == "Column 'month': 2262-03-04 is outside the supported dates (1900-01-01 to 2261-12-31)"
+
+
+def test_a_nan_id_in_a_duckdb_tables_float_column_is_blank_as_in_memory(tmp_path):
+    """Review probe: a database's float id column can hold NaN (a frame's or a Parquet file's NaN reaches
+    DuckDB as NULL): it was counted as a customer; the numpy path says the customer id is blank."""
+    import duckdb
+
+    path = tmp_path / "nan_id.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE ledger (customer_id DOUBLE, month TIMESTAMP, mrr DOUBLE)")
+    con.execute("INSERT INTO ledger VALUES (1, '2023-01-05', 10), ('nan'::DOUBLE, '2023-01-05', 10), "
+                "(2, '2023-02-05', 5)")
+    df = con.execute("SELECT * FROM ledger").df()
+    con.close()
+    with pytest.raises(LedgerError) as want:
+        prepare_ledger(df)
+    assert str(want.value) == "Row 3, column 'customer_id': the customer id is blank (only completely blank rows are skipped)"
+    with pytest.raises(LedgerError) as got:
+        IbisLedger(duckdb_table(path, table="ledger"))
+    assert str(got.value) == "Column 'customer_id': the customer id is blank (only completely blank rows are skipped)"
+
+
+def latest_movements(ref) -> pd.DataFrame:
+    from xl_kpi.ledger.movements import latest_months
+
+    return latest_months(ref.movements(), 3)
+
+
 def months_of(df: pd.DataFrame) -> pd.Series:
     return df["month"].dt.to_period("M")
 
@@ -157,6 +213,7 @@ def refused_from_every_source(df, tmp_path, want) -> str:
     # found by the rows plan's query (an id of white space, tested once per id) or by its first scan's extremes
     ("space id", "the customer id is blank"), ("ideographic space id", "the customer id is blank"),
     ("early month", "outside the supported dates"), ("late month", "outside the supported dates"), ("blank mrr", "the MRR is blank"),
+    ("digit separator", "'1_000' is not a number"),  # (DuckDB's cast reads it as 1000)
 ])
 def test_a_bad_row_is_refused_as_in_memory_from_every_source(tmp_path, bad, message):
     df = base()
@@ -171,9 +228,9 @@ def test_a_bad_row_is_refused_as_in_memory_from_every_source(tmp_path, bad, mess
         df.loc[i, "month"] = pd.Timestamp("1800-03-04" if bad == "early month" else "2262-03-04")
     elif bad == "blank mrr":
         df.loc[i, "mrr"] = None
-    elif bad == "text mrr":
+    elif bad in ("text mrr", "digit separator"):
         df = df.assign(mrr=df["mrr"].map(lambda v: f"{v:.2f}").astype(object))
-        df.loc[i, "mrr"] = "twelve"
+        df.loc[i, "mrr"] = "twelve" if bad == "text mrr" else "1_000"
     else:
         df = df.assign(month=df["month"].dt.strftime("%Y-%m-%d").astype(object))
         df.loc[i, "month"] = "2024-13-01"

@@ -94,7 +94,7 @@ import os
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -141,7 +141,8 @@ _POS = "__xl_kpi_row"
 TRAILING_WINDOW = 12
 
 #: The rows plan is tried when the estimated distinct customer-months (HyperLogLog, a few per cent off)
-#: are at least this share of the rows: below it, some customer-months surely have several rows, and
+#: are at least this share of the rows estimated (:data:`ROWS_PLAN_SAMPLE`): below it, some customer-months
+#: surely have several rows, and
 #: the customer-month plan computes at once rather than after a query whose result it would drop.
 ROWS_PLAN_DISTINCT = 0.9
 
@@ -265,11 +266,13 @@ def duckdb_table(path: str | os.PathLike, *, table: str | None = None, query: st
 def _month_number(value):
     """A date or timestamp -> months since 1970-01 (the numpy path's month numbers)."""
     kind = value.type()
-    if kind.is_timestamp() and (kind.scale or 0) > 6:
-        # DuckDB (2.0) derives the statistics of EXTRACT on a TIMESTAMP_NS column of a Parquet
-        # file as if it held microseconds (years near 55000) and folds range tests on them
-        # to TRUE, so every row of a file pandas 2 wrote (nanoseconds) would be "outside the
-        # supported dates". Microseconds hold every supported date (1900..2261).
+    if kind.is_timestamp() and kind.scale is not None and kind.scale != 6:
+        # DuckDB (2.0) gets EXTRACT wrong on timestamps of another unit than microseconds: on a
+        # TIMESTAMP_NS column of a Parquet file it derives the statistics as if it held microseconds
+        # (years near 55000) and folds range tests on them to TRUE (every row of a file pandas 2
+        # wrote would be "outside the supported dates"); on a TIMESTAMP_S or _MS column of a table it
+        # gives wrong years (the months of 2024 numbered near 656,000: movements dated 1689). Microseconds
+        # hold every supported date (1900..2261).
         value = value.cast(ibis.expr.datatypes.Timestamp(timezone=kind.timezone, scale=6))
     return (value.year() - 1970) * 12 + value.month() - 1
 
@@ -299,15 +302,13 @@ def round_money(x, decimals: int | None = None):
 
 
 def _rounds_above_zero(x: float) -> bool:
-    """``round_money(x) > 0`` for one number, in the same double arithmetic (IEEE ``rint`` is the
-    expression's ``(y + 2^52) - 2^52``): the rows plan's test of the smallest amount.
+    """``round_money(x) > 0`` for one number, by numpy's rounding (``rint(x * 10^d) / 10^d``, whose bits
+    :func:`round_money` gives on every backend): the rows plan's test of the smallest amount.
 
     >>> _rounds_above_zero(0.0000004), _rounds_above_zero(0.0000006), _rounds_above_zero(-1.0)
     (False, True, False)
     """
-    if MONEY_DECIMALS is None:
-        return x > 0
-    return x > 0 and float(np.rint(np.float64(x) * float(10 ** MONEY_DECIMALS))) > 0
+    return (x if MONEY_DECIMALS is None else float(np.round(np.float64(x), MONEY_DECIMALS))) > 0
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,10 @@ class IbisLedger:
         """
         t = self.table
         c, d, v = t[self.customer], t[self.month], t[self.mrr]
-        c_blank = _blank(c) if c.type().is_string() else c.isnull()
+        if c.type().is_string():
+            c_blank = _blank(c)
+        else:  # (a NaN id, which a database's float column can hold, is blank as in memory, not a customer)
+            c_blank = c.isnull() | c.isnan().fill_null(False) if c.type().is_floating() else c.isnull()
         raw_c = c
         if c.type().is_string():
             raw_c = _normal_id(c)  # (the value a message shows: the numpy path's id)
@@ -443,7 +447,9 @@ class IbisLedger:
             x = v.strip().try_cast("float64")
             # 'nan' (any case or sign) casts to NaN, which DuckDB orders above every number (a row "above 0"):
             # not a number, as the numpy path says
-            v_bad = (x.isnull() & ~v_blank) | x.isinf().fill_null(False) | x.isnan().fill_null(False)
+            # DuckDB also casts '1_000' (a digit separator); the numpy path says it is not a number
+            v_bad = (x.isnull() & ~v_blank) | x.isinf().fill_null(False) | x.isnan().fill_null(False) \
+                | v.contains("_").fill_null(False)
         elif v.type().is_numeric() and not v.type().is_boolean():
             x = v.cast("float64")
             v_blank = x.isnull() | x.isnan().fill_null(False)
@@ -613,7 +619,7 @@ class IbisLedger:
         in order: the smallest amount is the smallest rounded one). Only an id of white space is left to
         the rows query (:meth:`_rows_query`'s ``k_blank``, tested once per id). The rows not reported (no
         month, or after ``as_of``), when there are some, get the checks' flags themselves in a second
-        query that reads only them (the database filters before it computes the flags).
+        scan, which computes them on those rows only (the database filters before it computes them).
         """
         f = self._flags
         in_range = self._in_range(f.m)
@@ -651,9 +657,10 @@ class IbisLedger:
         rows, and the window of :meth:`_customer_month_table` runs over the rows themselves, with no GROUP
         BY before it (a hash table of every customer-month: a third of that query's work) and no rank in
         its order (every reported row is active). First one scan without grouping (:meth:`_row_counts`): a
-        bad row is refused from it; a reported row that is not above 0 (a zero, a credit, a tiny amount)
-        or fewer estimated customer-months than :data:`ROWS_PLAN_DISTINCT` of the rows send the ledger to
-        the customer-month plan. Then the one query (:meth:`_rows_query`), whose window also counts the
+        bad row is refused from it (an id of white space after the rows query, which counts them); a
+        reported row that is not above 0 (a zero, a credit, a tiny amount) or fewer estimated
+        customer-months than :data:`ROWS_PLAN_DISTINCT` of the rows sampled send the ledger to the
+        customer-month plan. Then the one query (:meth:`_rows_query`), whose window also counts the
         neighbours of the same month (a customer-month of two rows) and the ids that normalising changes:
         if it finds any, its result is dropped and the customer-month plan computes (then grouped by the
         normalised ids at once, for the latter). Its summary groups and check counts are the customer-month
@@ -732,9 +739,8 @@ class IbisLedger:
         """The rows the rows plan kept (:meth:`_rows_query`'s ``kept`` lists), as :meth:`sequence` has them."""
         t = self._rows_table
         rows = t.select("m", k=t.kept.unnest())  # (a column's unnest: Table.unnest numbers and joins the rows)
-        return rows.select(m=rows.m, **{name: rows.k[name] for name in ("c", "v", "prev_m", "prev_v", "next_m",
-                                                                          "first_of_c")}).select(
-            "c", "m", "v", "prev_m", "prev_v", "next_m", "first_of_c")
+        return rows.select(c=rows.k["c"], m=rows.m, **{name: rows.k[name] for name in ("v", "prev_m", "prev_v",
+                                                                                        "next_m", "first_of_c")})
 
     def _run_checks(self) -> Checks | None:
         """The checks, from the customer-month table: rows, months, customers; a bad row is looked up then.
@@ -955,7 +961,7 @@ class IbisLedger:
         numpy path finds and words them (:func:`xl_kpi.ledger.ids.near_duplicates`): a warning, which
         ``--strict`` refuses, naming each id's first row.
 
-        Over the distinct reported customers (one row each in the customer-month table), not the source.
+        Over the distinct reported customers (:meth:`_near_candidates`), not every row of the source.
         For ASCII ids the shared key is SQL's ``lower`` (a number's leading zeros cut), and only the keys
         that some id differs from can be shared (``"acme"`` alone is its own key): so the database groups
         only those, and usually returns nothing. Other ids (``"Straße"`` casefolds to ``"strasse"``, which
@@ -999,12 +1005,12 @@ class IbisLedger:
 
         add_near_duplicate_ids(checks, len(groups), [" / ".join(named(i) for i in g) for g in groups])
 
-    def _near_candidates(self) -> tuple[list[dict], Any]:
+    def _near_candidates(self) -> tuple[list[dict], Callable[[list[str]], list[str]]]:
         """The ids :meth:`_check_near_duplicate_ids` looks at (``{"c": id, "other": not ASCII}``): the ASCII
         ids whose key another ASCII id shares, and every id that is not ASCII; with a function giving the
         distinct reported ASCII ids of some keys (:func:`_near_keys`), for the casefolded lookups.
 
-        Over the distinct reported customers (not the source). Only the keys that some id differs from
+        Over the distinct reported customers, not every row of the source. Only the keys that some id differs from
         can be shared (``"acme"`` alone is its own key; two distinct ids of one key cannot both equal
         it): so the database groups only those, and usually returns nothing. The customer-month plan
         has every customer's first row; the rows plan listed only the ids that differ from their key or
