@@ -722,8 +722,7 @@ class IbisLedger:
                      dup=(before == t.m).fill_null(False), changing=self._id_changing(t.c, before.isnull()),
                      active=ibis.literal(True))
         # (CASE, not a FILTER's AND: a projection computes every operand of an AND for every row)
-        kept = ibis.struct({"c": s.c, "v": s.r, "prev_m": s.prev_m, "prev_v": s.prev_v, "next_m": s.next_m,
-                            "first_of_c": s.first_of_c})
+        kept = ibis.struct({"c": s.c, "v": s.r, "prev_m": s.prev_m, "prev_v": s.prev_v, "next_m": s.next_m})
         lists = {"kept": ibis.ifelse(s.m >= n - MOVEMENT_MONTHS - 1, kept, ibis.null(kept.type())).collect()}
         counts = {}
         if s.c.type().is_string():  # (number ids: no near duplicates, :meth:`_check_near_duplicate_ids`)
@@ -736,11 +735,12 @@ class IbisLedger:
             k_changing=s.count(where=s.changing), **counts, **self._summary_sums(s), **lists)
 
     def _kept_rows(self):
-        """The rows the rows plan kept (:meth:`_rows_query`'s ``kept`` lists), as :meth:`sequence` has them."""
+        """The rows the rows plan kept (:meth:`_rows_query`'s ``kept`` lists) with the columns of
+        :meth:`sequence` that :func:`_movement_rows` reads."""
         t = self._rows_table
         rows = t.select("m", k=t.kept.unnest())  # (a column's unnest: Table.unnest numbers and joins the rows)
         return rows.select(c=rows.k["c"], m=rows.m, **{name: rows.k[name] for name in ("v", "prev_m", "prev_v",
-                                                                                        "next_m", "first_of_c")})
+                                                                                        "next_m")})
 
     def _run_checks(self) -> Checks | None:
         """The checks, from the customer-month table: rows, months, customers; a bad row is looked up then.
