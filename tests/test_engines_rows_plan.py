@@ -113,11 +113,13 @@ def test_many_rows_per_customer_month_go_to_the_customer_month_plan_without_the_
     assert_frames_match(led.bridge(), prepare_ledger(df).bridge())
 
 
+@pytest.mark.parametrize("source", ["frame", "parquet"])
 @pytest.mark.parametrize("where", ["in the first rows", "after them"])
-def test_the_estimate_reads_the_first_rows_and_the_rows_query_finds_the_rest(monkeypatch, where):
-    """The estimate of the distinct customer-months is made over the first ROWS_PLAN_SAMPLE rows: a ledger
-    whose customer-months of two rows are all among them goes to the customer-month plan at once; one whose
-    are all after them is sent there by the rows query (its result dropped), with the same numbers."""
+def test_the_estimate_reads_the_first_rows_and_the_rows_query_finds_the_rest(monkeypatch, tmp_path, where, source):
+    """The estimate of the distinct customer-months is made over the first ROWS_PLAN_SAMPLE rows (by row
+    number: a frame's own, a Parquet file's in several row groups): a ledger whose customer-months of two
+    rows are all among them goes to the customer-month plan at once; one whose are all after them is sent
+    there by the rows query (its result dropped), with the same numbers."""
     import xl_kpi.engines.ibis_engine as engine
 
     df = one_row_per_month(9)
@@ -130,10 +132,20 @@ def test_the_estimate_reads_the_first_rows_and_the_rows_query_finds_the_rest(mon
     ran = []
     query = IbisLedger._rows_query
     monkeypatch.setattr(IbisLedger, "_rows_query", lambda self, *a: ran.append(1) or query(self, *a))
-    led = IbisLedger(df)
+    led = IbisLedger(df if source == "frame" else parquet_of(df, tmp_path, row_group_size=half // 3))
     assert led.plan == "customer-months"
     assert ran == ([] if where == "in the first rows" else [1])
     assert_same_analysis(led, prepare_ledger(df))
+
+
+def parquet_of(df: pd.DataFrame, folder, row_group_size: int) -> str:
+    """``df`` written as a Parquet file of several row groups (its rows' order kept: the row numbers)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = str(folder / "ledger.parquet")
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, row_group_size=row_group_size)
+    return path
 
 
 def test_as_of_leaves_the_later_rows_out_of_the_rows_plan():

@@ -57,8 +57,8 @@ Two plans compute these steps (:attr:`IbisLedger.plan`). When every reported
 customer-month is one row above 0 (most ledgers: one row per customer per
 month), the customer-months are the rows: the **rows plan**
 (:meth:`IbisLedger._rows_plan`) makes one scan without grouping (the checks
-from counts and extremes, and a HyperLogLog estimate of the distinct
-customer-months of the first rows), then one query: the window of step 3 over
+from counts and extremes) and a HyperLogLog estimate of the distinct
+customer-months of the first rows (which reads only those), then one query: the window of step 3 over
 the rows themselves (no GROUP BY, whose hash table of every customer-month is
 a third of the work), straight into the aggregate of step 5, whose few groups
 also list the latest months' rows (their movements, step 7) and the ids that
@@ -613,30 +613,34 @@ class IbisLedger:
     def _row_counts(self) -> dict:
         """One scan of the source, no grouping: rows, skipped rows and whether some row is bad, the reported
         rows and whether some of them is not above 0 by the money rule, the first reported and the last
-        month, and an estimate of the distinct reported customer-months among the first
-        :data:`ROWS_PLAN_SAMPLE` rows (``sampled``; HyperLogLog over a hash of id and month).
+        month (:meth:`_sampled_distinct` estimates the customer-months, when the plan comes to need it).
 
         Cheap per row (the checks' own flags cost this scan three times as much): of the reported rows, a
-        bad one shows in a few counts and extremes (an id that is null, a month out of range, an amount
-        that is not a finite number), and one not above 0 in the smallest amount (the money rule rounds
-        in order: the smallest amount is the smallest rounded one). Only an id of white space is left to
-        the rows query (:meth:`_rows_query`'s ``k_blank``, tested once per id). The rows not reported (no
-        month, or after ``as_of``), when there are some, get the checks' flags themselves in a second
-        scan, which computes them on those rows only (the database filters before it computes them).
+        bad one shows in a few counts and extremes (a month out of range, an amount that is not a finite
+        number, an id that is null when the ids are numbers), and one not above 0 in the smallest amount
+        (the money rule rounds in order: the smallest amount is the smallest rounded one). Text ids are
+        not read: an id that is null or white space is left to the rows query (:meth:`_rows_query`'s
+        ``k_blank``, tested once per id), and to the customer-month plan's checks when the ledger goes
+        there. The rows not reported (no month, or after ``as_of``), when there are some, get the checks'
+        flags themselves in a second scan, which computes them on those rows only (the database filters
+        before it computes them).
         """
         f = self._flags
         in_range = self._in_range(f.m)
-        # a reported row's month is not blank; null ids and the amounts' and text months' checks are cheap
-        id_null = f.c.isnull() if f.c.type().is_string() else f.c_blank
-        reported_bad = id_null | f.v_blank | f.v_bad | f.d_bad
-        sampled = in_range if "pos" not in f.columns else in_range & (f.pos < ROWS_PLAN_SAMPLE)
-        pair = ibis.struct({"c": f.c, "m": f.m})  # (an estimate: a hash of each pair, a few per cent off)
-        # (a CASE: a null pair is not counted, and the others are not made)
-        pair = ibis.ifelse(sampled, pair, ibis.null(pair.type()))
+        # a reported row's month is not blank; the amounts' and text months' checks are cheap
+        reported_bad = f.v_blank | f.v_bad | f.d_bad
+        if not f.c.type().is_string():  # (the rows query tests text ids only)
+            reported_bad |= f.c_blank
+        counts = {}
+        if "pos" not in f.columns:  # (no row numbers to take the first rows by: the estimate is over them all)
+            pair = ibis.struct({"c": f.c, "m": f.m})
+            # (a CASE: a null pair is not counted, and the others are not made)
+            counts = {"sampled": f.count(where=in_range),
+                      "distinct": ibis.ifelse(in_range, pair, ibis.null(pair.type())).approx_nunique()}
         got = f.aggregate(total=f.count(), rows=f.count(where=in_range),
                           reported_bad=f.count(where=in_range & reported_bad), first=f.m.min(where=in_range),
                           last_reported=f.m.max(where=in_range), last=f.m.max(), low=f.v.min(where=in_range),
-                          sampled=f.count(where=sampled), distinct=pair.approx_nunique()).to_pyarrow().to_pylist()[0]
+                          **counts).to_pyarrow().to_pylist()[0]
         got["skipped"] = got["bad"] = 0
         if got["total"] > got["rows"]:  # the rows not reported (no month, or after as_of), with the checks' flags
             out = f.filter(~in_range)
@@ -651,6 +655,21 @@ class IbisLedger:
         else:
             got["idle"] = False
         return got
+
+    def _sampled_distinct(self, got: dict) -> tuple[int, int]:
+        """The reported rows among the first :data:`ROWS_PLAN_SAMPLE` (by row number) and an estimate of their
+        distinct customer-months (HyperLogLog over a hash of id and month: a few per cent off).
+
+        A query of its own, filtered by row number: the database reads only those rows (of a Parquet file,
+        its first row groups), so the scan of :meth:`_row_counts` reads no id. Without row numbers,
+        :meth:`_row_counts` has estimated over every row (``got``).
+        """
+        if "sampled" not in got:
+            f = self._flags
+            s = f.filter((f.pos < ROWS_PLAN_SAMPLE) & self._in_range(f.m))
+            got = s.aggregate(sampled=s.count(), distinct=ibis.struct({"c": s.c, "m": s.m}).approx_nunique()
+                              ).to_pyarrow().to_pylist()[0]
+        return int(got["sampled"]), int(got["distinct"] or 0)
 
     def _rows_plan(self) -> bool:
         """The analysis in one query over the rows, when every reported customer-month is one row above 0;
@@ -673,7 +692,10 @@ class IbisLedger:
         if got["bad"]:
             self._raise_first()
         rows = int(got["rows"])
-        if not rows or got["idle"] or got["distinct"] < ROWS_PLAN_DISTINCT * got["sampled"]:
+        if not rows or got["idle"]:
+            return False
+        sampled, distinct = self._sampled_distinct(got)
+        if distinct < ROWS_PLAN_DISTINCT * sampled:
             return False
         first = int(got["first"])
         n = self._report_end(got["last"]) - first + 1
