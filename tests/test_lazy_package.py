@@ -76,6 +76,12 @@ def test_a_name_the_package_lacks_is_an_attribute_error_and_a_broken_submodule_s
     assert caught.value.name == "no_such_module_xl_kpi_lazy"
 
 
+def test_the_modules_asked_for_are_imported_at_once(make_package):
+    name = make_package("xl_kpi_lazy_d", reexporting("xl_kpi_lazy_d"))
+    assert import_lazily(name, eager=(f"{name}.beta",))
+    assert f"{name}.beta" in sys.modules and f"{name}.alpha" not in sys.modules
+
+
 def test_a_package_that_does_more_than_re_export_is_imported_as_always(make_package):
     name = make_package("xl_kpi_lazy_c", {**reexporting("xl_kpi_lazy_c"),
                                           "__init__": "from xl_kpi_lazy_c.alpha import Alpha\nSETTING = 1\n"})
@@ -113,6 +119,9 @@ def test_ibis_loads_the_compiler_of_its_backend_only_and_every_other_on_demand()
         t = con.create_table("t", ibis.memtable({"a": [1, 2]}))
         total = t.a.sum().to_pyarrow().as_py()
         loaded = sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("ibis.backends.sql.compilers."))
+        dialects = "ibis.backends.sql.dialects" in sys.modules  # (before another compiler imports it)
+        import sqlglot
+        impala = sqlglot.transpile("SELECT a FROM t", read="impala", write="duckdb")[0]  # Ibis's own dialect
         import ibis.backends.sql.compilers as sc
         spec = importlib.util.find_spec("ibis.backends.sql.compilers")
         tree = ast.parse(open(spec.origin).read())
@@ -124,6 +133,7 @@ def test_ibis_loads_the_compiler_of_its_backend_only_and_every_other_on_demand()
         except ValueError as exc:
             bad = str(exc)
         print(json.dumps({"total": total, "loaded": loaded, "all_equal": sorted(real) == sc.__all__,
+                          "impala": impala, "dialects": dialects,
                           "postgres": str(ibis.to_sql(t.a.sum(), dialect="postgres")).split()[0],
                           "compiler": PostgresCompiler.__module__, "bad": bad}))
     """)
@@ -136,3 +146,5 @@ def test_ibis_loads_the_compiler_of_its_backend_only_and_every_other_on_demand()
     assert got["all_equal"] is True
     assert got["postgres"] == "SELECT" and got["compiler"] == "ibis.backends.sql.compilers.postgres"
     assert got["bad"] == "Unknown dialect nope"
+    # Ibis's dialects are registered with sqlglot as before (DuckDB's compiler alone does not import them)
+    assert got["dialects"] is True and got["impala"] == "SELECT a FROM t"

@@ -57,8 +57,9 @@ Two plans compute these steps (:attr:`IbisLedger.plan`). When every reported
 customer-month is one row above 0 (most ledgers: one row per customer per
 month), the customer-months are the rows: the **rows plan**
 (:meth:`IbisLedger._rows_plan`) makes one scan without grouping (the checks
-from counts and extremes) and a HyperLogLog estimate of the distinct
-customer-months of the first rows (which reads only those), then one query: the window of step 3 over
+from counts and extremes, and a HyperLogLog estimate of the distinct
+customer-months of the first rows: of a Parquet file, in a query that reads
+only those), then one query: the window of step 3 over
 the rows themselves (no GROUP BY, whose hash table of every customer-month is
 a third of the work), straight into the aggregate of step 5, whose few groups
 also list the latest months' rows (their movements, step 7) and the ids that
@@ -120,8 +121,10 @@ from xl_kpi.ledger.validation import (DATE_RANGE_MESSAGE, FIRST_DAY, LAST_DAY, L
 from xl_kpi.words import are, counted
 
 ibis = import_optional("ibis", WAREHOUSE, "the Ibis engine")
-# (the SQL compilers of the backend in use only, not of all twenty: a tenth of a second less per refresh)
-import_lazily("ibis.backends.sql.compilers")
+# The SQL compilers of the backend in use only, not of all twenty (a twentieth of a second less per refresh).
+# Ibis's own dialects are still registered with sqlglot, as every compiler but DuckDB's would have done: code
+# beside xl_kpi reading SQL written in them (con.sql(..., dialect="impala")) works as without xl_kpi.
+import_lazily("ibis.backends.sql.compilers", eager=("ibis.backends.sql.dialects",))
 
 __all__ = ["IbisLedger", "ibis_table", "duckdb_table", "round_money", "MONEY_DECIMALS"]
 
@@ -613,13 +616,14 @@ class IbisLedger:
     def _row_counts(self) -> dict:
         """One scan of the source, no grouping: rows, skipped rows and whether some row is bad, the reported
         rows and whether some of them is not above 0 by the money rule, the first reported and the last
-        month (:meth:`_sampled_distinct` estimates the customer-months, when the plan comes to need it).
+        month, and (but for a Parquet file: :meth:`_sampled_distinct`) an estimate of the distinct
+        reported customer-months among the first :data:`ROWS_PLAN_SAMPLE` rows.
 
         Cheap per row (the checks' own flags cost this scan three times as much): of the reported rows, a
         bad one shows in a few counts and extremes (a month out of range, an amount that is not a finite
         number, an id that is null when the ids are numbers), and one not above 0 in the smallest amount
         (the money rule rounds in order: the smallest amount is the smallest rounded one). Text ids are
-        not read: an id that is null or white space is left to the rows query (:meth:`_rows_query`'s
+        not tested here (nor read, but for the estimate): an id that is null or white space is left to the rows query (:meth:`_rows_query`'s
         ``k_blank``, tested once per id), and to the customer-month plan's checks when the ledger goes
         there. The rows not reported (no month, or after ``as_of``), when there are some, get the checks'
         flags themselves in a second scan, which computes them on those rows only (the database filters
@@ -632,11 +636,12 @@ class IbisLedger:
         if not f.c.type().is_string():  # (the rows query tests text ids only)
             reported_bad |= f.c_blank
         counts = {}
-        if "pos" not in f.columns:  # (no row numbers to take the first rows by: the estimate is over them all)
+        if self.row_number != "file_row_number":  # (see :meth:`_sampled_distinct`): the estimate is made here
+            sampled = in_range if "pos" not in f.columns else in_range & (f.pos < ROWS_PLAN_SAMPLE)
             pair = ibis.struct({"c": f.c, "m": f.m})
             # (a CASE: a null pair is not counted, and the others are not made)
-            counts = {"sampled": f.count(where=in_range),
-                      "distinct": ibis.ifelse(in_range, pair, ibis.null(pair.type())).approx_nunique()}
+            counts = {"sampled": f.count(where=sampled),
+                      "distinct": ibis.ifelse(sampled, pair, ibis.null(pair.type())).approx_nunique()}
         got = f.aggregate(total=f.count(), rows=f.count(where=in_range),
                           reported_bad=f.count(where=in_range & reported_bad), first=f.m.min(where=in_range),
                           last_reported=f.m.max(where=in_range), last=f.m.max(), low=f.v.min(where=in_range),
@@ -660,9 +665,11 @@ class IbisLedger:
         """The reported rows among the first :data:`ROWS_PLAN_SAMPLE` (by row number) and an estimate of their
         distinct customer-months (HyperLogLog over a hash of id and month: a few per cent off).
 
-        A query of its own, filtered by row number: the database reads only those rows (of a Parquet file,
-        its first row groups), so the scan of :meth:`_row_counts` reads no id. Without row numbers,
-        :meth:`_row_counts` has estimated over every row (``got``).
+        For a Parquet file (DuckDB's ``file_row_number``), a query of its own, filtered by row number: DuckDB
+        reads only the file's first row groups, so that the scan of :meth:`_row_counts` reads no id. For
+        other sources, whose row numbers are a column (a frame's) or that have none, a filter would read
+        every row again: :meth:`_row_counts` has made the estimate in its scan (``got``), over the first
+        rows, or over every row without row numbers.
         """
         if "sampled" not in got:
             f = self._flags
@@ -679,7 +686,8 @@ class IbisLedger:
         rows, and the window of :meth:`_customer_month_table` runs over the rows themselves, with no GROUP
         BY before it (a hash table of every customer-month: a third of that query's work) and no rank in
         its order (every reported row is active). First one scan without grouping (:meth:`_row_counts`): a
-        bad row is refused from it (an id of white space after the rows query, which counts them); a
+        bad row is refused from it (a text id that is null or white space after the rows query, which
+        counts them, or from the customer-month plan's checks); a
         reported row that is not above 0 (a zero, a credit, a tiny amount) or fewer estimated
         customer-months than :data:`ROWS_PLAN_DISTINCT` of the rows sampled send the ledger to the
         customer-month plan. Then the one query (:meth:`_rows_query`), whose window also counts the
@@ -753,7 +761,7 @@ class IbisLedger:
         if s.c.type().is_string():  # (number ids: no near duplicates, :meth:`_check_near_duplicate_ids`)
             odd = ibis.ifelse(s.first_of_c, _may_have_near_duplicate(s.c), False)
             lists["odd"] = ibis.ifelse(odd, s.c, ibis.null("string")).collect()
-            # an id of white space, a bad row that :meth:`_row_counts` leaves to this query: once per id
+            # an id that is null or white space, a bad row that :meth:`_row_counts` leaves to this query: once per id
             counts["k_blank"] = s.count(where=ibis.ifelse(s.first_of_c, _blank(s.c), False))
         return s.group_by([s.m, s.cohort, *self._summary_keys(s).values()]).aggregate(
             k_customers=s.count(where=s.first_of_c), k_dup=s.count(where=s.dup),
