@@ -9,7 +9,9 @@ and the refresh computes as always. The threshold is lowered, as in tests/test_e
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -316,3 +318,25 @@ def test_a_file_replaced_by_one_of_its_size_and_modification_time_is_read_again(
     got = refresh_file(book, tmp_path / "early.xlsx", ledger=str(path), columns=COLUMNS, early_source=early)
     want = engines.analyse(changed, "Account", "Invoice Month", "Amount", engine="numpy")
     assert_frames_match(got.bridge, want.bridge)
+
+
+def test_the_time_reported_counts_the_analysis_where_the_ledger_lives(tmp_path, book, ledger_file, large,
+                                                                       monkeypatch, capsys):
+    """The summary line's "in N s" and ``RefreshResult.seconds`` count the analysis made where the ledger lives:
+    begun in the command line's head start, or by ``refresh_file`` itself (they counted only what followed it)."""
+    from xl_kpi.cli import main
+
+    analysis_of = engines.analysis_of
+
+    def slow(led):  # an analysis that takes at least half a second
+        time.sleep(0.5)
+        return analysis_of(led)
+
+    monkeypatch.setattr(engines, "analysis_of", slow)
+    got = refresh_file(book, tmp_path / "py.xlsx", ledger=str(ledger_file), columns=COLUMNS)
+    assert "computed in duckdb by the Ibis engine" in got.source and got.seconds >= 0.5
+    assert main(["refresh", str(book), "--ledger", str(ledger_file), "--columns", COLUMNS,
+                 "--output", str(tmp_path / "cli.xlsx")]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "computed in duckdb by the Ibis engine" in line
+    assert float(re.search(r" in ([0-9.]+) s$", line).group(1)) >= 0.5, line

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from xl_kpi.errors import UserError
 from xl_kpi.words import counted
@@ -96,6 +97,7 @@ def progress_bar(stream=None, width: int = 30):
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()  # (the summary line's time: the head starts below are part of the refresh)
     # calamine starts on the ledger sheet (without the GIL) while pandas and the report code are imported
     from xl_kpi.refresh.head_start import HeadStart
 
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     exit_without_teardown = False  # (until this run's file is in place: a run that raises keeps the teardown)
     early = _source_head_start(args)
     try:
-        code = _run(args, head_start, early)
+        code = _run(args, head_start, early, started)
     finally:
         if head_start is not None:
             head_start.close()
@@ -145,7 +147,7 @@ def _source_head_start(args: argparse.Namespace):
     return early
 
 
-def _run(args: argparse.Namespace, head_start, early=None) -> int:
+def _run(args: argparse.Namespace, head_start, early=None, started: float | None = None) -> int:
     from xl_kpi.refresh import refresh_file
 
     options = {k: v for k, v in (("table", args.table), ("query", args.query),
@@ -167,6 +169,8 @@ def _run(args: argparse.Namespace, head_start, early=None) -> int:
         raise UserError(f"{exc.filename or args.book}: {exc.strerror or exc}") from None
     except MemoryError:
         raise UserError(f"{args.book}: not enough memory to refresh this workbook") from None
+    if started is not None:  # the command's own time, the analysis begun in a head start included
+        result.seconds = time.perf_counter() - started
     if not args.quiet:
         warnings = set(result.data_checks.lines())
         for line in result.checks:  # the data checks, one line each, before the summary line
