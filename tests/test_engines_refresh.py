@@ -264,3 +264,15 @@ def test_a_billing_exports_option_for_a_large_ledger_is_refused_as_in_memory(tmp
             refresh_file(book, tmp_path / "ibis.xlsx", ledger=ledger_file, columns=COLUMNS, **{option: value})
     assert book.read_bytes() == before
     assert not (tmp_path / "ibis.xlsx").exists() and not (tmp_path / "numpy.xlsx").exists()
+
+
+def test_a_database_query_is_counted_only_past_the_threshold(tmp_path, monkeypatch):
+    """Whether a ``--query`` is large is known once it has given one row past LARGE_ROWS: it is not run to its end
+    for the count (the analysis runs it again). Here a row far past the threshold would raise if it were read."""
+    monkeypatch.setattr(engines, "LARGE_ROWS", 100)
+    db = tmp_path / "wh.duckdb"
+    duckdb.connect(str(db)).close()
+    query = ("SELECT 'c' || (i % 7) AS customer_id, DATE '2024-01-01' AS month, 10.0 AS mrr FROM range(200000) t(i) "
+             "WHERE CASE WHEN i > 60000 THEN error('read to the end for the count') ELSE true END")
+    assert engines.large_table(db, query=query) is not None
+    assert engines.large_table(db, query=query.replace("range(200000)", "range(50)")) is None  # 50 rows: not large

@@ -147,7 +147,9 @@ def large_table(path: str | os.PathLike, *, table: str | None = None, query: str
             t = duckdb_table(p, table=table, query=query)
         except LedgerError:
             return None  # no such table, a bad query ...: the source reader says so in its own words
-        return t if t.count().to_pyarrow().as_py() > LARGE_ROWS else None
+        # a query is run to be counted: counted only up to the first row past LARGE_ROWS (DuckDB stops there
+        # when the query streams), not to its end, since the analysis runs it again
+        return t if t.limit(LARGE_ROWS + 1).count().to_pyarrow().as_py() > LARGE_ROWS else None
     return None
 
 
