@@ -70,7 +70,7 @@ def test_a_name_the_package_lacks_is_an_attribute_error_and_a_broken_submodule_s
     package = sys.modules[name]
     with pytest.raises(AttributeError, match="has no attribute 'gamma'"):
         package.gamma  # noqa: B018
-    assert getattr(package, "__wrapped__", None) is None  # probes for dunders import nothing
+    assert getattr(package, "__wrapped__", None) is None  # (a probe for a dunder, as inspect makes: no such name)
     with pytest.raises(ModuleNotFoundError) as caught:
         package.broken  # noqa: B018
     assert caught.value.name == "no_such_module_xl_kpi_lazy"

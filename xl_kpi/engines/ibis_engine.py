@@ -623,9 +623,9 @@ class IbisLedger:
         bad one shows in a few counts and extremes (a month out of range, an amount that is not a finite
         number, an id that is null when the ids are numbers), and one not above 0 in the smallest amount
         (the money rule rounds in order: the smallest amount is the smallest rounded one). Text ids are
-        not tested here (nor read, but for the estimate): an id that is null or white space is left to the rows query (:meth:`_rows_query`'s
-        ``k_blank``, tested once per id), and to the customer-month plan's checks when the ledger goes
-        there. The rows not reported (no month, or after ``as_of``), when there are some, get the checks'
+        not tested here (nor read, but for the estimate): an id that is null or white space is left to
+        the rows query (:meth:`_rows_query`'s ``k_blank``, tested once per id), and to the customer-month
+        plan's checks when the ledger goes there. The rows not reported (no month, or after ``as_of``), when there are some, get the checks'
         flags themselves in a second scan, which computes them on those rows only (the database filters
         before it computes them).
         """
@@ -666,7 +666,7 @@ class IbisLedger:
         distinct customer-months (HyperLogLog over a hash of id and month: a few per cent off).
 
         For a Parquet file (DuckDB's ``file_row_number``), a query of its own, filtered by row number: DuckDB
-        reads only the file's first row groups, so that the scan of :meth:`_row_counts` reads no id. For
+        reads only the file's first row groups, so that the scan of :meth:`_row_counts` reads no text id. For
         other sources, whose row numbers are a column (a frame's) or that have none, a filter would read
         every row again: :meth:`_row_counts` has made the estimate in its scan (``got``), over the first
         rows, or over every row without row numbers.

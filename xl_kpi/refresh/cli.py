@@ -147,7 +147,7 @@ def _source_head_start(args: argparse.Namespace):
     return early
 
 
-def _run(args: argparse.Namespace, head_start, early=None, started: float | None = None) -> int:
+def _run(args: argparse.Namespace, head_start, early, started: float) -> int:
     from xl_kpi.refresh import refresh_file
 
     options = {k: v for k, v in (("table", args.table), ("query", args.query),
@@ -169,8 +169,7 @@ def _run(args: argparse.Namespace, head_start, early=None, started: float | None
         raise UserError(f"{exc.filename or args.book}: {exc.strerror or exc}") from None
     except MemoryError:
         raise UserError(f"{args.book}: not enough memory to refresh this workbook") from None
-    if started is not None:  # the command's own time, the analysis begun in a head start included
-        result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - started  # the command's own time, its head starts included
     if not args.quiet:
         warnings = set(result.data_checks.lines())
         for line in result.checks:  # the data checks, one line each, before the summary line

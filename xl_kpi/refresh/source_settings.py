@@ -133,10 +133,12 @@ def refresh_from(book_source, writer, progress=None, *, base=None, label: str | 
         if options.get("input") is not None and (read or {}).get("input") is None:
             read = {**(read or {}), "input": options["input"]}  # the workbook's own table to read
         try:
-            return run(book_source, writer, progress, read=read, strict=strict, settings=settings,
-                       settings_used=used)
+            result = run(book_source, writer, progress, read=read, strict=strict, settings=settings,
+                         settings_used=used)
         except LedgerError as exc:
             raise _prefixed(exc, label) from None
+        result.seconds = time.perf_counter() - start  # (one clock for every source: the Settings read included)
+        return result
     external = ExternalLedgerSource(spec, **options)
     try:
         # a ledger too large for memory (Parquet, DuckDB) is analysed where it is (xl_kpi.engines)
