@@ -460,3 +460,42 @@ def test_text_duckdb_reads_as_nan_infinity_or_epoch_is_refused_as_in_memory(tmp_
         prepare_ledger(df)
     assert str(want.value) == f"Row 13, column {column!r}: {words}"
     assert refused_from_every_source(df, tmp_path, want) == f"Column {column!r}: {words}"  # (no row numbers)
+
+
+# ------------------------------------------------------------------ month text in the forms the numpy path reads
+
+
+@pytest.mark.parametrize("text", ["2024-01", "2024-1", "2024/01", "2024.1", "01/2024", "1-2024", "1.2024",
+                                  "20240105", " 2024-01 "])
+def test_month_text_without_a_day_or_compact_is_read_as_in_memory(tmp_path, text):
+    """A year and a month, a month and a year, a compact ISO date: the numpy path reads them (January 2024 here),
+    and so does the Ibis engine, from a frame and a Parquet file (DuckDB's cast reads none of them)."""
+    df = base()
+    df = df.assign(month=df["month"].dt.strftime("%Y-%m-%d").astype(object))
+    df.loc[df["month"].str.startswith("2024-01"), "month"] = text
+    assert (df["month"] == text).sum() > 0
+    want = prepare_ledger(df)
+    path = tmp_path / "months.parquet"
+    df.to_parquet(path)
+    for led in (IbisLedger(df), IbisLedger(str(path))):
+        assert_frames_match(led.bridge(), want.bridge())
+        assert led.month_range() == want.month_range()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("2024-13", "'2024-13' is not a date"), ("13/2024", "'13/2024' is not a date"),
+    ("2024.13", "'2024.13' is not a date"), ("2024.99", "'2024.99' is not a date"),  # (pandas read: January)
+    ("20241340", "'20241340' is not a date"), ("202401", "'202401' is not a date"),
+    ("1899-12", "'1899-12' is outside the supported dates (1900-01-01 to 2261-12-31)"),
+    ("22620101", "'22620101' is outside the supported dates (1900-01-01 to 2261-12-31)"),
+])
+def test_month_text_out_of_range_in_those_forms_is_refused_alike(tmp_path, text, words):
+    df = base()
+    df = df.assign(month=df["month"].dt.strftime("%Y-%m-%d").astype(object))
+    df.loc[11, "month"] = text
+    with pytest.raises(LedgerError) as want:
+        prepare_ledger(df)
+    assert str(want.value) == f"Row 13, column 'month': {words}"
+    with pytest.raises(LedgerError) as got:
+        IbisLedger(df)
+    assert str(got.value) == str(want.value)

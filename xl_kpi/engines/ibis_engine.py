@@ -218,6 +218,24 @@ def _normal_id(text):
     return ibis.ifelse(change, fixed, text)
 
 
+def _iso_date_text(text):
+    """The month texts the numpy path reads (:mod:`xl_kpi.ledger.dates`) that are not ISO dates, as ISO dates
+    the database casts: a year and a month (``2024-01``, ``2024/1``, ``2024.01``), a month and a year (``01/2024``,
+    ``1.2024``, ``1-2024``) and a compact ISO date (``20240105``); null for any other text.
+
+    Written without a back-reference (Spark reads ``\\1`` as the text ``1``): the fields by position. A month
+    or day out of range (``2024-13``) gives a text the cast refuses, as the numpy path does.
+    """
+    year_month = text.re_search("^[0-9]{4}[-/.][0-9]{1,2}$")
+    month_year = text.re_search("^[0-9]{1,2}[-/.][0-9]{4}$")
+    compact = text.re_search("^[0-9]{8}$")
+    return ibis.cases(
+        (year_month, text.left(4) + "-" + text.substr(5) + "-01"),
+        (month_year, text.right(4) + "-" + text.left(text.length() - 5) + "-01"),
+        (compact, text.left(4) + "-" + text.substr(4, 2) + "-" + text.substr(6, 2)),
+        else_=ibis.null("string"))
+
+
 def _id_may_change(text):
     """Whether :func:`_normal_id` may rewrite ``text``: a space or a non-ASCII character at either end, or a ".".
 
@@ -438,6 +456,8 @@ class IbisLedger:
             d_blank = _blank(d)
             text = d.strip()
             stamp = text.try_cast("timestamp")
+            # (a CASE: the other forms are only looked at in a text the database does not read)
+            stamp = ibis.ifelse(stamp.isnull(), _iso_date_text(text).try_cast("timestamp"), stamp)
             m = _month_number(stamp)
             # DuckDB reads 'infinity' / '-infinity' (no month: the row was neither refused nor counted) and
             # 'epoch' (1970-01-01) as timestamps; the numpy path says they are not dates

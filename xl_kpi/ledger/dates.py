@@ -7,7 +7,8 @@ Rules
 * Numbers are Excel serial numbers, in the workbook's date system (1900 by
   default, with its fictitious 1900-02-29; or 1904), see :mod:`xl_kpi.cells`.
 * Text: ISO (``2024-01-31``, ``2024-01``) and year-first forms
-  (``2024/01/31``) are unambiguous, as are forms with a month name
+  (``2024/01/31``, ``2024/01``, ``2024.1``) are unambiguous, as are a
+  month and a year (``01/2024``) and forms with a month name
   (``5 Jan 2024``, ``January 2024``). Numeric day/month forms
   (``05/01/2024``, ``5.1.24``) are read in **one order for the whole
   column**: a value whose first field is above 12 (``19/01/2024``) means day
@@ -55,6 +56,9 @@ _DMY = re.compile(rf"(\d{{1,2}})([/.\- ])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}")
 _YMD = re.compile(rf"(\d{{4}})([/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}")
 #: m/y ("01/2024")
 _MY = re.compile(r"(\d{1,2})[/.\-](\d{4})")
+#: y/m with / or . ("2024/01", "2024.1"; ISO's "2024-01" goes to pandas' ISO parser): explicit, since pandas'
+#: own parser read "2024.13" and "2024.99" as January 2024
+_YM = re.compile(r"(\d{4})[/.](\d{1,2})")
 _LETTER = re.compile(r"[A-Za-z]")
 
 #: Dates the analyses accept: from Excel's first day to the last month pandas' nanosecond timestamps hold.
@@ -192,6 +196,10 @@ def _text_dates(texts: list[str], positions: list[int], dayfirst: bool | None, c
         m = _MY.fullmatch(t)
         if m:
             days[i] = _day(int(m.group(2)), int(m.group(1)), 1)
+            continue
+        m = _YM.fullmatch(t)
+        if m:
+            days[i] = _day(int(m.group(1)), int(m.group(2)), 1)
             continue
         rest.append(i)
     for i, d in zip(rest, _pandas_text([texts[i] for i in rest])):
