@@ -488,6 +488,9 @@ def test_month_text_without_a_day_or_compact_is_read_as_in_memory(tmp_path, text
     ("20241340", "'20241340' is not a date"), ("202401", "'202401' is not a date"),
     ("1899-12", "'1899-12' is outside the supported dates (1900-01-01 to 2261-12-31)"),
     ("22620101", "'22620101' is outside the supported dates (1900-01-01 to 2261-12-31)"),
+    ("2024.13 10:00", "'2024.13 10:00' is not a date"),  # (pandas read: January)
+    ("01/0000", "'01/0000' is not a date"), ("0000.1", "'0000.1' is not a date"),  # (year 0, as Python's dates)
+    ("0000-01", "'0000-01' is outside the supported dates (1900-01-01 to 2261-12-31)"),  # (pandas' ISO reads it)
 ])
 def test_month_text_out_of_range_in_those_forms_is_refused_alike(tmp_path, text, words):
     df = base()

@@ -219,15 +219,20 @@ def _normal_id(text):
 
 
 def _iso_date_text(text):
-    """The month texts the numpy path reads (:mod:`xl_kpi.ledger.dates`) that are not ISO dates, as ISO dates
-    the database casts: a year and a month (``2024-01``, ``2024/1``, ``2024.01``), a month and a year (``01/2024``,
+    """Month texts the numpy path reads (:mod:`xl_kpi.ledger.dates`) and the database's cast does not, as the
+    dates it casts: a year and a month (``2024-01``, ``2024/1``, ``2024.01``), a month and a year (``01/2024``,
     ``1.2024``, ``1-2024``) and a compact ISO date (``20240105``); null for any other text.
 
     Written without a back-reference (Spark reads ``\\1`` as the text ``1``): the fields by position. A month
-    or day out of range (``2024-13``) gives a text the cast refuses, as the numpy path does.
+    or day out of range (``2024-13``) gives a text the cast refuses, as the numpy path does; so does year 0
+    where the numpy path's own patterns read the text (Python's dates start at year 1). ASCII digits only: the
+    numpy path also reads other scripts' digits (``２０２４.１``), which stay refused here.
     """
-    year_month = text.re_search("^[0-9]{4}[-/.][0-9]{1,2}$")
-    month_year = text.re_search("^[0-9]{1,2}[-/.][0-9]{4}$")
+    # (year 0: refused by the numpy path's own patterns, y/m, y.m and m/y; its ISO parser reads 0000-01 and
+    # 00000101, which the range check then refuses, as the database's cast gives year 0 here)
+    year_month = (text.re_search("^[0-9]{4}[-/.][0-9]{1,2}$")
+                  & ((text.left(4) != "0000") | (text.substr(4, 1) == "-")))
+    month_year = text.re_search("^[0-9]{1,2}[-/.][0-9]{4}$") & (text.right(4) != "0000")
     compact = text.re_search("^[0-9]{8}$")
     return ibis.cases(
         (year_month, text.left(4) + "-" + text.substr(5) + "-01"),
@@ -360,8 +365,9 @@ class IbisLedger:
     source : Ibis table, Parquet path or DataFrame
         The ledger (see :func:`ibis_table`), one row per customer per month.
     customer, month, mrr : str
-        Column names. ``month`` is a date or timestamp column (or ISO date
-        text); ``mrr`` is numeric (or numeric text).
+        Column names. ``month`` is a date or timestamp column (or text: ISO
+        dates, a year and a month, compact ISO dates; see :func:`_iso_date_text`);
+        ``mrr`` is numeric (or numeric text).
     as_of : date-like, optional
         The last month reported (the catalog's "Report month"); rows after it
         are left out and counted in :attr:`rows_after_as_of`.
@@ -466,7 +472,7 @@ class IbisLedger:
             d_blank, d_bad, m = d.isnull(), ibis.literal(False), _month_number(d)
         else:
             raise LedgerError(f"{_where(None, self.month, self.sheet)}: holds {d.type()} values; the Ibis engine "
-                              f"needs dates, timestamps or ISO date text (Excel serial numbers: use engine='numpy')",
+                              f"needs dates, timestamps or date text (Excel serial numbers: use engine='numpy')",
                               column=self.month, sheet=self.sheet)
         if v.type().is_string():
             v_blank = _blank(v)
@@ -645,9 +651,9 @@ class IbisLedger:
         (the money rule rounds in order: the smallest amount is the smallest rounded one). Text ids are
         not tested here (nor read, but for the estimate): an id that is null or white space is left to
         the rows query (:meth:`_rows_query`'s ``k_blank``, tested once per id), and to the customer-month
-        plan's checks when the ledger goes there. The rows not reported (no month, or after ``as_of``), when there are some, get the checks'
-        flags themselves in a second scan, which computes them on those rows only (the database filters
-        before it computes them).
+        plan's checks when the ledger goes there. The rows not reported (no month, or after ``as_of``),
+        when there are some, get the checks' flags themselves in a second scan, which computes them on
+        those rows only (the database filters before it computes them).
         """
         f = self._flags
         in_range = self._in_range(f.m)

@@ -56,9 +56,9 @@ _DMY = re.compile(rf"(\d{{1,2}})([/.\- ])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}")
 _YMD = re.compile(rf"(\d{{4}})([/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}")
 #: m/y ("01/2024")
 _MY = re.compile(r"(\d{1,2})[/.\-](\d{4})")
-#: y/m with / or . ("2024/01", "2024.1"; ISO's "2024-01" goes to pandas' ISO parser): explicit, since pandas'
-#: own parser read "2024.13" and "2024.99" as January 2024
-_YM = re.compile(r"(\d{4})[/.](\d{1,2})")
+#: y/m with / or . ("2024/01", "2024.1", optional time; ISO's "2024-01" goes to pandas' ISO parser): explicit,
+#: since pandas' own parser read "2024.13" and "2024.99" (and "2024.13 10:00") as January 2024
+_YM = re.compile(rf"(\d{{4}})[/.](\d{{1,2}}){_TIME}")
 _LETTER = re.compile(r"[A-Za-z]")
 
 #: Dates the analyses accept: from Excel's first day to the last month pandas' nanosecond timestamps hold.

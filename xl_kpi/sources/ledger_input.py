@@ -183,7 +183,7 @@ class ExternalLedgerSource:
 
         ``read``: the refresh's read options (:func:`xl_kpi.refresh.pipeline.read_options`: flags over
         the Settings table): the as-of month cuts the report as in memory; the date order changes
-        nothing there (a date column is a date; text months are read as ISO dates); merging ids that
+        nothing there (a date column is a date; text months are read as ISO or year-month text); merging ids that
         differ in case and dropping duplicate rows are not done in the database, so a refresh asking
         for them is refused, naming the setting, rather than reporting other numbers.
 
