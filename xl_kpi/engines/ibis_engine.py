@@ -661,13 +661,7 @@ class IbisLedger:
         reported_bad = f.v_blank | f.v_bad | f.d_bad
         if not f.c.type().is_string():  # (the rows query tests text ids only)
             reported_bad |= f.c_blank
-        counts = {}
-        if self.row_number != "file_row_number":  # (see :meth:`_sampled_distinct`): the estimate is made here
-            sampled = in_range if "pos" not in f.columns else in_range & (f.pos < ROWS_PLAN_SAMPLE)
-            pair = ibis.struct({"c": f.c, "m": f.m})
-            # (a CASE: a null pair is not counted, and the others are not made)
-            counts = {"sampled": f.count(where=sampled),
-                      "distinct": ibis.ifelse(sampled, pair, ibis.null(pair.type())).approx_nunique()}
+        counts = {} if self._estimate_apart else self._estimate(f, self._sampled(f))
         got = f.aggregate(total=f.count(), rows=f.count(where=in_range),
                           reported_bad=f.count(where=in_range & reported_bad), first=f.m.min(where=in_range),
                           last_reported=f.m.max(where=in_range), last=f.m.max(), low=f.v.min(where=in_range),
@@ -697,12 +691,31 @@ class IbisLedger:
         every row again: :meth:`_row_counts` has made the estimate in its scan (``got``), over the first
         rows, or over every row without row numbers.
         """
-        if "sampled" not in got:
-            f = self._flags
-            s = f.filter((f.pos < ROWS_PLAN_SAMPLE) & self._in_range(f.m))
-            got = s.aggregate(sampled=s.count(), distinct=ibis.struct({"c": s.c, "m": s.m}).approx_nunique()
-                              ).to_pyarrow().to_pylist()[0]
+        if self._estimate_apart:
+            s = self._flags.filter(self._sampled(self._flags))
+            got = s.aggregate(**self._estimate(s, ibis.literal(True))).to_pyarrow().to_pylist()[0]
         return int(got["sampled"]), int(got["distinct"] or 0)
+
+    @property
+    def _estimate_apart(self) -> bool:
+        """Whether the estimate is a query of its own (:meth:`_sampled_distinct`): for DuckDB's Parquet row
+        numbers, by which it reads only the file's first row groups."""
+        return self.row_number == "file_row_number"
+
+    def _sampled(self, f):
+        """The rows the estimate is made over: the reported ones, among the first :data:`ROWS_PLAN_SAMPLE` by
+        row number where ``f`` has row numbers."""
+        in_range = self._in_range(f.m)
+        return in_range if "pos" not in f.columns else in_range & (f.pos < ROWS_PLAN_SAMPLE)
+
+    @staticmethod
+    def _estimate(t, where) -> dict:
+        """The aggregates of the estimate over the rows ``where`` of ``t``: their count and the HyperLogLog
+        estimate of their distinct (id, month) pairs."""
+        pair = ibis.struct({"c": t.c, "m": t.m})
+        # (a CASE: a null pair is not counted, and the others are not made)
+        return {"sampled": t.count(where=where),
+                "distinct": ibis.ifelse(where, pair, ibis.null(pair.type())).approx_nunique()}
 
     def _rows_plan(self) -> bool:
         """The analysis in one query over the rows, when every reported customer-month is one row above 0;
